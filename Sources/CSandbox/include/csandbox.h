@@ -1,0 +1,138 @@
+// CSandbox: the only C in Corral.
+//
+// It owns the syscalls that Swift cannot make safely between clone and exec: clone3 into a cgroup with
+// new namespaces, the mount/hostname setup of the sandbox's PID 1, the PID-1 reaper loop, and the
+// privilege drop + exec of the task (PID 2). Everything else (cgroup files, waiting on pidfds, stats)
+// is Swift. Every exported symbol is prefixed `corral_`.
+#ifndef CORRAL_CSANDBOX_H
+#define CORRAL_CSANDBOX_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+/// The setup step that failed, carried back with errno and a path through the error pipe.
+typedef enum corral_step {
+    CORRAL_STEP_NONE = 0,
+    CORRAL_STEP_CLONE,
+    CORRAL_STEP_WAIT_PARENT,
+    CORRAL_STEP_SETSID,
+    CORRAL_STEP_MOUNT_PRIVATE,
+    CORRAL_STEP_BIND_ROOTFS,
+    CORRAL_STEP_BIND_WORKDIR,
+    CORRAL_STEP_MOUNT_TMP,
+    CORRAL_STEP_MOUNT_PROC,
+    CORRAL_STEP_MOUNT_DEV,
+    CORRAL_STEP_PIVOT_ROOT,
+    CORRAL_STEP_READONLY_ROOT,
+    CORRAL_STEP_HOSTNAME,
+    CORRAL_STEP_LOOPBACK,
+    CORRAL_STEP_FORK_TASK,
+    CORRAL_STEP_RLIMIT,
+    CORRAL_STEP_DROP_BOUNDING,
+    CORRAL_STEP_SETGROUPS,
+    CORRAL_STEP_SETGID,
+    CORRAL_STEP_SETUID,
+    CORRAL_STEP_CAPSET,
+    CORRAL_STEP_NO_NEW_PRIVS,
+    CORRAL_STEP_STDIO,
+    CORRAL_STEP_CHDIR,
+    CORRAL_STEP_EXEC,
+} corral_step;
+
+typedef struct corral_rlimit {
+    int resource;
+    uint64_t soft;
+    uint64_t hard;
+} corral_rlimit;
+
+typedef struct corral_spawn_config {
+    const char *const *argv;  ///< NULL-terminated; argv[0] is a path or a name looked up in search_path
+    const char *const *envp;  ///< NULL-terminated
+    const char *search_path;  ///< colon-separated PATH used when argv[0] has no '/', NULL = default
+    const char *cwd;          ///< directory inside the sandbox the task starts in, NULL = "/"
+    int cgroup_fd;            ///< cgroup2 directory for CLONE_INTO_CGROUP, or -1
+    int hold;                 ///< 1: PID 1 waits for corral_release() before it forks the task
+    int isolate;              ///< 1: new mount, pid, uts and ipc namespaces and the mount setup below
+    int new_network;          ///< 1: new network namespace with only loopback, brought up
+    const char *hostname;     ///< set in the new uts namespace, NULL = keep
+    const char *rootfs;       ///< image rootfs to pivot_root into (bound read-only), NULL = host root
+    const char *work_source;  ///< host directory bound at work_target, NULL = none
+    const char *work_target;  ///< absolute path inside the sandbox, e.g. "/work"
+    uint64_t tmp_size;        ///< size of the private /tmp tmpfs in bytes, 0 = kernel default
+    uint32_t uid;
+    uint32_t gid;
+    const uint32_t *groups;   ///< supplementary groups
+    int ngroups;
+    const corral_rlimit *rlimits;
+    int nrlimits;
+    int stdin_fd, stdout_fd, stderr_fd;  ///< the task's stdio (must be valid descriptors)
+    int status_fd;            ///< PID 1 writes "exit N\n" or "signal N\n" here when the task ends, or -1
+} corral_spawn_config;
+
+typedef struct corral_spawn_handle {
+    pid_t pid;       ///< host pid of the sandbox's PID 1
+    int pidfd;       ///< pidfd of PID 1 (close-on-exec)
+    int release_fd;  ///< write end of the hold pipe, or -1 (see corral_release)
+    int error_fd;    ///< read end of the close-on-exec error pipe (see corral_await_exec)
+} corral_spawn_handle;
+
+typedef struct corral_setup_error {
+    int32_t err;   ///< errno
+    int32_t step;  ///< corral_step
+    char path[240];
+} corral_setup_error;
+
+/// Starts the sandbox's PID 1. Returns 0 and fills `out`, or a negative errno (nothing is left running).
+/// With `cfg->hold`, PID 1 prepares the namespaces and then waits until corral_release() before it forks
+/// the task, so the caller can put it in v1 cgroups first and no task code runs unconfined.
+int corral_spawn(const corral_spawn_config *cfg, corral_spawn_handle *out);
+
+/// Lets a held PID 1 go on (go = 1) or makes it exit without running the task (go = 0).
+/// Closes release_fd. Returns 0 or a negative errno.
+int corral_release(corral_spawn_handle *h, int go);
+
+/// Blocks until the task has exec'd (returns 0) or a setup step failed (returns 1 and fills err).
+/// Closes error_fd. A negative errno if the pipe itself failed.
+int corral_await_exec(corral_spawn_handle *h, corral_setup_error *err);
+
+/// Name of a corral_step for messages ("pivot_root", "exec", ...).
+const char *corral_step_name(int step);
+
+/// pidfd_open(2); returns the fd or a negative errno.
+int corral_pidfd_open(pid_t pid);
+
+/// pidfd_send_signal(2); returns 0 or a negative errno.
+int corral_pidfd_signal(int pidfd, int sig);
+
+/// waitid(P_PIDFD, ..., WEXITED | WNOHANG). Returns 1 and fills code/status when the child has ended,
+/// 0 while it runs, or a negative errno. code is CLD_EXITED/CLD_KILLED/CLD_DUMPED.
+int corral_pidfd_reap(int pidfd, int *code, int *status);
+
+/// Kernel constants Swift's Glibc module does not import.
+enum {
+    CORRAL_EPOLLIN = 0x001,
+    CORRAL_EPOLLPRI = 0x002,
+    CORRAL_EPOLLONESHOT = 1u << 30,
+    CORRAL_O_PATH = 010000000,
+};
+
+/// epoll(7) for the descriptor waiter, with a 64-bit cookie per registration (epoll_event is a packed
+/// union Swift cannot import). Each returns what the syscall returns, or a negative errno.
+int corral_epoll_create(void);
+int corral_epoll_add(int epfd, int fd, uint32_t events, uint64_t cookie);
+int corral_epoll_del(int epfd, int fd);
+/// Fills cookies[0..n) for ready registrations; blocks up to timeout_ms (-1 forever).
+int corral_epoll_wait(int epfd, uint64_t *cookies, int max, int timeout_ms);
+
+/// statfs(2) f_type of a path, or 0 when it cannot be read.
+long corral_fs_type(const char *path);
+
+/// The plain baseline for benchmarks: posix_spawn(path) with no namespaces, wait for it. Returns the
+/// exit status or a negative errno.
+int corral_plain_run(const char *path);
+
+/// Returns 1 if clone3(CLONE_INTO_CGROUP) works with this cgroup2 directory fd (a child that exits at
+/// once is cloned into it and reaped), 0 if the kernel refuses it, negative errno on other failures.
+int corral_probe_clone_into_cgroup(int cgroup_fd);
+
+#endif

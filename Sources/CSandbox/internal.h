@@ -1,0 +1,38 @@
+// Shared between the parent side (spawn.c), the sandbox's PID 1 (pid1.c) and the task (task.c).
+//
+// Everything that runs in a child after clone must be async-signal-safe: the child is a copy of one
+// thread of a multi-threaded Swift process, so a lock another thread held at clone time (malloc, stdio,
+// NSS) stays locked forever in the child. Hence: no malloc, no printf, no getpwnam; only syscalls and
+// the small helpers below, which work on stack buffers.
+#ifndef CORRAL_INTERNAL_H
+#define CORRAL_INTERNAL_H
+
+#include "csandbox.h"
+
+#include <stddef.h>
+
+/// Descriptors PID 1 and the task need, renumbered by PID 1 after it closed everything else.
+typedef struct corral_child_fds {
+    int in, out, err;  // the task's stdio sources
+    int status;        // PID 1 writes the task's end here
+    int error_w;       // close-on-exec error pipe (write end)
+    int release_r;     // hold pipe (read end) or -1
+} corral_child_fds;
+
+/// Writes one setup error to the error pipe (best effort; the pipe is the only channel).
+void corral_report(int error_fd, int step, int err, const char *path);
+
+/// Entry point of the sandbox's PID 1; never returns.
+__attribute__((noreturn)) void corral_pid1_main(const corral_spawn_config *cfg, corral_child_fds fds);
+
+/// Starts the task (PID 2) with vfork semantics: returns once it has exec'd or failed. Returns its pid
+/// or -1 with errno set (the error was reported on fds.error_w by the task itself when it got that far).
+pid_t corral_start_task(const corral_spawn_config *cfg, const corral_child_fds *fds);
+
+/// Concatenates a and b into out (size n); returns 0 or -1 (ENAMETOOLONG) if it does not fit.
+int corral_join(char *out, size_t n, const char *a, const char *b);
+
+/// Closes every descriptor not listed in keep[0..n) (n small). Uses close_range on the gaps.
+void corral_close_all_except(int *keep, int n);
+
+#endif

@@ -1,0 +1,199 @@
+// The sandbox's PID 1: mount namespace, hostname, loopback, then the task (PID 2), then the reaper loop.
+// Runs in a clone3 child of a multi-threaded process: async-signal-safe code only (see internal.h).
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define DEFAULT_MOUNT_FLAGS (MS_NOSUID | MS_NODEV)
+
+__attribute__((noreturn)) static void fail(const corral_child_fds *fds, int step, int err, const char *path) {
+    corral_report(fds->error_w, step, err, path);
+    _exit(125);
+}
+
+/// Formats v in decimal after prefix into out; returns the length.
+static size_t format_u64(char *out, size_t n, const char *prefix, uint64_t v) {
+    size_t i = 0;
+    for (const char *p = prefix; *p && i + 1 < n; p++) out[i++] = *p;
+    char digits[24];
+    int d = 0;
+    do {
+        digits[d++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v && d < 24);
+    while (d > 0 && i + 1 < n) out[i++] = digits[--d];
+    out[i] = 0;
+    return i;
+}
+
+static void mount_at(const corral_child_fds *fds, int step, const char *root, const char *where,
+                     const char *source, const char *type, unsigned long flags, const char *data) {
+    char path[4096];
+    if (corral_join(path, sizeof(path), root, where) != 0) fail(fds, step, ENAMETOOLONG, where);
+    if (mount(source, path, type, flags, data) != 0) fail(fds, step, errno, path);
+}
+
+/// A minimal /dev for an image root: the usual character devices and the /proc/self/fd links.
+static void populate_dev(const corral_child_fds *fds, const char *root) {
+    mount_at(fds, CORRAL_STEP_MOUNT_DEV, root, "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=64k");
+    static const struct {
+        const char *name;
+        unsigned int major, minor;
+    } nodes[] = {{"/dev/null", 1, 3}, {"/dev/zero", 1, 5},    {"/dev/full", 1, 7},
+                 {"/dev/random", 1, 8}, {"/dev/urandom", 1, 9}, {"/dev/tty", 5, 0}};
+    char path[4096];
+    for (size_t i = 0; i < sizeof(nodes) / sizeof(nodes[0]); i++) {
+        if (corral_join(path, sizeof(path), root, nodes[i].name) != 0) fail(fds, CORRAL_STEP_MOUNT_DEV, ENAMETOOLONG, nodes[i].name);
+        if (mknod(path, S_IFCHR | 0666, makedev(nodes[i].major, nodes[i].minor)) != 0)
+            fail(fds, CORRAL_STEP_MOUNT_DEV, errno, path);
+    }
+    static const struct {
+        const char *target, *link;
+    } links[] = {{"/proc/self/fd", "/dev/fd"},
+                 {"/proc/self/fd/0", "/dev/stdin"},
+                 {"/proc/self/fd/1", "/dev/stdout"},
+                 {"/proc/self/fd/2", "/dev/stderr"}};
+    for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+        if (corral_join(path, sizeof(path), root, links[i].link) != 0) fail(fds, CORRAL_STEP_MOUNT_DEV, ENAMETOOLONG, links[i].link);
+        if (symlink(links[i].target, path) != 0) fail(fds, CORRAL_STEP_MOUNT_DEV, errno, path);
+    }
+    if (corral_join(path, sizeof(path), root, "/dev/shm") != 0 || mkdir(path, 01777) != 0)
+        fail(fds, CORRAL_STEP_MOUNT_DEV, errno, path);
+}
+
+static void bring_up_loopback(const corral_child_fds *fds) {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) fail(fds, CORRAL_STEP_LOOPBACK, errno, "lo");
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    memcpy(ifr.ifr_name, "lo", 3);
+    ifr.ifr_flags = IFF_UP | IFF_RUNNING;
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0) fail(fds, CORRAL_STEP_LOOPBACK, errno, "lo");
+    close(s);
+}
+
+/// Mount namespace: private propagation, work dir, private /tmp, fresh /proc, optional image root.
+/// The work dir is bound first: its source may live under the host's /tmp, which the tmpfs then hides.
+static void setup_mounts(const corral_spawn_config *cfg, const corral_child_fds *fds) {
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) fail(fds, CORRAL_STEP_MOUNT_PRIVATE, errno, "/");
+    const char *root = cfg->rootfs ? cfg->rootfs : "";
+    if (cfg->rootfs && mount(root, root, NULL, MS_BIND | MS_REC, NULL) != 0)
+        fail(fds, CORRAL_STEP_BIND_ROOTFS, errno, root);
+    if (cfg->work_source) {
+        const char *target = cfg->work_target ? cfg->work_target : "/work";
+        char path[4096];
+        if (corral_join(path, sizeof(path), root, target) != 0) fail(fds, CORRAL_STEP_BIND_WORKDIR, ENAMETOOLONG, target);
+        if (cfg->rootfs) mkdir(path, 0755);  // an image without the mount point: the image is ours to extend
+        if (mount(cfg->work_source, path, NULL, MS_BIND | MS_REC, NULL) != 0)
+            fail(fds, CORRAL_STEP_BIND_WORKDIR, errno, cfg->work_source);
+    }
+    char tmp_opts[64] = "mode=1777";
+    if (cfg->tmp_size) format_u64(tmp_opts + 9, sizeof(tmp_opts) - 9, ",size=", cfg->tmp_size);
+    mount_at(fds, CORRAL_STEP_MOUNT_TMP, root, "/tmp", "tmpfs", "tmpfs", DEFAULT_MOUNT_FLAGS, tmp_opts);
+    mount_at(fds, CORRAL_STEP_MOUNT_PROC, root, "/proc", "proc", "proc", DEFAULT_MOUNT_FLAGS | MS_NOEXEC, NULL);
+    if (!cfg->rootfs) return;
+
+    populate_dev(fds, root);
+    // Images are shared by every task that names them: the task gets them read-only.
+    if (mount(NULL, root, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) != 0)
+        fail(fds, CORRAL_STEP_READONLY_ROOT, errno, root);
+    // pivot_root(".", ".") stacks the old root under the new one; detaching "." then drops the old root.
+    if (chdir(root) != 0) fail(fds, CORRAL_STEP_PIVOT_ROOT, errno, root);
+    if (syscall(SYS_pivot_root, ".", ".") != 0) fail(fds, CORRAL_STEP_PIVOT_ROOT, errno, root);
+    if (umount2(".", MNT_DETACH) != 0) fail(fds, CORRAL_STEP_PIVOT_ROOT, errno, "old root");
+    if (chdir("/") != 0) fail(fds, CORRAL_STEP_PIVOT_ROOT, errno, "/");
+}
+
+static void ignore_signal(int sig) { (void)sig; }
+
+static void write_status(int fd, int status) {
+    if (fd < 0) return;
+    char line[32];
+    size_t n = WIFEXITED(status) ? format_u64(line, sizeof(line), "exit ", (uint64_t)WEXITSTATUS(status))
+                                 : format_u64(line, sizeof(line), "signal ", (uint64_t)WTERMSIG(status));
+    line[n++] = '\n';
+    ssize_t w;
+    do {
+        w = write(fd, line, n);
+    } while (w < 0 && errno == EINTR);
+}
+
+void corral_pid1_main(const corral_spawn_config *cfg, corral_child_fds fds) {
+    int keep[] = {fds.in, fds.out, fds.err, fds.status, fds.error_w, fds.release_r};
+    corral_close_all_except(keep, (int)(sizeof(keep) / sizeof(keep[0])));
+
+    // Signals: everything blocked and taken with sigwaitinfo. The forwarded ones also get a handler,
+    // because the kernel drops signals with default disposition sent to a namespace's init.
+    static const int forwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+    sigset_t all;
+    sigfillset(&all);
+    sigprocmask(SIG_SETMASK, &all, NULL);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = SIG_DFL;
+    sigaction(SIGCHLD, &sa, NULL);
+    sa.sa_handler = ignore_signal;
+    sigset_t waited;
+    sigemptyset(&waited);
+    sigaddset(&waited, SIGCHLD);
+    for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++) {
+        sigaction(forwarded[i], &sa, NULL);
+        sigaddset(&waited, forwarded[i]);
+    }
+    umask(0);
+
+    if (cfg->isolate) {
+        // Out of the caller's session: a terminal's ^C reaches the agent, which forwards it once.
+        if (setsid() < 0) fail(&fds, CORRAL_STEP_SETSID, errno, NULL);
+        if (cfg->new_network) bring_up_loopback(&fds);
+        setup_mounts(cfg, &fds);
+        if (cfg->hostname && sethostname(cfg->hostname, strlen(cfg->hostname)) != 0)
+            fail(&fds, CORRAL_STEP_HOSTNAME, errno, cfg->hostname);
+    }
+
+    if (fds.release_r >= 0) {
+        // The parent is writing our pid into the v1 cgroups; the task must not start before that.
+        char go = 0;
+        ssize_t n;
+        do {
+            n = read(fds.release_r, &go, 1);
+        } while (n < 0 && errno == EINTR);
+        if (n != 1) _exit(125);  // the parent gave up; it already knows why
+        close(fds.release_r);
+        fds.release_r = -1;
+    }
+
+    pid_t task = corral_start_task(cfg, &fds);  // returns after the task's exec (or its failure)
+    close(fds.error_w);
+    if (task < 0) _exit(125);
+
+    for (;;) {
+        siginfo_t info;
+        int sig = sigwaitinfo(&waited, &info);
+        if (sig < 0) continue;
+        if (sig != SIGCHLD) {
+            kill(task, sig);
+            continue;
+        }
+        int status;
+        pid_t pid;
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+            if (pid != task) continue;  // an orphan re-parented to us: reaped, nothing more
+            write_status(fds.status, status);
+            // Leaving tears the pid namespace down: the kernel kills whatever the task left behind.
+            _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+        }
+    }
+}

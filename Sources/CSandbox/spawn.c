@@ -1,0 +1,293 @@
+// Parent side: create the pipes, clone3 the sandbox's PID 1, hand back pid + pidfd.
+#include "internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/syscall.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+_Static_assert(CORRAL_EPOLLIN == EPOLLIN && CORRAL_EPOLLPRI == EPOLLPRI, "epoll constants");
+_Static_assert(CORRAL_EPOLLONESHOT == (int)EPOLLONESHOT && CORRAL_O_PATH == O_PATH, "epoll/open constants");
+
+long corral_fs_type(const char *path) {
+    struct statfs fs;
+    return statfs(path, &fs) == 0 ? (long)fs.f_type : 0;
+}
+
+int corral_epoll_create(void) {
+    int fd = epoll_create1(EPOLL_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+int corral_epoll_add(int epfd, int fd, uint32_t events, uint64_t cookie) {
+    struct epoll_event ev = {.events = events, .data.u64 = cookie};
+    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : -errno;
+}
+
+int corral_epoll_del(int epfd, int fd) { return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL) == 0 ? 0 : -errno; }
+
+int corral_epoll_wait(int epfd, uint64_t *cookies, int max, int timeout_ms) {
+    struct epoll_event events[64];
+    if (max > 64) max = 64;
+    int n = epoll_wait(epfd, events, max, timeout_ms);
+    if (n < 0) return -errno;
+    for (int i = 0; i < n; i++) cookies[i] = events[i].data.u64;
+    return n;
+}
+
+static long corral_clone3(struct clone_args *args) { return syscall(SYS_clone3, args, sizeof(*args)); }
+
+static void close_if_open(int *fd) {
+    if (*fd >= 0) {
+        close(*fd);
+        *fd = -1;
+    }
+}
+
+int corral_spawn(const corral_spawn_config *cfg, corral_spawn_handle *out) {
+    int error_pipe[2] = {-1, -1};
+    int release_pipe[2] = {-1, -1};
+    // Close-on-exec so that no other spawn (posix_spawn elsewhere in the agent) keeps them open; PID 1
+    // inherits them through clone (no exec) and closes the rest itself.
+    if (pipe2(error_pipe, O_CLOEXEC) != 0) return -errno;
+    if (cfg->hold && pipe2(release_pipe, O_CLOEXEC) != 0) {
+        int e = errno;
+        close(error_pipe[0]);
+        close(error_pipe[1]);
+        return -e;
+    }
+
+    uint64_t flags = CLONE_PIDFD;
+    if (cfg->isolate) flags |= CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+    if (cfg->new_network) flags |= CLONE_NEWNET;
+    if (cfg->cgroup_fd >= 0) flags |= CLONE_INTO_CGROUP;
+
+    int pidfd = -1;
+    struct clone_args args;
+    memset(&args, 0, sizeof(args));
+    args.flags = flags;
+    args.pidfd = (uint64_t)(uintptr_t)&pidfd;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = cfg->cgroup_fd >= 0 ? (uint64_t)cfg->cgroup_fd : 0;
+
+    // No CLONE_VM: PID 1 lives as long as the task and must not share the agent's memory (an OOM kill
+    // of a process sharing an mm kills every process using it). Copy-on-write makes this cheap.
+    long pid = corral_clone3(&args);
+    if (pid < 0) {
+        int e = errno;
+        close(error_pipe[0]);
+        close(error_pipe[1]);
+        if (cfg->hold) {
+            close(release_pipe[0]);
+            close(release_pipe[1]);
+        }
+        return -e;
+    }
+    if (pid == 0) {
+        corral_child_fds fds = {
+            .in = cfg->stdin_fd,
+            .out = cfg->stdout_fd,
+            .err = cfg->stderr_fd,
+            .status = cfg->status_fd,
+            .error_w = error_pipe[1],
+            .release_r = cfg->hold ? release_pipe[0] : -1,
+        };
+        corral_pid1_main(cfg, fds);
+    }
+
+    close(error_pipe[1]);
+    if (cfg->hold) close(release_pipe[0]);
+    out->pid = (pid_t)pid;
+    out->pidfd = pidfd;
+    out->error_fd = error_pipe[0];
+    out->release_fd = cfg->hold ? release_pipe[1] : -1;
+    return 0;
+}
+
+int corral_release(corral_spawn_handle *h, int go) {
+    if (h->release_fd < 0) return 0;
+    int rc = 0;
+    if (go) {
+        char byte = 1;
+        ssize_t n;
+        do {
+            n = write(h->release_fd, &byte, 1);
+        } while (n < 0 && errno == EINTR);
+        if (n != 1) rc = -errno;
+    }
+    close_if_open(&h->release_fd);  // EOF without a byte tells PID 1 to give up
+    return rc;
+}
+
+int corral_await_exec(corral_spawn_handle *h, corral_setup_error *err) {
+    corral_setup_error e;
+    size_t got = 0;
+    while (got < sizeof(e)) {
+        ssize_t n = read(h->error_fd, ((char *)&e) + got, sizeof(e) - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+            int saved = errno;
+            close_if_open(&h->error_fd);
+            return -saved;
+        }
+        if (n == 0) break;
+        got += (size_t)n;
+    }
+    close_if_open(&h->error_fd);
+    if (got == 0) return 0;  // every write end closed on exec: the task runs
+    memset(err, 0, sizeof(*err));
+    if (got == sizeof(e)) {
+        *err = e;
+        err->path[sizeof(err->path) - 1] = 0;
+    } else {
+        err->err = EPROTO;
+        err->step = CORRAL_STEP_NONE;
+    }
+    return 1;
+}
+
+int corral_pidfd_open(pid_t pid) {
+    long fd = syscall(SYS_pidfd_open, pid, 0);
+    return fd < 0 ? -errno : (int)fd;
+}
+
+int corral_pidfd_signal(int pidfd, int sig) {
+    return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
+}
+
+int corral_pidfd_reap(int pidfd, int *code, int *status) {
+    siginfo_t info;
+    memset(&info, 0, sizeof(info));
+    for (;;) {
+        if (waitid(P_PIDFD, (id_t)pidfd, &info, WEXITED | WNOHANG) == 0) break;
+        if (errno != EINTR) return -errno;
+    }
+    if (info.si_pid == 0) return 0;
+    *code = info.si_code;
+    *status = info.si_status;
+    return 1;
+}
+
+int corral_plain_run(const char *path) {
+    pid_t pid;
+    char *argv[] = {(char *)path, NULL};
+    int rc = posix_spawn(&pid, path, NULL, NULL, argv, environ);
+    if (rc != 0) return -rc;
+    int status;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) return -errno;
+    }
+    return status;
+}
+
+int corral_probe_clone_into_cgroup(int cgroup_fd) {
+    int pidfd = -1;
+    struct clone_args args;
+    memset(&args, 0, sizeof(args));
+    args.flags = CLONE_INTO_CGROUP | CLONE_PIDFD;
+    args.pidfd = (uint64_t)(uintptr_t)&pidfd;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = (uint64_t)cgroup_fd;
+    long pid = corral_clone3(&args);
+    if (pid == 0) _exit(0);
+    if (pid < 0) {
+        int e = errno;
+        return (e == EINVAL || e == ENOSYS || e == E2BIG || e == EOPNOTSUPP || e == EBADF) ? 0 : -e;
+    }
+    int status;
+    while (waitpid((pid_t)pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    close(pidfd);
+    return 1;
+}
+
+// ---- helpers shared with the children (async-signal-safe) ----
+
+void corral_report(int error_fd, int step, int err, const char *path) {
+    corral_setup_error e;
+    memset(&e, 0, sizeof(e));
+    e.err = err;
+    e.step = step;
+    if (path) {
+        size_t i = 0;
+        for (; path[i] && i < sizeof(e.path) - 1; i++) e.path[i] = path[i];
+    }
+    ssize_t n;
+    do {
+        n = write(error_fd, &e, sizeof(e));
+    } while (n < 0 && errno == EINTR);
+}
+
+int corral_join(char *out, size_t n, const char *a, const char *b) {
+    size_t i = 0;
+    for (const char *p = a; *p; p++) {
+        if (i + 1 >= n) return -1;
+        out[i++] = *p;
+    }
+    for (const char *p = b; *p; p++) {
+        if (i + 1 >= n) return -1;
+        out[i++] = *p;
+    }
+    out[i] = 0;
+    return 0;
+}
+
+void corral_close_all_except(int *keep, int n) {
+    // insertion sort: n is at most a handful
+    for (int i = 1; i < n; i++) {
+        int v = keep[i], j = i - 1;
+        while (j >= 0 && keep[j] > v) {
+            keep[j + 1] = keep[j];
+            j--;
+        }
+        keep[j + 1] = v;
+    }
+    unsigned int next = 0;
+    for (int i = 0; i < n; i++) {
+        if (keep[i] < 0) continue;
+        if ((unsigned int)keep[i] > next) syscall(SYS_close_range, next, (unsigned int)keep[i] - 1, 0);
+        next = (unsigned int)keep[i] + 1;
+    }
+    syscall(SYS_close_range, next, ~0U, 0);
+}
+
+const char *corral_step_name(int step) {
+    switch (step) {
+        case CORRAL_STEP_CLONE: return "clone3";
+        case CORRAL_STEP_WAIT_PARENT: return "wait for cgroup placement";
+        case CORRAL_STEP_SETSID: return "setsid";
+        case CORRAL_STEP_MOUNT_PRIVATE: return "make mounts private";
+        case CORRAL_STEP_BIND_ROOTFS: return "bind image rootfs";
+        case CORRAL_STEP_BIND_WORKDIR: return "bind work dir";
+        case CORRAL_STEP_MOUNT_TMP: return "mount tmpfs /tmp";
+        case CORRAL_STEP_MOUNT_PROC: return "mount /proc";
+        case CORRAL_STEP_MOUNT_DEV: return "populate /dev";
+        case CORRAL_STEP_PIVOT_ROOT: return "pivot_root";
+        case CORRAL_STEP_READONLY_ROOT: return "remount image read-only";
+        case CORRAL_STEP_HOSTNAME: return "sethostname";
+        case CORRAL_STEP_LOOPBACK: return "bring up loopback";
+        case CORRAL_STEP_FORK_TASK: return "fork task";
+        case CORRAL_STEP_RLIMIT: return "setrlimit";
+        case CORRAL_STEP_DROP_BOUNDING: return "drop capability bounding set";
+        case CORRAL_STEP_SETGROUPS: return "setgroups";
+        case CORRAL_STEP_SETGID: return "setgid";
+        case CORRAL_STEP_SETUID: return "setuid";
+        case CORRAL_STEP_CAPSET: return "capset";
+        case CORRAL_STEP_NO_NEW_PRIVS: return "no_new_privs";
+        case CORRAL_STEP_STDIO: return "set up stdio";
+        case CORRAL_STEP_CHDIR: return "chdir";
+        case CORRAL_STEP_EXEC: return "exec";
+        default: return "setup";
+    }
+}

@@ -1,0 +1,102 @@
+/// CorralModel: the domain and wire types every other target shares (units, outcomes, specs).
+/// It does no I/O and imports nothing but the standard library.
+
+/// A problem with one input value: which field, what was given, and why it is wrong.
+public struct ValueError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var field: String
+    public var message: String
+
+    public init(field: String, message: String) {
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String { field.isEmpty ? message : "\(field): \(message)" }
+}
+
+/// Byte quantities as operators write them: `512`, `64M` (10^6), `64Mi` (2^20), `1.5G`, `2GiB`, `max`.
+///
+/// Decimal suffixes (k/K, M, G, T) are powers of 1000 and binary ones (Ki, Mi, Gi, Ti) powers of 1024, as in
+/// Kubernetes; a trailing `B` is allowed on either.
+public enum ByteSize {
+    private static let suffixes: [(String, Double)] = [
+        ("ki", 1024), ("mi", 1024 * 1024), ("gi", 1024 * 1024 * 1024), ("ti", 1024 * 1024 * 1024 * 1024),
+        ("k", 1e3), ("m", 1e6), ("g", 1e9), ("t", 1e12), ("", 1),
+    ]
+
+    /// Parses a size; `nil` stands for unlimited ("max").
+    public static func parse(_ text: String, field: String = "") throws(ValueError) -> UInt64? {
+        let trimmed = text.trimmingSpaces().lowercased()
+        if trimmed == "max" || trimmed == "unlimited" { return nil }
+        var body = Substring(trimmed)
+        if body.hasSuffix("b") { body = body.dropLast() }
+        for (suffix, factor) in suffixes where body.hasSuffix(suffix) {
+            let number = body.dropLast(suffix.count)
+            guard !number.isEmpty, let value = Double(number), value >= 0, value.isFinite else { break }
+            let bytes = (value * factor).rounded()
+            guard bytes < 1.8e19 else { break }
+            return UInt64(bytes)
+        }
+        throw ValueError(field: field, message: "\"\(text)\" is not a size (examples: 512Mi, 2G, 1048576, max)")
+    }
+
+    /// A short human form: `64.0 MiB`.
+    public static func format(_ bytes: UInt64) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(bytes)
+        var unit = 0
+        while value >= 1024, unit < units.count - 1 {
+            value /= 1024
+            unit += 1
+        }
+        return unit == 0 ? "\(bytes) B" : "\((value * 10).rounded() / 10) \(units[unit])"
+    }
+}
+
+/// CPU quantities: `0.5`, `2`, `1500m` (millicores).
+public enum CPUQuantity {
+    public static func parse(_ text: String, field: String = "") throws(ValueError) -> Double {
+        let trimmed = text.trimmingSpaces()
+        let value: Double?
+        if trimmed.hasSuffix("m") {
+            value = Double(trimmed.dropLast()).map { $0 / 1000 }
+        } else {
+            value = Double(trimmed)
+        }
+        guard let cores = value, cores > 0, cores.isFinite, cores <= 4096 else {
+            throw ValueError(field: field, message: "\"\(text)\" is not a CPU amount (examples: 0.5, 2, 250m)")
+        }
+        return cores
+    }
+}
+
+/// Durations: `10s`, `500ms`, `1m30s`, `2h`, `1.5s`; a bare number is seconds.
+public enum DurationText {
+    private static let units: [Substring: Double] = ["us": 0.000_001, "ms": 0.001, "s": 1, "m": 60, "h": 3600]
+
+    public static func parse(_ text: String, field: String = "") throws(ValueError) -> Duration {
+        let bad = ValueError(field: field, message: "\"\(text)\" is not a duration (examples: 10s, 500ms, 1m30s)")
+        var rest = Substring(text.trimmingSpaces())
+        if let plain = Double(rest), plain >= 0, plain.isFinite { return .microseconds(Int64((plain * 1_000_000).rounded())) }
+        guard !rest.isEmpty else { throw bad }
+        var seconds = 0.0
+        while !rest.isEmpty {
+            let number = rest.prefix { $0.isNumber || $0 == "." }
+            rest = rest.dropFirst(number.count)
+            let unit = rest.prefix { $0.isLetter }
+            rest = rest.dropFirst(unit.count)
+            guard let value = Double(number), let factor = units[unit] else { throw bad }
+            seconds += value * factor
+        }
+        return .microseconds(Int64((seconds * 1_000_000).rounded()))
+    }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var s = Substring(self)
+        while s.first?.isWhitespace == true { s = s.dropFirst() }
+        while s.last?.isWhitespace == true { s = s.dropLast() }
+        return String(s)
+    }
+}
