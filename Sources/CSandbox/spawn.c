@@ -20,6 +20,8 @@ extern char **environ;
 _Static_assert(CORRAL_EPOLLIN == EPOLLIN && CORRAL_EPOLLPRI == EPOLLPRI, "epoll constants");
 _Static_assert(CORRAL_EPOLLONESHOT == (int)EPOLLONESHOT && CORRAL_O_PATH == O_PATH, "epoll/open constants");
 
+int corral_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC) == 0 ? 0 : -errno; }
+
 long corral_fs_type(const char *path) {
     struct statfs fs;
     return statfs(path, &fs) == 0 ? (long)fs.f_type : 0;

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/xattr.h>  // getxattr, for Swift (systemd delegation marks)
 
 /// The setup step that failed, carried back with errno and a path through the error pipe.
 typedef enum corral_step {
@@ -123,6 +124,9 @@ int corral_epoll_add(int epfd, int fd, uint32_t events, uint64_t cookie);
 int corral_epoll_del(int epfd, int fd);
 /// Fills cookies[0..n) for ready registrations; blocks up to timeout_ms (-1 forever).
 int corral_epoll_wait(int epfd, uint64_t *cookies, int max, int timeout_ms);
+
+/// pipe2(fds, O_CLOEXEC); 0 or a negative errno.
+int corral_pipe_cloexec(int fds[2]);
 
 /// statfs(2) f_type of a path, or 0 when it cannot be read.
 long corral_fs_type(const char *path);

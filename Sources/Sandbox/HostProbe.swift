@@ -1,0 +1,79 @@
+import CSandbox
+import Cgroups
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What this host offers Corral: cgroup mode and controllers, and the kernel features the sandbox uses,
+/// each probed for real (a throwaway cgroup, a clone3 into it, pidfd_open of ourselves).
+public struct HostReport: Codable, Sendable {
+    public var kernel: String
+    public var cgroupMode: String
+    public var unifiedMount: String?
+    /// Controllers available in the cgroup2 tree (empty on hybrid hosts).
+    public var unifiedControllers: [String]
+    /// v1 controller -> mount point.
+    public var legacyControllers: [String: String]
+    public var cloneIntoCgroup: Bool
+    public var cgroupKill: Bool
+    public var pidfd: Bool
+    public var pressureStallInformation: Bool
+    public var problems: [String]
+
+    public static func probe() -> HostReport {
+        var uts = utsname()
+        uname(&uts)
+        let kernel = withUnsafeBytes(of: &uts.release) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
+        var report = HostReport(
+            kernel: kernel, cgroupMode: "unknown", unifiedMount: nil, unifiedControllers: [], legacyControllers: [:],
+            cloneIntoCgroup: false, cgroupKill: false, pidfd: false, pressureStallInformation: false, problems: [])
+        let selfFD = corral_pidfd_open(getpid())
+        report.pidfd = selfFD >= 0
+        if selfFD >= 0 { close(selfFD) }
+        let host: CgroupHost
+        do { host = try CgroupHost.detect() } catch {
+            report.problems.append(error.description)
+            return report
+        }
+        report.cgroupMode = host.mode.rawValue
+        report.unifiedMount = host.unifiedMount
+        report.unifiedControllers = host.unifiedControllers() ?? []
+        report.legacyControllers = host.legacyMounts
+        report.pressureStallInformation = FileIO.exists("/proc/pressure/cpu")
+        guard let mount = host.unifiedMount else { return report }
+        let probe = "\(mount)/corral-probe-\(getpid())"
+        guard mkdir(probe, 0o755) == 0 else {
+            report.problems.append("cannot create a probe cgroup in \(mount) (errno \(errno)); run as root")
+            return report
+        }
+        defer { rmdir(probe) }
+        report.cgroupKill = FileIO.exists(probe + "/cgroup.kill")
+        report.pressureStallInformation = report.pressureStallInformation || FileIO.exists(probe + "/cpu.pressure")
+        let fd = open(probe, Int32(CORRAL_O_PATH) | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 {
+            report.cloneIntoCgroup = corral_probe_clone_into_cgroup(fd) == 1
+            close(fd)
+        }
+        return report
+    }
+
+    /// Aligned `name: value` lines.
+    public var text: String {
+        let yes = { (flag: Bool) in flag ? "yes" : "no" }
+        var lines = [
+            ("kernel", kernel), ("cgroup mode", cgroupMode), ("cgroup2 mount", unifiedMount ?? "-"),
+            ("cgroup2 controllers", unifiedControllers.isEmpty ? "(none)" : unifiedControllers.joined(separator: " ")),
+            ("v1 controllers", legacyControllers.isEmpty ? "(none)" : legacyControllers.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")),
+            ("clone3 into cgroup", yes(cloneIntoCgroup)), ("cgroup.kill", yes(cgroupKill)), ("pidfd", yes(pidfd)),
+            ("PSI", yes(pressureStallInformation)),
+        ]
+        lines += problems.map { ("problem", $0) }
+        let width = lines.map(\.0.count).max() ?? 0
+        return lines.map { $0.0.padding(width) + "  " + $0.1 }.joined(separator: "\n")
+    }
+}
+
+extension String {
+    func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
+}

@@ -1,0 +1,128 @@
+import CSandbox
+import Cgroups
+import CorralModel
+import Logging
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+extension Sandbox {
+    static let searchPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+    /// Clones PID 1 into the cgroup (or holds it until it is placed in the v1 cgroups), then waits for the
+    /// task's exec without blocking a thread: EOF on the close-on-exec error pipe means it runs.
+    func start(
+        _ spec: TaskSpec, user: UserIdentity, rootfs: String?, work: WorkDirectory, cgroup: Cgroup
+    ) async throws(SandboxError) -> SandboxedTask {
+        let status = try StatusChannel.open(file: spec.statusFile)
+        defer { status.closeWriteEnd() }
+        let devNull = (spec.stdin == nil || spec.stdout == nil || spec.stderr == nil) ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1
+        defer { if devNull >= 0 { close(devNull) } }
+
+        var useClone = host.unifiedMount != nil && cloneIntoCgroup.load(ordering: .relaxed)
+        var handle = corral_spawn_handle()
+        var rc: Int32
+        repeat {
+            let cgroupFD: Int32
+            do { cgroupFD = useClone ? try cgroup.openUnifiedDirectory() : -1 } catch {
+                status.closeReadEnd()
+                throw SandboxError(error)
+            }
+            rc = spawn(spec, user: user, rootfs: rootfs, work: work, status: status, devNull: devNull,
+                       cgroupFD: cgroupFD, hold: !useClone || !cgroup.legacyPaths.isEmpty, handle: &handle)
+            if cgroupFD >= 0 { close(cgroupFD) }
+            // Kernels without CLONE_INTO_CGROUP (< 5.7) or refusing this cgroup: fall back to holding PID 1
+            // until its pid is written to cgroup.procs.
+            if useClone, [EINVAL, ENOSYS, E2BIG, EOPNOTSUPP].contains(-rc) {
+                logger.notice("clone3 into cgroup refused; placing tasks by cgroup.procs", metadata: ["errno": "\(-rc)"])
+                cloneIntoCgroup.store(false, ordering: .relaxed)
+                useClone = false
+                continue
+            }
+            break
+        } while true
+        guard rc == 0 else {
+            status.closeReadEnd()
+            throw SandboxError(.spawn, "clone3 failed: \(String(cString: strerror(-rc))) (errno \(-rc))", errno: -rc)
+        }
+
+        if handle.release_fd >= 0 {
+            do {
+                try cgroup.add(pid: handle.pid, unified: !useClone)
+                corral_release(&handle, 1)
+            } catch {
+                corral_release(&handle, 0)
+                await abandon(&handle, status: status)
+                throw SandboxError(error)
+            }
+        }
+        await DescriptorWaiter.shared.wait(for: handle.error_fd)
+        var setupError = corral_setup_error()
+        let exec = corral_await_exec(&handle, &setupError)
+        guard exec == 0 else {
+            await abandon(&handle, status: status)
+            if exec == 1 { throw SandboxError(setup: setupError) }
+            throw SandboxError(.spawn, "reading the error pipe failed (errno \(-exec))", errno: -exec)
+        }
+        return SandboxedTask(
+            spec: spec, pid: handle.pid, pidfd: handle.pidfd, cgroup: cgroup, status: status, work: work,
+            grace: spec.killGrace ?? config.killGrace, logger: logger)
+    }
+
+    /// Fills the C config (pointers live in the arena and the closures' buffers) and clones PID 1.
+    private func spawn(
+        _ spec: TaskSpec, user: UserIdentity, rootfs: String?, work: WorkDirectory, status: StatusChannel, devNull: Int32,
+        cgroupFD: Int32, hold: Bool, handle: inout corral_spawn_handle
+    ) -> Int32 {
+        let arena = CStringArena()
+        var environment = [
+            "PATH": Self.searchPath, "HOME": config.workMount, "USER": user.name, "LOGNAME": user.name, "HOSTNAME": spec.id,
+        ]
+        environment.merge(spec.environment) { _, given in given }
+        var cfg = corral_spawn_config()
+        cfg.argv = arena.array(spec.argv)
+        cfg.envp = arena.array(environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
+        cfg.search_path = arena.string(environment["PATH"] ?? Self.searchPath)
+        cfg.cwd = arena.string(config.workMount)
+        cfg.cgroup_fd = cgroupFD
+        cfg.hold = hold ? 1 : 0
+        cfg.isolate = 1
+        cfg.new_network = spec.network == .none ? 1 : 0
+        cfg.hostname = arena.string(spec.id)
+        cfg.rootfs = arena.optional(rootfs)
+        cfg.work_source = arena.string(work.path)
+        cfg.work_target = arena.string(config.workMount)
+        cfg.tmp_size = spec.tmpSize ?? 0
+        cfg.uid = user.uid
+        cfg.gid = user.gid
+        cfg.stdin_fd = spec.stdin ?? devNull
+        cfg.stdout_fd = spec.stdout ?? devNull
+        cfg.stderr_fd = spec.stderr ?? devNull
+        cfg.status_fd = status.writeFD
+        let rlimits = spec.rlimits.map { corral_rlimit(resource: $0.resource, soft: $0.soft, hard: $0.hard) }
+        let groups: [UInt32] = user.groups.map { UInt32($0) }
+        return groups.withUnsafeBufferPointer { groups in
+            rlimits.withUnsafeBufferPointer { limits in
+                cfg.groups = groups.baseAddress
+                cfg.ngroups = Int32(groups.count)
+                cfg.rlimits = limits.baseAddress
+                cfg.nrlimits = Int32(limits.count)
+                return corral_spawn(&cfg, &handle)
+            }
+        }
+    }
+
+    /// A PID 1 that will not run the task: wait for it to exit and release its descriptors.
+    private func abandon(_ handle: inout corral_spawn_handle, status: StatusChannel) async {
+        if handle.error_fd >= 0 { close(handle.error_fd) }
+        var code: Int32 = 0
+        var value: Int32 = 0
+        while corral_pidfd_reap(handle.pidfd, &code, &value) == 0 {
+            await DescriptorWaiter.shared.wait(for: handle.pidfd)
+        }
+        close(handle.pidfd)
+        status.closeReadEnd()
+    }
+}

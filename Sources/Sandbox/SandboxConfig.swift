@@ -1,0 +1,52 @@
+import CSandbox
+import Cgroups
+
+/// Where a sandbox puts things and what it defaults to.
+public struct SandboxConfig: Sendable {
+    /// Parent of task cgroups, relative to each hierarchy's root (`corral.slice`).
+    public var cgroupParent: String
+    /// Directory on tmpfs where per-task work directories are created.
+    public var workRoot: String
+    /// Directory holding images as `NAME/rootfs`.
+    public var imagesDirectory: String
+    /// Path inside the sandbox where the work directory appears.
+    public var workMount: String
+    /// User for tasks that name none (when Corral runs as root).
+    public var defaultUser: String
+    /// Time between SIGTERM and the cgroup kill.
+    public var killGrace: Duration
+
+    public init(
+        cgroupParent: String? = nil, workRoot: String? = nil, imagesDirectory: String = "/var/lib/corral/images",
+        workMount: String = "/work", defaultUser: String = "nobody", killGrace: Duration = .seconds(5)
+    ) {
+        self.cgroupParent = cgroupParent ?? Self.defaultCgroupParent()
+        self.workRoot = workRoot ?? Self.defaultWorkRoot()
+        self.imagesDirectory = imagesDirectory
+        self.workMount = workMount
+        self.defaultUser = defaultUser
+        self.killGrace = killGrace
+    }
+
+    /// `corral.slice`, or `<own cgroup>/corral.slice` when this process runs in a cgroup systemd delegated
+    /// to it (Delegate=yes marks it with the `trusted.delegate` or `user.delegate` xattr).
+    public static func defaultCgroupParent() -> String {
+        guard let own = CgroupHost.ownUnifiedCgroup(), own != "/", let host = try? CgroupHost.detect(),
+            let mount = host.unifiedMount, isDelegated(mount + own)
+        else { return "corral.slice" }
+        return String(own.dropFirst()) + "/corral.slice"
+    }
+
+    static func isDelegated(_ dir: String) -> Bool {
+        ["trusted.delegate", "user.delegate"].contains { name in
+            var value: UInt8 = 0
+            return getxattr(dir, name, &value, 1) == 1 && value == UInt8(ascii: "1")
+        }
+    }
+
+    /// `/run/corral/work` when /run is a tmpfs (as on systemd hosts), otherwise `/dev/shm/corral/work`:
+    /// removing work directories on a disk filesystem costs milliseconds per task.
+    public static func defaultWorkRoot() -> String {
+        CgroupHost.filesystemType("/run") == CgroupHost.tmpfsMagic ? "/run/corral/work" : "/dev/shm/corral/work"
+    }
+}

@@ -1,0 +1,149 @@
+import CSandbox
+import Cgroups
+import CorralModel
+import Logging
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A running task. Its end is awaited through PID 1's pidfd (no polling); timeouts and stop requests
+/// go through `TaskLifecycle`, whose actions this actor carries out.
+public actor SandboxedTask {
+    public nonisolated let id: String
+    /// Host pid of the sandbox's PID 1 (the task itself is PID 2 inside).
+    public nonisolated let pid: pid_t
+    public nonisolated let cgroup: Cgroup
+    public nonisolated let startedAt: ContinuousClock.Instant
+    nonisolated let pidfd: Int32
+    let status: StatusChannel
+    let work: WorkDirectory
+    let timeout: Duration?
+    let grace: Duration
+    let logger: Logger
+    var lifecycle = TaskLifecycle()
+    var timers: [Task<Void, Never>] = []
+    var completion: Task<TaskOutcome, Never>?
+
+    init(
+        spec: TaskSpec, pid: pid_t, pidfd: Int32, cgroup: Cgroup, status: StatusChannel, work: WorkDirectory,
+        grace: Duration, logger: Logger
+    ) {
+        id = spec.id
+        self.pid = pid
+        self.pidfd = pidfd
+        self.cgroup = cgroup
+        self.status = status
+        self.work = work
+        timeout = spec.timeout
+        self.grace = grace
+        var logger = logger
+        logger[metadataKey: "task"] = "\(spec.id)"
+        self.logger = logger
+        startedAt = .now
+    }
+
+    /// Waits for the task to end, then cleans up (cgroup, work directory) and returns what happened.
+    /// Every caller gets the same outcome. The timeout clock starts at the first call.
+    public func wait() async -> TaskOutcome {
+        if let completion { return await completion.value }
+        let supervision = Task { await self.supervise() }
+        completion = supervision
+        return await supervision.value
+    }
+
+    /// SIGTERM now, the cgroup kill after the grace period.
+    public func stop() { perform(lifecycle.handle(.stopRequested)) }
+
+    /// Kills every process of the task at once.
+    public func kill() { perform(lifecycle.handle(.killRequested)) }
+
+    /// Sends a signal to PID 1, which forwards SIGTERM/SIGINT/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2 to the task.
+    public nonisolated func signal(_ number: Int32) { _ = corral_pidfd_signal(pidfd, number) }
+
+    /// Current usage, read from the cgroup.
+    public nonisolated func stats() -> CgroupStats { cgroup.stats() }
+
+    public var state: TaskLifecycle.State { lifecycle.state }
+
+    private func supervise() async -> TaskOutcome {
+        if let timeout {
+            timers.append(Task { [weak self] in
+                try? await Task.sleep(for: timeout)
+                if !Task.isCancelled { await self?.deliver(.timeout) }
+            })
+        }
+        var code: Int32 = 0
+        var value: Int32 = 0
+        while corral_pidfd_reap(pidfd, &code, &value) == 0 {
+            await DescriptorWaiter.shared.wait(for: pidfd)
+        }
+        let pid1: ExitStatus = code == CLD_EXITED ? .exited(value) : .signaled(value)
+        let actions = lifecycle.handle(.exited(pid1))
+        perform(actions)
+        return await collect(pid1: pid1)
+    }
+
+    private func deliver(_ event: TaskLifecycle.Event) { perform(lifecycle.handle(event)) }
+
+    private func perform(_ actions: [TaskLifecycle.Action]) {
+        for action in actions {
+            switch action {
+            case .signalTerminate:
+                logger.debug("sending SIGTERM")
+                _ = corral_pidfd_signal(pidfd, SIGTERM)
+            case .startGraceTimer:
+                let grace = grace
+                timers.append(Task { [weak self] in
+                    try? await Task.sleep(for: grace)
+                    if !Task.isCancelled { await self?.deliver(.graceExpired) }
+                })
+            case .killCgroup:
+                logger.debug("killing the cgroup")
+                let cgroup = cgroup
+                let logger = logger
+                Task {
+                    do { try await cgroup.kill() } catch { logger.error("cgroup kill failed", metadata: ["error": "\(error)"]) }
+                }
+            case .cancelTimers:
+                for timer in timers { timer.cancel() }
+                timers.removeAll()
+            case .collect:
+                break  // supervise() collects right after
+            }
+        }
+    }
+
+    /// After PID 1 is gone: the task's status, stragglers killed, statistics, cgroup and work dir removed.
+    private func collect(pid1: ExitStatus) async -> TaskOutcome {
+        let duration = ContinuousClock.now - startedAt
+        let taskStatus = status.read() ?? pid1
+        if cgroup.isPopulated {
+            // Only processes that left the pid namespace's tree (none should) can still be here.
+            do {
+                try await cgroup.kill()
+                try await cgroup.waitUntilEmpty()
+            } catch {
+                logger.error("cgroup not empty after kill", metadata: ["error": "\(error)"])
+            }
+        }
+        let stats = cgroup.stats()
+        do { try await cgroup.remove() } catch { logger.error("cgroup removal failed", metadata: ["error": "\(error)"]) }
+        if let error = work.remove() { logger.error("work directory removal failed", metadata: ["error": "\(error)"]) }
+        close(pidfd)
+        status.closeReadEnd()
+        var outcome = TaskOutcome(exitCode: nil, signal: nil, oomKilled: stats.oomKills > 0, timedOut: lifecycle.timedOut)
+        switch taskStatus {
+        case .exited(let code): outcome.exitCode = code
+        case .signaled(let number): outcome.signal = number
+        }
+        outcome.cpuUserUsec = stats.cpuUserUsec
+        outcome.cpuSystemUsec = stats.cpuSystemUsec
+        outcome.memoryPeakBytes = stats.memoryPeakBytes ?? stats.memoryCurrentBytes
+        outcome.ioReadBytes = stats.ioReadBytes
+        outcome.ioWriteBytes = stats.ioWriteBytes
+        let (seconds, attoseconds) = duration.components
+        outcome.durationMs = Double(seconds) * 1000 + Double(attoseconds) / 1e15
+        return outcome
+    }
+}

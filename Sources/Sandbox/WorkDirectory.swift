@@ -1,0 +1,40 @@
+import Cgroups
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The host directory bound at /work: the caller's own, or one Corral made on tmpfs and removes.
+struct WorkDirectory: Sendable {
+    let path: String
+    let owned: Bool
+
+    static func prepare(spec: TaskSpec, root: String, owner: UserIdentity) throws(SandboxError) -> WorkDirectory {
+        if let given = spec.workDirectory {
+            var st = stat()
+            guard stat(given, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
+                throw SandboxError(.workDirectory, "work directory \(given) is not a directory", errno: errno, path: given)
+            }
+            return WorkDirectory(path: given, owned: false)
+        }
+        let path = root + "/" + spec.id
+        guard mkdir(path, 0o700) == 0 else {
+            let message = errno == EEXIST ? "work directory \(path) already exists (task id in use?)" : "cannot create work directory \(path)"
+            throw SandboxError(.workDirectory, message, errno: errno, path: path)
+        }
+        guard chown(path, owner.uid, owner.gid) == 0 else {
+            let err = errno
+            rmdir(path)
+            throw SandboxError(.workDirectory, "cannot give \(path) to \(owner.name)", errno: err, path: path)
+        }
+        return WorkDirectory(path: path, owned: true)
+    }
+
+    /// Removes an owned work directory (cheap on tmpfs). Errors are returned for logging.
+    @discardableResult
+    func remove() -> CgroupError? {
+        guard owned else { return nil }
+        do { try FileIO.removeTree(path) } catch { return error }
+        return nil
+    }
+}

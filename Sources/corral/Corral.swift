@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `corral` command tree. Parsing only: every subcommand calls into the libraries.
+@main
+struct Corral: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "corral",
+        abstract: "A cluster scheduler and per-node execution agent for Linux.",
+        subcommands: [ExecCommand.self, HostCommand.self, ImageCommand.self, BenchCommand.self]
+    )
+}

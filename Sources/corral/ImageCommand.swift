@@ -1,0 +1,5 @@
+import ArgumentParser
+
+struct ImageCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "image", abstract: "Build task images.")
+}
