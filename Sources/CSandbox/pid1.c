@@ -154,6 +154,13 @@ void corral_pid1_main(const corral_spawn_config *cfg, corral_child_fds fds) {
     }
     umask(0);
 
+    // Into the v1 hierarchies first, so every later allocation is charged to the task's cgroups.
+    for (const char *const *file = cfg->join_files; file && *file; file++) {
+        int fd = open(*file, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, "0", 1) != 1) fail(&fds, CORRAL_STEP_JOIN_CGROUP, errno, *file);
+        close(fd);
+    }
+
     if (cfg->isolate) {
         // Out of the caller's session: a terminal's ^C reaches the agent, which forwards it once.
         if (setsid() < 0) fail(&fds, CORRAL_STEP_SETSID, errno, NULL);

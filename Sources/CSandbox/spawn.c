@@ -181,10 +181,16 @@ int corral_pidfd_reap(int pidfd, int *code, int *status) {
     return 1;
 }
 
-int corral_plain_run(const char *path) {
+int corral_plain_run(const char *const *argv, int quiet) {
     pid_t pid;
-    char *argv[] = {(char *)path, NULL};
-    int rc = posix_spawn(&pid, path, NULL, NULL, argv, environ);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    if (quiet) {
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+        posix_spawn_file_actions_adddup2(&actions, 1, 2);
+    }
+    int rc = posix_spawn(&pid, argv[0], &actions, NULL, (char *const *)argv, environ);
+    posix_spawn_file_actions_destroy(&actions);
     if (rc != 0) return -rc;
     int status;
     while (waitpid(pid, &status, 0) < 0) {
@@ -268,6 +274,7 @@ const char *corral_step_name(int step) {
     switch (step) {
         case CORRAL_STEP_CLONE: return "clone3";
         case CORRAL_STEP_WAIT_PARENT: return "wait for cgroup placement";
+        case CORRAL_STEP_JOIN_CGROUP: return "join v1 cgroup";
         case CORRAL_STEP_SETSID: return "setsid";
         case CORRAL_STEP_MOUNT_PRIVATE: return "make mounts private";
         case CORRAL_STEP_BIND_ROOTFS: return "bind image rootfs";

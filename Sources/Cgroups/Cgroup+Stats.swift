@@ -1,17 +1,24 @@
 extension Cgroup {
+    /// How much to read: `.full` for live sampling, `.summary` for a task's final report (CPU time, memory
+    /// peak, OOM kills, I/O bytes), which skips PSI, current values and pids: half the files.
+    public enum Detail: Sendable { case full, summary }
+
     /// Reads what the cgroup has used, from whichever tree provides each figure on this host:
     /// v2 everything on pure v2; on hybrid hosts cpu.stat and PSI from v2, memory/pids/blkio from v1;
     /// on pure v1 cpuacct, memory, pids and blkio. Files the kernel lacks leave their fields empty.
-    public func stats() -> CgroupStats {
+    public func stats(_ detail: Detail = .full) -> CgroupStats {
         var stats = CgroupStats()
+        let full = detail == .full
         if let dir = unifiedPath {
             readUnifiedCPU(dir, into: &stats)
-            stats.cpuPressure = FileIO.readIfPresent(dir + "/cpu.pressure").map(PressureStat.parse)
-            stats.memoryPressure = FileIO.readIfPresent(dir + "/memory.pressure").map(PressureStat.parse)
-            stats.ioPressure = FileIO.readIfPresent(dir + "/io.pressure").map(PressureStat.parse)
-            if host.mode == .unified { readUnifiedResources(dir, into: &stats) }
+            if full {
+                stats.cpuPressure = FileIO.readIfPresent(dir + "/cpu.pressure").map(PressureStat.parse)
+                stats.memoryPressure = FileIO.readIfPresent(dir + "/memory.pressure").map(PressureStat.parse)
+                stats.ioPressure = FileIO.readIfPresent(dir + "/io.pressure").map(PressureStat.parse)
+            }
+            if host.mode == .unified { readUnifiedResources(dir, full: full, into: &stats) }
         }
-        if host.mode != .unified { readLegacy(into: &stats) }
+        if host.mode != .unified { readLegacy(full: full, into: &stats) }
         return stats
     }
 
@@ -26,33 +33,35 @@ extension Cgroup {
         stats.cpuThrottledUsec = cpu["throttled_usec"] ?? 0
     }
 
-    private func readUnifiedResources(_ dir: String, into stats: inout CgroupStats) {
-        stats.memoryCurrentBytes = FileIO.readIfPresent(dir + "/memory.current").flatMap(CgroupFormat.number) ?? 0
+    private func readUnifiedResources(_ dir: String, full: Bool, into stats: inout CgroupStats) {
         stats.memoryPeakBytes = FileIO.readIfPresent(dir + "/memory.peak").flatMap(CgroupFormat.number)
+        if full || stats.memoryPeakBytes == nil {  // kernels before 5.19 have no memory.peak
+            stats.memoryCurrentBytes = FileIO.readIfPresent(dir + "/memory.current").flatMap(CgroupFormat.number) ?? 0
+        }
         if let events = FileIO.readIfPresent(dir + "/memory.events") {
             stats.oomKills = CgroupFormat.keyValues(events)["oom_kill"] ?? 0
         }
         if let io = FileIO.readIfPresent(dir + "/io.stat") {
             (stats.ioReadBytes, stats.ioWriteBytes, stats.ioReadOps, stats.ioWriteOps) = CgroupFormat.ioStat(io)
         }
-        stats.pidsCurrent = FileIO.readIfPresent(dir + "/pids.current").flatMap(CgroupFormat.number) ?? 0
+        if full { stats.pidsCurrent = FileIO.readIfPresent(dir + "/pids.current").flatMap(CgroupFormat.number) ?? 0 }
     }
 
-    private func readLegacy(into stats: inout CgroupStats) {
+    private func readLegacy(full: Bool, into stats: inout CgroupStats) {
         if unifiedPath == nil, let dir = legacyPaths["cpuacct"] {
             // cpuacct counts nanoseconds
             stats.cpuUserUsec = (FileIO.readIfPresent(dir + "/cpuacct.usage_user").flatMap(CgroupFormat.number) ?? 0) / 1000
             stats.cpuSystemUsec = (FileIO.readIfPresent(dir + "/cpuacct.usage_sys").flatMap(CgroupFormat.number) ?? 0) / 1000
             stats.cpuUsageUsec = (FileIO.readIfPresent(dir + "/cpuacct.usage").flatMap(CgroupFormat.number) ?? 0) / 1000
         }
-        if let dir = legacyPaths["cpu"], let text = FileIO.readIfPresent(dir + "/cpu.stat") {
+        if full, let dir = legacyPaths["cpu"], let text = FileIO.readIfPresent(dir + "/cpu.stat") {
             let cpu = CgroupFormat.keyValues(text)
             stats.cpuPeriods = cpu["nr_periods"] ?? stats.cpuPeriods
             stats.cpuThrottledPeriods = cpu["nr_throttled"] ?? stats.cpuThrottledPeriods
             if let ns = cpu["throttled_time"] { stats.cpuThrottledUsec = ns / 1000 }
         }
         if let dir = legacyPaths["memory"] {
-            stats.memoryCurrentBytes = FileIO.readIfPresent(dir + "/memory.usage_in_bytes").flatMap(CgroupFormat.number) ?? 0
+            if full { stats.memoryCurrentBytes = FileIO.readIfPresent(dir + "/memory.usage_in_bytes").flatMap(CgroupFormat.number) ?? 0 }
             stats.memoryPeakBytes = FileIO.readIfPresent(dir + "/memory.max_usage_in_bytes").flatMap(CgroupFormat.number)
             if let oom = FileIO.readIfPresent(dir + "/memory.oom_control") {
                 stats.oomKills = CgroupFormat.keyValues(oom)["oom_kill"] ?? 0
@@ -62,11 +71,11 @@ extension Cgroup {
             if let bytes = FileIO.readIfPresent(dir + "/blkio.throttle.io_service_bytes_recursive") {
                 (stats.ioReadBytes, stats.ioWriteBytes) = CgroupFormat.blkio(bytes)
             }
-            if let ops = FileIO.readIfPresent(dir + "/blkio.throttle.io_serviced_recursive") {
+            if full, let ops = FileIO.readIfPresent(dir + "/blkio.throttle.io_serviced_recursive") {
                 (stats.ioReadOps, stats.ioWriteOps) = CgroupFormat.blkio(ops)
             }
         }
-        if let dir = legacyPaths["pids"] {
+        if full, let dir = legacyPaths["pids"] {
             stats.pidsCurrent = FileIO.readIfPresent(dir + "/pids.current").flatMap(CgroupFormat.number) ?? 0
         }
     }

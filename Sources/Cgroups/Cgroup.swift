@@ -105,12 +105,17 @@ public struct Cgroup: Sendable {
         return fd
     }
 
-    /// Moves a process in: into every v1 directory, and into the v2 one too when `unified` is true
-    /// (when clone3 could not place it there).
-    public func add(pid: pid_t, unified: Bool) throws(CgroupError) {
+    /// Moves a process in: into the v2 directory and/or every v1 directory.
+    public func add(pid: pid_t, unified: Bool = true, legacy: Bool = true) throws(CgroupError) {
         if unified, let dir = unifiedPath { try FileIO.write("\(pid)", to: dir + "/cgroup.procs") }
-        for dir in Set(legacyPaths.values).sorted() { try FileIO.write("\(pid)", to: dir + "/cgroup.procs") }
+        if legacy { for dir in legacyDirectories { try FileIO.write("\(pid)", to: dir + "/cgroup.procs") } }
     }
+
+    /// Each v1 directory once (co-mounted controllers share one).
+    public var legacyDirectories: [String] { Array(Set(legacyPaths.values)).sorted() }
+
+    /// The v1 `tasks` files a single-threaded process writes "0" to in order to join this cgroup itself.
+    public var legacyTaskFiles: [String] { legacyDirectories.map { $0 + "/tasks" } }
 
     /// The processes in the cgroup (from the v2 tree, or the first v1 hierarchy).
     public func processes() -> [pid_t] {
@@ -153,7 +158,7 @@ public enum CgroupParent {
     public static let unifiedControllers = ["cpu", "memory", "io", "pids"]
 
     public static func prepare(_ parent: String, host: CgroupHost) throws(CgroupError) {
-        let key = "\(host.unifiedMount ?? "")|\(host.legacyMounts.values.sorted())|\(parent)"
+        let key = "\(host.mode)|\(host.unifiedMount ?? "")|\(parent)"
         if prepared.withLock({ $0.contains(key) }) { return }
         if let mount = host.unifiedMount {
             _ = try FileIO.makeDirectories(mount + "/" + parent)

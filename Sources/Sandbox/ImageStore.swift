@@ -23,3 +23,24 @@ public struct ImageStore: Sendable {
         return rootfs
     }
 }
+
+extension ImageStore {
+    /// Where recipes are looked for: `$CORRAL_IMAGE_RECIPES`, `./Images`, then `<prefix>/share/corral/Images`
+    /// next to the executable.
+    public static func defaultRecipes(executable: String) -> String {
+        if let env = getenv("CORRAL_IMAGE_RECIPES") { return String(cString: env) }
+        if access("Images", F_OK) == 0 { return "Images" }
+        let bin = executable.split(separator: "/").dropLast().joined(separator: "/")
+        return "/" + bin + "/../share/corral/Images"
+    }
+
+    /// The recipe script of an image, checked to exist.
+    public func recipe(for name: String, in recipes: String) throws(SandboxError) -> String {
+        guard TaskSpec.isValidName(name, maxLength: 128) else { throw SandboxError(.image, "\"\(name)\" is not an image name") }
+        let script = "\(recipes)/\(name)/build.sh"
+        guard access(script, R_OK) == 0 else {
+            throw SandboxError(.image, "no recipe for image \"\(name)\": \(script) not found (use --recipes DIR)", path: script)
+        }
+        return script
+    }
+}

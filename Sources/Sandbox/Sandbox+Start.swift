@@ -11,8 +11,9 @@ import Synchronization
 extension Sandbox {
     static let searchPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-    /// Clones PID 1 into the cgroup (or holds it until it is placed in the v1 cgroups), then waits for the
-    /// task's exec without blocking a thread: EOF on the close-on-exec error pipe means it runs.
+    /// Clones PID 1 into the cgroup2 directory (PID 1 then joins the v1 ones itself; without
+    /// CLONE_INTO_CGROUP it is held until we wrote its pid to cgroup.procs), then waits for the task's exec
+    /// without blocking a thread: EOF on the close-on-exec error pipe means it runs.
     func start(
         _ spec: TaskSpec, user: UserIdentity, rootfs: String?, work: WorkDirectory, cgroup: Cgroup
     ) async throws(SandboxError) -> SandboxedTask {
@@ -31,7 +32,7 @@ extension Sandbox {
                 throw SandboxError(error)
             }
             rc = spawn(spec, user: user, rootfs: rootfs, work: work, status: status, devNull: devNull,
-                       cgroupFD: cgroupFD, hold: !useClone || !cgroup.legacyPaths.isEmpty, handle: &handle)
+                       cgroupFD: cgroupFD, joinFiles: cgroup.legacyTaskFiles, hold: !useClone, handle: &handle)
             if cgroupFD >= 0 { close(cgroupFD) }
             // Kernels without CLONE_INTO_CGROUP (< 5.7) or refusing this cgroup: fall back to holding PID 1
             // until its pid is written to cgroup.procs.
@@ -50,7 +51,7 @@ extension Sandbox {
 
         if handle.release_fd >= 0 {
             do {
-                try cgroup.add(pid: handle.pid, unified: !useClone)
+                try cgroup.add(pid: handle.pid, unified: true, legacy: false)
                 corral_release(&handle, 1)
             } catch {
                 corral_release(&handle, 0)
@@ -74,7 +75,7 @@ extension Sandbox {
     /// Fills the C config (pointers live in the arena and the closures' buffers) and clones PID 1.
     private func spawn(
         _ spec: TaskSpec, user: UserIdentity, rootfs: String?, work: WorkDirectory, status: StatusChannel, devNull: Int32,
-        cgroupFD: Int32, hold: Bool, handle: inout corral_spawn_handle
+        cgroupFD: Int32, joinFiles: [String], hold: Bool, handle: inout corral_spawn_handle
     ) -> Int32 {
         let arena = CStringArena()
         var environment = [
@@ -87,6 +88,7 @@ extension Sandbox {
         cfg.search_path = arena.string(environment["PATH"] ?? Self.searchPath)
         cfg.cwd = arena.string(config.workMount)
         cfg.cgroup_fd = cgroupFD
+        cfg.join_files = joinFiles.isEmpty ? nil : arena.array(joinFiles)
         cfg.hold = hold ? 1 : 0
         cfg.isolate = 1
         cfg.new_network = spec.network == .none ? 1 : 0

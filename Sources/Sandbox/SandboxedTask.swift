@@ -127,7 +127,7 @@ public actor SandboxedTask {
                 logger.error("cgroup not empty after kill", metadata: ["error": "\(error)"])
             }
         }
-        let stats = cgroup.stats()
+        let stats = cgroup.stats(.summary)
         do { try await cgroup.remove() } catch { logger.error("cgroup removal failed", metadata: ["error": "\(error)"]) }
         if let error = work.remove() { logger.error("work directory removal failed", metadata: ["error": "\(error)"]) }
         close(pidfd)

@@ -1,5 +1,76 @@
 import ArgumentParser
+import Benchmarks
+import Foundation
+import Sandbox
 
 struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Benchmarks.")
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure Corral against its peers in one run (ratios, not absolute times).",
+        subcommands: [Launch.self, OCIRuntime.self])
+
+    struct Launch: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Time plain fork/exec of /bin/true against Corral's isolated launch + teardown, crun, runc and bwrap.")
+
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Timed launches per variant.") var iterations = 200
+        @Option(help: "Untimed launches per variant first.") var warmup = 10
+        @Option(help: "Network for every variant: host, or none (a new network namespace each).") var net: String = "host"
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func validate() throws {
+            guard iterations > 0 else { throw ValidationError("--iterations must be positive") }
+            guard NetworkMode(rawValue: net) != nil else { throw ValidationError("--net must be none or host") }
+        }
+
+        func run() async throws {
+            let logger = global.bootstrap(label: "corral.bench")
+            let sandbox = try Sandbox(logger: logger)
+            let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+            let bench = LaunchBenchmark(iterations: iterations, warmup: warmup, network: NetworkMode(rawValue: net)!, executable: executable)
+            let quiet = json
+            let report = try await bench.run(sandbox: sandbox) { line in
+                if !quiet { FileHandle.standardError.write(Data("bench: \(line)\n".utf8)) }
+            }
+            if json {
+                print(String(decoding: try JSONEncoder.sorted.encode(report), as: UTF8.self))
+                return
+            }
+            print("launch + teardown of /bin/true, \(report.iterations) iterations")
+            print("variant      min ms   p50 ms   p99 ms  min/plain  p50/plain")
+            for v in report.variants {
+                let name = v.name + String(repeating: " ", count: max(0, 10 - v.name.count))
+                print(name + String(format: " %8.3f %8.3f %8.3f %10.2fx %9.2fx", v.minMs, v.p50Ms, v.p99Ms, v.ratioMin, v.ratioP50))
+            }
+            if let corral = report.variants.first(where: { $0.name == "corral" }) {
+                for peer in report.variants where ["crun", "runc", "bwrap"].contains(peer.name) {
+                    print(String(format: "corral is %.1fx faster than %@ (p50)", peer.p50Ms / corral.p50Ms, peer.name))
+                }
+            }
+            report.notes.forEach { print("note: " + $0) }
+        }
+    }
+
+    /// Internal: times an OCI runtime from inside a private mount namespace (see LaunchBenchmark).
+    struct OCIRuntime: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "oci-runtime", shouldDisplay: false)
+
+        @Option var runtime: String
+        @Option var bundle: String
+        @Option var iterations: Int
+        @Option var warmup: Int
+
+        func run() throws {
+            let samples = try LaunchBenchmark.timeRuntime(path: runtime, bundle: bundle, iterations: iterations, warmup: warmup)
+            print(String(decoding: try JSONEncoder().encode(samples), as: UTF8.self))
+        }
+    }
+}
+
+extension JSONEncoder {
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
 }

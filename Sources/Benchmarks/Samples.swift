@@ -1,0 +1,34 @@
+/// Benchmarks: the measurement code behind `corral bench …`. Each benchmark compares Corral against its
+/// peers in the same run and reports ratios, because the machines it runs on are shared and noisy.
+
+/// Latency samples of one variant, in milliseconds.
+public struct Samples: Sendable {
+    public private(set) var values: [Double] = []
+
+    public init() {}
+
+    public mutating func add(_ duration: Duration) {
+        let (s, atto) = duration.components
+        values.append(Double(s) * 1000 + Double(atto) / 1e15)
+    }
+
+    public mutating func add(milliseconds: Double) { values.append(milliseconds) }
+
+    /// Nearest-rank percentile, p in 0...100.
+    public func percentile(_ p: Double) -> Double {
+        guard !values.isEmpty else { return .nan }
+        let sorted = values.sorted()
+        let rank = Int((p / 100 * Double(sorted.count)).rounded(.up)) - 1
+        return sorted[Swift.min(Swift.max(rank, 0), sorted.count - 1)]
+    }
+
+    public var min: Double { values.min() ?? .nan }
+}
+
+/// Times one synchronous call.
+@inline(__always)
+public func measure(_ body: () throws -> Void) rethrows -> Duration {
+    let start = ContinuousClock.now
+    try body()
+    return ContinuousClock.now - start
+}
