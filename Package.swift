@@ -37,10 +37,14 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Preconditions (root, binaries) and temp directories shared by the test targets.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "CorralModelTests", dependencies: ["CorralModel"], swiftSettings: strict),
-        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups"], swiftSettings: strict),
-        .testTarget(name: "CSandboxTests", dependencies: ["CSandbox"], swiftSettings: strict),
+        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "CSandboxTests", dependencies: ["CSandbox", "TestSupport"], swiftSettings: strict),
+        // Runs the built `corral` binary as an operator would (build it first: `swift build`).
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "SandboxTests", dependencies: ["Sandbox", "Cgroups", "CorralModel"], swiftSettings: strict),
+            name: "SandboxTests", dependencies: ["Sandbox", "Cgroups", "CorralModel", "TestSupport"], swiftSettings: strict),
     ]
 )

@@ -3,7 +3,9 @@
 // Everything that runs in a child after clone must be async-signal-safe: the child is a copy of one
 // thread of a multi-threaded Swift process, so a lock another thread held at clone time (malloc, stdio,
 // NSS) stays locked forever in the child. Hence: no malloc, no printf, no getpwnam; only syscalls and
-// the small helpers below, which work on stack buffers.
+// the small helpers below, which work on stack buffers. glibc's set*id and setgroups are not plain
+// syscalls in a process glibc believes multi-threaded (they signal every thread under a lock): use
+// syscall(SYS_...) for credentials.
 #ifndef CORRAL_INTERNAL_H
 #define CORRAL_INTERNAL_H
 

@@ -36,7 +36,7 @@ static void drop_privileges(const task_args *a) {
     const corral_spawn_config *cfg = a->cfg;
     for (int i = 0; i < cfg->nrlimits; i++) {
         struct rlimit rl = {.rlim_cur = cfg->rlimits[i].soft, .rlim_max = cfg->rlimits[i].hard};
-        if (setrlimit(cfg->rlimits[i].resource, &rl) != 0) fail(a, CORRAL_STEP_RLIMIT, errno, NULL);
+        if (syscall(SYS_setrlimit, cfg->rlimits[i].resource, &rl) != 0) fail(a, CORRAL_STEP_RLIMIT, errno, NULL);
     }
     // The bounding set needs CAP_SETPCAP, so it goes before setuid. EINVAL marks the last capability.
     for (int cap = 0; cap < 64; cap++) {
@@ -45,9 +45,12 @@ static void drop_privileges(const task_args *a) {
         fail(a, CORRAL_STEP_DROP_BOUNDING, errno, NULL);
     }
     prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
-    if (setgroups((size_t)cfg->ngroups, (const gid_t *)cfg->groups) != 0) fail(a, CORRAL_STEP_SETGROUPS, errno, NULL);
-    if (setresgid(cfg->gid, cfg->gid, cfg->gid) != 0) fail(a, CORRAL_STEP_SETGID, errno, NULL);
-    if (setresuid(cfg->uid, cfg->uid, cfg->uid) != 0) fail(a, CORRAL_STEP_SETUID, errno, NULL);
+    // Raw syscalls, not glibc's wrappers: glibc still believes it runs in the multi-threaded agent and
+    // would broadcast the change to threads that do not exist here, taking a lock another agent thread
+    // may have held at clone time (a deadlock the integration tests hit). This process has one thread.
+    if (syscall(SYS_setgroups, (size_t)cfg->ngroups, (const gid_t *)cfg->groups) != 0) fail(a, CORRAL_STEP_SETGROUPS, errno, NULL);
+    if (syscall(SYS_setresgid, cfg->gid, cfg->gid, cfg->gid) != 0) fail(a, CORRAL_STEP_SETGID, errno, NULL);
+    if (syscall(SYS_setresuid, cfg->uid, cfg->uid, cfg->uid) != 0) fail(a, CORRAL_STEP_SETUID, errno, NULL);
     // A non-zero uid has already lost its capabilities; clear them explicitly for a task run as root.
     struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
     struct __user_cap_data_struct data[2];

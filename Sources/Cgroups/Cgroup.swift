@@ -82,14 +82,15 @@ public struct Cgroup: Sendable {
     /// Where the limits live: the v2 directory on pure v2 hosts, otherwise v1.
     public var limitsAreUnified: Bool { host.mode == .unified }
 
-    /// Writes the limits (v2 files on pure v2, v1 files on hybrid and v1 hosts).
-    public func apply(_ limits: CgroupLimits) throws(CgroupError) {
+    /// Writes the limits (v2 files on pure v2, v1 files on hybrid and v1 hosts). A new cgroup starts
+    /// unlimited, so only set limits are written; `resetUnset` writes "max" for the others (an update).
+    public func apply(_ limits: CgroupLimits, resetUnset: Bool = false) throws(CgroupError) {
         if limitsAreUnified, let dir = unifiedPath {
-            for (file, value) in limits.unifiedFiles() { try FileIO.write(value, to: dir + "/" + file) }
+            for (file, value) in limits.unifiedFiles(resetUnset: resetUnset) { try FileIO.write(value, to: dir + "/" + file) }
             return
         }
         let memsw = legacyPaths["memory"].map { FileIO.exists($0 + "/memory.memsw.limit_in_bytes") } ?? false
-        for (controller, file, value) in limits.legacyFiles(memsw: memsw) {
+        for (controller, file, value) in limits.legacyFiles(memsw: memsw, resetUnset: resetUnset) {
             guard let dir = legacyPaths[controller] else {
                 throw CgroupError(.notSupported, path: file, detail: "the \(controller) v1 controller is not mounted")
             }
@@ -158,7 +159,7 @@ public enum CgroupParent {
     public static let unifiedControllers = ["cpu", "memory", "io", "pids"]
 
     public static func prepare(_ parent: String, host: CgroupHost) throws(CgroupError) {
-        let key = "\(host.mode)|\(host.unifiedMount ?? "")|\(parent)"
+        let key = ([host.unifiedMount ?? "", parent] + host.legacyMounts.values.sorted()).joined(separator: "|")
         if prepared.withLock({ $0.contains(key) }) { return }
         if let mount = host.unifiedMount {
             _ = try FileIO.makeDirectories(mount + "/" + parent)

@@ -87,46 +87,50 @@ public struct CgroupLimits: Sendable, Equatable, Codable {
         cpuCores.map { max(1000, UInt64(($0 * Double(Self.cpuPeriodUsec)).rounded())) }
     }
 
-    /// The v2 files to write, in order.
-    public func unifiedFiles() -> [(file: String, value: String)] {
+    /// The v2 files to write, in order. Unset limits are left out for a new cgroup (the kernel starts at
+    /// "max"); with `resetUnset` they are written as "max", to lift a limit from a running task.
+    public func unifiedFiles(resetUnset: Bool = false) -> [(file: String, value: String)] {
         var files: [(String, String)] = []
-        if let quota = cpuQuotaUsec { files.append(("cpu.max", "\(quota) \(Self.cpuPeriodUsec)")) }
-        if let weight = cpuWeight { files.append(("cpu.weight", "\(weight)")) }
-        if let memory = memoryMax {
-            files.append(("memory.max", "\(memory)"))
-            files.append(("memory.swap.max", "\(swapMax ?? 0)"))
-        } else if let swap = swapMax {
-            files.append(("memory.swap.max", "\(swap)"))
+        func add(_ file: String, _ value: String?, unlimited: String = "max") {
+            if let value { files.append((file, value)) } else if resetUnset { files.append((file, unlimited)) }
         }
-        if let pids = pidsMax { files.append(("pids.max", "\(pids)")) }
+        add("cpu.max", cpuQuotaUsec.map { "\($0) \(Self.cpuPeriodUsec)" }, unlimited: "max \(Self.cpuPeriodUsec)")
+        add("cpu.weight", cpuWeight.map { "\($0)" }, unlimited: "100")
+        add("memory.max", memoryMax.map { "\($0)" })
+        // With a memory limit and no swap allowance, no swap: an OOM kill instead of thrashing.
+        add("memory.swap.max", swapMax.map { "\($0)" } ?? (memoryMax == nil ? nil : "0"))
+        add("pids.max", pidsMax.map { "\($0)" })
         for limit in io {
             let keys = [("rbps", limit.readBps), ("wbps", limit.writeBps), ("riops", limit.readIops), ("wiops", limit.writeIops)]
-            let set = keys.compactMap { key, value in value.map { "\(key)=\($0)" } }
-            if !set.isEmpty { files.append(("io.max", "\(limit.device) " + set.joined(separator: " "))) }
+            let set = keys.map { key, value in "\(key)=\(value.map { "\($0)" } ?? "max")" }
+            files.append(("io.max", "\(limit.device) " + set.joined(separator: " ")))
         }
         return files
     }
 
-    /// The v1 files to write, in order, with the controller whose hierarchy holds each.
-    /// `memsw` says whether swap accounting (memory.memsw.*) exists on this kernel.
-    public func legacyFiles(memsw: Bool) -> [(controller: String, file: String, value: String)] {
+    /// The v1 files to write, in order, with the controller whose hierarchy holds each. `memsw` says
+    /// whether swap accounting (memory.memsw.*) exists. v1 spells unlimited -1 (cfs quota, memory) and
+    /// "max" (pids); with `resetUnset` unset limits are written that way.
+    public func legacyFiles(memsw: Bool, resetUnset: Bool = false) -> [(controller: String, file: String, value: String)] {
         var files: [(String, String, String)] = []
-        if let quota = cpuQuotaUsec {
-            files.append(("cpu", "cpu.cfs_period_us", "\(Self.cpuPeriodUsec)"))
-            files.append(("cpu", "cpu.cfs_quota_us", "\(quota)"))
+        func add(_ controller: String, _ file: String, _ value: String?, unlimited: String) {
+            if let value { files.append((controller, file, value)) } else if resetUnset { files.append((controller, file, unlimited)) }
         }
-        if let weight = cpuWeight { files.append(("cpu", "cpu.shares", "\(max(2, weight * 1024 / 100))")) }
-        if let memory = memoryMax {
-            files.append(("memory", "memory.limit_in_bytes", "\(memory)"))
-            if memsw { files.append(("memory", "memory.memsw.limit_in_bytes", "\(memory + (swapMax ?? 0))")) }
-        }
-        if let pids = pidsMax { files.append(("pids", "pids.max", "\(pids)")) }
+        if cpuQuotaUsec != nil { files.append(("cpu", "cpu.cfs_period_us", "\(Self.cpuPeriodUsec)")) }
+        add("cpu", "cpu.cfs_quota_us", cpuQuotaUsec.map { "\($0)" }, unlimited: "-1")
+        add("cpu", "cpu.shares", cpuWeight.map { "\(max(2, $0 * 1024 / 100))" }, unlimited: "1024")
+        // memsw must stay >= the memory limit: raise memsw first when lifting, set the limit first otherwise.
+        if memsw && memoryMax == nil && resetUnset { files.append(("memory", "memory.memsw.limit_in_bytes", "-1")) }
+        add("memory", "memory.limit_in_bytes", memoryMax.map { "\($0)" }, unlimited: "-1")
+        if memsw, let memory = memoryMax { files.append(("memory", "memory.memsw.limit_in_bytes", "\(memory + (swapMax ?? 0))")) }
+        add("pids", "pids.max", pidsMax.map { "\($0)" }, unlimited: "max")
         for limit in io {
             let keys = [
                 ("blkio.throttle.read_bps_device", limit.readBps), ("blkio.throttle.write_bps_device", limit.writeBps),
                 ("blkio.throttle.read_iops_device", limit.readIops), ("blkio.throttle.write_iops_device", limit.writeIops),
             ]
-            for (file, value) in keys { if let value { files.append(("blkio", file, "\(limit.device) \(value)")) } }
+            // v1 removes a device's throttle when 0 is written for it.
+            for (file, value) in keys { add("blkio", file, value.map { "\(limit.device) \($0)" }, unlimited: "\(limit.device) 0") }
         }
         return files
     }

@@ -1,0 +1,101 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `corral` as a new user runs it: exit codes, stdout/stderr, JSON shapes.
+@Suite(.serialized, .enabled(if: Preconditions.met(.root, .cgroups)), .timeLimit(.minutes(3)))
+struct CLITests {
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    func corral(_ arguments: String...) throws -> Result {
+        try #require(Preconditions.missing(.root, .cgroups).isEmpty, "\(Preconditions.missing(.root, .cgroups))")
+        let binary = repositoryRoot() + "/.build/debug/corral"
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "\(binary) missing: run `swift build` before the tests")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot())
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
+    func json(_ text: String) throws -> [String: Any] {
+        let line = try #require(text.split(separator: "\n").last, "no output")
+        return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not a JSON object: \(line)")
+    }
+
+    @Test func execPassesOutputThroughAndExitsWithTheTasksCode() throws {
+        let result = try corral("exec", "--", "/bin/sh", "-c", "echo out; echo err >&2; exit 5")
+        #expect(result.status == 5)
+        #expect(result.stdout == "out\n")
+        #expect(result.stderr.hasPrefix("err\n"))
+        #expect(result.stderr.contains("exit 5 · cpu"), "usage summary on stderr: \(result.stderr)")
+    }
+
+    @Test func execJSONIsOneObjectWithEveryField() throws {
+        let result = try corral("exec", "--json", "--memory", "32Mi", "--", "/bin/sh", "-c", "exit 3")
+        #expect(result.status == 3)
+        let object = try json(result.stdout)
+        for key in ["exitCode", "signal", "oomKilled", "timedOut", "cpuUserUsec", "cpuSystemUsec", "memoryPeakBytes",
+                    "ioReadBytes", "ioWriteBytes", "durationMs"] {
+            #expect(object.keys.contains(key), "missing \(key)")
+        }
+        #expect(object["exitCode"] as? Int == 3)
+        #expect(object["signal"] is NSNull)
+    }
+
+    @Test func execOfAMissingBinaryExits127NamingThePath() throws {
+        let result = try corral("exec", "--", "/no/such/binary")
+        #expect(result.status == 127)
+        #expect(result.stderr.contains("cannot execute /no/such/binary: No such file or directory (errno 2)"))
+    }
+
+    @Test func badOptionsNameTheOptionAndRunNothing() throws {
+        let result = try corral("exec", "--memory", "12XB", "--cpu=-1", "--", "/bin/true")
+        #expect(result.status == 125)
+        #expect(result.stderr.contains("memory: \"12XB\" is not a size"))
+        #expect(result.stderr.contains("cpu: \"-1\""))
+    }
+
+    @Test func execTimeoutIsReportedAndExitsLikeAKilledShell() throws {
+        let result = try corral("exec", "--json", "--timeout", "300ms", "--kill-grace", "200ms", "--", "/bin/sh", "-c", "trap '' TERM; sleep 30")
+        let object = try json(result.stdout)
+        #expect(object["timedOut"] as? Bool == true)
+        #expect(result.status == 137)
+    }
+
+    @Test func hostDescribesCgroupsAndKernelFeatures() throws {
+        let result = try corral("host", "--json")
+        #expect(result.status == 0)
+        let object = try json(result.stdout)
+        #expect(["unified", "hybrid", "legacy"].contains(object["cgroupMode"] as? String ?? ""))
+        #expect(object["pidfd"] as? Bool == true)
+        let text = try corral("host")
+        #expect(text.stdout.contains("cgroup mode"))
+    }
+
+    @Test func benchLaunchJSONHasEveryVariantField() throws {
+        let result = try corral("bench", "launch", "--iterations", "5", "--warmup", "1", "--json")
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try json(result.stdout)
+        #expect(object["iterations"] as? Int == 5)
+        let variants = try #require(object["variants"] as? [[String: Any]])
+        let names = variants.compactMap { $0["name"] as? String }
+        #expect(names.starts(with: ["plain", "corral"]), "\(names)")
+        for variant in variants {
+            for key in ["name", "minMs", "p50Ms", "p99Ms", "ratioMin", "ratioP50"] { #expect(variant[key] != nil, "\(key) missing") }
+        }
+        #expect((variants.first?["ratioP50"] as? Double) == 1.0, "plain is the unit")
+    }
+}

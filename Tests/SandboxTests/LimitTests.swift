@@ -1,0 +1,120 @@
+import Cgroups
+import CorralModel
+import Foundation
+import Sandbox
+import TestSupport
+import Testing
+
+/// Limits enforced on this host, read back from the host's cgroup files, from inside the task, and by
+/// behaviour. (The pure-v2 kernel path is proven in the VM suite.)
+@Suite(.serialized, .enabled(if: Preconditions.met(.root, .cgroups)), .timeLimit(.minutes(2)))
+struct LimitTests {
+    @Test func limitsAreInTheHostCgroupFilesAndTheTaskLandsInItsCgroupBeforeItRuns() async throws {
+        let harness = try Harness()
+        let spec = harness.spec("cat /proc/self/cgroup; sleep 0.3") {
+            $0.limits = CgroupLimits(cpuCores: 0.5, memoryMax: 64 << 20, pidsMax: 32)
+        }
+        var seen: [String: String?] = [:]
+        let (outcome, output) = try await harness.run(spec) { task in
+            seen["memory"] = Harness.hostFile(task.cgroup, controller: "memory", v1: "memory.limit_in_bytes", v2: "memory.max")
+            seen["cpu"] = Harness.hostFile(task.cgroup, controller: "cpu", v1: "cpu.cfs_quota_us", v2: "cpu.max")
+            seen["pids"] = Harness.hostFile(task.cgroup, controller: "pids", v1: "pids.max", v2: "pids.max")
+        }
+        #expect(outcome.exitCode == 0)
+        #expect(seen["memory"]??.hasPrefix("67108864") == true, "memory limit on the host: \(seen)")
+        #expect(seen["cpu"]??.hasPrefix("50000") == true, "cpu quota on the host: \(seen)")
+        #expect(seen["pids"]??.hasPrefix("32") == true, "pids limit on the host: \(seen)")
+        // The task's first command already runs in its cgroup: clone3 placed PID 1 there, not a later write.
+        let cgroupLines = output.split(separator: "\n")
+        #expect(cgroupLines.contains { $0.hasPrefix("0::/") && $0.hasSuffix("/\(spec.id)") }, "\(output)")
+        if harness.sandbox.host.mode != .unified {
+            #expect(cgroupLines.contains { $0.contains(":memory:") && $0.hasSuffix("/\(spec.id)") }, "v1 memory membership: \(output)")
+        }
+    }
+
+    @Test func aMemoryHogIsReportedAsOOMKilledAndItsNeighbourIsUntouched() async throws {
+        let harness = try Harness()
+        async let neighbour = harness.run(harness.spec("sleep 1; echo alive") { $0.limits = CgroupLimits(memoryMax: 32 << 20) })
+        let hog = harness.spec("x=$(head -c 300000000 /dev/zero | tr '\\0' a); echo survived") { $0.limits = CgroupLimits(memoryMax: 32 << 20) }
+        let (outcome, output) = try await harness.run(hog)
+        #expect(outcome.oomKilled, "\(outcome)")
+        #expect(outcome.signal == 9 || outcome.exitCode != 0, "\(outcome)")
+        #expect(!output.contains("survived"))
+        #expect(outcome.memoryPeakBytes > 16 << 20 && outcome.memoryPeakBytes <= 33 << 20, "peak \(outcome.memoryPeakBytes)")
+        let (other, otherOutput) = try await neighbour
+        #expect(other.exitCode == 0 && !other.oomKilled && otherOutput == "alive\n", "the neighbour was touched: \(other)")
+    }
+
+    @Test func aForkBombIsContainedByPidsMax() async throws {
+        let harness = try Harness()
+        try #require(Requirement.file("/usr/bin/python3", hint: "apt-get install python3").isMet, "needs /usr/bin/python3: apt-get install python3")
+        let python = "/usr/bin/python3"
+        // Forks until the kernel refuses, keeps trying, and holds its children for a second.
+        let bomb = """
+            import os, time
+            forked = failed = 0
+            for _ in range(200):
+                try:
+                    if os.fork() == 0:
+                        time.sleep(2); os._exit(0)
+                    forked += 1
+                except OSError:
+                    failed += 1
+            print(forked, failed, flush=True)
+            time.sleep(1)
+            """
+        var spec = harness.spec("") { $0.limits = CgroupLimits(pidsMax: 16) }
+        spec.argv = [python, "-c", bomb]
+        var highest: UInt64 = 0
+        let (outcome, output) = try await harness.run(spec) { task in
+            for _ in 0..<30 {
+                highest = max(highest, task.stats().pidsCurrent)
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        let counts = output.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
+        try #require(counts.count == 2, "bomb output: \(output)")
+        #expect(counts[0] <= 14, "forked \(counts[0]) children under pids.max 16 (PID 1 and python count)")
+        #expect(counts[1] >= 186, "the rest of the 200 forks failed: \(counts[1])")
+        #expect(highest <= 16 && highest >= 12, "pids.current peaked at \(highest)")
+        #expect(outcome.exitCode == 0, "the bomb itself survives, contained: \(outcome)")
+    }
+
+    @Test func aCPUHogAtHalfACoreUsesHalfACoreAndIsThrottled() async throws {
+        let harness = try Harness()
+        let spec = harness.spec("while :; do :; done") {
+            $0.limits = CgroupLimits(cpuCores: 0.5)
+            $0.timeout = .seconds(4)
+        }
+        var ratio = 0.0
+        var throttled: UInt64 = 0
+        let (outcome, _) = try await harness.run(spec) { task in
+            try await Task.sleep(for: .milliseconds(800))
+            let first = task.stats()
+            let start = ContinuousClock.now
+            try await Task.sleep(for: .seconds(2))
+            let second = task.stats()
+            let wall = ContinuousClock.now - start
+            let wallUsec = Double(wall.components.seconds) * 1e6 + Double(wall.components.attoseconds) / 1e12
+            ratio = Double(second.cpuUsageUsec - first.cpuUsageUsec) / wallUsec
+            throttled = second.cpuThrottledPeriods
+        }
+        #expect(abs(ratio - 0.5) <= 0.05, "usage \(ratio) cores against a 0.5 quota (more than 10% off)")
+        #expect(throttled > 0, "nr_throttled should count the quota's effect")
+        #expect(outcome.timedOut)
+    }
+
+    @Test func anIOLimitIsWrittenForTheDevice() async throws {
+        let harness = try Harness()
+        var st = stat()
+        try #require(stat("/", &st) == 0)
+        let root = try DeviceNumber.resolve("\(UInt32((st.st_dev >> 8) & 0xfff)):\(UInt32((st.st_dev & 0xff) | ((st.st_dev >> 12) & 0xfff00)))")
+        let spec = harness.spec("sleep 0.2") { $0.limits.io = [IOLimit(device: root, writeBps: 1 << 20)] }
+        var written: String?
+        let (outcome, _) = try await harness.run(spec) { task in
+            written = Harness.hostFile(task.cgroup, controller: "blkio", v1: "blkio.throttle.write_bps_device", v2: "io.max")
+        }
+        #expect(outcome.exitCode == 0)
+        #expect(written?.contains("\(root)") == true && written?.contains("1048576") == true, "io limit on the host: \(written ?? "nil")")
+    }
+}

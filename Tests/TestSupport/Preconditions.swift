@@ -1,0 +1,82 @@
+import Foundation
+
+/// What a test needs from the machine. Outside CI a missing precondition skips the test with the reason;
+/// with CI=true it is a failure whose message says what to install or how to run.
+public enum Requirement {
+    case root
+    case cgroups
+    /// An executable in PATH, and the Debian package that provides it.
+    case binary(String, package: String)
+    case file(String, hint: String)
+
+    public var isMet: Bool {
+        switch self {
+        case .root: return geteuid() == 0
+        case .cgroups: return FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers")
+            || FileManager.default.fileExists(atPath: "/sys/fs/cgroup/unified") || FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory")
+        case .binary(let name, _): return Requirement.which(name) != nil
+        case .file(let path, _): return FileManager.default.fileExists(atPath: path)
+        }
+    }
+
+    public var message: String {
+        switch self {
+        case .root: return "needs root (namespaces, cgroups, mounts): run the tests as root (sudo -E swift test)"
+        case .cgroups: return "needs a mounted cgroup filesystem under /sys/fs/cgroup"
+        case .binary(let name, let package): return "needs \(name): apt-get install \(package)"
+        case .file(let path, let hint): return "needs \(path): \(hint)"
+        }
+    }
+
+    public static func which(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+}
+
+public enum Preconditions {
+    public static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+
+    /// For `.enabled(if:)`: true when every requirement is met, and always under CI, where the test then
+    /// fails in `require(_:)` with the reason instead of being skipped.
+    public static func met(_ requirements: Requirement...) -> Bool {
+        isCI || requirements.allSatisfy(\.isMet)
+    }
+
+    /// The unmet requirements' messages, empty when all are met.
+    public static func missing(_ requirements: Requirement...) -> [String] {
+        requirements.filter { !$0.isMet }.map(\.message)
+    }
+}
+
+/// A directory under /tmp removed when the value is released.
+public final class TemporaryDirectory: Sendable {
+    public let path: String
+
+    public init(_ prefix: String = "corral-test") {
+        path = NSTemporaryDirectory() + "\(prefix)-\(getpid())-\(UUID().uuidString.prefix(8))"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    public func write(_ relative: String, _ contents: String) {
+        let full = path + "/" + relative
+        try? FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: full, contents: Data(contents.utf8))
+    }
+
+    public func read(_ relative: String) -> String? {
+        try? String(contentsOfFile: path + "/" + relative, encoding: .utf8)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// The repository's root, found from this file's location.
+public func repositoryRoot(file: String = #filePath) -> String {
+    var url = URL(fileURLWithPath: file)
+    while url.path != "/" {
+        url.deleteLastPathComponent()
+        if FileManager.default.fileExists(atPath: url.path + "/Package.swift") { return url.path }
+    }
+    return FileManager.default.currentDirectoryPath
+}
