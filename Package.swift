@@ -5,6 +5,7 @@ import PackageDescription
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
+    .unsafeFlags(["-warnings-as-errors"]),
 ]
 
 let package = Package(
@@ -45,6 +46,7 @@ let package = Package(
         // Runs the built `corral` binary as an operator would (build it first: `swift build`).
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "SandboxTests", dependencies: ["Sandbox", "Cgroups", "CorralModel", "TestSupport"], swiftSettings: strict),
+            name: "SandboxTests", dependencies: ["Sandbox", "Cgroups", "CorralModel", "TestSupport"],
+            swiftSettings: strict),
     ]
 )

@@ -62,18 +62,23 @@ public struct LaunchBenchmark: Sendable {
             guard outcome.exitCode == 0 else { throw BenchmarkError("corral launch failed: \(outcome.summary)") }
             if keep { samples["corral", default: Samples()].add(corral) }
             for peer in peers {
-                let elapsed = try peer.launch(peer.argv(bundle: bundle, id: "corral-bench-\(getpid())-\(round)", network: network == .none))
+                let elapsed = try peer.launch(
+                    peer.argv(bundle: bundle, id: "corral-bench-\(getpid())-\(round)", network: network == .none))
                 if keep { samples[peer.name, default: Samples()].add(elapsed) }
             }
         }
         if let crun = PeerRuntime.find("crun") {
             progress("timing crun x \(iterations) in a private mount namespace without /sys/fs/cgroup/unified")
             samples["crun"] = try timeInPrivateMountNamespace(crun, bundle: bundle)
-            notes.append("crun: refuses hybrid cgroup hosts, so it ran in a private mount namespace with /sys/fs/cgroup/unified unmounted")
+            notes.append(
+                "crun: refuses hybrid cgroup hosts, so it ran in a private mount namespace with /sys/fs/cgroup/unified unmounted"
+            )
         } else {
             notes.append("crun: not installed")
         }
-        notes.append("corral: network \(network.rawValue), limits cpu 1, memory 64Mi, pids 64, work dir on \(sandbox.config.workRoot)")
+        notes.append(
+            "corral: network \(network.rawValue), limits cpu 1, memory 64Mi, pids 64, work dir on \(sandbox.config.workRoot)"
+        )
         notes.append("plain: posix_spawn + waitpid of /bin/true")
         return Self.report(iterations: iterations, samples: samples, notes: notes)
     }
@@ -99,8 +104,10 @@ public struct LaunchBenchmark: Sendable {
         let script = "umount /sys/fs/cgroup/unified 2>/dev/null; exec \"$0\" bench oci-runtime \"$@\""
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/unshare")
-        process.arguments = ["--mount", "--propagation", "private", "--", "/bin/sh", "-c", script, executable,
-                             "--runtime", crun.path, "--bundle", bundle, "--iterations", "\(iterations)", "--warmup", "\(warmup)"]
+        process.arguments = [
+            "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script, executable,
+            "--runtime", crun.path, "--bundle", bundle, "--iterations", "\(iterations)", "--warmup", "\(warmup)",
+        ]
         let output = Pipe()
         process.standardOutput = output
         try process.run()
@@ -119,7 +126,8 @@ public struct LaunchBenchmark: Sendable {
         let peer = PeerRuntime(name: URL(fileURLWithPath: path).lastPathComponent, path: path)
         var samples = Samples()
         for round in 0..<(warmup + iterations) {
-            let elapsed = try peer.launch(peer.argv(bundle: bundle, id: "corral-bench-\(getpid())-\(round)", network: false))
+            let elapsed = try peer.launch(
+                peer.argv(bundle: bundle, id: "corral-bench-\(getpid())-\(round)", network: false))
             if round >= warmup { samples.add(elapsed) }
         }
         return samples.values

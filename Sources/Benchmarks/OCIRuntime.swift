@@ -21,8 +21,10 @@ public struct PeerRuntime: Sendable {
         switch name {
         case "bwrap":
             // bwrap has no cgroups: namespaces and mounts only.
-            return [path, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-                    "--unshare-pid", "--unshare-ipc", "--unshare-uts"] + (network ? ["--unshare-net"] : [])
+            return [
+                path, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+                "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+            ] + (network ? ["--unshare-net"] : [])
                 + ["/bin/true"]  // as root bwrap changes uid only inside a user namespace
         case "crun":
             return [path, "--cgroup-manager=cgroupfs", "run", "--bundle", bundle, id]
@@ -35,7 +37,9 @@ public struct PeerRuntime: Sendable {
     func launch(_ argv: [String]) throws -> Duration {
         var status: Int32 = 0
         let elapsed = measure { status = Self.run(argv) }
-        guard status == 0 else { throw BenchmarkError("\(name) failed (wait status \(status)): \(argv.joined(separator: " "))") }
+        guard status == 0 else {
+            throw BenchmarkError("\(name) failed (wait status \(status)): \(argv.joined(separator: " "))")
+        }
         return elapsed
     }
 
@@ -67,7 +71,9 @@ enum OCIBundle {
                 try fm.createSymbolicLink(atPath: "\(rootfs)/\(top)", withDestinationPath: link)
             } else if fm.fileExists(atPath: "/" + top) {
                 try fm.createDirectory(atPath: "\(rootfs)/\(top)", withIntermediateDirectories: true)
-                mounts.append(["destination": "/" + top, "type": "bind", "source": "/" + top, "options": ["rbind", "ro"]])
+                mounts.append([
+                    "destination": "/" + top, "type": "bind", "source": "/" + top, "options": ["rbind", "ro"],
+                ])
             }
         }
         var namespaces = [["type": "pid"], ["type": "ipc"], ["type": "uts"], ["type": "mount"]]

@@ -287,6 +287,7 @@ const char *corral_step_name(int step) {
         case CORRAL_STEP_HOSTNAME: return "sethostname";
         case CORRAL_STEP_LOOPBACK: return "bring up loopback";
         case CORRAL_STEP_FORK_TASK: return "fork task";
+        case CORRAL_STEP_OOM_SCORE: return "reset oom_score_adj";
         case CORRAL_STEP_RLIMIT: return "setrlimit";
         case CORRAL_STEP_DROP_BOUNDING: return "drop capability bounding set";
         case CORRAL_STEP_SETGROUPS: return "setgroups";

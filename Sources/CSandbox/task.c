@@ -32,6 +32,14 @@ __attribute__((noreturn)) static void fail(const task_args *a, int step, int err
     _exit(step == CORRAL_STEP_EXEC ? (err == ENOENT ? 127 : 126) : 125);
 }
 
+/// The agent may protect itself from the OOM killer (OOMScoreAdjust=-900); its tasks must not inherit
+/// that. Raising the score needs no privilege, so this can go first.
+static void reset_oom_score(const task_args *a) {
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || write(fd, "0", 1) != 1) fail(a, CORRAL_STEP_OOM_SCORE, errno, "/proc/self/oom_score_adj");
+    close(fd);
+}
+
 static void drop_privileges(const task_args *a) {
     const corral_spawn_config *cfg = a->cfg;
     for (int i = 0; i < cfg->nrlimits; i++) {
@@ -116,6 +124,7 @@ __attribute__((noreturn)) static void exec_task(const task_args *a) {
 
 static int task_main(void *arg) {
     const task_args *a = arg;
+    reset_oom_score(a);
     drop_privileges(a);
     setup_stdio(a);
     umask(022);

@@ -52,7 +52,9 @@ extension Cgroup {
                 // Reading re-arms kernfs's change notification for this open file.
                 guard let events = Self.pread(fd) else { throw CgroupError(.read, path: path, errno: errno) }
                 if !CgroupFormat.populated(events) { return }
-                guard ContinuousClock.now < deadline else { throw CgroupError(.timeout, path: path, detail: "still populated") }
+                guard ContinuousClock.now < deadline else {
+                    throw CgroupError(.timeout, path: path, detail: "still populated")
+                }
                 await Self.wait(fd: fd, events: UInt32(CORRAL_EPOLLPRI), until: deadline)
             }
         }

@@ -50,8 +50,10 @@ extension Cgroup {
     private func readLegacy(full: Bool, into stats: inout CgroupStats) {
         if unifiedPath == nil, let dir = legacyPaths["cpuacct"] {
             // cpuacct counts nanoseconds
-            stats.cpuUserUsec = (FileIO.readIfPresent(dir + "/cpuacct.usage_user").flatMap(CgroupFormat.number) ?? 0) / 1000
-            stats.cpuSystemUsec = (FileIO.readIfPresent(dir + "/cpuacct.usage_sys").flatMap(CgroupFormat.number) ?? 0) / 1000
+            stats.cpuUserUsec =
+                (FileIO.readIfPresent(dir + "/cpuacct.usage_user").flatMap(CgroupFormat.number) ?? 0) / 1000
+            stats.cpuSystemUsec =
+                (FileIO.readIfPresent(dir + "/cpuacct.usage_sys").flatMap(CgroupFormat.number) ?? 0) / 1000
             stats.cpuUsageUsec = (FileIO.readIfPresent(dir + "/cpuacct.usage").flatMap(CgroupFormat.number) ?? 0) / 1000
         }
         if full, let dir = legacyPaths["cpu"], let text = FileIO.readIfPresent(dir + "/cpu.stat") {
@@ -61,8 +63,12 @@ extension Cgroup {
             if let ns = cpu["throttled_time"] { stats.cpuThrottledUsec = ns / 1000 }
         }
         if let dir = legacyPaths["memory"] {
-            if full { stats.memoryCurrentBytes = FileIO.readIfPresent(dir + "/memory.usage_in_bytes").flatMap(CgroupFormat.number) ?? 0 }
-            stats.memoryPeakBytes = FileIO.readIfPresent(dir + "/memory.max_usage_in_bytes").flatMap(CgroupFormat.number)
+            if full {
+                stats.memoryCurrentBytes =
+                    FileIO.readIfPresent(dir + "/memory.usage_in_bytes").flatMap(CgroupFormat.number) ?? 0
+            }
+            stats.memoryPeakBytes = FileIO.readIfPresent(dir + "/memory.max_usage_in_bytes").flatMap(
+                CgroupFormat.number)
             if let oom = FileIO.readIfPresent(dir + "/memory.oom_control") {
                 stats.oomKills = CgroupFormat.keyValues(oom)["oom_kill"] ?? 0
             }

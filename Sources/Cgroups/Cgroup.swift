@@ -1,6 +1,5 @@
-import Synchronization
-
 import CSandbox
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -25,7 +24,8 @@ public struct Cgroup: Sendable {
     public static func legacyControllers(for limits: CgroupLimits, mode: CgroupMode) -> [String] {
         switch mode {
         case .unified: return []
-        case .hybrid: return ["memory", "pids", "blkio"] + (limits.legacyControllersNeeded.contains("cpu") ? ["cpu"] : [])
+        case .hybrid:
+            return ["memory", "pids", "blkio"] + (limits.legacyControllersNeeded.contains("cpu") ? ["cpu"] : [])
         case .legacy: return ["memory", "pids", "blkio", "cpu", "cpuacct", "freezer"]
         }
     }
@@ -46,12 +46,20 @@ public struct Cgroup: Sendable {
         do throws(CgroupError) {
             if let mount = host.unifiedMount {
                 let dir = mount + "/" + relative
-                if try FileIO.makeDirectory(dir) { created.append(dir) } else { throw CgroupError(.create, path: dir, errno: EEXIST) }
+                if try FileIO.makeDirectory(dir) {
+                    created.append(dir)
+                } else {
+                    throw CgroupError(.create, path: dir, errno: EEXIST)
+                }
                 unified = dir
             }
             for (controller, mount) in host.legacyDirectories(for: legacyControllers) {
                 let dir = mount + "/" + relative
-                if try FileIO.makeDirectory(dir) { created.append(dir) } else { throw CgroupError(.create, path: dir, errno: EEXIST) }
+                if try FileIO.makeDirectory(dir) {
+                    created.append(dir)
+                } else {
+                    throw CgroupError(.create, path: dir, errno: EEXIST)
+                }
                 legacy[controller] = dir
             }
         } catch {
@@ -66,12 +74,16 @@ public struct Cgroup: Sendable {
 
     /// An existing cgroup (a task re-adopted after a restart, or a test fixture): nothing will be removed
     /// unless `owned` is true.
-    public init(host: CgroupHost, relativePath: String, unifiedPath: String?, legacyPaths: [String: String], owned: Bool) {
-        self.init(host: host, relativePath: relativePath, unifiedPath: unifiedPath, legacyPaths: legacyPaths,
-                  created: owned ? [unifiedPath].compactMap { $0 } + Array(Set(legacyPaths.values)).sorted() : [])
+    public init(
+        host: CgroupHost, relativePath: String, unifiedPath: String?, legacyPaths: [String: String], owned: Bool
+    ) {
+        self.init(
+            host: host, relativePath: relativePath, unifiedPath: unifiedPath, legacyPaths: legacyPaths,
+            created: owned ? [unifiedPath].compactMap { $0 } + Array(Set(legacyPaths.values)).sorted() : [])
     }
 
-    init(host: CgroupHost, relativePath: String, unifiedPath: String?, legacyPaths: [String: String], created: [String]) {
+    init(host: CgroupHost, relativePath: String, unifiedPath: String?, legacyPaths: [String: String], created: [String])
+    {
         self.host = host
         self.relativePath = relativePath
         self.unifiedPath = unifiedPath
@@ -86,7 +98,9 @@ public struct Cgroup: Sendable {
     /// unlimited, so only set limits are written; `resetUnset` writes "max" for the others (an update).
     public func apply(_ limits: CgroupLimits, resetUnset: Bool = false) throws(CgroupError) {
         if limitsAreUnified, let dir = unifiedPath {
-            for (file, value) in limits.unifiedFiles(resetUnset: resetUnset) { try FileIO.write(value, to: dir + "/" + file) }
+            for (file, value) in limits.unifiedFiles(resetUnset: resetUnset) {
+                try FileIO.write(value, to: dir + "/" + file)
+            }
             return
         }
         let memsw = legacyPaths["memory"].map { FileIO.exists($0 + "/memory.memsw.limit_in_bytes") } ?? false
@@ -100,7 +114,9 @@ public struct Cgroup: Sendable {
 
     /// Opens the cgroup2 directory for clone3(CLONE_INTO_CGROUP). The caller closes it.
     public func openUnifiedDirectory() throws(CgroupError) -> Int32 {
-        guard let dir = unifiedPath else { throw CgroupError(.notSupported, path: relativePath, detail: "no cgroup2 tree") }
+        guard let dir = unifiedPath else {
+            throw CgroupError(.notSupported, path: relativePath, detail: "no cgroup2 tree")
+        }
         let fd = open(dir, Int32(CORRAL_O_PATH) | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw CgroupError(.open, path: dir, errno: errno) }
         return fd
@@ -177,7 +193,9 @@ public enum CgroupParent {
     /// Writes `+ctrl` for each wanted, available, not yet enabled controller to cgroup.subtree_control.
     static func enableControllers(at dir: String) throws(CgroupError) {
         guard let available = FileIO.readIfPresent(dir + "/cgroup.controllers") else { return }
-        let enabled = Set((FileIO.readIfPresent(dir + "/cgroup.subtree_control") ?? "").split(whereSeparator: \.isWhitespace).map(String.init))
+        let enabled = Set(
+            (FileIO.readIfPresent(dir + "/cgroup.subtree_control") ?? "").split(whereSeparator: \.isWhitespace).map(
+                String.init))
         let offered = Set(available.split(whereSeparator: \.isWhitespace).map(String.init))
         let missing = unifiedControllers.filter { offered.contains($0) && !enabled.contains($0) }
         guard !missing.isEmpty else { return }

@@ -1,9 +1,8 @@
+import CSandbox
 /// Cgroups: the cgroup v2 driver with v1 and hybrid fallbacks. It creates a task's cgroup, writes its
 /// limits, reads its statistics, kills it and removes it. It knows nothing about jobs or scheduling and
 /// imports nothing of Corral's but CorralModel.
 import Synchronization
-
-import CSandbox
 
 #if canImport(Glibc)
     import Glibc
@@ -96,7 +95,9 @@ public struct CgroupHost: Sendable, Equatable {
         var bytes = Array(field.utf8)[...]
         while let b = bytes.first {
             bytes = bytes.dropFirst()
-            if b == UInt8(ascii: "\\"), bytes.count >= 3, let v = UInt8(String(decoding: bytes.prefix(3), as: UTF8.self), radix: 8) {
+            if b == UInt8(ascii: "\\"), bytes.count >= 3,
+                let v = UInt8(String(decoding: bytes.prefix(3), as: UTF8.self), radix: 8)
+            {
                 out.append(v)
                 bytes = bytes.dropFirst(3)
             } else {
@@ -109,7 +110,9 @@ public struct CgroupHost: Sendable, Equatable {
     /// Controllers available in the cgroup2 hierarchy root (empty on hybrid hosts, nil on pure v1).
     public func unifiedControllers() -> [String]? {
         guard let root = unifiedMount else { return nil }
-        return FileIO.readIfPresent(root + "/cgroup.controllers").map { $0.split(whereSeparator: \.isWhitespace).map(String.init) }
+        return FileIO.readIfPresent(root + "/cgroup.controllers").map {
+            $0.split(whereSeparator: \.isWhitespace).map(String.init)
+        }
     }
 
     /// Distinct v1 mount points for the given controllers (cpu and cpuacct may share one).

@@ -22,7 +22,9 @@ public struct DeviceNumber: Hashable, Sendable, Codable, CustomStringConvertible
             return wholeDisk(DeviceNumber(major: major, minor: minor))
         }
         var st = stat()
-        guard stat(text, &st) == 0 else { throw CgroupError(.invalid, path: text, errno: errno, detail: "not a device") }
+        guard stat(text, &st) == 0 else {
+            throw CgroupError(.invalid, path: text, errno: errno, detail: "not a device")
+        }
         guard (st.st_mode & S_IFMT) == S_IFBLK else {
             throw CgroupError(.invalid, path: text, detail: "not a block device (use a path under /dev or MAJ:MIN)")
         }
@@ -36,7 +38,9 @@ public struct DeviceNumber: Hashable, Sendable, Codable, CustomStringConvertible
     /// The disk a partition belongs to, read from /sys/dev/block/MAJ:MIN/../dev; itself for a disk.
     static func wholeDisk(_ device: DeviceNumber) -> DeviceNumber {
         let base = "/sys/dev/block/\(device)"
-        guard FileIO.exists(base + "/partition"), let parent = FileIO.readIfPresent(base + "/../dev") else { return device }
+        guard FileIO.exists(base + "/partition"), let parent = FileIO.readIfPresent(base + "/../dev") else {
+            return device
+        }
         let parts = parent.split(whereSeparator: { $0 == ":" || $0 == "\n" })
         guard parts.count == 2, let major = UInt32(parts[0]), let minor = UInt32(parts[1]) else { return device }
         return DeviceNumber(major: major, minor: minor)
@@ -51,7 +55,10 @@ public struct IOLimit: Sendable, Equatable, Codable {
     public var readIops: UInt64?
     public var writeIops: UInt64?
 
-    public init(device: DeviceNumber, readBps: UInt64? = nil, writeBps: UInt64? = nil, readIops: UInt64? = nil, writeIops: UInt64? = nil) {
+    public init(
+        device: DeviceNumber, readBps: UInt64? = nil, writeBps: UInt64? = nil, readIops: UInt64? = nil,
+        writeIops: UInt64? = nil
+    ) {
         self.device = device
         self.readBps = readBps
         self.writeBps = writeBps
@@ -74,7 +81,10 @@ public struct CgroupLimits: Sendable, Equatable, Codable {
     public var pidsMax: UInt64?
     public var io: [IOLimit]
 
-    public init(cpuCores: Double? = nil, cpuWeight: UInt64? = nil, memoryMax: UInt64? = nil, swapMax: UInt64? = nil, pidsMax: UInt64? = nil, io: [IOLimit] = []) {
+    public init(
+        cpuCores: Double? = nil, cpuWeight: UInt64? = nil, memoryMax: UInt64? = nil, swapMax: UInt64? = nil,
+        pidsMax: UInt64? = nil, io: [IOLimit] = []
+    ) {
         self.cpuCores = cpuCores
         self.cpuWeight = cpuWeight
         self.memoryMax = memoryMax
@@ -101,7 +111,10 @@ public struct CgroupLimits: Sendable, Equatable, Codable {
         add("memory.swap.max", swapMax.map { "\($0)" } ?? (memoryMax == nil ? nil : "0"))
         add("pids.max", pidsMax.map { "\($0)" })
         for limit in io {
-            let keys = [("rbps", limit.readBps), ("wbps", limit.writeBps), ("riops", limit.readIops), ("wiops", limit.writeIops)]
+            let keys = [
+                ("rbps", limit.readBps), ("wbps", limit.writeBps), ("riops", limit.readIops),
+                ("wiops", limit.writeIops),
+            ]
             let set = keys.map { key, value in "\(key)=\(value.map { "\($0)" } ?? "max")" }
             files.append(("io.max", "\(limit.device) " + set.joined(separator: " ")))
         }
@@ -111,10 +124,16 @@ public struct CgroupLimits: Sendable, Equatable, Codable {
     /// The v1 files to write, in order, with the controller whose hierarchy holds each. `memsw` says
     /// whether swap accounting (memory.memsw.*) exists. v1 spells unlimited -1 (cfs quota, memory) and
     /// "max" (pids); with `resetUnset` unset limits are written that way.
-    public func legacyFiles(memsw: Bool, resetUnset: Bool = false) -> [(controller: String, file: String, value: String)] {
+    public func legacyFiles(memsw: Bool, resetUnset: Bool = false) -> [(
+        controller: String, file: String, value: String
+    )] {
         var files: [(String, String, String)] = []
         func add(_ controller: String, _ file: String, _ value: String?, unlimited: String) {
-            if let value { files.append((controller, file, value)) } else if resetUnset { files.append((controller, file, unlimited)) }
+            if let value {
+                files.append((controller, file, value))
+            } else if resetUnset {
+                files.append((controller, file, unlimited))
+            }
         }
         if cpuQuotaUsec != nil { files.append(("cpu", "cpu.cfs_period_us", "\(Self.cpuPeriodUsec)")) }
         add("cpu", "cpu.cfs_quota_us", cpuQuotaUsec.map { "\($0)" }, unlimited: "-1")
@@ -122,15 +141,20 @@ public struct CgroupLimits: Sendable, Equatable, Codable {
         // memsw must stay >= the memory limit: raise memsw first when lifting, set the limit first otherwise.
         if memsw && memoryMax == nil && resetUnset { files.append(("memory", "memory.memsw.limit_in_bytes", "-1")) }
         add("memory", "memory.limit_in_bytes", memoryMax.map { "\($0)" }, unlimited: "-1")
-        if memsw, let memory = memoryMax { files.append(("memory", "memory.memsw.limit_in_bytes", "\(memory + (swapMax ?? 0))")) }
+        if memsw, let memory = memoryMax {
+            files.append(("memory", "memory.memsw.limit_in_bytes", "\(memory + (swapMax ?? 0))"))
+        }
         add("pids", "pids.max", pidsMax.map { "\($0)" }, unlimited: "max")
         for limit in io {
             let keys = [
                 ("blkio.throttle.read_bps_device", limit.readBps), ("blkio.throttle.write_bps_device", limit.writeBps),
-                ("blkio.throttle.read_iops_device", limit.readIops), ("blkio.throttle.write_iops_device", limit.writeIops),
+                ("blkio.throttle.read_iops_device", limit.readIops),
+                ("blkio.throttle.write_iops_device", limit.writeIops),
             ]
             // v1 removes a device's throttle when 0 is written for it.
-            for (file, value) in keys { add("blkio", file, value.map { "\(limit.device) \($0)" }, unlimited: "\(limit.device) 0") }
+            for (file, value) in keys {
+                add("blkio", file, value.map { "\(limit.device) \($0)" }, unlimited: "\(limit.device) 0")
+            }
         }
         return files
     }

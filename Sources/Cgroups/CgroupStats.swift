@@ -24,7 +24,8 @@ public struct PressureStat: Sendable, Equatable, Codable {
             }
             let parsed = Line(
                 avg10: values["avg10"].flatMap { Double($0) } ?? 0, avg60: values["avg60"].flatMap { Double($0) } ?? 0,
-                avg300: values["avg300"].flatMap { Double($0) } ?? 0, totalUsec: values["total"].flatMap { UInt64($0) } ?? 0)
+                avg300: values["avg300"].flatMap { Double($0) } ?? 0,
+                totalUsec: values["total"].flatMap { UInt64($0) } ?? 0)
             if kind == "some" { result.some = parsed } else if kind == "full" { result.full = parsed }
         }
         return result
@@ -73,7 +74,9 @@ public enum CgroupFormat {
     }
 
     /// v2 io.stat: `MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N dios=N`, summed over devices.
-    public static func ioStat(_ text: String) -> (readBytes: UInt64, writeBytes: UInt64, readOps: UInt64, writeOps: UInt64) {
+    public static func ioStat(_ text: String) -> (
+        readBytes: UInt64, writeBytes: UInt64, readOps: UInt64, writeOps: UInt64
+    ) {
         var totals: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
         for line in text.split(separator: "\n") {
             for field in line.split(separator: " ").dropFirst() {

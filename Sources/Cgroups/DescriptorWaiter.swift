@@ -1,7 +1,6 @@
+import CSandbox
 import Foundation
 import Synchronization
-
-import CSandbox
 
 #if canImport(Glibc)
     import Glibc
@@ -58,7 +57,9 @@ public final class DescriptorWaiter: Sendable {
     private func run(_ fd: Int32) {
         var cookies = [UInt64](repeating: 0, count: 64)
         while true {
-            let n = cookies.withUnsafeMutableBufferPointer { corral_epoll_wait(fd, $0.baseAddress, Int32($0.count), -1) }
+            let n = cookies.withUnsafeMutableBufferPointer {
+                corral_epoll_wait(fd, $0.baseAddress, Int32($0.count), -1)
+            }
             if n < 0 { continue }  // EINTR
             for i in 0..<Int(n) { resume(cookies[i]) }
         }

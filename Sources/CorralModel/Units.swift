@@ -77,7 +77,9 @@ public enum DurationText {
     public static func parse(_ text: String, field: String = "") throws(ValueError) -> Duration {
         let bad = ValueError(field: field, message: "\"\(text)\" is not a duration (examples: 10s, 500ms, 1m30s)")
         var rest = Substring(text.trimmingSpaces())
-        if let plain = Double(rest), plain >= 0, plain.isFinite { return .microseconds(Int64((plain * 1_000_000).rounded())) }
+        if let plain = Double(rest), plain >= 0, plain.isFinite {
+            return .microseconds(Int64((plain * 1_000_000).rounded()))
+        }
         guard !rest.isEmpty else { throw bad }
         var seconds = 0.0
         while !rest.isEmpty {

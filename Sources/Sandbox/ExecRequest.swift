@@ -49,14 +49,17 @@ public struct ExecRequest: Sendable {
         ]
         for (field, values, key, isBytes) in sources {
             for value in values {
-                guard let (device, amount) = parse(value, { text throws(ValueError) in try Self.deviceLimit(text, field: field, bytes: isBytes) })
+                guard
+                    let (device, amount) = parse(
+                        value, { text throws(ValueError) in try Self.deviceLimit(text, field: field, bytes: isBytes) })
                 else { continue }
                 io[device, default: IOLimit(device: device)][keyPath: key] = amount
             }
         }
         limits.io = io.values.sorted { ($0.device.major, $0.device.minor) < ($1.device.major, $1.device.minor) }
         let timeoutValue = parse(timeout) { text throws(ValueError) in try DurationText.parse(text, field: "timeout") }
-        let graceValue = parse(killGrace) { text throws(ValueError) in try DurationText.parse(text, field: "kill-grace") }
+        let graceValue = parse(killGrace) { text throws(ValueError) in try DurationText.parse(text, field: "kill-grace")
+        }
         let tmp = parse(tmpSize) { text throws(ValueError) in try ByteSize.parse(text, field: "tmp-size") }
         let net = NetworkMode(rawValue: network)
         if net == nil { problems.append(ValueError(field: "net", message: "\"\(network)\" is not one of none, host")) }
@@ -71,7 +74,8 @@ public struct ExecRequest: Sendable {
         let args = command.first == "--" ? Array(command.dropFirst()) : command
         let spec = TaskSpec(
             id: id ?? Self.newTaskID(), argv: args, environment: env, workDirectory: workDirectory, image: image,
-            user: user, limits: limits, timeout: timeoutValue, killGrace: graceValue, network: net ?? .none, tmpSize: tmp)
+            user: user, limits: limits, timeout: timeoutValue, killGrace: graceValue, network: net ?? .none,
+            tmpSize: tmp)
         problems += spec.validate()
         guard problems.isEmpty else { throw SandboxError(problems) }
         return spec
@@ -100,7 +104,10 @@ public struct ExecRequest: Sendable {
         }
         let amountText = String(text[text.index(after: eq)...])
         let amount = bytes ? try ByteSize.parse(amountText, field: field) : try integer(amountText, field: field)
-        guard let amount else { throw ValueError(field: field, message: "\"\(amountText)\": give a number; leave the option out for no limit") }
+        guard let amount else {
+            throw ValueError(
+                field: field, message: "\"\(amountText)\": give a number; leave the option out for no limit")
+        }
         return (device, amount)
     }
 }

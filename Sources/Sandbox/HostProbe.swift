@@ -24,7 +24,9 @@ public struct HostReport: Codable, Sendable {
     public static func probe() -> HostReport {
         var uts = utsname()
         uname(&uts)
-        let kernel = withUnsafeBytes(of: &uts.release) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
+        let kernel = withUnsafeBytes(of: &uts.release) {
+            String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self))
+        }
         var report = HostReport(
             kernel: kernel, cgroupMode: "unknown", unifiedMount: nil, unifiedControllers: [], legacyControllers: [:],
             cloneIntoCgroup: false, cgroupKill: false, pidfd: false, pressureStallInformation: false, problems: [])
@@ -64,7 +66,13 @@ public struct HostReport: Codable, Sendable {
         var lines = [
             ("kernel", kernel), ("cgroup mode", cgroupMode), ("cgroup2 mount", unifiedMount ?? "-"),
             ("cgroup2 controllers", unifiedControllers.isEmpty ? "(none)" : unifiedControllers.joined(separator: " ")),
-            ("v1 controllers", legacyControllers.isEmpty ? "(none)" : legacyControllers.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")),
+            (
+                "v1 controllers",
+                legacyControllers.isEmpty
+                    ? "(none)"
+                    : legacyControllers.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+                        separator: " ")
+            ),
             ("clone3 into cgroup", yes(cloneIntoCgroup)), ("cgroup.kill", yes(cgroupKill)), ("pidfd", yes(pidfd)),
             ("PSI", yes(pressureStallInformation)),
         ]

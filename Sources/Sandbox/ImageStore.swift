@@ -17,7 +17,8 @@ public struct ImageStore: Sendable {
         var st = stat()
         guard stat(rootfs + "/bin", &st) == 0 else {
             throw SandboxError(
-                .image, "image \"\(name)\" is not built: \(rootfs) has no bin/ (build it with `corral image build \(name)`)",
+                .image,
+                "image \"\(name)\" is not built: \(rootfs) has no bin/ (build it with `corral image build \(name)`)",
                 path: rootfs)
         }
         return rootfs
@@ -36,10 +37,13 @@ extension ImageStore {
 
     /// The recipe script of an image, checked to exist.
     public func recipe(for name: String, in recipes: String) throws(SandboxError) -> String {
-        guard TaskSpec.isValidName(name, maxLength: 128) else { throw SandboxError(.image, "\"\(name)\" is not an image name") }
+        guard TaskSpec.isValidName(name, maxLength: 128) else {
+            throw SandboxError(.image, "\"\(name)\" is not an image name")
+        }
         let script = "\(recipes)/\(name)/build.sh"
         guard access(script, R_OK) == 0 else {
-            throw SandboxError(.image, "no recipe for image \"\(name)\": \(script) not found (use --recipes DIR)", path: script)
+            throw SandboxError(
+                .image, "no recipe for image \"\(name)\": \(script) not found (use --recipes DIR)", path: script)
         }
         return script
     }

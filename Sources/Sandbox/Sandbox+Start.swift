@@ -19,7 +19,8 @@ extension Sandbox {
     ) async throws(SandboxError) -> SandboxedTask {
         let status = try StatusChannel.open(file: spec.statusFile)
         defer { status.closeWriteEnd() }
-        let devNull = (spec.stdin == nil || spec.stdout == nil || spec.stderr == nil) ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1
+        let devNull =
+            (spec.stdin == nil || spec.stdout == nil || spec.stderr == nil) ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1
         defer { if devNull >= 0 { close(devNull) } }
 
         var useClone = host.unifiedMount != nil && cloneIntoCgroup.load(ordering: .relaxed)
@@ -31,13 +32,15 @@ extension Sandbox {
                 status.closeReadEnd()
                 throw SandboxError(error)
             }
-            rc = spawn(spec, user: user, rootfs: rootfs, work: work, status: status, devNull: devNull,
-                       cgroupFD: cgroupFD, joinFiles: cgroup.legacyTaskFiles, hold: !useClone, handle: &handle)
+            rc = spawn(
+                spec, user: user, rootfs: rootfs, work: work, status: status, devNull: devNull,
+                cgroupFD: cgroupFD, joinFiles: cgroup.legacyTaskFiles, hold: !useClone, handle: &handle)
             if cgroupFD >= 0 { close(cgroupFD) }
             // Kernels without CLONE_INTO_CGROUP (< 5.7) or refusing this cgroup: fall back to holding PID 1
             // until its pid is written to cgroup.procs.
             if useClone, [EINVAL, ENOSYS, E2BIG, EOPNOTSUPP].contains(-rc) {
-                logger.notice("clone3 into cgroup refused; placing tasks by cgroup.procs", metadata: ["errno": "\(-rc)"])
+                logger.notice(
+                    "clone3 into cgroup refused; placing tasks by cgroup.procs", metadata: ["errno": "\(-rc)"])
                 cloneIntoCgroup.store(false, ordering: .relaxed)
                 useClone = false
                 continue
@@ -74,12 +77,14 @@ extension Sandbox {
 
     /// Fills the C config (pointers live in the arena and the closures' buffers) and clones PID 1.
     private func spawn(
-        _ spec: TaskSpec, user: UserIdentity, rootfs: String?, work: WorkDirectory, status: StatusChannel, devNull: Int32,
+        _ spec: TaskSpec, user: UserIdentity, rootfs: String?, work: WorkDirectory, status: StatusChannel,
+        devNull: Int32,
         cgroupFD: Int32, joinFiles: [String], hold: Bool, handle: inout corral_spawn_handle
     ) -> Int32 {
         let arena = CStringArena()
         var environment = [
-            "PATH": Self.searchPath, "HOME": config.workMount, "USER": user.name, "LOGNAME": user.name, "HOSTNAME": spec.id,
+            "PATH": Self.searchPath, "HOME": config.workMount, "USER": user.name, "LOGNAME": user.name,
+            "HOSTNAME": spec.id,
         ]
         environment.merge(spec.environment) { _, given in given }
         var cfg = corral_spawn_config()

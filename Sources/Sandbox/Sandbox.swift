@@ -20,9 +20,13 @@ public final class Sandbox: Sendable {
     let cloneIntoCgroup = Atomic<Bool>(true)
     let hostMountPointReady = Atomic<Bool>(false)
 
-    public init(config: SandboxConfig = SandboxConfig(), logger: Logger = Logger(label: "corral.sandbox")) throws(SandboxError) {
+    public init(config: SandboxConfig = SandboxConfig(), logger: Logger = Logger(label: "corral.sandbox"))
+        throws(SandboxError)
+    {
         guard geteuid() == 0 else {
-            throw SandboxError(.notPermitted, "Corral launches tasks as root (namespaces, cgroups, mounts); run it with sudo or as root")
+            throw SandboxError(
+                .notPermitted,
+                "Corral launches tasks as root (namespaces, cgroups, mounts); run it with sudo or as root")
         }
         do {
             host = try CgroupHost.detect()
@@ -41,7 +45,9 @@ public final class Sandbox: Sendable {
         let problems = spec.validate()
         guard problems.isEmpty else { throw SandboxError(problems) }
         let user = try spec.user.map(UserIdentity.resolve) ?? defaultUser
-        let rootfs = try spec.image.map { name throws(SandboxError) in try ImageStore(directory: config.imagesDirectory).rootfs(for: name) }
+        let rootfs = try spec.image.map { name throws(SandboxError) in
+            try ImageStore(directory: config.imagesDirectory).rootfs(for: name)
+        }
         if rootfs == nil { try ensureHostMountPoint() }
         let work = try WorkDirectory.prepare(spec: spec, root: config.workRoot, owner: user)
 
@@ -68,7 +74,8 @@ public final class Sandbox: Sendable {
     func ensureHostMountPoint() throws(SandboxError) {
         if hostMountPointReady.load(ordering: .relaxed) { return }
         do { try FileIO.makeDirectory(config.workMount) } catch {
-            throw SandboxError(.workDirectory, "cannot create the mount point \(config.workMount): \(error)", path: config.workMount)
+            throw SandboxError(
+                .workDirectory, "cannot create the mount point \(config.workMount): \(error)", path: config.workMount)
         }
         hostMountPointReady.store(true, ordering: .relaxed)
     }

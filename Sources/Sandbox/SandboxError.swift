@@ -37,14 +37,17 @@ public struct SandboxError: Error, Sendable, CustomStringConvertible {
     /// A failure PID 1 or the task reported through the error pipe.
     init(setup: corral_setup_error) {
         var copy = setup
-        let path = withUnsafeBytes(of: &copy.path) { String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self)) }
+        let path = withUnsafeBytes(of: &copy.path) {
+            String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self))
+        }
         let step = String(cString: corral_step_name(setup.step))
         let reason = "\(String(cString: strerror(setup.err))) (errno \(setup.err))"
         if setup.step == Int32(CORRAL_STEP_EXEC.rawValue) {
             self.init(.exec, "cannot execute \(path): \(reason)", errno: setup.err, step: step, path: path)
         } else {
             let at = path.isEmpty ? "" : " \(path)"
-            self.init(.setup, "sandbox setup failed at \(step)\(at): \(reason)", errno: setup.err, step: step, path: path)
+            self.init(
+                .setup, "sandbox setup failed at \(step)\(at): \(reason)", errno: setup.err, step: step, path: path)
         }
     }
 

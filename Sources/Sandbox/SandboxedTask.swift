@@ -68,10 +68,11 @@ public actor SandboxedTask {
 
     private func supervise() async -> TaskOutcome {
         if let timeout {
-            timers.append(Task { [weak self] in
-                try? await Task.sleep(for: timeout)
-                if !Task.isCancelled { await self?.deliver(.timeout) }
-            })
+            timers.append(
+                Task { [weak self] in
+                    try? await Task.sleep(for: timeout)
+                    if !Task.isCancelled { await self?.deliver(.timeout) }
+                })
         }
         var code: Int32 = 0
         var value: Int32 = 0
@@ -94,16 +95,19 @@ public actor SandboxedTask {
                 _ = corral_pidfd_signal(pidfd, SIGTERM)
             case .startGraceTimer:
                 let grace = grace
-                timers.append(Task { [weak self] in
-                    try? await Task.sleep(for: grace)
-                    if !Task.isCancelled { await self?.deliver(.graceExpired) }
-                })
+                timers.append(
+                    Task { [weak self] in
+                        try? await Task.sleep(for: grace)
+                        if !Task.isCancelled { await self?.deliver(.graceExpired) }
+                    })
             case .killCgroup:
                 logger.debug("killing the cgroup")
                 let cgroup = cgroup
                 let logger = logger
                 Task {
-                    do { try await cgroup.kill() } catch { logger.error("cgroup kill failed", metadata: ["error": "\(error)"]) }
+                    do { try await cgroup.kill() } catch {
+                        logger.error("cgroup kill failed", metadata: ["error": "\(error)"])
+                    }
                 }
             case .cancelTimers:
                 for timer in timers { timer.cancel() }
@@ -128,11 +132,14 @@ public actor SandboxedTask {
             }
         }
         let stats = cgroup.stats(.summary)
-        do { try await cgroup.remove() } catch { logger.error("cgroup removal failed", metadata: ["error": "\(error)"]) }
+        do { try await cgroup.remove() } catch {
+            logger.error("cgroup removal failed", metadata: ["error": "\(error)"])
+        }
         if let error = work.remove() { logger.error("work directory removal failed", metadata: ["error": "\(error)"]) }
         close(pidfd)
         status.closeReadEnd()
-        var outcome = TaskOutcome(exitCode: nil, signal: nil, oomKilled: stats.oomKills > 0, timedOut: lifecycle.timedOut)
+        var outcome = TaskOutcome(
+            exitCode: nil, signal: nil, oomKilled: stats.oomKills > 0, timedOut: lifecycle.timedOut)
         switch taskStatus {
         case .exited(let code): outcome.exitCode = code
         case .signaled(let number): outcome.signal = number

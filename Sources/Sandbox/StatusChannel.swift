@@ -18,7 +18,9 @@ struct StatusChannel: Sendable {
     static func open(file: String?) throws(SandboxError) -> StatusChannel {
         if let file {
             let fd = Glibc.open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw SandboxError(.spawn, "cannot create status file \(file)", errno: errno, path: file) }
+            guard fd >= 0 else {
+                throw SandboxError(.spawn, "cannot create status file \(file)", errno: errno, path: file)
+            }
             return StatusChannel(readFD: -1, writeFD: fd, file: file)
         }
         var fds: [Int32] = [-1, -1]

@@ -82,7 +82,9 @@ public struct TaskSpec: Sendable {
             problems.append(ValueError(field: "id", message: "\"\(id)\" must be 1-63 characters of A-Z a-z 0-9 . _ -"))
         }
         if argv.isEmpty || argv[0].isEmpty { problems.append(ValueError(field: "argv", message: "no command given")) }
-        if argv.contains(where: { $0.utf8.contains(0) }) { problems.append(ValueError(field: "argv", message: "contains a NUL byte")) }
+        if argv.contains(where: { $0.utf8.contains(0) }) {
+            problems.append(ValueError(field: "argv", message: "contains a NUL byte"))
+        }
         for key in environment.keys where key.isEmpty || key.contains("=") || key.utf8.contains(0) {
             problems.append(ValueError(field: "environment", message: "\"\(key)\" is not a variable name"))
         }
@@ -90,7 +92,9 @@ public struct TaskSpec: Sendable {
             problems.append(ValueError(field: "image", message: "\"\(image)\" is not an image name"))
         }
         if let timeout, timeout <= .zero { problems.append(ValueError(field: "timeout", message: "must be positive")) }
-        if let cpu = limits.cpuCores, !(cpu > 0) { problems.append(ValueError(field: "limits.cpu", message: "must be positive")) }
+        if let cpu = limits.cpuCores, !(cpu > 0) {
+            problems.append(ValueError(field: "limits.cpu", message: "must be positive"))
+        }
         if let weight = limits.cpuWeight, !(1...10_000).contains(weight) {
             problems.append(ValueError(field: "limits.cpuWeight", message: "must be within 1...10000"))
         }
@@ -98,7 +102,8 @@ public struct TaskSpec: Sendable {
             problems.append(ValueError(field: "limits.memory", message: "\(memory) bytes is below the 1 MiB minimum"))
         }
         if let pids = limits.pidsMax, pids < 2 {
-            problems.append(ValueError(field: "limits.pids", message: "must be at least 2 (the sandbox's PID 1 counts)"))
+            problems.append(
+                ValueError(field: "limits.pids", message: "must be at least 2 (the sandbox's PID 1 counts)"))
         }
         return problems
     }
@@ -106,7 +111,8 @@ public struct TaskSpec: Sendable {
     static func isValidName(_ name: String, maxLength: Int) -> Bool {
         !name.isEmpty && name.utf8.count <= maxLength && name != "." && name != ".."
             && name.utf8.allSatisfy { c in
-                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2e || c == 0x2d || c == 0x5f
+                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2e
+                    || c == 0x2d || c == 0x5f
             }
     }
 }

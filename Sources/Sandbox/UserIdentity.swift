@@ -17,7 +17,8 @@ public struct UserIdentity: Sendable, Equatable {
         var result: UnsafeMutablePointer<passwd>?
         var buffer = [CChar](repeating: 0, count: 16 * 1024)
         let numeric = uid_t(spec)
-        let rc = numeric.map { getpwuid_r($0, &pwd, &buffer, buffer.count, &result) }
+        let rc =
+            numeric.map { getpwuid_r($0, &pwd, &buffer, buffer.count, &result) }
             ?? getpwnam_r(spec, &pwd, &buffer, buffer.count, &result)
         guard rc == 0, result != nil else {
             if let uid = numeric { return UserIdentity(name: spec, uid: uid, gid: gid_t(uid), groups: [gid_t(uid)]) }
@@ -30,6 +31,7 @@ public struct UserIdentity: Sendable, Equatable {
             groups = [gid_t](repeating: 0, count: Int(count))
             _ = getgrouplist(pwd.pw_name, pwd.pw_gid, &groups, &count)
         }
-        return UserIdentity(name: name, uid: pwd.pw_uid, gid: pwd.pw_gid, groups: Array(groups.prefix(Int(max(count, 0)))))
+        return UserIdentity(
+            name: name, uid: pwd.pw_uid, gid: pwd.pw_gid, groups: Array(groups.prefix(Int(max(count, 0)))))
     }
 }

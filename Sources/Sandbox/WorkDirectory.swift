@@ -13,13 +13,16 @@ struct WorkDirectory: Sendable {
         if let given = spec.workDirectory {
             var st = stat()
             guard stat(given, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
-                throw SandboxError(.workDirectory, "work directory \(given) is not a directory", errno: errno, path: given)
+                throw SandboxError(
+                    .workDirectory, "work directory \(given) is not a directory", errno: errno, path: given)
             }
             return WorkDirectory(path: given, owned: false)
         }
         let path = root + "/" + spec.id
         guard mkdir(path, 0o700) == 0 else {
-            let message = errno == EEXIST ? "work directory \(path) already exists (task id in use?)" : "cannot create work directory \(path)"
+            let message =
+                errno == EEXIST
+                ? "work directory \(path) already exists (task id in use?)" : "cannot create work directory \(path)"
             throw SandboxError(.workDirectory, message, errno: errno, path: path)
         }
         guard chown(path, owner.uid, owner.gid) == 0 else {

@@ -10,12 +10,14 @@ struct BenchCommand: AsyncParsableCommand {
 
     struct Launch: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Time plain fork/exec of /bin/true against Corral's isolated launch + teardown, crun, runc and bwrap.")
+            abstract:
+                "Time plain fork/exec of /bin/true against Corral's isolated launch + teardown, crun, runc and bwrap.")
 
         @OptionGroup var global: GlobalOptions
         @Option(help: "Timed launches per variant.") var iterations = 200
         @Option(help: "Untimed launches per variant first.") var warmup = 10
-        @Option(help: "Network for every variant: host, or none (a new network namespace each).") var net: String = "host"
+        @Option(help: "Network for every variant: host, or none (a new network namespace each).") var net: String =
+            "host"
         @Flag(help: "Print one JSON object.") var json = false
 
         func validate() throws {
@@ -26,8 +28,11 @@ struct BenchCommand: AsyncParsableCommand {
         func run() async throws {
             let logger = global.bootstrap(label: "corral.bench")
             let sandbox = try Sandbox(logger: logger)
-            let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-            let bench = LaunchBenchmark(iterations: iterations, warmup: warmup, network: NetworkMode(rawValue: net)!, executable: executable)
+            let executable =
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+                ?? CommandLine.arguments[0]
+            let bench = LaunchBenchmark(
+                iterations: iterations, warmup: warmup, network: NetworkMode(rawValue: net)!, executable: executable)
             let quiet = json
             let report = try await bench.run(sandbox: sandbox) { line in
                 if !quiet { FileHandle.standardError.write(Data("bench: \(line)\n".utf8)) }
@@ -40,7 +45,11 @@ struct BenchCommand: AsyncParsableCommand {
             print("variant      min ms   p50 ms   p99 ms  min/plain  p50/plain")
             for v in report.variants {
                 let name = v.name + String(repeating: " ", count: max(0, 10 - v.name.count))
-                print(name + String(format: " %8.3f %8.3f %8.3f %10.2fx %9.2fx", v.minMs, v.p50Ms, v.p99Ms, v.ratioMin, v.ratioP50))
+                print(
+                    name
+                        + String(
+                            format: " %8.3f %8.3f %8.3f %10.2fx %9.2fx", v.minMs, v.p50Ms, v.p99Ms, v.ratioMin,
+                            v.ratioP50))
             }
             if let corral = report.variants.first(where: { $0.name == "corral" }) {
                 for peer in report.variants where ["crun", "runc", "bwrap"].contains(peer.name) {
@@ -61,7 +70,8 @@ struct BenchCommand: AsyncParsableCommand {
         @Option var warmup: Int
 
         func run() throws {
-            let samples = try LaunchBenchmark.timeRuntime(path: runtime, bundle: bundle, iterations: iterations, warmup: warmup)
+            let samples = try LaunchBenchmark.timeRuntime(
+                path: runtime, bundle: bundle, iterations: iterations, warmup: warmup)
             print(String(decoding: try JSONEncoder().encode(samples), as: UTF8.self))
         }
     }

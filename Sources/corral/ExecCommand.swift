@@ -20,18 +20,25 @@ struct ExecCommand: AsyncParsableCommand {
     @Option(help: "Memory limit (64Mi, 1G).") var memory: String?
     @Option(help: "Swap allowed beyond --memory (default 0 when --memory is set).") var swap: String?
     @Option(help: "Maximum number of processes (the sandbox's PID 1 counts).") var pids: String?
-    @Option(name: .customLong("io-read-bps"), help: "Read bytes/s per device: DEV=N (DEV a /dev path or MAJ:MIN). Repeatable.")
+    @Option(
+        name: .customLong("io-read-bps"),
+        help: "Read bytes/s per device: DEV=N (DEV a /dev path or MAJ:MIN). Repeatable.")
     var ioReadBps: [String] = []
-    @Option(name: .customLong("io-write-bps"), help: "Write bytes/s per device: DEV=N. Repeatable.") var ioWriteBps: [String] = []
-    @Option(name: .customLong("io-read-iops"), help: "Read operations/s per device: DEV=N. Repeatable.") var ioReadIops: [String] = []
-    @Option(name: .customLong("io-write-iops"), help: "Write operations/s per device: DEV=N. Repeatable.") var ioWriteIops: [String] = []
+    @Option(name: .customLong("io-write-bps"), help: "Write bytes/s per device: DEV=N. Repeatable.") var ioWriteBps:
+        [String] = []
+    @Option(name: .customLong("io-read-iops"), help: "Read operations/s per device: DEV=N. Repeatable.") var ioReadIops:
+        [String] = []
+    @Option(name: .customLong("io-write-iops"), help: "Write operations/s per device: DEV=N. Repeatable.")
+    var ioWriteIops: [String] = []
     @Option(help: "Stop the task after this long (SIGTERM, then kill after --kill-grace).") var timeout: String?
     @Option(help: "Time between SIGTERM and the cgroup kill (default 5s).") var killGrace: String?
     @Option(help: "Network: none (own namespace, loopback only) or host.") var net: String = "none"
     @Option(help: "User name or uid to run as (default nobody).") var user: String?
     @Option(help: "Image to run in (see `corral image build`).") var image: String?
-    @Option(help: "Host directory to bind at /work (default: a fresh one on tmpfs, removed afterwards).") var workdir: String?
-    @Option(name: [.customShort("e"), .customLong("env")], help: "Environment variable NAME=VALUE. Repeatable.") var env: [String] = []
+    @Option(help: "Host directory to bind at /work (default: a fresh one on tmpfs, removed afterwards).") var workdir:
+        String?
+    @Option(name: [.customShort("e"), .customLong("env")], help: "Environment variable NAME=VALUE. Repeatable.")
+    var env: [String] = []
     @Option(help: "Task id: cgroup name and hostname (default t-<random>).") var id: String?
     @Option(help: "Size of the private /tmp (default: kernel default).") var tmpSize: String?
     @Option(help: "Parent cgroup, relative to the hierarchy roots.") var cgroupParent: String?
@@ -64,7 +71,8 @@ struct ExecCommand: AsyncParsableCommand {
         do {
             var spec = try request.taskSpec()
             (spec.stdin, spec.stdout, spec.stderr) = (0, 1, 2)
-            let sandbox = try Sandbox(config: SandboxConfig(cgroupParent: cgroupParent, imagesDirectory: imagesDir), logger: logger)
+            let sandbox = try Sandbox(
+                config: SandboxConfig(cgroupParent: cgroupParent, imagesDirectory: imagesDir), logger: logger)
             let task = try await sandbox.launch(spec)
             let forwarding = SignalForwarder.forward([SIGINT, SIGTERM, SIGHUP]) { task.signal($0) }
             let outcome = await task.wait()
@@ -87,13 +95,14 @@ struct SignalForwarder {
     let sources: [any DispatchSourceSignal]
 
     static func forward(_ signals: [Int32], to handler: @escaping @Sendable (Int32) -> Void) -> SignalForwarder {
-        SignalForwarder(sources: signals.map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { handler(number) }
-            source.resume()
-            return source
-        })
+        SignalForwarder(
+            sources: signals.map { number in
+                signal(number, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler { handler(number) }
+                source.resume()
+                return source
+            })
     }
 
     func cancel() { sources.forEach { $0.cancel() } }

@@ -7,7 +7,8 @@ struct ImageCommand: AsyncParsableCommand {
         commandName: "image", abstract: "Build task images from the recipes in Images/.", subcommands: [Build.self])
 
     struct Build: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Build an image: run Images/NAME/build.sh into the images directory.")
+        static let configuration = CommandConfiguration(
+            abstract: "Build an image: run Images/NAME/build.sh into the images directory.")
 
         @Argument(help: "Image name (a directory under the recipes directory).") var name: String
         @Option(help: "Directory holding images as NAME/rootfs.") var imagesDir: String = "/var/lib/corral/images"

@@ -14,7 +14,9 @@ struct CLITests {
     func corral(_ arguments: String...) throws -> Result {
         try #require(Preconditions.missing(.root, .cgroups).isEmpty, "\(Preconditions.missing(.root, .cgroups))")
         let binary = repositoryRoot() + "/.build/debug/corral"
-        try #require(FileManager.default.isExecutableFile(atPath: binary), "\(binary) missing: run `swift build` before the tests")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: binary),
+            "\(binary) missing: run `swift build` before the tests")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
@@ -27,12 +29,15 @@ struct CLITests {
         let stdout = out.fileHandleForReading.readDataToEndOfFile()
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self))
     }
 
     func json(_ text: String) throws -> [String: Any] {
         let line = try #require(text.split(separator: "\n").last, "no output")
-        return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not a JSON object: \(line)")
+        return try #require(
+            try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not a JSON object: \(line)")
     }
 
     @Test func execPassesOutputThroughAndExitsWithTheTasksCode() throws {
@@ -47,8 +52,10 @@ struct CLITests {
         let result = try corral("exec", "--json", "--memory", "32Mi", "--", "/bin/sh", "-c", "exit 3")
         #expect(result.status == 3)
         let object = try json(result.stdout)
-        for key in ["exitCode", "signal", "oomKilled", "timedOut", "cpuUserUsec", "cpuSystemUsec", "memoryPeakBytes",
-                    "ioReadBytes", "ioWriteBytes", "durationMs"] {
+        for key in [
+            "exitCode", "signal", "oomKilled", "timedOut", "cpuUserUsec", "cpuSystemUsec", "memoryPeakBytes",
+            "ioReadBytes", "ioWriteBytes", "durationMs",
+        ] {
             #expect(object.keys.contains(key), "missing \(key)")
         }
         #expect(object["exitCode"] as? Int == 3)
@@ -69,7 +76,9 @@ struct CLITests {
     }
 
     @Test func execTimeoutIsReportedAndExitsLikeAKilledShell() throws {
-        let result = try corral("exec", "--json", "--timeout", "300ms", "--kill-grace", "200ms", "--", "/bin/sh", "-c", "trap '' TERM; sleep 30")
+        let result = try corral(
+            "exec", "--json", "--timeout", "300ms", "--kill-grace", "200ms", "--", "/bin/sh", "-c",
+            "trap '' TERM; sleep 30")
         let object = try json(result.stdout)
         #expect(object["timedOut"] as? Bool == true)
         #expect(result.status == 137)
@@ -94,7 +103,9 @@ struct CLITests {
         let names = variants.compactMap { $0["name"] as? String }
         #expect(names.starts(with: ["plain", "corral"]), "\(names)")
         for variant in variants {
-            for key in ["name", "minMs", "p50Ms", "p99Ms", "ratioMin", "ratioP50"] { #expect(variant[key] != nil, "\(key) missing") }
+            for key in ["name", "minMs", "p50Ms", "p99Ms", "ratioMin", "ratioP50"] {
+                #expect(variant[key] != nil, "\(key) missing")
+            }
         }
         #expect((variants.first?["ratioP50"] as? Double) == 1.0, "plain is the unit")
     }

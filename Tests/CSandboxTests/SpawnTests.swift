@@ -8,7 +8,8 @@ import Testing
 struct SpawnTests {
     /// Runs argv through corral_spawn and returns (exec result, setup error, status line, stdout).
     func run(
-        _ argv: [String], isolate: Bool = false, search: String? = nil, workSource: String? = nil, hold: Bool = false, go: Bool = true
+        _ argv: [String], isolate: Bool = false, search: String? = nil, workSource: String? = nil, hold: Bool = false,
+        go: Bool = true
     ) throws -> (exec: Int32, error: corral_setup_error, status: String, output: String) {
         try #require(Preconditions.missing(.root).isEmpty, "\(Preconditions.missing(.root))")
         var strings: [UnsafeMutablePointer<CChar>?] = []
@@ -53,8 +54,12 @@ struct SpawnTests {
         var value: Int32 = 0
         while corral_pidfd_reap(handle.pidfd, &code, &value) == 0 { usleep(1000) }
         close(handle.pidfd)
-        let status = String(decoding: FileHandle(fileDescriptor: statusPipe[0], closeOnDealloc: false).readDataToEndOfFile(), as: UTF8.self)
-        let output = String(decoding: FileHandle(fileDescriptor: outPipe[0], closeOnDealloc: false).readDataToEndOfFile(), as: UTF8.self)
+        let status = String(
+            decoding: FileHandle(fileDescriptor: statusPipe[0], closeOnDealloc: false).readDataToEndOfFile(),
+            as: UTF8.self)
+        let output = String(
+            decoding: FileHandle(fileDescriptor: outPipe[0], closeOnDealloc: false).readDataToEndOfFile(), as: UTF8.self
+        )
         return (exec, setup, status, output)
     }
 
@@ -117,7 +122,9 @@ struct SpawnTests {
     }
 
     @Test func isolationGivesPid2AHostnameAndNoCapabilities() throws {
-        let result = try run(["/bin/sh", "-c", "echo $$ $(hostname) $(id -u); grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status"], isolate: true)
+        let result = try run(
+            ["/bin/sh", "-c", "echo $$ $(hostname) $(id -u); grep -E '^(CapEff|CapBnd|NoNewPrivs)' /proc/self/status"],
+            isolate: true)
         let lines = result.output.split(separator: "\n").map(String.init)
         #expect(lines.first == "2 spawn-test 65534")
         #expect(lines.contains { $0.hasPrefix("CapEff:") && $0.hasSuffix("0000000000000000") })

@@ -7,13 +7,17 @@ import Testing
 @Suite struct CgroupDirectoryTests {
     @Test func unifiedStatsAreReadFromTheV2Files() {
         let dir = TemporaryDirectory()
-        dir.write("t/cpu.stat", "usage_usec 3000\nuser_usec 2000\nsystem_usec 1000\nnr_periods 10\nnr_throttled 4\nthrottled_usec 900\n")
+        dir.write(
+            "t/cpu.stat",
+            "usage_usec 3000\nuser_usec 2000\nsystem_usec 1000\nnr_periods 10\nnr_throttled 4\nthrottled_usec 900\n")
         dir.write("t/memory.current", "1048576\n")
         dir.write("t/memory.peak", "2097152\n")
         dir.write("t/memory.events", "low 0\nhigh 0\nmax 12\noom 1\noom_kill 1\n")
         dir.write("t/io.stat", "8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n")
         dir.write("t/pids.current", "3\n")
-        dir.write("t/cpu.pressure", "some avg10=2.00 avg60=0.00 avg300=0.00 total=55\nfull avg10=1.00 avg60=0.00 avg300=0.00 total=22\n")
+        dir.write(
+            "t/cpu.pressure",
+            "some avg10=2.00 avg60=0.00 avg300=0.00 total=55\nfull avg10=1.00 avg60=0.00 avg300=0.00 total=22\n")
         let host = CgroupHost(mode: .unified, unifiedMount: dir.path, legacyMounts: [:])
         let cgroup = Cgroup(host: host, relativePath: "t", unifiedPath: dir.path + "/t", legacyPaths: [:], owned: false)
         let stats = cgroup.stats()
@@ -35,12 +39,18 @@ import Testing
         dir.write("blkio/t/blkio.throttle.io_service_bytes_recursive", "8:0 Read 11\n8:0 Write 22\nTotal 33\n")
         dir.write("pids/t/pids.current", "5\n")
         dir.write("cpu/t/cpu.stat", "nr_periods 9\nnr_throttled 8\nthrottled_time 7000\n")
-        let host = CgroupHost(mode: .hybrid, unifiedMount: dir.path + "/unified", legacyMounts: [
-            "memory": dir.path + "/memory", "blkio": dir.path + "/blkio", "pids": dir.path + "/pids", "cpu": dir.path + "/cpu",
-        ])
-        let cgroup = Cgroup(host: host, relativePath: "t", unifiedPath: dir.path + "/unified/t", legacyPaths: [
-            "memory": dir.path + "/memory/t", "blkio": dir.path + "/blkio/t", "pids": dir.path + "/pids/t", "cpu": dir.path + "/cpu/t",
-        ], owned: false)
+        let host = CgroupHost(
+            mode: .hybrid, unifiedMount: dir.path + "/unified",
+            legacyMounts: [
+                "memory": dir.path + "/memory", "blkio": dir.path + "/blkio", "pids": dir.path + "/pids",
+                "cpu": dir.path + "/cpu",
+            ])
+        let cgroup = Cgroup(
+            host: host, relativePath: "t", unifiedPath: dir.path + "/unified/t",
+            legacyPaths: [
+                "memory": dir.path + "/memory/t", "blkio": dir.path + "/blkio/t", "pids": dir.path + "/pids/t",
+                "cpu": dir.path + "/cpu/t",
+            ], owned: false)
         let stats = cgroup.stats()
         #expect(stats.cpuUserUsec == 7 && stats.cpuSystemUsec == 3)
         #expect(stats.cpuThrottledPeriods == 8 && stats.cpuThrottledUsec == 7)
@@ -64,7 +74,8 @@ import Testing
     @Test func aWriteErrorNamesTheFileAndErrno() {
         let dir = TemporaryDirectory()
         let host = CgroupHost(mode: .unified, unifiedMount: dir.path, legacyMounts: [:])
-        let cgroup = Cgroup(host: host, relativePath: "t", unifiedPath: dir.path + "/missing", legacyPaths: [:], owned: false)
+        let cgroup = Cgroup(
+            host: host, relativePath: "t", unifiedPath: dir.path + "/missing", legacyPaths: [:], owned: false)
         do {
             try cgroup.apply(CgroupLimits(pidsMax: 9))
             Issue.record("writing into a missing directory succeeded")
@@ -78,21 +89,28 @@ import Testing
     @Test func createAndRemoveTouchOnlyWhatCorralMade() async throws {
         let dir = TemporaryDirectory()
         dir.write("parent/keep/marker", "")
-        let host = CgroupHost(mode: .legacy, unifiedMount: nil, legacyMounts: ["memory": dir.path + "/memory", "pids": dir.path + "/pids"])
-        let cgroup = try Cgroup.create(name: "t1", parent: "corral.slice", host: host, legacyControllers: ["memory", "pids"])
+        let host = CgroupHost(
+            mode: .legacy, unifiedMount: nil,
+            legacyMounts: ["memory": dir.path + "/memory", "pids": dir.path + "/pids"])
+        let cgroup = try Cgroup.create(
+            name: "t1", parent: "corral.slice", host: host, legacyControllers: ["memory", "pids"])
         #expect(cgroup.legacyPaths["memory"] == dir.path + "/memory/corral.slice/t1")
         #expect(Requirement.file(dir.path + "/pids/corral.slice/t1", hint: "").isMet)
         try await cgroup.remove()
         #expect(!Requirement.file(dir.path + "/memory/corral.slice/t1", hint: "").isMet)
         #expect(Requirement.file(dir.path + "/memory/corral.slice", hint: "").isMet, "the shared parent stays")
-        #expect(throws: CgroupError.self) { try Cgroup.create(name: "../escape", parent: "corral.slice", host: host, legacyControllers: []) }
+        #expect(throws: CgroupError.self) {
+            try Cgroup.create(name: "../escape", parent: "corral.slice", host: host, legacyControllers: [])
+        }
     }
 
     @Test func anExistingCgroupIsNotTakenOver() throws {
         let dir = TemporaryDirectory()
         dir.write("memory/corral.slice/busy/tasks", "")
         let host = CgroupHost(mode: .legacy, unifiedMount: nil, legacyMounts: ["memory": dir.path + "/memory"])
-        #expect(throws: CgroupError.self) { try Cgroup.create(name: "busy", parent: "corral.slice", host: host, legacyControllers: ["memory"]) }
+        #expect(throws: CgroupError.self) {
+            try Cgroup.create(name: "busy", parent: "corral.slice", host: host, legacyControllers: ["memory"])
+        }
         #expect(Requirement.file(dir.path + "/memory/corral.slice/busy/tasks", hint: "").isMet)
     }
 }

@@ -54,7 +54,8 @@ import Testing
     }
 
     @Test func ioStatSumsDevices() {
-        let text = "8:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n7:0 rbytes=5 wbytes=6 rios=3 wios=4 dbytes=0 dios=0\n"
+        let text =
+            "8:0 rbytes=100 wbytes=200 rios=1 wios=2 dbytes=0 dios=0\n7:0 rbytes=5 wbytes=6 rios=3 wios=4 dbytes=0 dios=0\n"
         let io = CgroupFormat.ioStat(text)
         #expect(io.readBytes == 105 && io.writeBytes == 206 && io.readOps == 4 && io.writeOps == 6)
     }
@@ -66,7 +67,8 @@ import Testing
     }
 
     @Test func pressureLines() {
-        let psi = PressureStat.parse("some avg10=1.50 avg60=0.25 avg300=0.00 total=12345\nfull avg10=0.50 avg60=0.00 avg300=0.00 total=678\n")
+        let psi = PressureStat.parse(
+            "some avg10=1.50 avg60=0.25 avg300=0.00 total=12345\nfull avg10=0.50 avg60=0.00 avg300=0.00 total=678\n")
         #expect(psi.some?.avg10 == 1.5 && psi.some?.totalUsec == 12345)
         #expect(psi.full?.avg10 == 0.5 && psi.full?.totalUsec == 678)
         #expect(PressureStat.parse("some avg10=0.00 avg60=0.00 avg300=0.00 total=9\n").full == nil)
@@ -90,7 +92,8 @@ import Testing
     }
 
     @Test func resettingWritesMaxForUnlimited() {
-        let files = Dictionary(uniqueKeysWithValues: CgroupLimits(pidsMax: 10).unifiedFiles(resetUnset: true).map { ($0.file, $0.value) })
+        let files = Dictionary(
+            uniqueKeysWithValues: CgroupLimits(pidsMax: 10).unifiedFiles(resetUnset: true).map { ($0.file, $0.value) })
         #expect(files["cpu.max"] == "max 100000")
         #expect(files["memory.max"] == "max")
         #expect(files["memory.swap.max"] == "max")
@@ -99,7 +102,9 @@ import Testing
     }
 
     @Test func ioMaxNamesTheDeviceAndEveryKey() {
-        let limits = CgroupLimits(io: [IOLimit(device: DeviceNumber(major: 8, minor: 0), writeBps: 1_048_576, readIops: 100)])
+        let limits = CgroupLimits(io: [
+            IOLimit(device: DeviceNumber(major: 8, minor: 0), writeBps: 1_048_576, readIops: 100)
+        ])
         #expect(limits.unifiedFiles().map(\.value) == ["8:0 rbps=max wbps=1048576 riops=100 wiops=max"])
     }
 
@@ -108,19 +113,22 @@ import Testing
             cpuCores: 1.5, cpuWeight: 200, memoryMax: 1 << 30, swapMax: 1 << 20, pidsMax: 32,
             io: [IOLimit(device: DeviceNumber(major: 7, minor: 0), readBps: 500)])
         let files = limits.legacyFiles(memsw: true).map { "\($0.controller)/\($0.file)=\($0.value)" }
-        #expect(files == [
-            "cpu/cpu.cfs_period_us=100000", "cpu/cpu.cfs_quota_us=150000", "cpu/cpu.shares=2048",
-            "memory/memory.limit_in_bytes=1073741824", "memory/memory.memsw.limit_in_bytes=1074790400",
-            "pids/pids.max=32", "blkio/blkio.throttle.read_bps_device=7:0 500",
-        ])
+        #expect(
+            files == [
+                "cpu/cpu.cfs_period_us=100000", "cpu/cpu.cfs_quota_us=150000", "cpu/cpu.shares=2048",
+                "memory/memory.limit_in_bytes=1073741824", "memory/memory.memsw.limit_in_bytes=1074790400",
+                "pids/pids.max=32", "blkio/blkio.throttle.read_bps_device=7:0 500",
+            ])
         #expect(limits.legacyControllersNeeded == ["cpu", "memory", "pids", "blkio"])
     }
 
     @Test func v1UnlimitedIsMinusOneOrMax() {
         let files = CgroupLimits().legacyFiles(memsw: true, resetUnset: true).map { "\($0.file)=\($0.value)" }
-        #expect(files == [
-            "cpu.cfs_quota_us=-1", "cpu.shares=1024", "memory.memsw.limit_in_bytes=-1", "memory.limit_in_bytes=-1", "pids.max=max",
-        ])
+        #expect(
+            files == [
+                "cpu.cfs_quota_us=-1", "cpu.shares=1024", "memory.memsw.limit_in_bytes=-1", "memory.limit_in_bytes=-1",
+                "pids.max=max",
+            ])
     }
 
     @Test func tinyCPUQuotaIsRaisedToTheKernelMinimum() {

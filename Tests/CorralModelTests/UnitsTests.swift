@@ -67,10 +67,13 @@ import Testing
     }
 
     @Test func jsonCarriesEveryFieldWithNullForTheAbsentOne() {
-        let outcome = TaskOutcome(exitCode: nil, signal: 9, oomKilled: true, timedOut: false, memoryPeakBytes: 42, durationMs: 1.5)
+        let outcome = TaskOutcome(
+            exitCode: nil, signal: 9, oomKilled: true, timedOut: false, memoryPeakBytes: 42, durationMs: 1.5)
         let json = outcome.jsonString()
-        for key in ["exitCode", "signal", "oomKilled", "timedOut", "cpuUserUsec", "cpuSystemUsec", "memoryPeakBytes",
-                    "ioReadBytes", "ioWriteBytes", "durationMs"] {
+        for key in [
+            "exitCode", "signal", "oomKilled", "timedOut", "cpuUserUsec", "cpuSystemUsec", "memoryPeakBytes",
+            "ioReadBytes", "ioWriteBytes", "durationMs",
+        ] {
             #expect(json.contains("\"\(key)\":"), "missing \(key) in \(json)")
         }
         #expect(json.contains("\"exitCode\":null"))
@@ -81,6 +84,7 @@ import Testing
     @Test func shellStatusFollowsTheShellConvention() {
         #expect(TaskOutcome(exitCode: 3, signal: nil, oomKilled: false, timedOut: false).shellStatus == 3)
         #expect(TaskOutcome(exitCode: nil, signal: 9, oomKilled: true, timedOut: false).shellStatus == 137)
-        #expect(TaskOutcome(exitCode: nil, signal: 9, oomKilled: true, timedOut: false).summary.contains("out of memory"))
+        #expect(
+            TaskOutcome(exitCode: nil, signal: 9, oomKilled: true, timedOut: false).summary.contains("out of memory"))
     }
 }

@@ -22,7 +22,9 @@ struct Harness {
     }
 
     /// Launches, lets `during` look at the running task, waits, and returns the outcome and output.
-    func run(_ spec: TaskSpec, during: (SandboxedTask) async throws -> Void = { _ in }) async throws -> (TaskOutcome, String) {
+    func run(_ spec: TaskSpec, during: (SandboxedTask) async throws -> Void = { _ in }) async throws -> (
+        TaskOutcome, String
+    ) {
         var spec = spec
         let output = Pipe()
         spec.stdout = output.fileHandleForWriting.fileDescriptor

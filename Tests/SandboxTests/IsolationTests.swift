@@ -11,20 +11,24 @@ import Testing
 struct IsolationTests {
     @Test func theTaskIsPid2UnderAReaperWithItsOwnHostname() async throws {
         let harness = try Harness()
-        let spec = harness.spec("echo $$ $(hostname); (sleep 0.5 & echo $! > /tmp/orphan); sleep 0.1; grep PPid /proc/$(cat /tmp/orphan)/status")
+        let spec = harness.spec(
+            "echo $$ $(hostname); (sleep 0.5 & echo $! > /tmp/orphan); sleep 0.1; grep PPid /proc/$(cat /tmp/orphan)/status"
+        )
         let (outcome, output) = try await harness.run(spec)
         let lines = output.split(separator: "\n").map(String.init)
         #expect(outcome.exitCode == 0, "\(output)")
         #expect(lines.first == "2 \(spec.id)")
-        #expect(lines.last?.split(separator: "\t").last == "1", "an orphan is adopted by the sandbox's PID 1: \(output)")
+        #expect(
+            lines.last?.split(separator: "\t").last == "1", "an orphan is adopted by the sandbox's PID 1: \(output)")
     }
 
     @Test func theTaskCannotSeeTheHostsTmpAndHasItsOwnProc() async throws {
         let harness = try Harness()
         let marker = "/tmp/corral-host-only-\(getpid())"
-        FileManager.default.createFile(atPath: marker, contents: Data())
+        _ = FileManager.default.createFile(atPath: marker, contents: Data())
         defer { try? FileManager.default.removeItem(atPath: marker) }
-        let (outcome, output) = try await harness.run(harness.spec("test -e \(marker) && echo visible; ls /proc | grep -c '^[0-9]'; ls /tmp | wc -l"))
+        let (outcome, output) = try await harness.run(
+            harness.spec("test -e \(marker) && echo visible; ls /proc | grep -c '^[0-9]'; ls /tmp | wc -l"))
         #expect(outcome.exitCode == 0)
         #expect(!output.contains("visible"), "host /tmp leaked into the sandbox")
         let counts = output.split(separator: "\n").compactMap { Int($0) }
@@ -41,10 +45,23 @@ struct IsolationTests {
             #expect(outcome.exitCode == 0)
             #expect(lines.first == (user == nil ? "65534" : "0"), "default user is nobody: \(output)")
             for cap in ["CapEff", "CapPrm", "CapBnd", "CapAmb"] {
-                #expect(lines.contains { $0.hasPrefix(cap + ":") && $0.hasSuffix("0000000000000000") }, "\(cap) not empty as \(user ?? "default"): \(output)")
+                #expect(
+                    lines.contains { $0.hasPrefix(cap + ":") && $0.hasSuffix("0000000000000000") },
+                    "\(cap) not empty as \(user ?? "default"): \(output)")
             }
             #expect(lines.contains { $0.hasPrefix("NoNewPrivs:") && $0.hasSuffix("1") })
         }
+    }
+
+    @Test func theTaskDoesNotInheritTheAgentsOOMProtection() async throws {
+        let harness = try Harness()
+        let original = try String(contentsOfFile: "/proc/self/oom_score_adj", encoding: .utf8)
+        // Any value other than 0 will do; raising needs no CAP_SYS_RESOURCE (which CI machines may lack).
+        try "300".write(toFile: "/proc/self/oom_score_adj", atomically: false, encoding: .utf8)
+        defer { try? original.write(toFile: "/proc/self/oom_score_adj", atomically: false, encoding: .utf8) }
+        let (outcome, output) = try await harness.run(harness.spec("cat /proc/self/oom_score_adj"))
+        #expect(outcome.exitCode == 0)
+        #expect(output == "0\n", "the task kept the launcher's OOM score: \(output)")
     }
 
     @Test func theWorkDirectoryIsMountedAtWorkAndRemovedAfterwards() async throws {
@@ -52,7 +69,9 @@ struct IsolationTests {
         let spec = harness.spec("pwd; echo data > /work/file && cat /work/file")
         let workDirectory = harness.sandbox.config.workRoot + "/" + spec.id
         var existed = false
-        let (outcome, output) = try await harness.run(spec) { _ in existed = FileManager.default.fileExists(atPath: workDirectory) }
+        let (outcome, output) = try await harness.run(spec) { _ in
+            existed = FileManager.default.fileExists(atPath: workDirectory)
+        }
         #expect(outcome.exitCode == 0)
         #expect(output == "/work\ndata\n")
         #expect(existed, "the work directory lives at \(workDirectory) while the task runs")
@@ -61,8 +80,12 @@ struct IsolationTests {
 
     @Test func networkNoneHasOnlyLoopbackAndItIsUp() async throws {
         let harness = try Harness()
-        let ip = try #require(Requirement.which("ip") ?? ["/usr/sbin/ip", "/sbin/ip", "/bin/ip"].first { FileManager.default.fileExists(atPath: $0) }, "needs ip: apt-get install iproute2")
-        let (outcome, output) = try await harness.run(harness.spec("\(ip) -o link | cut -d: -f2; \(ip) -o link show lo"))
+        let ip = try #require(
+            Requirement.which("ip")
+                ?? ["/usr/sbin/ip", "/sbin/ip", "/bin/ip"].first { FileManager.default.fileExists(atPath: $0) },
+            "needs ip: apt-get install iproute2")
+        let (outcome, output) = try await harness.run(
+            harness.spec("\(ip) -o link | cut -d: -f2; \(ip) -o link show lo"))
         #expect(outcome.exitCode == 0, "\(output)")
         let lines = output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
         #expect(lines.first == "lo" && lines.count == 2, "interfaces: \(output)")
@@ -83,7 +106,9 @@ struct IsolationTests {
     }
 
     @Test func anImageTaskSeesOnlyTheImage() async throws {
-        try #require(Preconditions.missing(.binary("busybox", package: "busybox-static")).isEmpty || Requirement.which("apt-get") != nil)
+        try #require(
+            Preconditions.missing(.binary("busybox", package: "busybox-static")).isEmpty
+                || Requirement.which("apt-get") != nil)
         let images = TemporaryDirectory("corral-images")
         let build = Process()
         build.executableURL = URL(fileURLWithPath: "/bin/bash")
@@ -94,7 +119,9 @@ struct IsolationTests {
         try #require(build.terminationStatus == 0, "Images/busybox/build.sh failed: apt-get install busybox-static")
         let sandbox = try Sandbox(config: SandboxConfig(imagesDirectory: images.path))
         let harness = try Harness()
-        var spec = harness.spec("ls /; test -e /usr/lib/x86_64-linux-gnu && echo host-visible; touch /etc/x 2>/dev/null || echo read-only; echo w > /work/f && cat /work/f")
+        var spec = harness.spec(
+            "ls /; test -e /usr/lib/x86_64-linux-gnu && echo host-visible; touch /etc/x 2>/dev/null || echo read-only; echo w > /work/f && cat /work/f"
+        )
         spec.image = "busybox"
         let (outcome, output) = try await Harness(sandbox: sandbox).run(spec)
         #expect(outcome.exitCode == 0, "\(output)")

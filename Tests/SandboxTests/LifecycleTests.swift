@@ -65,7 +65,9 @@ struct LifecycleTests {
     @Test func everythingCorralCreatedIsRemoved() async throws {
         let harness = try Harness()
         var directories: [String] = []
-        let (outcome, _) = try await harness.run(harness.spec("sleep 0.1") { $0.limits = CgroupLimits(cpuCores: 1, memoryMax: 64 << 20, pidsMax: 64) }) { task in
+        let (outcome, _) = try await harness.run(
+            harness.spec("sleep 0.1") { $0.limits = CgroupLimits(cpuCores: 1, memoryMax: 64 << 20, pidsMax: 64) }
+        ) { task in
             directories = [task.cgroup.unifiedPath].compactMap { $0 } + task.cgroup.legacyDirectories
         }
         #expect(outcome.exitCode == 0)

@@ -16,7 +16,8 @@ struct LimitTests {
         }
         var seen: [String: String?] = [:]
         let (outcome, output) = try await harness.run(spec) { task in
-            seen["memory"] = Harness.hostFile(task.cgroup, controller: "memory", v1: "memory.limit_in_bytes", v2: "memory.max")
+            seen["memory"] = Harness.hostFile(
+                task.cgroup, controller: "memory", v1: "memory.limit_in_bytes", v2: "memory.max")
             seen["cpu"] = Harness.hostFile(task.cgroup, controller: "cpu", v1: "cpu.cfs_quota_us", v2: "cpu.max")
             seen["pids"] = Harness.hostFile(task.cgroup, controller: "pids", v1: "pids.max", v2: "pids.max")
         }
@@ -28,26 +29,36 @@ struct LimitTests {
         let cgroupLines = output.split(separator: "\n")
         #expect(cgroupLines.contains { $0.hasPrefix("0::/") && $0.hasSuffix("/\(spec.id)") }, "\(output)")
         if harness.sandbox.host.mode != .unified {
-            #expect(cgroupLines.contains { $0.contains(":memory:") && $0.hasSuffix("/\(spec.id)") }, "v1 memory membership: \(output)")
+            #expect(
+                cgroupLines.contains { $0.contains(":memory:") && $0.hasSuffix("/\(spec.id)") },
+                "v1 memory membership: \(output)")
         }
     }
 
     @Test func aMemoryHogIsReportedAsOOMKilledAndItsNeighbourIsUntouched() async throws {
         let harness = try Harness()
-        async let neighbour = harness.run(harness.spec("sleep 1; echo alive") { $0.limits = CgroupLimits(memoryMax: 32 << 20) })
-        let hog = harness.spec("x=$(head -c 300000000 /dev/zero | tr '\\0' a); echo survived") { $0.limits = CgroupLimits(memoryMax: 32 << 20) }
+        async let neighbour = harness.run(
+            harness.spec("sleep 1; echo alive") { $0.limits = CgroupLimits(memoryMax: 32 << 20) })
+        let hog = harness.spec("x=$(head -c 300000000 /dev/zero | tr '\\0' a); echo survived") {
+            $0.limits = CgroupLimits(memoryMax: 32 << 20)
+        }
         let (outcome, output) = try await harness.run(hog)
         #expect(outcome.oomKilled, "\(outcome)")
         #expect(outcome.signal == 9 || outcome.exitCode != 0, "\(outcome)")
         #expect(!output.contains("survived"))
-        #expect(outcome.memoryPeakBytes > 16 << 20 && outcome.memoryPeakBytes <= 33 << 20, "peak \(outcome.memoryPeakBytes)")
+        #expect(
+            outcome.memoryPeakBytes > 16 << 20 && outcome.memoryPeakBytes <= 33 << 20, "peak \(outcome.memoryPeakBytes)"
+        )
         let (other, otherOutput) = try await neighbour
-        #expect(other.exitCode == 0 && !other.oomKilled && otherOutput == "alive\n", "the neighbour was touched: \(other)")
+        #expect(
+            other.exitCode == 0 && !other.oomKilled && otherOutput == "alive\n", "the neighbour was touched: \(other)")
     }
 
     @Test func aForkBombIsContainedByPidsMax() async throws {
         let harness = try Harness()
-        try #require(Requirement.file("/usr/bin/python3", hint: "apt-get install python3").isMet, "needs /usr/bin/python3: apt-get install python3")
+        try #require(
+            Requirement.file("/usr/bin/python3", hint: "apt-get install python3").isMet,
+            "needs /usr/bin/python3: apt-get install python3")
         let python = "/usr/bin/python3"
         // Forks until the kernel refuses, keeps trying, and holds its children for a second.
         let bomb = """
@@ -108,13 +119,17 @@ struct LimitTests {
         let harness = try Harness()
         var st = stat()
         try #require(stat("/", &st) == 0)
-        let root = try DeviceNumber.resolve("\(UInt32((st.st_dev >> 8) & 0xfff)):\(UInt32((st.st_dev & 0xff) | ((st.st_dev >> 12) & 0xfff00)))")
+        let root = try DeviceNumber.resolve(
+            "\(UInt32((st.st_dev >> 8) & 0xfff)):\(UInt32((st.st_dev & 0xff) | ((st.st_dev >> 12) & 0xfff00)))")
         let spec = harness.spec("sleep 0.2") { $0.limits.io = [IOLimit(device: root, writeBps: 1 << 20)] }
         var written: String?
         let (outcome, _) = try await harness.run(spec) { task in
-            written = Harness.hostFile(task.cgroup, controller: "blkio", v1: "blkio.throttle.write_bps_device", v2: "io.max")
+            written = Harness.hostFile(
+                task.cgroup, controller: "blkio", v1: "blkio.throttle.write_bps_device", v2: "io.max")
         }
         #expect(outcome.exitCode == 0)
-        #expect(written?.contains("\(root)") == true && written?.contains("1048576") == true, "io limit on the host: \(written ?? "nil")")
+        #expect(
+            written?.contains("\(root)") == true && written?.contains("1048576") == true,
+            "io limit on the host: \(written ?? "nil")")
     }
 }

@@ -24,8 +24,10 @@ import Testing
     /// Every (state, event) pair: the next state and the actions.
     static func expected(_ state: L.State, _ event: L.Event) -> (L.State, [L.Action]) {
         switch (state, event) {
-        case (.running, .timeout), (.running, .stopRequested): return (.terminating, [.signalTerminate, .startGraceTimer])
-        case (.running, .killRequested), (.terminating, .killRequested), (.terminating, .graceExpired): return (.killing, [.killCgroup])
+        case (.running, .timeout), (.running, .stopRequested):
+            return (.terminating, [.signalTerminate, .startGraceTimer])
+        case (.running, .killRequested), (.terminating, .killRequested), (.terminating, .graceExpired):
+            return (.killing, [.killCgroup])
         case (.exited, _): return (state, [])
         case (_, .exited(let status)): return (.exited(status), [.cancelTimers, .collect(status)])
         default: return (state, [])

@@ -27,8 +27,10 @@ import Testing
             Issue.record("invalid request accepted")
         } catch {
             #expect(error.code == .invalidSpec)
-            for part in ["cpu: \"lots\"", "memory: \"12XB\" is not a size", "timeout: \"soon\"", "net: \"bridge\"",
-                         "io-write-bps:", "env: \"NOEQUALS\""] {
+            for part in [
+                "cpu: \"lots\"", "memory: \"12XB\" is not a size", "timeout: \"soon\"", "net: \"bridge\"",
+                "io-write-bps:", "env: \"NOEQUALS\"",
+            ] {
                 #expect(error.message.contains(part), "missing \(part) in \(error.message)")
             }
         }

@@ -12,8 +12,10 @@ public enum Requirement {
     public var isMet: Bool {
         switch self {
         case .root: return geteuid() == 0
-        case .cgroups: return FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers")
-            || FileManager.default.fileExists(atPath: "/sys/fs/cgroup/unified") || FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory")
+        case .cgroups:
+            return FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers")
+                || FileManager.default.fileExists(atPath: "/sys/fs/cgroup/unified")
+                || FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory")
         case .binary(let name, _): return Requirement.which(name) != nil
         case .file(let path, _): return FileManager.default.fileExists(atPath: path)
         }
@@ -30,7 +32,9 @@ public enum Requirement {
 
     public static func which(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+        return path.split(separator: ":").map { "\($0)/\(name)" }.first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
     }
 }
 
@@ -60,7 +64,8 @@ public final class TemporaryDirectory: Sendable {
 
     public func write(_ relative: String, _ contents: String) {
         let full = path + "/" + relative
-        try? FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(
+            atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: full, contents: Data(contents.utf8))
     }
 
