@@ -1,6 +1,6 @@
 extension Cgroup {
     /// How much to read: `.full` for live sampling, `.summary` for a task's final report (CPU time, memory
-    /// peak, OOM kills, I/O bytes), which skips PSI, current values and pids: half the files.
+    /// peak, OOM kills, I/O bytes, PSI totals), which skips current values, op counts and pids.
     public enum Detail: Sendable { case full, summary }
 
     /// Reads what the cgroup has used, from whichever tree provides each figure on this host:
@@ -11,11 +11,9 @@ extension Cgroup {
         let full = detail == .full
         if let dir = unifiedPath {
             readUnifiedCPU(dir, into: &stats)
-            if full {
-                stats.cpuPressure = FileIO.readIfPresent(dir + "/cpu.pressure").map(PressureStat.parse)
-                stats.memoryPressure = FileIO.readIfPresent(dir + "/memory.pressure").map(PressureStat.parse)
-                stats.ioPressure = FileIO.readIfPresent(dir + "/io.pressure").map(PressureStat.parse)
-            }
+            stats.cpuPressure = FileIO.readIfPresent(dir + "/cpu.pressure").map(PressureStat.parse)
+            stats.memoryPressure = FileIO.readIfPresent(dir + "/memory.pressure").map(PressureStat.parse)
+            stats.ioPressure = FileIO.readIfPresent(dir + "/io.pressure").map(PressureStat.parse)
             if host.mode == .unified { readUnifiedResources(dir, full: full, into: &stats) }
         }
         if host.mode != .unified { readLegacy(full: full, into: &stats) }

@@ -18,6 +18,8 @@ extension TaskOutcome {
             ("timedOut", "\(timedOut)"), ("cpuUserUsec", "\(cpuUserUsec)"), ("cpuSystemUsec", "\(cpuSystemUsec)"),
             ("memoryPeakBytes", "\(memoryPeakBytes)"), ("ioReadBytes", "\(ioReadBytes)"),
             ("ioWriteBytes", "\(ioWriteBytes)"), ("durationMs", "\((durationMs * 1000).rounded() / 1000)"),
+            ("cpuPressureUsec", field(cpuPressureUsec)), ("memoryPressureUsec", field(memoryPressureUsec)),
+            ("ioPressureUsec", field(ioPressureUsec)),
         ]
         return "{" + pairs.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }

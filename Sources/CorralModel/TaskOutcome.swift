@@ -14,6 +14,11 @@ public struct TaskOutcome: Codable, Sendable, Equatable {
     public var ioReadBytes: UInt64
     public var ioWriteBytes: UInt64
     public var durationMs: Double
+    /// Pressure stall totals (`some`, microseconds) of the task's cgroup; nil where the kernel has no
+    /// per-cgroup PSI (pure v1, or PSI disabled).
+    public var cpuPressureUsec: UInt64?
+    public var memoryPressureUsec: UInt64?
+    public var ioPressureUsec: UInt64?
 
     public init(
         exitCode: Int32?, signal: Int32?, oomKilled: Bool, timedOut: Bool, cpuUserUsec: UInt64 = 0,

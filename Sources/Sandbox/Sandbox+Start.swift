@@ -34,7 +34,8 @@ extension Sandbox {
             }
             rc = spawn(
                 spec, user: user, rootfs: rootfs, work: work, status: status, devNull: devNull,
-                cgroupFD: cgroupFD, joinFiles: cgroup.legacyTaskFiles, hold: !useClone, handle: &handle)
+                cgroupFD: cgroupFD, joinFiles: cgroup.legacyTaskFiles, hold: cgroup.unifiedPath != nil && !useClone,
+                handle: &handle)
             if cgroupFD >= 0 { close(cgroupFD) }
             // Kernels without CLONE_INTO_CGROUP (< 5.7) or refusing this cgroup: fall back to holding PID 1
             // until its pid is written to cgroup.procs.

@@ -149,6 +149,9 @@ public actor SandboxedTask {
         outcome.memoryPeakBytes = stats.memoryPeakBytes ?? stats.memoryCurrentBytes
         outcome.ioReadBytes = stats.ioReadBytes
         outcome.ioWriteBytes = stats.ioWriteBytes
+        outcome.cpuPressureUsec = stats.cpuPressure?.some?.totalUsec
+        outcome.memoryPressureUsec = stats.memoryPressure?.some?.totalUsec
+        outcome.ioPressureUsec = stats.ioPressure?.some?.totalUsec
         let (seconds, attoseconds) = duration.components
         outcome.durationMs = Double(seconds) * 1000 + Double(attoseconds) / 1e15
         return outcome

@@ -54,7 +54,7 @@ struct CLITests {
         let object = try json(result.stdout)
         for key in [
             "exitCode", "signal", "oomKilled", "timedOut", "cpuUserUsec", "cpuSystemUsec", "memoryPeakBytes",
-            "ioReadBytes", "ioWriteBytes", "durationMs",
+            "ioReadBytes", "ioWriteBytes", "durationMs", "cpuPressureUsec", "memoryPressureUsec", "ioPressureUsec",
         ] {
             #expect(object.keys.contains(key), "missing \(key)")
         }

@@ -58,6 +58,7 @@ import Testing
         #expect(stats.ioReadBytes == 11 && stats.ioWriteBytes == 22 && stats.pidsCurrent == 5)
         let summary = cgroup.stats(.summary)
         #expect(summary.memoryPeakBytes == 200 && summary.pidsCurrent == 0, "a summary skips pids and current values")
+        #expect(summary.cpuPressure == nil, "no PSI file in this tree")
     }
 
     @Test func limitsAreWrittenToTheRightTree() throws {
