@@ -43,6 +43,8 @@ let package = Package(
         .testTarget(name: "CorralModelTests", dependencies: ["CorralModel"], swiftSettings: strict),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "CSandboxTests", dependencies: ["CSandbox", "TestSupport"], swiftSettings: strict),
+        // Boots a pure-v2 and a pure-v1 kernel under qemu and runs the enforcement suite inside (Tests/vm).
+        .testTarget(name: "VMTests", dependencies: ["TestSupport"], swiftSettings: strict),
         // Runs the built `corral` binary as an operator would (build it first: `swift build`).
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: strict),
         .testTarget(

@@ -2,7 +2,7 @@ import Foundation
 
 /// What a test needs from the machine. Outside CI a missing precondition skips the test with the reason;
 /// with CI=true it is a failure whose message says what to install or how to run.
-public enum Requirement {
+public enum Requirement: Sendable {
     case root
     case cgroups
     /// An executable in PATH, and the Debian package that provides it.
