@@ -133,6 +133,16 @@ public struct LaunchBenchmark: Sendable {
         return samples.values
     }
 
+    /// Touched memory standing in for a long-running agent's heap, so a run shows how launch cost depends
+    /// on the launcher's size (with and without the spawner).
+    public static func ballast(_ size: String?) throws -> [UInt8]? {
+        guard let size else { return nil }
+        guard let bytes = try ByteSize.parse(size, field: "ballast") else { return nil }
+        var memory = [UInt8](repeating: 0, count: Int(bytes))
+        for page in stride(from: 0, to: memory.count, by: 4096) { memory[page] = 1 }
+        return memory
+    }
+
     func makeTemporaryDirectory() throws -> String {
         let path = "/dev/shm/corral-bench-\(getpid())"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

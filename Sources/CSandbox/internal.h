@@ -21,6 +21,9 @@ typedef struct corral_child_fds {
     int release_r;     // hold pipe (read end) or -1
 } corral_child_fds;
 
+/// corral_spawn with extra clone flags (the spawner adds CLONE_PARENT).
+int corral_spawn_flags(const corral_spawn_config *cfg, corral_spawn_handle *out, uint64_t extra_flags);
+
 /// Writes one setup error to the error pipe (best effort; the pipe is the only channel).
 void corral_report(int error_fd, int step, int err, const char *path);
 

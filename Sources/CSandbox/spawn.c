@@ -57,7 +57,9 @@ static void close_if_open(int *fd) {
     }
 }
 
-int corral_spawn(const corral_spawn_config *cfg, corral_spawn_handle *out) {
+int corral_spawn(const corral_spawn_config *cfg, corral_spawn_handle *out) { return corral_spawn_flags(cfg, out, 0); }
+
+int corral_spawn_flags(const corral_spawn_config *cfg, corral_spawn_handle *out, uint64_t extra_flags) {
     int error_pipe[2] = {-1, -1};
     int release_pipe[2] = {-1, -1};
     // Close-on-exec so that no other spawn (posix_spawn elsewhere in the agent) keeps them open; PID 1
@@ -70,7 +72,7 @@ int corral_spawn(const corral_spawn_config *cfg, corral_spawn_handle *out) {
         return -e;
     }
 
-    uint64_t flags = CLONE_PIDFD;
+    uint64_t flags = CLONE_PIDFD | extra_flags;
     if (cfg->isolate) flags |= CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
     if (cfg->new_network) flags |= CLONE_NEWNET;
     if (cfg->cgroup_fd >= 0) flags |= CLONE_INTO_CGROUP;
@@ -80,7 +82,8 @@ int corral_spawn(const corral_spawn_config *cfg, corral_spawn_handle *out) {
     memset(&args, 0, sizeof(args));
     args.flags = flags;
     args.pidfd = (uint64_t)(uintptr_t)&pidfd;
-    args.exit_signal = SIGCHLD;
+    // With CLONE_PARENT clone3 requires exit_signal 0: the child takes the caller's own (SIGCHLD).
+    args.exit_signal = (flags & CLONE_PARENT) ? 0 : SIGCHLD;
     args.cgroup = cfg->cgroup_fd >= 0 ? (uint64_t)cfg->cgroup_fd : 0;
 
     // No CLONE_VM: PID 1 lives as long as the task and must not share the agent's memory (an OOM kill

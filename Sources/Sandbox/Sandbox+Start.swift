@@ -117,7 +117,7 @@ extension Sandbox {
                 cfg.ngroups = Int32(groups.count)
                 cfg.rlimits = limits.baseAddress
                 cfg.nrlimits = Int32(limits.count)
-                return corral_spawn(&cfg, &handle)
+                return spawner?.spawn(&cfg, &handle) ?? corral_spawn(&cfg, &handle)
             }
         }
     }

@@ -19,6 +19,8 @@ public final class Sandbox: Sendable {
     /// Whether clone3(CLONE_INTO_CGROUP) works here; turned off after the kernel refuses it once.
     let cloneIntoCgroup = Atomic<Bool>(true)
     let hostMountPointReady = Atomic<Bool>(false)
+    /// Clones sandboxes from a small helper process (nil: in-process, e.g. when it could not start).
+    let spawner: Spawner?
 
     public init(config: SandboxConfig = SandboxConfig(), logger: Logger = Logger(label: "corral.sandbox"))
         throws(SandboxError)
@@ -37,6 +39,7 @@ public final class Sandbox: Sendable {
         self.config = config
         self.logger = logger
         defaultUser = try UserIdentity.resolve(config.defaultUser)
+        spawner = config.useSpawner ? Spawner(logger: logger) : nil
     }
 
     /// Starts a task: cgroup with limits, work directory, PID 1 in new namespaces, the task exec'd.

@@ -15,10 +15,14 @@ public struct SandboxConfig: Sendable {
     public var defaultUser: String
     /// Time between SIGTERM and the cgroup kill.
     public var killGrace: Duration
+    /// Clone sandboxes from a small helper process (see CSandbox/spawner.c) rather than from this one,
+    /// whose size would otherwise add to every launch.
+    public var useSpawner: Bool
 
     public init(
         cgroupParent: String? = nil, workRoot: String? = nil, imagesDirectory: String = "/var/lib/corral/images",
-        workMount: String = "/work", defaultUser: String = "nobody", killGrace: Duration = .seconds(5)
+        workMount: String = "/work", defaultUser: String = "nobody", killGrace: Duration = .seconds(5),
+        useSpawner: Bool = true
     ) {
         self.cgroupParent = cgroupParent ?? Self.defaultCgroupParent()
         self.workRoot = workRoot ?? Self.defaultWorkRoot()
@@ -26,6 +30,7 @@ public struct SandboxConfig: Sendable {
         self.workMount = workMount
         self.defaultUser = defaultUser
         self.killGrace = killGrace
+        self.useSpawner = useSpawner
     }
 
     /// `corral.slice`, or `<own cgroup>/corral.slice` when this process runs in a cgroup systemd delegated

@@ -19,6 +19,9 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Network for every variant: host, or none (a new network namespace each).") var net: String =
             "host"
         @Flag(help: "Print one JSON object.") var json = false
+        @Flag(help: "Clone sandboxes in this process instead of through the spawner.") var noSpawner = false
+        @Option(help: "Allocate and touch this much memory first, as a long-running agent would have (e.g. 512Mi).")
+        var ballast: String?
 
         func validate() throws {
             guard iterations > 0 else { throw ValidationError("--iterations must be positive") }
@@ -27,7 +30,9 @@ struct BenchCommand: AsyncParsableCommand {
 
         func run() async throws {
             let logger = global.bootstrap(label: "corral.bench")
-            let sandbox = try Sandbox(logger: logger)
+            let heldBallast = try LaunchBenchmark.ballast(ballast)
+            defer { withExtendedLifetime(heldBallast) {} }
+            let sandbox = try Sandbox(config: SandboxConfig(useSpawner: !noSpawner), logger: logger)
             let executable =
                 (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
                 ?? CommandLine.arguments[0]
@@ -53,7 +58,7 @@ struct BenchCommand: AsyncParsableCommand {
             }
             if let corral = report.variants.first(where: { $0.name == "corral" }) {
                 for peer in report.variants where ["crun", "runc", "bwrap"].contains(peer.name) {
-                    print(String(format: "corral is %.1fx faster than %@ (p50)", peer.p50Ms / corral.p50Ms, peer.name))
+                    print(String(format: "%@ takes %.1fx corral's time (p50)", peer.name, peer.p50Ms / corral.p50Ms))
                 }
             }
             report.notes.forEach { print("note: " + $0) }

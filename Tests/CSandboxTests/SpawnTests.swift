@@ -6,10 +6,11 @@ import Testing
 /// The C shim on its own: spawn, exec errors through the error pipe, holding, fd hygiene, status lines.
 @Suite(.serialized, .enabled(if: Preconditions.met(.root)), .timeLimit(.minutes(1)))
 struct SpawnTests {
-    /// Runs argv through corral_spawn and returns (exec result, setup error, status line, stdout).
+    /// Runs argv through corral_spawn (or a spawner's socket) and returns (exec result, setup error, status
+    /// line, stdout); `parent` receives PID 1's parent pid.
     func run(
         _ argv: [String], isolate: Bool = false, search: String? = nil, workSource: String? = nil, hold: Bool = false,
-        go: Bool = true
+        go: Bool = true, via spawner: Int32? = nil, parent: UnsafeMutablePointer<pid_t>? = nil
     ) throws -> (exec: Int32, error: corral_setup_error, status: String, output: String) {
         try #require(Preconditions.missing(.root).isEmpty, "\(Preconditions.missing(.root))")
         var strings: [UnsafeMutablePointer<CChar>?] = []
@@ -42,12 +43,18 @@ struct SpawnTests {
                 cfg.stdout_fd = outPipe[1]
                 cfg.stderr_fd = outPipe[1]
                 cfg.status_fd = statusPipe[1]
-                return corral_spawn(&cfg, &handle)
+                return spawner.map { corral_spawn_via($0, &cfg, &handle) } ?? corral_spawn(&cfg, &handle)
             }
         }
         close(statusPipe[1])
         close(outPipe[1])
         try #require(rc == 0, "corral_spawn failed: errno \(-rc)")
+        if let parent, let status = try? String(contentsOfFile: "/proc/\(handle.pid)/status", encoding: .utf8) {
+            parent.pointee =
+                status.split(separator: "\n").first { $0.hasPrefix("PPid:") }.flatMap {
+                    pid_t($0.split(separator: "\t").last ?? "")
+                } ?? -1
+        }
         if hold { corral_release(&handle, go ? 1 : 0) }
         let exec = corral_await_exec(&handle, &setup)
         var code: Int32 = 0
@@ -130,5 +137,46 @@ struct SpawnTests {
         #expect(lines.contains { $0.hasPrefix("CapEff:") && $0.hasSuffix("0000000000000000") })
         #expect(lines.contains { $0.hasPrefix("CapBnd:") && $0.hasSuffix("0000000000000000") })
         #expect(lines.contains { $0.hasPrefix("NoNewPrivs:") && $0.hasSuffix("1") })
+    }
+
+    @Test func theSpawnerClonesPid1AsOurChildAndKeepsServing() throws {
+        var spawnerPID: pid_t = 0
+        let socket = corral_spawner_start("/proc/self/exe", &spawnerPID)
+        try #require(socket >= 0, "spawner did not start: errno \(-socket)")
+        defer {
+            close(socket)
+            var status: Int32 = 0
+            waitpid(spawnerPID, &status, 0)
+        }
+        var parent: pid_t = 0
+        for code in 1...3 {
+            let result = try run(
+                ["/bin/sh", "-c", "echo via spawner; exit \(code)"], isolate: true, via: socket, parent: &parent)
+            #expect(result.exec == 0 && result.output == "via spawner\n")
+            #expect(result.status == "exit \(code)\n", "reaped through the pidfd by us, the parent")
+            #expect(parent == getpid(), "CLONE_PARENT makes PID 1 our child, not the spawner's (PPid \(parent))")
+        }
+        let failed = try run(["/no/such/binary"], via: socket)
+        #expect(failed.exec == 1 && failed.error.err == ENOENT, "exec errors come back through the spawner too")
+    }
+
+    @Test func aDeadSpawnerIsReportedAsABrokenPipe() throws {
+        var spawnerPID: pid_t = 0
+        let socket = corral_spawner_start("/proc/self/exe", &spawnerPID)
+        try #require(socket >= 0)
+        kill(spawnerPID, SIGKILL)
+        var status: Int32 = 0
+        waitpid(spawnerPID, &status, 0)
+        defer { close(socket) }
+        var cfg = corral_spawn_config()
+        var handle = corral_spawn_handle()
+        let argv: [UnsafePointer<CChar>?] = [UnsafePointer(strdup("/bin/true")), nil]
+        defer { free(UnsafeMutablePointer(mutating: argv[0])) }
+        let rc = argv.withUnsafeBufferPointer { buffer in
+            cfg.argv = buffer.baseAddress
+            (cfg.stdin_fd, cfg.stdout_fd, cfg.stderr_fd, cfg.status_fd, cfg.cgroup_fd) = (-1, -1, -1, -1, -1)
+            return corral_spawn_via(socket, &cfg, &handle)
+        }
+        #expect(rc == -EPIPE || rc == -ECONNRESET, "rc \(rc)")
     }
 }

@@ -95,6 +95,15 @@ typedef struct corral_setup_error {
 /// the task, so the caller can put it in v1 cgroups first and no task code runs unconfined.
 int corral_spawn(const corral_spawn_config *cfg, corral_spawn_handle *out);
 
+/// Starts the spawner (see spawner.c): `exe` (this program's own binary) re-executed as a small helper
+/// that clones sandboxes with CLONE_PARENT, so launch cost does not grow with the caller's memory.
+/// Returns the caller's end of the socket (close it to stop the spawner; then reap *pid_out), or -errno.
+int corral_spawner_start(const char *exe, pid_t *pid_out);
+
+/// corral_spawn performed by the spawner on `sock`: same contract, PID 1 is still the caller's child.
+/// -EPIPE (or -ECONNRESET) means the spawner is gone; -E2BIG that the request does not fit a message.
+int corral_spawn_via(int sock, const corral_spawn_config *cfg, corral_spawn_handle *out);
+
 /// Lets a held PID 1 go on (go = 1) or makes it exit without running the task (go = 0).
 /// Closes release_fd. Returns 0 or a negative errno.
 int corral_release(corral_spawn_handle *h, int go);
