@@ -76,8 +76,9 @@ public struct LaunchBenchmark: Sendable {
         } else {
             notes.append("crun: not installed")
         }
+        let clonedBy = sandbox.config.useSpawner ? "the spawner" : "this process"
         notes.append(
-            "corral: network \(network.rawValue), limits cpu 1, memory 64Mi, pids 64, work dir on \(sandbox.config.workRoot)"
+            "corral: network \(network.rawValue), limits cpu 1, memory 64Mi, pids 64, work dir on \(sandbox.config.workRoot), cloned by \(clonedBy)"
         )
         notes.append("plain: posix_spawn + waitpid of /bin/true")
         return Self.report(iterations: iterations, samples: samples, notes: notes)
