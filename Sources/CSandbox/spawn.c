@@ -7,46 +7,11 @@
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/syscall.h>
-#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
-
-_Static_assert(CORRAL_EPOLLIN == EPOLLIN && CORRAL_EPOLLPRI == EPOLLPRI, "epoll constants");
-_Static_assert(CORRAL_EPOLLONESHOT == (int)EPOLLONESHOT && CORRAL_O_PATH == O_PATH, "epoll/open constants");
-
-int corral_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC) == 0 ? 0 : -errno; }
-
-long corral_fs_type(const char *path) {
-    struct statfs fs;
-    return statfs(path, &fs) == 0 ? (long)fs.f_type : 0;
-}
-
-int corral_epoll_create(void) {
-    int fd = epoll_create1(EPOLL_CLOEXEC);
-    return fd < 0 ? -errno : fd;
-}
-
-int corral_epoll_add(int epfd, int fd, uint32_t events, uint64_t cookie) {
-    struct epoll_event ev = {.events = events, .data.u64 = cookie};
-    return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : -errno;
-}
-
-int corral_epoll_del(int epfd, int fd) { return epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL) == 0 ? 0 : -errno; }
-
-int corral_epoll_wait(int epfd, uint64_t *cookies, int max, int timeout_ms) {
-    struct epoll_event events[64];
-    if (max > 64) max = 64;
-    int n = epoll_wait(epfd, events, max, timeout_ms);
-    if (n < 0) return -errno;
-    for (int i = 0; i < n; i++) cookies[i] = events[i].data.u64;
-    return n;
-}
 
 static long corral_clone3(struct clone_args *args) { return syscall(SYS_clone3, args, sizeof(*args)); }
 
@@ -160,46 +125,6 @@ int corral_await_exec(corral_spawn_handle *h, corral_setup_error *err) {
         err->step = CORRAL_STEP_NONE;
     }
     return 1;
-}
-
-int corral_pidfd_open(pid_t pid) {
-    long fd = syscall(SYS_pidfd_open, pid, 0);
-    return fd < 0 ? -errno : (int)fd;
-}
-
-int corral_pidfd_signal(int pidfd, int sig) {
-    return syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0 ? -errno : 0;
-}
-
-int corral_pidfd_reap(int pidfd, int *code, int *status) {
-    siginfo_t info;
-    memset(&info, 0, sizeof(info));
-    for (;;) {
-        if (waitid(P_PIDFD, (id_t)pidfd, &info, WEXITED | WNOHANG) == 0) break;
-        if (errno != EINTR) return -errno;
-    }
-    if (info.si_pid == 0) return 0;
-    *code = info.si_code;
-    *status = info.si_status;
-    return 1;
-}
-
-int corral_plain_run(const char *const *argv, int quiet) {
-    pid_t pid;
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    if (quiet) {
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-        posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    }
-    int rc = posix_spawn(&pid, argv[0], &actions, NULL, (char *const *)argv, environ);
-    posix_spawn_file_actions_destroy(&actions);
-    if (rc != 0) return -rc;
-    int status;
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) return -errno;
-    }
-    return status;
 }
 
 int corral_probe_clone_into_cgroup(int cgroup_fd) {
