@@ -1,5 +1,7 @@
+import Cgroups
 import CorralModel
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -26,5 +28,25 @@ struct SpawnerTests {
         let (outcome, output) = try await Harness(sandbox: sandbox).run(
             Harness(sandbox: sandbox).spec("echo in process"))
         #expect(outcome.exitCode == 0 && output == "in process\n")
+    }
+}
+
+/// Kernels before 5.7 have no CLONE_INTO_CGROUP: PID 1 is then held until its pid is in cgroup.procs.
+@Suite(.serialized, .enabled(if: Preconditions.met(.root, .cgroups)), .timeLimit(.minutes(1)))
+struct CloneFallbackTests {
+    @Test func withoutCloneIntoCgroupTheTaskStillStartsInsideItsCgroup() async throws {
+        let harness = try Harness()
+        harness.sandbox.cloneIntoCgroup.store(false, ordering: .relaxed)
+        let spec = harness.spec("cat /proc/self/cgroup")
+        let (outcome, output) = try await harness.run(spec)
+        #expect(outcome.exitCode == 0)
+        let lines = output.split(separator: "\n")
+        if harness.sandbox.host.unifiedMount != nil {
+            #expect(lines.contains { $0.hasPrefix("0::/") && $0.hasSuffix("/\(spec.id)") }, "v2 membership: \(output)")
+        }
+        if harness.sandbox.host.mode != .unified {
+            #expect(
+                lines.contains { $0.contains(":memory:") && $0.hasSuffix("/\(spec.id)") }, "v1 membership: \(output)")
+        }
     }
 }
