@@ -48,7 +48,7 @@ let package = Package(
         // Runs the built `corral` binary as an operator would (build it first: `swift build`).
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "SandboxTests", dependencies: ["Sandbox", "Cgroups", "CorralModel", "TestSupport"],
+            name: "SandboxTests", dependencies: ["Sandbox", "Cgroups", "CorralModel", "CSandbox", "TestSupport"],
             swiftSettings: strict),
     ]
 )

@@ -24,6 +24,7 @@ public actor SandboxedTask {
     var lifecycle = TaskLifecycle()
     var timers: [Task<Void, Never>] = []
     var completion: Task<TaskOutcome, Never>?
+    var pidfdClosed = false
 
     init(
         spec: TaskSpec, pid: pid_t, pidfd: Int32, cgroup: Cgroup, status: StatusChannel, work: WorkDirectory,
@@ -59,7 +60,12 @@ public actor SandboxedTask {
     public func kill() { perform(lifecycle.handle(.killRequested)) }
 
     /// Sends a signal to PID 1, which forwards SIGTERM/SIGINT/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2 to the task.
-    public nonisolated func signal(_ number: Int32) { _ = corral_pidfd_signal(pidfd, number) }
+    /// Does nothing once the task has ended: its pidfd is closed then, and the number may already name
+    /// another task's pidfd.
+    public func signal(_ number: Int32) {
+        guard !pidfdClosed else { return }
+        _ = corral_pidfd_signal(pidfd, number)
+    }
 
     /// Current usage, read from the cgroup.
     public nonisolated func stats() -> CgroupStats { cgroup.stats() }
@@ -92,7 +98,7 @@ public actor SandboxedTask {
             switch action {
             case .signalTerminate:
                 logger.debug("sending SIGTERM")
-                _ = corral_pidfd_signal(pidfd, SIGTERM)
+                signal(SIGTERM)
             case .startGraceTimer:
                 let grace = grace
                 timers.append(
@@ -137,6 +143,7 @@ public actor SandboxedTask {
         }
         if let error = work.remove() { logger.error("work directory removal failed", metadata: ["error": "\(error)"]) }
         close(pidfd)
+        pidfdClosed = true
         status.closeReadEnd()
         var outcome = TaskOutcome(
             exitCode: nil, signal: nil, oomKilled: stats.oomKills > 0, timedOut: lifecycle.timedOut)

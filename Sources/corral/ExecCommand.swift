@@ -74,7 +74,9 @@ struct ExecCommand: AsyncParsableCommand {
             let sandbox = try Sandbox(
                 config: SandboxConfig(cgroupParent: cgroupParent, imagesDirectory: imagesDir), logger: logger)
             let task = try await sandbox.launch(spec)
-            let forwarding = SignalForwarder.forward([SIGINT, SIGTERM, SIGHUP]) { task.signal($0) }
+            let forwarding = SignalForwarder.forward([SIGINT, SIGTERM, SIGHUP]) { number in
+                Task { await task.signal(number) }
+            }
             let outcome = await task.wait()
             forwarding.cancel()
             if json {

@@ -1,9 +1,11 @@
+import CSandbox
 import Cgroups
 import CorralModel
 import Foundation
-import Sandbox
 import TestSupport
 import Testing
+
+@testable import Sandbox
 
 /// Timeouts, stops, signals, status files and cleanup, with real processes.
 @Suite(.serialized, .enabled(if: Preconditions.met(.root, .cgroups)), .timeLimit(.minutes(2)))
@@ -38,9 +40,31 @@ struct LifecycleTests {
         let spec = harness.spec("trap 'exit 11' HUP; trap 'exit 12' USR1; while :; do sleep 0.05; done")
         let (outcome, _) = try await harness.run(spec) { task in
             try await Task.sleep(for: .milliseconds(150))
-            task.signal(SIGUSR1)
+            await task.signal(SIGUSR1)
         }
         #expect(outcome.exitCode == 12, "\(outcome)")
+    }
+
+    @Test func aSignalAfterTheEndReachesNobody() async throws {
+        let harness = try Harness()
+        var finished: SandboxedTask?
+        let (outcome, _) = try await harness.run(harness.spec("exit 0")) { finished = $0 }
+        #expect(outcome.exitCode == 0)
+        let task = try #require(finished)
+        // Another process's pidfd now sits on exactly the descriptor number the finished task used.
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        sleeper.arguments = ["5"]
+        try sleeper.run()
+        defer { if sleeper.isRunning { kill(sleeper.processIdentifier, SIGKILL) } }
+        let pidfd = corral_pidfd_open(sleeper.processIdentifier)
+        try #require(pidfd >= 0)
+        try #require(dup2(pidfd, task.pidfd) == task.pidfd)
+        close(pidfd)
+        defer { close(task.pidfd) }
+        await task.signal(SIGKILL)
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(sleeper.isRunning, "a signal to a finished task killed the process now behind its old descriptor")
     }
 
     @Test func killEndsEverythingAtOnce() async throws {
