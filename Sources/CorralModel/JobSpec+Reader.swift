@@ -1,0 +1,91 @@
+extension FieldReader {
+    static let jobFields: Set<String> = [
+        "name", "tenant", "priority", "command", "env", "image", "resources", "count", "timeout", "retry",
+        "expectedDuration", "constraints",
+    ]
+    static let resourceFields: Set<String> = ["cpu", "memory", "ioReadBps", "ioWriteBps", "pids"]
+    static let retryFields: Set<String> = ["maxAttempts", "initialDelay", "maxDelay", "jitter"]
+
+    mutating func job(_ value: JSONValue) -> JobSpec? {
+        guard let fields = object(value, "", known: Self.jobFields) else { return nil }
+        let name = self.name(fields["name"], "name", limit: JobSpec.nameLimit, required: true)
+        let tenant = self.name(fields["tenant"], "tenant", limit: 63, required: true)
+        let priority = integer(fields["priority"], "priority", range: 0...100) ?? 50
+        let command = strings(fields["command"], "command")
+        if fields["command"] == nil || fields["command"] == .null {
+            fail("command", "is required")
+        } else if let command, command.first?.isEmpty ?? true {
+            fail("command", "must name a program first")
+        }
+        let environment = stringMap(fields["env"], "env")
+        let image = self.name(fields["image"], "image", limit: 128, required: false)
+        let resources = self.resources(fields["resources"])
+        let count = integer(fields["count"], "count", range: 1...100_000) ?? 1
+        let timeout = duration(fields["timeout"], "timeout")
+        let retry = self.retry(fields["retry"])
+        let expected = duration(fields["expectedDuration"], "expectedDuration")
+        let constraints = stringMap(fields["constraints"], "constraints")
+        guard let name, let tenant, let command, let resources, let retry else { return nil }
+        return JobSpec(
+            name: name, tenant: tenant, priority: priority, command: command, environment: environment, image: image,
+            resources: resources, count: count, timeout: timeout, retry: retry, expectedDuration: expected,
+            constraints: constraints)
+    }
+
+    mutating func resources(_ value: JSONValue?) -> Resources? {
+        var resources = Resources()
+        guard let value, value != .null else { return resources }
+        guard let fields = object(value, "resources", known: Self.resourceFields) else { return nil }
+        if let cpu = quantity(
+            fields["cpu"], "resources.cpu", { text throws(ValueError) in try CPUQuantity.parse(text) })
+        {
+            resources.cpu = cpu
+        }
+        if let memory = quantity(
+            fields["memory"], "resources.memory", { text throws(ValueError) in try ByteSize.parse(text) })
+        {
+            if memory < 1 << 20 { fail("resources.memory", "\(memory) bytes is below the 1 MiB minimum") }
+            resources.memory = memory
+        }
+        resources.ioReadBps = quantity(fields["ioReadBps"], "resources.ioReadBps") { text throws(ValueError) in
+            try ByteSize.parse(text)
+        }
+        resources.ioWriteBps = quantity(fields["ioWriteBps"], "resources.ioWriteBps") { text throws(ValueError) in
+            try ByteSize.parse(text)
+        }
+        if let pids = integer(fields["pids"], "resources.pids", range: 2...1_000_000) { resources.pids = UInt64(pids) }
+        return resources
+    }
+
+    mutating func retry(_ value: JSONValue?) -> RetryPolicy? {
+        var retry = RetryPolicy()
+        guard let value, value != .null else { return retry }
+        guard let fields = object(value, "retry", known: Self.retryFields) else { return nil }
+        if let attempts = integer(fields["maxAttempts"], "retry.maxAttempts", range: 1...100) {
+            retry.maxAttempts = attempts
+        }
+        if let initial = duration(fields["initialDelay"], "retry.initialDelay") { retry.initialDelay = initial }
+        if let maximum = duration(fields["maxDelay"], "retry.maxDelay") { retry.maxDelay = maximum }
+        if let jitter = quantity(fields["jitter"], "retry.jitter", { text throws(ValueError) in Double(text) }) {
+            if (0...1).contains(jitter) {
+                retry.jitter = jitter
+            } else {
+                fail("retry.jitter", "\(jitter) is not within 0...1")
+            }
+        }
+        if retry.initialDelay > retry.maxDelay { fail("retry.initialDelay", "is longer than retry.maxDelay") }
+        return retry
+    }
+
+    /// A positive duration: seconds as a number, or "30s", "500ms", "1m30s".
+    mutating func duration(_ value: JSONValue?, _ path: String) -> Duration? {
+        guard let parsed = quantity(value, path, { text throws(ValueError) in try DurationText.parse(text) }) else {
+            return nil
+        }
+        if parsed <= .zero {
+            fail(path, "must be positive")
+            return nil
+        }
+        return parsed
+    }
+}

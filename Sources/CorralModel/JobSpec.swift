@@ -1,0 +1,88 @@
+/// A job as a tenant submits it: what to run, how much of each resource one task needs, how many tasks,
+/// how long they may take, how failures are retried, and where they may run.
+public struct JobSpec: Sendable, Equatable {
+    public var name: String
+    public var tenant: String
+    /// 0 (lowest) to 100; higher runs first.
+    public var priority: Int
+    public var command: [String]
+    public var environment: [String: String]
+    public var image: String?
+    public var resources: Resources
+    /// Number of identical tasks.
+    public var count: Int
+    public var timeout: Duration?
+    public var retry: RetryPolicy
+    /// How long a task is expected to run: the horizon placement forecasts over.
+    public var expectedDuration: Duration?
+    /// Node labels a task requires (all must match).
+    public var constraints: [String: String]
+
+    public init(
+        name: String, tenant: String, priority: Int = 50, command: [String], environment: [String: String] = [:],
+        image: String? = nil, resources: Resources = Resources(), count: Int = 1, timeout: Duration? = nil,
+        retry: RetryPolicy = RetryPolicy(), expectedDuration: Duration? = nil, constraints: [String: String] = [:]
+    ) {
+        self.name = name
+        self.tenant = tenant
+        self.priority = priority
+        self.command = command
+        self.environment = environment
+        self.image = image
+        self.resources = resources
+        self.count = count
+        self.timeout = timeout
+        self.retry = retry
+        self.expectedDuration = expectedDuration
+        self.constraints = constraints
+    }
+}
+
+/// What one task needs. CPU in cores, memory in bytes, I/O in bytes per second; nil = not requested.
+public struct Resources: Sendable, Equatable {
+    public var cpu: Double
+    public var memory: UInt64
+    public var ioReadBps: UInt64?
+    public var ioWriteBps: UInt64?
+    public var pids: UInt64?
+
+    public init(
+        cpu: Double = 1, memory: UInt64 = 256 << 20, ioReadBps: UInt64? = nil, ioWriteBps: UInt64? = nil,
+        pids: UInt64? = nil
+    ) {
+        self.cpu = cpu
+        self.memory = memory
+        self.ioReadBps = ioReadBps
+        self.ioWriteBps = ioWriteBps
+        self.pids = pids
+    }
+}
+
+/// Retries of failed or lost tasks: up to `maxAttempts` runs in all, waiting `initialDelay * 2^(n-1)`
+/// (capped at `maxDelay`) with up to `jitter` of it added at random.
+public struct RetryPolicy: Sendable, Equatable {
+    public var maxAttempts: Int
+    public var initialDelay: Duration
+    public var maxDelay: Duration
+    /// Fraction 0...1 of each delay added at random, so that retries of a burst spread out.
+    public var jitter: Double
+
+    public init(
+        maxAttempts: Int = 3, initialDelay: Duration = .seconds(1), maxDelay: Duration = .seconds(60),
+        jitter: Double = 0.2
+    ) {
+        self.maxAttempts = maxAttempts
+        self.initialDelay = initialDelay
+        self.maxDelay = maxDelay
+        self.jitter = jitter
+    }
+
+    /// The delay before attempt `attempt` (2 = the first retry), given a random value in 0..<1.
+    public func delay(beforeAttempt attempt: Int, random: Double) -> Duration {
+        let exponent = max(0, attempt - 2)
+        var base = initialDelay
+        for _ in 0..<min(exponent, 62) where base < maxDelay { base = base * 2 }
+        let capped = min(base, maxDelay)
+        return capped + capped * (jitter * min(max(random, 0), 1))
+    }
+}
