@@ -121,15 +121,10 @@ struct FieldReader {
         return result
     }
 
-    /// `[A-Za-z0-9._-]`, 1...limit characters.
+    /// A name by `Names.isValid`.
     mutating func name(_ value: JSONValue?, _ path: String, limit: Int, required: Bool) -> String? {
         guard let text = string(value, path, required: required) else { return nil }
-        let ok =
-            !text.isEmpty && text.utf8.count <= limit
-            && text.utf8.allSatisfy { c in
-                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2e
-                    || c == 0x2d || c == 0x5f
-            }
+        let ok = Names.isValid(text, maxLength: limit)
         if !ok { fail(path, "\"\(text)\" must be 1-\(limit) characters of A-Z a-z 0-9 . _ -") }
         return ok ? text : nil
     }

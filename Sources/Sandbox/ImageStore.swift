@@ -1,3 +1,5 @@
+import CorralModel
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -10,7 +12,7 @@ public struct ImageStore: Sendable {
 
     /// The rootfs of an image, checked to exist and to hold a /bin directory.
     public func rootfs(for name: String) throws(SandboxError) -> String {
-        guard TaskSpec.isValidName(name, maxLength: 128) else {
+        guard Names.isValid(name, maxLength: 128) else {
             throw SandboxError(.image, "\"\(name)\" is not an image name")
         }
         let rootfs = "\(directory)/\(name)/rootfs"
@@ -37,7 +39,7 @@ extension ImageStore {
 
     /// The recipe script of an image, checked to exist.
     public func recipe(for name: String, in recipes: String) throws(SandboxError) -> String {
-        guard TaskSpec.isValidName(name, maxLength: 128) else {
+        guard Names.isValid(name, maxLength: 128) else {
             throw SandboxError(.image, "\"\(name)\" is not an image name")
         }
         let script = "\(recipes)/\(name)/build.sh"

@@ -78,7 +78,7 @@ public struct TaskSpec: Sendable {
     /// Every problem with the spec, each naming its field.
     public func validate() -> [ValueError] {
         var problems: [ValueError] = []
-        if !Self.isValidName(id, maxLength: 63) {
+        if !Names.isValid(id, maxLength: 63) {
             problems.append(ValueError(field: "id", message: "\"\(id)\" must be 1-63 characters of A-Z a-z 0-9 . _ -"))
         }
         if argv.isEmpty || argv[0].isEmpty { problems.append(ValueError(field: "argv", message: "no command given")) }
@@ -88,7 +88,7 @@ public struct TaskSpec: Sendable {
         for key in environment.keys where key.isEmpty || key.contains("=") || key.utf8.contains(0) {
             problems.append(ValueError(field: "environment", message: "\"\(key)\" is not a variable name"))
         }
-        if let image, !Self.isValidName(image, maxLength: 128) {
+        if let image, !Names.isValid(image, maxLength: 128) {
             problems.append(ValueError(field: "image", message: "\"\(image)\" is not an image name"))
         }
         if let timeout, timeout <= .zero { problems.append(ValueError(field: "timeout", message: "must be positive")) }
@@ -106,13 +106,5 @@ public struct TaskSpec: Sendable {
                 ValueError(field: "limits.pids", message: "must be at least 2 (the sandbox's PID 1 counts)"))
         }
         return problems
-    }
-
-    static func isValidName(_ name: String, maxLength: Int) -> Bool {
-        !name.isEmpty && name.utf8.count <= maxLength && name != "." && name != ".."
-            && name.utf8.allSatisfy { c in
-                (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c == 0x2e
-                    || c == 0x2d || c == 0x5f
-            }
     }
 }
