@@ -19,9 +19,6 @@ extension Sandbox {
     ) async throws(SandboxError) -> SandboxedTask {
         let status = try StatusChannel.open(file: spec.statusFile)
         defer { status.closeWriteEnd() }
-        let devNull =
-            (spec.stdin == nil || spec.stdout == nil || spec.stderr == nil) ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1
-        defer { if devNull >= 0 { close(devNull) } }
 
         var useClone = host.unifiedMount != nil && cloneIntoCgroup.load(ordering: .relaxed)
         var handle = corral_spawn_handle()
@@ -33,7 +30,7 @@ extension Sandbox {
                 throw SandboxError(error)
             }
             rc = spawn(
-                spec, user: user, rootfs: rootfs, work: work, status: status, devNull: devNull,
+                spec, user: user, rootfs: rootfs, work: work, status: status,
                 cgroupFD: cgroupFD, joinFiles: cgroup.legacyTaskFiles, hold: cgroup.unifiedPath != nil && !useClone,
                 handle: &handle)
             if cgroupFD >= 0 { close(cgroupFD) }
@@ -79,7 +76,6 @@ extension Sandbox {
     /// Fills the C config (pointers live in the arena and the closures' buffers) and clones PID 1.
     private func spawn(
         _ spec: TaskSpec, user: UserIdentity, rootfs: String?, work: WorkDirectory, status: StatusChannel,
-        devNull: Int32,
         cgroupFD: Int32, joinFiles: [String], hold: Bool, handle: inout corral_spawn_handle
     ) -> Int32 {
         let arena = CStringArena()

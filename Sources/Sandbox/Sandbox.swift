@@ -21,6 +21,8 @@ public final class Sandbox: Sendable {
     let hostMountPointReady = Atomic<Bool>(false)
     /// Clones sandboxes from a small helper process (nil: in-process, e.g. when it could not start).
     let spawner: Spawner?
+    /// Stdio for tasks that are given none; opened once, not per launch.
+    let devNull: Int32
 
     public init(config: SandboxConfig = SandboxConfig(), logger: Logger = Logger(label: "corral.sandbox"))
         throws(SandboxError)
@@ -40,7 +42,11 @@ public final class Sandbox: Sendable {
         self.logger = logger
         defaultUser = try UserIdentity.resolve(config.defaultUser)
         spawner = config.useSpawner ? Spawner(logger: logger) : nil
+        devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
+        guard devNull >= 0 else { throw SandboxError(.spawn, "cannot open /dev/null", errno: errno, path: "/dev/null") }
     }
+
+    deinit { close(devNull) }
 
     /// Starts a task: cgroup with limits, work directory, PID 1 in new namespaces, the task exec'd.
     /// Returns once the task's exec succeeded; a failed setup or exec throws with the step, errno and path.

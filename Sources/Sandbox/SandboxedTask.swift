@@ -24,7 +24,6 @@ public actor SandboxedTask {
     var lifecycle = TaskLifecycle()
     var timers: [Task<Void, Never>] = []
     var completion: Task<TaskOutcome, Never>?
-    var pidfdClosed = false
 
     init(
         spec: TaskSpec, pid: pid_t, pidfd: Int32, cgroup: Cgroup, status: StatusChannel, work: WorkDirectory,
@@ -60,10 +59,10 @@ public actor SandboxedTask {
     public func kill() { perform(lifecycle.handle(.killRequested)) }
 
     /// Sends a signal to PID 1, which forwards SIGTERM/SIGINT/SIGHUP/SIGQUIT/SIGUSR1/SIGUSR2 to the task.
-    /// Does nothing once the task has ended: its pidfd is closed then, and the number may already name
+    /// Does nothing once PID 1 has exited: its pidfd is closed soon after, and the number may then name
     /// another task's pidfd.
     public func signal(_ number: Int32) {
-        guard !pidfdClosed else { return }
+        if case .exited = lifecycle.state { return }
         _ = corral_pidfd_signal(pidfd, number)
     }
 
@@ -143,7 +142,6 @@ public actor SandboxedTask {
         }
         if let error = work.remove() { logger.error("work directory removal failed", metadata: ["error": "\(error)"]) }
         close(pidfd)
-        pidfdClosed = true
         status.closeReadEnd()
         var outcome = TaskOutcome(
             exitCode: nil, signal: nil, oomKilled: stats.oomKills > 0, timedOut: lifecycle.timedOut)
