@@ -17,6 +17,12 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // The only C: clone3 spawner, PID-1 reaper, exec. Everything else is Swift.
@@ -28,11 +34,41 @@ let package = Package(
             dependencies: ["CSandbox", "Cgroups", "CorralModel", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strict
         ),
-        .target(name: "Benchmarks", dependencies: ["Sandbox", "Cgroups", "CSandbox"], swiftSettings: strict),
+        // Pure placement: a cluster view in structure-of-arrays form and the cost of DESIGN.md. No I/O.
+        .target(name: "Placement", dependencies: ["CorralModel"], swiftSettings: strict),
+        // StateStore (etcd-shaped: revisions, compare-and-swap transactions, watch) and its SQLite backend.
+        .target(
+            name: "Store",
+            dependencies: ["CorralModel", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        // The scheduler service: admission, queue, task state machine, retries, quotas, placement loop.
+        .target(
+            name: "Scheduler",
+            dependencies: ["CorralModel", "Placement", "Store", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        // HTTP: the scheduler's routes (Hummingbird), auth, errors, OpenAPI document, and the typed client.
+        .target(
+            name: "API",
+            dependencies: [
+                "CorralModel", "Scheduler", "Store",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Benchmarks", dependencies: ["Sandbox", "Cgroups", "CSandbox", "Placement", "CorralModel"],
+            swiftSettings: strict),
         .executableTarget(
             name: "corral",
             dependencies: [
-                "Benchmarks", "Sandbox", "Cgroups", "CorralModel",
+                "API", "Benchmarks", "Sandbox", "Cgroups", "CorralModel", "Scheduler", "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -41,6 +77,18 @@ let package = Package(
         // Preconditions (root, binaries) and temp directories shared by the test targets.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "CorralModelTests", dependencies: ["CorralModel"], swiftSettings: strict),
+        .testTarget(name: "PlacementTests", dependencies: ["Placement", "CorralModel"], swiftSettings: strict),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "SchedulerTests", dependencies: ["Scheduler", "Placement", "Store", "CorralModel", "TestSupport"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "APITests",
+            dependencies: [
+                "API", "Scheduler", "Store", "CorralModel", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "CSandboxTests", dependencies: ["CSandbox", "TestSupport"], swiftSettings: strict),
         // Boots a pure-v2 and a pure-v1 kernel under qemu and runs the enforcement suite inside (Tests/vm).

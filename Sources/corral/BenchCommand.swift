@@ -6,7 +6,7 @@ import Sandbox
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure Corral against its peers in one run (ratios, not absolute times).",
-        subcommands: [Launch.self, OCIRuntime.self])
+        subcommands: [Launch.self, Place.self, OCIRuntime.self])
 
     struct Launch: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -62,6 +62,43 @@ struct BenchCommand: AsyncParsableCommand {
                 }
             }
             report.notes.forEach { print("note: " + $0) }
+        }
+    }
+
+    struct Place: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Placements per second over a synthetic heterogeneous cluster, against a full scan in the same run.")
+
+        @Option(help: "Nodes in the synthetic cluster (70-90% pre-filled).") var nodes = 10_000
+        @Option(help: "Tasks to place.") var tasks = 200_000
+        @Option(help: "Tasks the full-scan reference also places; their choices must agree.") var scanTasks = 2000
+        @Option(help: "Seed of the synthetic cluster and tie-breaking.") var seed: UInt64 = 42
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func validate() throws {
+            guard nodes > 0, tasks > 0, scanTasks >= 0 else {
+                throw ValidationError("--nodes and --tasks must be positive, --scan-tasks not negative")
+            }
+        }
+
+        func run() throws {
+            let report = PlacementBenchmark(nodes: nodes, tasks: tasks, scanTasks: scanTasks, seed: seed).run()
+            if json {
+                print(String(decoding: try JSONEncoder.sorted.encode(report), as: UTF8.self))
+                return
+            }
+            print("placement: \(report.nodes) nodes, \(report.tasks) tasks, \(report.placed) placed, one core")
+            print(
+                String(
+                    format: "tree search  %10.0f placements/s   p50 %.2f us   p99 %.2f us", report.placementsPerSecond,
+                    report.p50Us, report.p99Us))
+            print(
+                String(
+                    format: "full scan    %10.0f placements/s   (first %d tasks; agreed on %d)",
+                    report.scanPlacementsPerSecond, report.scanTasks, report.scanAgreed))
+            print(String(format: "tree search is %.1fx the full scan", report.speedupOverScan))
+            if report.scanAgreed != report.scanTasks { throw ExitCode(1) }
         }
     }
 

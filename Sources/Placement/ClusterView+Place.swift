@@ -1,0 +1,227 @@
+/// Choosing a node: hard filters (ready, free >= request on every resource, constraints) and the lowest
+/// cost, exactly as a scan of every node would find it, but through each shape's tree.
+extension ClusterView {
+    /// Compiles a request once: the shapes whose capacity and labels can take it are listed, so that
+    /// repeated placements of one job's tasks skip that work until a new shape appears.
+    public func request(_ resources: ResourceVector, constraints: [String: String] = [:]) -> PlacementRequest {
+        PlacementRequest(
+            resources: resources, constraints: constraints, shapes: eligibleShapes(resources, constraints),
+            shapeCount: shapes.count)
+    }
+
+    func eligibleShapes(_ resources: ResourceVector, _ constraints: [String: String]) -> [Int32] {
+        var eligible: [Int32] = []
+        for (index, shape) in shapes.enumerated() where resources.fits(in: shape.key.capacity) {
+            if constraints.allSatisfy({ shape.key.labels[$0.key] == $0.value }) { eligible.append(Int32(index)) }
+        }
+        return eligible
+    }
+
+    /// The node the task would go to and its cost, or why no node can take it. Does not reserve.
+    ///
+    /// Shapes are searched in order of their cheapest node's cost, so the first usually holds the winner
+    /// and the rest are dismissed at their root.
+    public mutating func choose(_ request: PlacementRequest) -> Result<Choice, Unplaceable> {
+        if keysStale { rekey() }
+        let eligible =
+            request.shapeCount == shapes.count ? request.shapes : eligibleShapes(request.resources, request.constraints)
+        let r = request.resources
+        let a = 1 - weights.connections
+        let ioRequest = Double(r.ioRead + r.ioWrite)
+        let rungs = ShapeTree.Rungs(r)
+        var order = scratch
+        order.removeAll(keepingCapacity: true)
+        shapes.withUnsafeBufferPointer { shapes in
+            for index in eligible {
+                let shape = UnsafePointer(shapes.baseAddress! + Int(index))
+                let term =
+                    a
+                    * (weights.cpu * Double(r.cpuMillis) * shape.pointee.inverseCPU + weights.memory
+                        * Double(r.memory) * shape.pointee.inverseMemory + weights.io * ioRequest
+                        * shape.pointee.inverseIO)
+                let offset = Self.fixed(term)
+                let lower = shape.pointee.tree.root.bound(rungs)
+                guard lower != .max else { continue }
+                order.append(ShapeBound(bound: lower &+ offset, offset: offset, shape: index))
+            }
+        }
+        order.sort { $0.bound < $1.bound }
+        var bestKey = UInt64.max
+        var bestSlot = Int32.max
+        shapes.withUnsafeBufferPointer { shapes in
+            for candidate in order {
+                if candidate.bound > bestKey { break }
+                shapes[Int(candidate.shape)].tree.search(
+                    request: r, rungs: rungs, offset: candidate.offset, bestKey: &bestKey, bestSlot: &bestSlot)
+            }
+        }
+        scratch = order
+        guard bestSlot != .max else { return .failure(unplaceable(request)) }
+        let cost = Double((bestKey >> 24)) / Self.scale
+        return .success(Choice(node: ids[Int(bestSlot)], slot: Int(bestSlot), cost: cost))
+    }
+
+    /// Chooses a node and reserves the request on it, counting it as placed since the node's last report.
+    public mutating func place(_ request: PlacementRequest) -> Result<Choice, Unplaceable> {
+        let result = choose(request)
+        if case .success(let choice) = result {
+            let s = choice.slot
+            reserved[s] = reserved[s] + request.resources
+            placedSinceReport[s] += 1
+            refresh(slot: s)
+        }
+        return result
+    }
+
+    /// Why nothing fits: done only when placement failed, shape by shape, counting for each resource
+    /// the nodes with too little of it free.
+    func unplaceable(_ request: PlacementRequest) -> Unplaceable {
+        var reason = Unplaceable(nodes: ids.count)
+        let r = request.resources
+        var short = (cpu: 0, memory: 0, ioRead: 0, ioWrite: 0, pids: 0)
+        for shape in shapes.indices {
+            let labels = shapes[shape].key.labels
+            let matches = request.constraints.allSatisfy { labels[$0.key] == $0.value }
+            shapes[shape].slots.withUnsafeBufferPointer { slots in
+                for slot in slots {
+                    let s = Int(slot)
+                    guard ready[s] else {
+                        reason.notReady += 1
+                        continue
+                    }
+                    guard matches else {
+                        reason.constraintMismatch += 1
+                        continue
+                    }
+                    let free = capacity[s] - reserved[s]
+                    if r.cpuMillis > free.cpuMillis { short.cpu += 1 }
+                    if r.memory > free.memory { short.memory += 1 }
+                    if r.ioRead > free.ioRead { short.ioRead += 1 }
+                    if r.ioWrite > free.ioWrite { short.ioWrite += 1 }
+                    if r.pids > free.pids { short.pids += 1 }
+                }
+            }
+        }
+        for (kind, count) in [
+            (ResourceKind.cpu, short.cpu), (.memory, short.memory), (.ioRead, short.ioRead),
+            (.ioWrite, short.ioWrite), (.pids, short.pids),
+        ] where count > 0 {
+            reason.short[kind] = count
+        }
+        return reason
+    }
+}
+
+/// A compiled placement request (see `ClusterView.request`).
+public struct PlacementRequest: Sendable, Equatable {
+    public var resources: ResourceVector
+    public var constraints: [String: String]
+    /// Shapes that can take it, as of when there were `shapeCount` shapes.
+    var shapes: [Int32]
+    var shapeCount: Int
+}
+
+/// A shape to search, with the lowest cost any of its nodes could have for the request.
+struct ShapeBound {
+    var bound: UInt64
+    var offset: UInt64
+    var shape: Int32
+}
+
+/// The node placement chose.
+public struct Choice: Sendable, Equatable {
+    public var node: String
+    public var slot: Int
+    /// The node's cost (lower is better), to 2^-30.
+    public var cost: Double
+}
+
+/// A node as placement sees it.
+public struct NodeDescription: Sendable, Equatable {
+    public var id: String
+    public var capacity: ResourceVector
+    public var weight: Double
+    public var labels: [String: String]
+    public var ready: Bool
+
+    public init(
+        id: String, capacity: ResourceVector, weight: Double = 1, labels: [String: String] = [:], ready: Bool = true
+    ) {
+        self.id = id
+        self.capacity = capacity
+        self.weight = weight
+        self.labels = labels
+        self.ready = ready
+    }
+}
+
+/// A node's placement state, for status pages and tests.
+public struct NodeSnapshot: Sendable, Equatable {
+    public var id: String
+    public var capacity: ResourceVector
+    public var reserved: ResourceVector
+    public var running: Int
+    public var placedSinceReport: Int
+    public var weight: Double
+    public var ready: Bool
+    public var labels: [String: String]
+    public var load: NodeLoad
+
+    public var free: ResourceVector { capacity - reserved }
+}
+
+/// Why no node could take a task: how many nodes each filter turned away.
+public struct Unplaceable: Error, Sendable, Equatable, CustomStringConvertible {
+    public var nodes: Int
+    public var notReady = 0
+    public var constraintMismatch = 0
+    /// Among ready nodes that meet the constraints: how many have too little free of each resource.
+    public var short: [ResourceKind: Int] = [:]
+
+    public init(nodes: Int) { self.nodes = nodes }
+
+    public var description: String {
+        guard nodes > 0 else { return "no nodes are registered" }
+        var parts: [String] = []
+        for kind in ResourceKind.allCases { if let n = short[kind] { parts.append("\(kind.rawValue) short on \(n)") } }
+        if notReady > 0 { parts.append("\(notReady) not ready") }
+        if constraintMismatch > 0 { parts.append("constraints unmet on \(constraintMismatch)") }
+        return "no node can take the task (\(nodes) node\(nodes == 1 ? "" : "s"): \(parts.joined(separator: ", ")))"
+    }
+}
+
+extension ClusterView {
+    /// The reference: the same choice by scoring every node in turn. Tests check `choose` against it and
+    /// `corral bench place` times both.
+    public mutating func chooseByScan(_ request: PlacementRequest) -> Choice? {
+        if keysStale { rekey() }
+        let r = request.resources
+        let a = 1 - weights.connections
+        var bestKey = UInt64.max
+        var bestSlot = Int.max
+        for s in ids.indices where ready[s] && r.fits(in: capacity[s] - reserved[s]) {
+            let shape = shapes[Int(shapeOf[s])]
+            guard request.constraints.allSatisfy({ shape.key.labels[$0.key] == $0.value }) else { continue }
+            let term =
+                a
+                * (weights.cpu * Double(r.cpuMillis) * shape.inverseCPU + weights.memory * Double(r.memory)
+                    * shape.inverseMemory + weights.io * Double(r.ioRead + r.ioWrite) * shape.inverseIO)
+            let key = (Self.fixed(staticCost(s)) | rank[s]) &+ Self.fixed(term)
+            if key < bestKey || (key == bestKey && s < bestSlot) {
+                bestKey = key
+                bestSlot = s
+            }
+        }
+        guard bestSlot != .max else { return nil }
+        return Choice(node: ids[bestSlot], slot: bestSlot, cost: Double(bestKey >> 24) / Self.scale)
+    }
+}
+
+extension ClusterView {
+    /// Reserves on a slot the way `place` does, for the full-scan reference in `corral bench place`.
+    public mutating func reserveForBench(_ resources: ResourceVector, slot: Int) {
+        reserved[slot] = reserved[slot] + resources
+        placedSinceReport[slot] += 1
+        refresh(slot: slot)
+    }
+}
