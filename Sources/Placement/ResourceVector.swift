@@ -6,7 +6,7 @@ import CorralModel
 
 /// An amount of every resource placement accounts for, in integers so that sums are exact:
 /// CPU in millicores, memory in bytes, I/O in bytes per second, pids as a count.
-public struct ResourceVector: Sendable, Hashable, CustomStringConvertible {
+public struct ResourceVector: Sendable, Hashable, Codable, CustomStringConvertible {
     public var cpuMillis: Int64
     public var memory: Int64
     public var ioRead: Int64

@@ -1,0 +1,103 @@
+import CorralModel
+import Placement
+
+/// A job as stored (`jobs/<id>`): written once at submission, again on cancellation.
+public struct JobRecord: Sendable, Codable, Equatable {
+    public var id: String
+    public var spec: JobSpec
+    /// Submission order, for FIFO within a priority.
+    public var sequence: Int64
+    /// Seconds since the Unix epoch.
+    public var submittedAt: Double
+    public var cancelled: Bool = false
+}
+
+/// A task as stored (`tasks/<job>/<index>`), written whenever its state changes. A task with no record
+/// yet is pending, first attempt.
+public struct TaskRecord: Sendable, Codable, Equatable {
+    public var id: TaskID
+    public var machine: TaskMachine
+    /// The current attempt's allocation id (`<job>.<index>.<attempt>`), while placed.
+    public var allocation: String?
+    /// Earliest time of the next attempt (retry backoff).
+    public var notBefore: Double?
+    public var startedAt: Double?
+    public var exitCode: Int32?
+    public var updatedAt: Double
+
+    public var state: TaskState { machine.state }
+}
+
+/// A registered node (`nodes/<id>`).
+public struct NodeRecord: Sendable, Codable, Equatable {
+    public var id: String
+    public var capacity: ResourceVector
+    public var labels: [String: String]
+    public var weight: Double
+    public var registeredAt: Double
+    /// Cgroup mode and other facts the agent reports, for display.
+    public var info: [String: String]
+
+    public init(
+        id: String, capacity: ResourceVector, labels: [String: String] = [:], weight: Double = 1,
+        registeredAt: Double = 0, info: [String: String] = [:]
+    ) {
+        self.id = id
+        self.capacity = capacity
+        self.labels = labels
+        self.weight = weight
+        self.registeredAt = registeredAt
+        self.info = info
+    }
+}
+
+/// What an agent is told to run: one attempt of one task.
+public struct Allocation: Sendable, Codable, Equatable {
+    public var id: String
+    public var task: TaskID
+    public var attempt: Int
+    public var tenant: String
+    public var command: [String]
+    public var environment: [String: String]
+    public var image: String?
+    public var resources: Resources
+    public var timeoutMs: Int64?
+}
+
+/// An agent's word on one allocation.
+public struct AllocationReport: Sendable, Codable, Equatable {
+    public enum State: String, Sendable, Codable { case running, exited, failed, killed, unknown }
+    public var id: String
+    public var state: State
+    public var exitCode: Int32?
+    public var error: String?
+
+    public init(id: String, state: State, exitCode: Int32? = nil, error: String? = nil) {
+        self.id = id
+        self.state = state
+        self.exitCode = exitCode
+        self.error = error
+    }
+}
+
+extension Resources: Codable {
+    enum CodingKeys: String, CodingKey { case cpu, memory, ioReadBps, ioWriteBps, pids }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            cpu: try c.decode(Double.self, forKey: .cpu), memory: try c.decode(UInt64.self, forKey: .memory),
+            ioReadBps: try c.decodeIfPresent(UInt64.self, forKey: .ioReadBps),
+            ioWriteBps: try c.decodeIfPresent(UInt64.self, forKey: .ioWriteBps),
+            pids: try c.decodeIfPresent(UInt64.self, forKey: .pids))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(cpu, forKey: .cpu)
+        try c.encode(memory, forKey: .memory)
+        try c.encodeIfPresent(ioReadBps, forKey: .ioReadBps)
+        try c.encodeIfPresent(ioWriteBps, forKey: .ioWriteBps)
+        try c.encodeIfPresent(pids, forKey: .pids)
+    }
+}

@@ -1,0 +1,188 @@
+import CorralModel
+import Foundation
+import Logging
+import Placement
+import Store
+
+/// The scheduler service: `SchedulerCore` plus durability. Every change is written to the `StateStore`
+/// before anyone hears of it: a job is acknowledged after its record is durable, an allocation is
+/// handed to an agent after its task record is.
+public actor Scheduler {
+    let store: any StateStore
+    let history: UsageHistory?
+    let logger: Logger
+    let now: @Sendable () -> Double
+    var core: SchedulerCore
+    var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
+    let encoder = JSONEncoder()
+    let decoder = JSONDecoder()
+
+    public init(
+        store: any StateStore, history: UsageHistory?, configuration: SchedulerCore.Configuration, logger: Logger,
+        now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+    ) {
+        self.store = store
+        self.history = history
+        self.logger = logger
+        self.now = now
+        self.core = SchedulerCore(configuration: configuration)
+    }
+
+    /// Loads nodes, jobs and task records from the store and re-queues what was pending.
+    public func start() async throws {
+        let time = now()
+        for kv in try await store.list(prefix: "nodes/", limit: nil).items {
+            core.restore(try decoder.decode(NodeRecord.self, from: Data(kv.value)), now: time)
+        }
+        var stored: [String: [TaskRecord]] = [:]
+        for kv in try await store.list(prefix: "tasks/", limit: nil).items {
+            let record = try decoder.decode(TaskRecord.self, from: Data(kv.value))
+            stored[record.id.job, default: []].append(record)
+        }
+        let jobs = try await store.list(prefix: "jobs/", limit: nil).items.map {
+            try decoder.decode(JobRecord.self, from: Data($0.value))
+        }
+        for job in jobs.sorted(by: { $0.sequence < $1.sequence }) {
+            core.admit(job, stored: stored[job.id] ?? [], now: time)
+        }
+        logger.info("scheduler state loaded", metadata: ["jobs": "\(jobs.count)", "nodes": "\(core.nodes.count)"])
+        try await schedule()
+    }
+
+    // MARK: Jobs
+
+    /// Validates against the tenant's quota, makes the job durable, then queues its tasks.
+    public func submit(_ spec: JobSpec) async throws -> JobRecord {
+        if let why = core.rejection(of: spec) { throw SchedulerError.overQuota(why) }
+        let record = core.makeJobRecord(spec, id: Self.newJobID(), now: now())
+        _ = try await store.txn(
+            if: [.absent("jobs/\(record.id)")], then: [.put("jobs/\(record.id)", try encode(record))])
+        core.admit(record, now: now())
+        // Acknowledged now that it is durable; placement follows without holding up the client.
+        Task { try? await self.schedule() }
+        return record
+    }
+
+    public func job(_ id: String) -> JobRecord? { core.job(id) }
+    public func tasks(of job: String) -> [TaskRecord] { core.tasks(of: job) }
+    public func jobs(tenant: String?) -> [JobRecord] {
+        core.allJobs.filter { tenant == nil || $0.spec.tenant == tenant }
+    }
+    public func blockedReason(job: String) -> String? { core.blockedReason(job: job) }
+    public func usage(of tenant: String) -> TenantUsage { core.usage(of: tenant) }
+    public func quota(of tenant: String) -> TenantQuota? { core.configuration.quotas[tenant] }
+    public var deadLetters: [TaskRecord] { core.deadLetters }
+    public var nodes: [NodeStatus] { core.nodeStatuses }
+
+    public func cancel(job id: String) async throws -> JobRecord? {
+        guard let job = core.job(id) else { return nil }
+        let changed = core.cancel(job: id, now: now())
+        var cancelled = job
+        cancelled.cancelled = true
+        try await persist(changed, also: [.put("jobs/\(id)", try encode(cancelled))])
+        wakeAll()
+        return core.job(id)
+    }
+
+    // MARK: Agents
+
+    public func register(_ record: NodeRecord) async throws -> AgentOrders {
+        var record = record
+        record.registeredAt = now()
+        _ = try await store.txn(then: [.put("nodes/\(record.id)", try encode(record))])
+        core.register(record, now: now())
+        logger.info("node registered", metadata: ["node": "\(record.id)"])
+        try await schedule()
+        return core.takeOrders(node: record.id, now: now())
+    }
+
+    public func heartbeat(node: String, reports: [AllocationReport], usage: NodeLoad) async throws -> AgentOrders {
+        guard core.isRegistered(node) else { throw SchedulerError.unknownNode(node) }
+        let time = now()
+        let changed = core.heartbeat(node: node, reports: reports, usage: usage, now: time)
+        try await persist(changed)
+        if let history {
+            try await history.record(
+                node: node, [UsageHistory.Sample(time: time, cpu: usage.cpu, memory: usage.memory, io: usage.io)])
+        }
+        try await schedule()
+        return core.takeOrders(node: node, now: now())
+    }
+
+    /// Waits up to `timeout` for orders for `node` (the long-poll).
+    public func poll(node: String, timeout: Duration) async throws -> AgentOrders {
+        guard core.isRegistered(node) else { throw SchedulerError.unknownNode(node) }
+        if !core.hasOrders(node: node) {
+            let wake = Task { [weak self] in
+                try? await Task.sleep(for: timeout)
+                await self?.wake(node)
+            }
+            await withCheckedContinuation { continuation in waiters[node, default: []].append(continuation) }
+            wake.cancel()
+        }
+        return core.takeOrders(node: node, now: now())
+    }
+
+    func wake(_ node: String) {
+        for waiter in waiters.removeValue(forKey: node) ?? [] { waiter.resume() }
+    }
+
+    func wakeAll() {
+        for node in Array(waiters.keys) where core.hasOrders(node: node) { wake(node) }
+    }
+
+    // MARK: The loop
+
+    /// Places what can be placed, persists the placements, then hands them out.
+    func schedule() async throws {
+        let placed = core.schedule(now: now())
+        guard !placed.isEmpty else { return }
+        try await persist(placed)
+        core.deliver(placed)
+        wakeAll()
+    }
+
+    /// Retries, timeouts and node expiry, then placement: call about once a second.
+    public func tick() async throws {
+        let changed = core.tick(now: now())
+        try await persist(changed)
+        try await schedule()
+        wakeAll()
+    }
+
+    /// Runs `tick` until the task is cancelled.
+    public func run() async {
+        while !Task.isCancelled {
+            do { try await tick() } catch { logger.error("scheduler tick failed", metadata: ["error": "\(error)"]) }
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
+    func persist(_ records: [TaskRecord], also: [Op] = []) async throws {
+        guard !records.isEmpty || !also.isEmpty else { return }
+        let ops = try records.map { Op.put("tasks/\($0.id.job)/\($0.id.index)", try encode($0)) } + also
+        _ = try await store.txn(then: ops)
+    }
+
+    func encode(_ value: some Encodable) throws -> [UInt8] { Array(try encoder.encode(value)) }
+
+    /// Time-ordered, unique: `j` + milliseconds since the epoch in base 36 + 6 random hex digits.
+    static func newJobID() -> String {
+        let ms = UInt64(Date().timeIntervalSince1970 * 1000)
+        let random = String(UInt32.random(in: 0..<(1 << 24)), radix: 16)
+        return "j" + String(ms, radix: 36) + String(repeating: "0", count: 6 - random.count) + random
+    }
+}
+
+public enum SchedulerError: Error, Sendable, CustomStringConvertible {
+    /// A single task of the job exceeds its tenant's quota: it could never run.
+    case overQuota(String)
+    case unknownNode(String)
+
+    public var description: String {
+        switch self {
+        case .overQuota(let why): why
+        case .unknownNode(let node): "node \(node) is not registered"
+        }
+    }
+}

@@ -1,0 +1,141 @@
+import CorralModel
+import Placement
+
+extension SchedulerCore {
+    mutating func enqueue(_ id: TaskID) {
+        guard let job = jobs[id.job] else { return }
+        queue.push(TaskQueue.Item(priority: job.spec.priority, sequence: job.sequence, task: id))
+    }
+
+    func makeAllocation(_ record: TaskRecord, _ job: JobRecord) -> Allocation {
+        Allocation(
+            id: record.allocation ?? "", task: record.id, attempt: record.machine.attempt, tenant: job.spec.tenant,
+            command: job.spec.command, environment: job.spec.environment, image: job.spec.image,
+            resources: job.spec.resources,
+            timeoutMs: job.spec.timeout.map {
+                $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000
+            })
+    }
+
+    /// Runs one event through a task's machine and carries out its actions. Returns whether it changed.
+    @discardableResult
+    mutating func apply(_ event: TaskMachine.Event, to id: TaskID, now: Double) -> Bool {
+        guard var record = tasks[id], let job = jobs[id.job] else { return false }
+        let before = record
+        let actions = record.machine.handle(event)
+        switch event {
+        case .started: record.startedAt = now
+        case .exited(let code, _): record.exitCode = code
+        default: break
+        }
+        for action in actions {
+            switch action {
+            case .release(let node):
+                view.release(ResourceVector(job.spec.resources), on: node)
+                usage[job.spec.tenant]?.remove(job.spec.resources)
+                if let allocation = record.allocation { allocations[allocation] = nil }
+                nodes[node]?.outbox.removeAll { $0.id == record.allocation }
+                record.allocation = nil
+                record.startedAt = nil
+                unblockAll()
+            case .kill(let node):
+                if let allocation = record.allocation { nodes[node]?.kills.append(allocation) }
+            case .retry(let attempt):
+                let delay = job.spec.retry.delay(beforeAttempt: attempt, random: random())
+                let at = now + Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+                record.notBefore = at
+                retries.append((at, id))
+            case .deadLetter:
+                break
+            }
+        }
+        guard record != before else { return false }
+        record.updatedAt = now
+        tasks[id] = record
+        return true
+    }
+
+    mutating func unblockAll() {
+        guard !blocked.isEmpty else { return }
+        for id in blocked.keys { enqueue(id) }
+        blocked.removeAll()
+    }
+
+    // MARK: Placement
+
+    /// Places queued tasks in priority order until the queue is empty. Tasks over their tenant's quota
+    /// or with no node to take them wait in `blocked` until resources are released or nodes appear.
+    public mutating func schedule(now: Double) -> [TaskRecord] {
+        var changed: [TaskRecord] = []
+        var requests: [String: PlacementRequest] = [:]
+        while let item = queue.pop() {
+            guard let record = tasks[item.task], record.state == .pending, let job = jobs[item.task.job] else {
+                continue
+            }
+            if let at = record.notBefore, at > now { continue }
+            if let quota = configuration.quotas[job.spec.tenant],
+                !usage(of: job.spec.tenant).admits(job.spec.resources, under: quota)
+            {
+                blocked[item.task] = "waiting for tenant \(job.spec.tenant)'s quota"
+                continue
+            }
+            let request =
+                requests[job.id]
+                ?? view.request(ResourceVector(job.spec.resources), constraints: job.spec.constraints)
+            requests[job.id] = request
+            switch view.place(request) {
+            case .failure(let reason):
+                blocked[item.task] = reason.description
+            case .success(let choice):
+                apply(.placed(node: choice.node), to: item.task, now: now)
+                guard var placed = tasks[item.task] else { continue }
+                placed.allocation = "\(item.task.job).\(item.task.index).\(placed.machine.attempt)"
+                placed.notBefore = nil
+                tasks[item.task] = placed
+                allocations[placed.allocation!] = item.task
+                usage[job.spec.tenant, default: TenantUsage()].add(job.spec.resources)
+                changed.append(placed)
+            }
+        }
+        return changed
+    }
+
+    /// Hands placed allocations to their nodes' outboxes (after they were persisted).
+    public mutating func deliver(_ records: [TaskRecord]) {
+        for record in records where record.state == .scheduled {
+            guard let node = record.machine.node, let job = jobs[record.id.job] else { continue }
+            let allocation = makeAllocation(record, job)
+            nodes[node]?.outbox.append(allocation)
+        }
+    }
+
+    // MARK: Time
+
+    /// Due retries go back to the queue, running tasks past their timeout fail, silent nodes go down
+    /// and their tasks are lost. Returns the changed records.
+    public mutating func tick(now: Double) -> [TaskRecord] {
+        var changed: [TaskRecord] = []
+        let due = retries.filter { $0.at <= now }
+        retries.removeAll { $0.at <= now }
+        for retry in due { enqueue(retry.task) }
+        for (id, record) in tasks where record.state == .running {
+            guard let started = record.startedAt, let timeout = jobs[id.job]?.spec.timeout else { continue }
+            let limit = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+            if now - started > limit, apply(.timedOut, to: id, now: now) { changed.append(tasks[id]!) }
+        }
+        let ttl = self.ttl
+        for (id, node) in nodes where node.ready && now - node.lastSeen > ttl {
+            nodes[id]?.ready = false
+            view.setReady(id, false)
+            for (task, record) in tasks where record.machine.node == id && record.state.isPlaced {
+                if apply(.lost("node \(id) stopped reporting for \(Int(ttl)) s"), to: task, now: now) {
+                    changed.append(tasks[task]!)
+                }
+            }
+        }
+        return changed
+    }
+
+    /// The next time `tick` has work (a retry or a timeout), so the actor can sleep until then.
+    public var nextRetry: Double? { retries.map(\.at).min() }
+}

@@ -1,0 +1,102 @@
+import CorralModel
+import Placement
+import Scheduler
+import Testing
+
+@Suite struct SchedulerCoreTests {
+    static func node(_ id: String, cores: Int64 = 4) -> NodeRecord {
+        NodeRecord(id: id, capacity: ResourceVector(cpuMillis: cores * 1000, memory: 8 << 30, pids: 10_000))
+    }
+
+    static func spec(
+        _ name: String, tenant: String = "acme", priority: Int = 50, cpu: Double = 1, count: Int = 1,
+        retry: RetryPolicy = RetryPolicy()
+    ) -> JobSpec {
+        JobSpec(
+            name: name, tenant: tenant, priority: priority, command: ["/bin/true"],
+            resources: Resources(cpu: cpu, memory: 64 << 20), count: count, retry: retry)
+    }
+
+    @Test func retriesWaitForExponentialBackoffOnTheInjectedClock() {
+        var core = SchedulerCore(configuration: .init(), random: { 0 })
+        core.register(Self.node("n1"), now: 0)
+        let job = core.makeJobRecord(
+            Self.spec("flaky", retry: RetryPolicy(maxAttempts: 3, initialDelay: .seconds(2), maxDelay: .seconds(60))),
+            id: "j1", now: 0)
+        core.admit(job, now: 0)
+        var placed = core.schedule(now: 0)
+        #expect(placed.map(\.state) == [.scheduled])
+        core.deliver(placed)
+        let allocation = placed[0].allocation!
+        _ = core.heartbeat(
+            node: "n1", reports: [.init(id: allocation, state: .failed, error: "exit 1")], usage: .idle, now: 10)
+        #expect(core.tasks(of: "j1")[0].state == .pending)
+        #expect(core.tasks(of: "j1")[0].notBefore == 12, "first retry after initialDelay")
+        _ = core.tick(now: 11.9)
+        #expect(core.schedule(now: 11.9).isEmpty, "not before its backoff")
+        _ = core.tick(now: 12)
+        placed = core.schedule(now: 12)
+        #expect(placed.first?.machine.attempt == 2)
+        _ = core.heartbeat(
+            node: "n1", reports: [.init(id: placed[0].allocation!, state: .failed, error: "exit 1")], usage: .idle,
+            now: 20)
+        #expect(core.tasks(of: "j1")[0].notBefore == 24, "the second retry waits twice as long")
+    }
+
+    @Test func aJobOverItsTenantsQuotaIsRejectedAndOneWithinItWaitsForRoomInTheQuota() {
+        var core = SchedulerCore(configuration: .init(quotas: ["acme": TenantQuota(cpu: 2, runningTasks: 10)]))
+        core.register(Self.node("n1", cores: 16), now: 0)
+        #expect(core.rejection(of: Self.spec("huge", cpu: 3)) != nil)
+        #expect(core.rejection(of: Self.spec("fits", cpu: 1)) == nil)
+        core.admit(core.makeJobRecord(Self.spec("three", cpu: 1, count: 3), id: "j1", now: 0), now: 0)
+        let placed = core.schedule(now: 0)
+        #expect(placed.count == 2, "the quota of 2 cores admits two 1-core tasks")
+        #expect(core.blockedReason(job: "j1")?.contains("quota") == true)
+        #expect(core.usage(of: "acme").cpu == 2)
+        core.deliver(placed)
+        _ = core.heartbeat(
+            node: "n1", reports: [.init(id: placed[0].allocation!, state: .exited, exitCode: 0)], usage: .idle, now: 1)
+        #expect(core.schedule(now: 1).count == 1, "the third task runs once the first released its share")
+    }
+
+    @Test func higherPriorityJobsArePlacedFirstThenSubmissionOrder() {
+        var core = SchedulerCore(configuration: .init())
+        core.register(Self.node("n1", cores: 2), now: 0)
+        core.admit(core.makeJobRecord(Self.spec("low-1", priority: 10), id: "a", now: 0), now: 0)
+        core.admit(core.makeJobRecord(Self.spec("high", priority: 90), id: "b", now: 0), now: 0)
+        core.admit(core.makeJobRecord(Self.spec("low-2", priority: 10), id: "c", now: 0), now: 0)
+        let placed = core.schedule(now: 0).map(\.id.job)
+        #expect(placed == ["b", "a"], "two cores: the high-priority job and the earlier low one")
+        #expect(core.blockedReason(job: "c")?.contains("cpu short") == true)
+    }
+
+    @Test func aSilentNodeGoesDownAndItsTasksAreLostThenPlacedElsewhere() {
+        var core = SchedulerCore(configuration: .init(heartbeatInterval: 1, minimumTTL: 3))
+        core.register(Self.node("n1"), now: 0)
+        core.admit(core.makeJobRecord(Self.spec("work"), id: "j1", now: 0), now: 0)
+        let placed = core.schedule(now: 0)
+        core.deliver(placed)
+        core.register(Self.node("n2"), now: 2)
+        _ = core.heartbeat(node: "n2", reports: [], usage: .idle, now: 4)
+        let changed = core.tick(now: 4)
+        #expect(changed.map(\.state) == [.pending])
+        #expect(core.tasks(of: "j1")[0].machine.lastError?.contains("stopped reporting") == true)
+        _ = core.heartbeat(node: "n2", reports: [], usage: .idle, now: 9)
+        _ = core.tick(now: 10)
+        let again = core.schedule(now: 10)
+        #expect(again.first?.machine.node == "n2")
+    }
+
+    @Test func cancellingKillsPlacedTasksOnTheirNode() {
+        var core = SchedulerCore(configuration: .init())
+        core.register(Self.node("n1"), now: 0)
+        core.admit(core.makeJobRecord(Self.spec("long", count: 2), id: "j1", now: 0), now: 0)
+        let placed = core.schedule(now: 0)
+        core.deliver(placed)
+        _ = core.takeOrders(node: "n1", now: 0)
+        let changed = core.cancel(job: "j1", now: 1)
+        #expect(changed.map(\.state) == [.killed, .killed])
+        #expect(Set(core.takeOrders(node: "n1", now: 1).kills) == Set(placed.compactMap(\.allocation)))
+        #expect(core.usage(of: "acme").runningTasks == 0)
+    }
+}
