@@ -52,7 +52,7 @@ let package = Package(
         .target(
             name: "API",
             dependencies: [
-                "CorralModel", "Scheduler", "Store",
+                "CorralModel", "Placement", "Scheduler", "Store",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -68,7 +68,7 @@ let package = Package(
         .executableTarget(
             name: "corral",
             dependencies: [
-                "API", "Benchmarks", "Sandbox", "Cgroups", "CorralModel", "Scheduler", "Store",
+                "API", "Benchmarks", "Sandbox", "Cgroups", "CorralModel", "Placement", "Scheduler", "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

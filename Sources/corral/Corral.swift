@@ -6,6 +6,9 @@ struct Corral: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "corral",
         abstract: "A cluster scheduler and per-node execution agent for Linux.",
-        subcommands: [ExecCommand.self, HostCommand.self, ImageCommand.self, BenchCommand.self]
+        subcommands: [
+            ExecCommand.self, HostCommand.self, ImageCommand.self, SchedulerCommand.self, JobCommand.self,
+            NodesCommand.self, BenchCommand.self,
+        ]
     )
 }

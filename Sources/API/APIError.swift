@@ -1,0 +1,78 @@
+/// API: the scheduler's HTTP routes (Hummingbird 2), bearer-token auth, JSON errors with stable codes,
+/// the OpenAPI document, Prometheus metrics, and the typed client (AsyncHTTPClient) the CLI and agents
+/// use. Knows nothing of command-line parsing.
+import CorralModel
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// An API error: JSON `{"error": {"code", "message", "problems"?}}` with a stable code.
+public struct APIError: Error, Sendable, Codable, Equatable, CustomStringConvertible {
+    public var status: Int
+    public var code: String
+    public var message: String
+    public var problems: [Problem]?
+
+    public struct Problem: Sendable, Codable, Equatable {
+        public var field: String
+        public var message: String
+    }
+
+    public init(status: Int, code: String, message: String, problems: [Problem]? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.problems = problems
+    }
+
+    public var description: String {
+        ([message] + (problems ?? []).map { "\($0.field): \($0.message)" }).joined(separator: "\n  ")
+    }
+
+    static func unauthorized() -> APIError {
+        APIError(status: 401, code: "unauthorized", message: "missing or unknown bearer token")
+    }
+    static func forbidden(_ why: String) -> APIError { APIError(status: 403, code: "forbidden", message: why) }
+    static func notFound(_ what: String) -> APIError {
+        APIError(status: 404, code: "not_found", message: "\(what) not found")
+    }
+    static func badRequest(_ message: String, problems: [ValueError] = []) -> APIError {
+        APIError(
+            status: 400, code: "invalid_request", message: message,
+            problems: problems.isEmpty ? nil : problems.map { Problem(field: $0.field, message: $0.message) })
+    }
+
+    struct Envelope: Codable { var error: APIError }
+
+    enum CodingKeys: String, CodingKey { case code, message, problems }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        status = 0
+        code = try c.decode(String.self, forKey: .code)
+        message = try c.decode(String.self, forKey: .message)
+        problems = try c.decodeIfPresent([Problem].self, forKey: .problems)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(code, forKey: .code)
+        try c.encode(message, forKey: .message)
+        try c.encodeIfPresent(problems, forKey: .problems)
+    }
+
+    func response() -> Response {
+        let body = (try? JSONEncoder.api.encode(Envelope(error: self))) ?? Data()
+        return Response(
+            status: HTTPResponse.Status(code: status), headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+}
+
+extension JSONEncoder {
+    static var api: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }
+}

@@ -1,0 +1,137 @@
+/// The OpenAPI 3.1 document of the scheduler's API, served at `GET /v1/openapi.json`. A test checks that
+/// it lists exactly the routes the router serves.
+public enum OpenAPIDocument {
+    /// Method and path template of every route, as the router registers them.
+    public static let routes: [(method: String, path: String)] = [
+        ("get", "/metrics"), ("get", "/v1/openapi.json"), ("post", "/v1/jobs"), ("get", "/v1/jobs"),
+        ("get", "/v1/jobs/{id}"), ("delete", "/v1/jobs/{id}"), ("get", "/v1/jobs/{id}/tasks"), ("get", "/v1/nodes"),
+        ("get", "/v1/tenants/{tenant}/quota"), ("get", "/v1/dead-letters"), ("post", "/v1/agents/register"),
+        ("post", "/v1/agents/{node}/heartbeat"), ("get", "/v1/agents/{node}/allocations"),
+    ]
+
+    public static let json = #"""
+        {
+          "openapi": "3.1.0",
+          "info": {"title": "Corral scheduler", "version": "1"},
+          "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+              "Error": {"type": "object", "required": ["error"], "properties": {"error": {"type": "object",
+                "required": ["code", "message"], "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                "problems": {"type": "array", "items": {"type": "object", "required": ["field", "message"],
+                  "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}}}}}},
+              "Resources": {"type": "object", "additionalProperties": false, "properties": {
+                "cpu": {"type": ["number", "string"], "examples": [1.5, "500m"]},
+                "memory": {"type": ["integer", "string"], "examples": ["512Mi"]},
+                "ioReadBps": {"type": ["integer", "string", "null"]}, "ioWriteBps": {"type": ["integer", "string", "null"]},
+                "pids": {"type": ["integer", "null"], "minimum": 2}}},
+              "JobSpec": {"type": "object", "required": ["name", "tenant", "command"], "additionalProperties": false,
+                "properties": {
+                  "name": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,128}$"},
+                  "tenant": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,63}$"},
+                  "priority": {"type": "integer", "minimum": 0, "maximum": 100},
+                  "command": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                  "env": {"type": "object", "additionalProperties": {"type": "string"}},
+                  "image": {"type": ["string", "null"]},
+                  "resources": {"$ref": "#/components/schemas/Resources"},
+                  "count": {"type": "integer", "minimum": 1, "maximum": 100000},
+                  "timeout": {"type": ["string", "number", "null"], "examples": ["30s"]},
+                  "retry": {"type": ["object", "null"], "properties": {"maxAttempts": {"type": "integer"},
+                    "initialDelay": {"type": ["string", "number"]}, "maxDelay": {"type": ["string", "number"]},
+                    "jitter": {"type": "number"}}},
+                  "expectedDuration": {"type": ["string", "number", "null"]},
+                  "constraints": {"type": "object", "additionalProperties": {"type": "string"}}}},
+              "Job": {"type": "object", "required": ["id", "name", "tenant", "priority", "state", "submittedAt", "tasks", "spec"],
+                "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "tenant": {"type": "string"},
+                  "priority": {"type": "integer"},
+                  "state": {"enum": ["pending", "scheduled", "running", "completed", "failed", "cancelling", "cancelled"]},
+                  "submittedAt": {"type": "number"}, "tasks": {"type": "object", "additionalProperties": {"type": "integer"}},
+                  "waitingFor": {"type": "string"}, "spec": {"type": "object"}}},
+              "Task": {"type": "object", "required": ["job", "index", "state", "attempt"], "properties": {
+                "job": {"type": "string"}, "index": {"type": "integer"},
+                "state": {"enum": ["pending", "scheduled", "running", "completed", "failed", "killed", "lost"]},
+                "attempt": {"type": "integer"}, "node": {"type": "string"}, "allocation": {"type": "string"},
+                "exitCode": {"type": "integer"}, "lastError": {"type": "string"}, "retryAt": {"type": "number"}}},
+              "ResourceVector": {"type": "object", "required": ["cpuMillis", "memory", "ioRead", "ioWrite", "pids"],
+                "properties": {"cpuMillis": {"type": "integer"}, "memory": {"type": "integer"}, "ioRead": {"type": "integer"},
+                  "ioWrite": {"type": "integer"}, "pids": {"type": "integer"}}},
+              "NodeLoad": {"type": "object", "required": ["cpu", "memory", "io"], "properties": {
+                "cpu": {"type": "number"}, "memory": {"type": "number"}, "io": {"type": "number"}}},
+              "Node": {"type": "object", "required": ["id", "ready", "lastSeen", "capacity", "reserved", "running", "labels", "usage", "info"],
+                "properties": {"id": {"type": "string"}, "ready": {"type": "boolean"}, "lastSeen": {"type": "number"},
+                  "capacity": {"$ref": "#/components/schemas/ResourceVector"},
+                  "reserved": {"$ref": "#/components/schemas/ResourceVector"}, "running": {"type": "integer"},
+                  "labels": {"type": "object"}, "usage": {"$ref": "#/components/schemas/NodeLoad"}, "info": {"type": "object"}}},
+              "Quota": {"type": "object", "required": ["tenant", "usage"], "properties": {"tenant": {"type": "string"},
+                "quota": {"type": "object"}, "usage": {"type": "object"}}},
+              "Registration": {"type": "object", "required": ["node", "capacity"], "properties": {
+                "node": {"type": "string"}, "capacity": {"$ref": "#/components/schemas/ResourceVector"},
+                "labels": {"type": "object", "additionalProperties": {"type": "string"}}, "weight": {"type": "number"},
+                "info": {"type": "object", "additionalProperties": {"type": "string"}}}},
+              "Heartbeat": {"type": "object", "required": ["usage", "allocations"], "properties": {
+                "usage": {"$ref": "#/components/schemas/NodeLoad"},
+                "allocations": {"type": "array", "items": {"type": "object", "required": ["id", "state"], "properties": {
+                  "id": {"type": "string"}, "state": {"enum": ["running", "exited", "failed", "killed", "unknown"]},
+                  "exitCode": {"type": "integer"}, "error": {"type": "string"}}}}}},
+              "Orders": {"type": "object", "required": ["allocations", "kills", "heartbeatIntervalSeconds"], "properties": {
+                "allocations": {"type": "array", "items": {"type": "object"}}, "kills": {"type": "array", "items": {"type": "string"}},
+                "heartbeatIntervalSeconds": {"type": "number"}}}
+            },
+            "responses": {
+              "Error": {"description": "An error with a stable code", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+            }
+          },
+          "security": [{"bearer": []}],
+          "paths": {
+            "/metrics": {"get": {"security": [], "responses": {"200": {"description": "Prometheus text", "content": {"text/plain": {}}}}}},
+            "/v1/openapi.json": {"get": {"security": [], "responses": {"200": {"description": "This document", "content": {"application/json": {}}}}}},
+            "/v1/jobs": {
+              "post": {"requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JobSpec"}}}},
+                "responses": {"201": {"description": "Acknowledged: durable", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"}}},
+              "get": {"responses": {"200": {"description": "Jobs the caller may see", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Job"}}}}},
+                "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}
+            },
+            "/v1/jobs/{id}": {
+              "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+              "get": {"responses": {"200": {"description": "The job", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}},
+                "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}},
+              "delete": {"responses": {"200": {"description": "Cancelled", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}},
+                "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+            },
+            "/v1/jobs/{id}/tasks": {
+              "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+              "get": {"responses": {"200": {"description": "The job's tasks", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}}}}},
+                "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+            },
+            "/v1/nodes": {"get": {"responses": {"200": {"description": "Nodes", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}}}}},
+              "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
+            "/v1/tenants/{tenant}/quota": {
+              "parameters": [{"name": "tenant", "in": "path", "required": true, "schema": {"type": "string"}}],
+              "get": {"responses": {"200": {"description": "Quota and use", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Quota"}}}},
+                "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+            },
+            "/v1/dead-letters": {"get": {"responses": {"200": {"description": "Tasks out of attempts, with their last error", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}}}}},
+              "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
+            "/v1/agents/register": {"post": {"requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Registration"}}}},
+              "responses": {"200": {"description": "Orders", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Orders"}}}},
+                "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
+            "/v1/agents/{node}/heartbeat": {
+              "parameters": [{"name": "node", "in": "path", "required": true, "schema": {"type": "string"}}],
+              "post": {"requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Heartbeat"}}}},
+                "responses": {"200": {"description": "Orders", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Orders"}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                  "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+            },
+            "/v1/agents/{node}/allocations": {
+              "parameters": [{"name": "node", "in": "path", "required": true, "schema": {"type": "string"}},
+                {"name": "wait", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 60}}],
+              "get": {"responses": {"200": {"description": "Orders (long-poll)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Orders"}}}},
+                "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+            }
+          }
+        }
+        """#
+}

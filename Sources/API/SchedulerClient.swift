@@ -1,0 +1,52 @@
+import AsyncHTTPClient
+import CorralModel
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Scheduler
+
+/// The typed client of the scheduler's API, used by the CLI and the agent.
+public struct SchedulerClient: Sendable {
+    public let baseURL: String
+    public let token: String
+    let http: HTTPClient
+
+    public init(baseURL: String, token: String, http: HTTPClient = .shared) {
+        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        self.token = token
+        self.http = http
+    }
+
+    public func submit(_ body: Data) async throws -> JobView { try await call(.POST, "/v1/jobs", body: body) }
+    public func job(_ id: String) async throws -> JobView { try await call(.GET, "/v1/jobs/\(id)") }
+    public func jobs() async throws -> [JobView] { try await call(.GET, "/v1/jobs") }
+    public func cancel(_ id: String) async throws -> JobView { try await call(.DELETE, "/v1/jobs/\(id)") }
+    public func tasks(_ id: String) async throws -> [TaskView] { try await call(.GET, "/v1/jobs/\(id)/tasks") }
+    public func nodes() async throws -> [NodeStatusView] { try await call(.GET, "/v1/nodes") }
+
+    func call<T: Decodable>(_ method: HTTPMethod, _ path: String, body: Data? = nil) async throws -> T {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let response = try await http.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 64 << 20)
+        let data = Data(bytes.readableBytesView)
+        guard (200..<300).contains(response.status.code) else {
+            if var error = try? JSONDecoder().decode(APIError.Envelope.self, from: data).error {
+                error.status = Int(response.status.code)
+                throw error
+            }
+            throw APIError(
+                status: Int(response.status.code), code: "http_\(response.status.code)",
+                message: String(decoding: data, as: UTF8.self))
+        }
+        return try JSONDecoder().decode(T.self, from: data)
+    }
+}
+
+/// `GET /v1/nodes` as the client reads it.
+public typealias NodeStatusView = NodeStatus

@@ -1,0 +1,110 @@
+import CorralModel
+import Foundation
+
+/// Who a bearer token belongs to.
+public enum Principal: Sendable, Equatable {
+    case admin
+    case agent
+    case tenant(String)
+}
+
+/// The scheduler's configuration file: tokens, tenants with their quotas, placement weights, timings.
+public struct SchedulerConfig: Sendable, Codable, Equatable {
+    public var adminToken: String
+    public var agentToken: String
+    public var tenants: [String: Tenant]
+    public var heartbeatIntervalSeconds: Double?
+    public var connectionWeight: Double?
+
+    public struct Tenant: Sendable, Codable, Equatable {
+        public var token: String
+        public var quota: Quota?
+
+        public init(token: String, quota: Quota? = nil) {
+            self.token = token
+            self.quota = quota
+        }
+    }
+
+    /// Quota as written in the file: cpu in cores, memory with units ("16Gi"), running tasks.
+    public struct Quota: Sendable, Codable, Equatable {
+        public var cpu: Double?
+        public var memory: String?
+        public var runningTasks: Int?
+
+        public init(cpu: Double? = nil, memory: String? = nil, runningTasks: Int? = nil) {
+            self.cpu = cpu
+            self.memory = memory
+            self.runningTasks = runningTasks
+        }
+    }
+
+    public init(adminToken: String, agentToken: String, tenants: [String: Tenant] = [:]) {
+        self.adminToken = adminToken
+        self.agentToken = agentToken
+        self.tenants = tenants
+    }
+
+    /// Fresh random tokens and one tenant, `default`, without a quota.
+    public static func generated() -> SchedulerConfig {
+        SchedulerConfig(
+            adminToken: randomToken(), agentToken: randomToken(), tenants: ["default": Tenant(token: randomToken())])
+    }
+
+    public static func randomToken() -> String {
+        (0..<4).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 16) }.joined()
+    }
+
+    /// Reads and checks a configuration file; every problem names its field.
+    public static func load(path: String) throws -> SchedulerConfig {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let config: SchedulerConfig
+        do {
+            config = try JSONDecoder().decode(SchedulerConfig.self, from: data)
+        } catch {
+            throw ValueError(field: path, message: "not a scheduler configuration: \(error)")
+        }
+        let problems = config.problems()
+        if let first = problems.first { throw first }
+        return config
+    }
+
+    public func problems() -> [ValueError] {
+        var problems: [ValueError] = []
+        if adminToken.count < 16 {
+            problems.append(ValueError(field: "adminToken", message: "must be at least 16 characters"))
+        }
+        if agentToken.count < 16 {
+            problems.append(ValueError(field: "agentToken", message: "must be at least 16 characters"))
+        }
+        for (name, tenant) in tenants.sorted(by: { $0.key < $1.key }) {
+            if !Names.isValid(name, maxLength: 63) {
+                problems.append(ValueError(field: "tenants.\(name)", message: "is not a valid tenant name"))
+            }
+            if tenant.token.count < 16 {
+                problems.append(ValueError(field: "tenants.\(name).token", message: "must be at least 16 characters"))
+            }
+            if let memory = tenant.quota?.memory {
+                do { _ = try ByteSize.parse(memory) } catch {
+                    problems.append(ValueError(field: "tenants.\(name).quota.memory", message: error.message))
+                }
+            }
+        }
+        return problems
+    }
+
+    public var quotas: [String: TenantQuota] {
+        tenants.compactMapValues { tenant in
+            guard let quota = tenant.quota else { return nil }
+            return TenantQuota(
+                cpu: quota.cpu, memory: quota.memory.flatMap { try? ByteSize.parse($0) },
+                runningTasks: quota.runningTasks)
+        }
+    }
+
+    public func principal(token: String) -> Principal? {
+        if token == adminToken { return .admin }
+        if token == agentToken { return .agent }
+        return tenants.first { $0.value.token == token }.map { .tenant($0.key) }
+    }
+}

@@ -1,0 +1,144 @@
+import API
+import ArgumentParser
+import CorralModel
+import Foundation
+import Placement
+import Scheduler
+
+/// Where the scheduler is and who we are: flags or CORRAL_ADDR / CORRAL_TOKEN.
+struct ClientOptions: ParsableArguments {
+    @Option(help: "Scheduler URL (default $CORRAL_ADDR or http://127.0.0.1:4646).") var scheduler: String?
+    @Option(help: "Bearer token (default $CORRAL_TOKEN).") var token: String?
+    @Flag(help: "Print JSON instead of a table.") var json = false
+
+    func client() throws -> SchedulerClient {
+        let environment = ProcessInfo.processInfo.environment
+        guard let token = token ?? environment["CORRAL_TOKEN"] else {
+            throw ValidationError("no token: pass --token or set CORRAL_TOKEN (see the scheduler's config.json)")
+        }
+        return SchedulerClient(
+            baseURL: scheduler ?? environment["CORRAL_ADDR"] ?? "http://127.0.0.1:4646", token: token)
+    }
+
+    func print(_ value: some Encodable) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        Swift.print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+}
+
+struct JobCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "job", abstract: "Submit, inspect and cancel jobs.",
+        subcommands: [Submit.self, Status.self, List.self, Cancel.self])
+
+    struct Submit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Submit a job spec (JSON) from a file or - for stdin.")
+        @OptionGroup var options: ClientOptions
+        @Argument(help: "The job spec file, or - for standard input.") var file: String
+
+        func run() async throws {
+            let body =
+                file == "-"
+                ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
+            let job = try await options.client().submit(body)
+            if options.json { return try options.print(job) }
+            Swift.print("submitted \(job.id) (\(job.name), \(job.spec.count) task\(job.spec.count == 1 ? "" : "s"))")
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a job and its tasks.")
+        @OptionGroup var options: ClientOptions
+        @Argument var id: String
+
+        func run() async throws {
+            let client = try options.client()
+            let job = try await client.job(id)
+            let tasks = try await client.tasks(id)
+            if options.json { return try options.print(["job": AnyEncodable(job), "tasks": AnyEncodable(tasks)]) }
+            Swift.print("\(job.id)  \(job.name)  tenant \(job.tenant)  priority \(job.priority)  \(job.state)")
+            if let waiting = job.waitingFor { Swift.print("waiting: \(waiting)") }
+            Table.print(
+                ["TASK", "STATE", "ATTEMPT", "NODE", "EXIT", "ERROR"],
+                tasks.map {
+                    [
+                        "\($0.index)", $0.state.rawValue, "\($0.attempt)", $0.node ?? "-",
+                        $0.exitCode.map { "\($0)" } ?? "-",
+                        $0.lastError ?? "",
+                    ]
+                })
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the jobs you may see.")
+        @OptionGroup var options: ClientOptions
+
+        func run() async throws {
+            let jobs = try await options.client().jobs()
+            if options.json { return try options.print(jobs) }
+            Table.print(
+                ["ID", "NAME", "TENANT", "PRIO", "STATE", "TASKS"],
+                jobs.map {
+                    [
+                        $0.id, $0.name, $0.tenant, "\($0.priority)", $0.state,
+                        $0.tasks.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
+                    ]
+                })
+        }
+    }
+
+    struct Cancel: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cancel a job: queued tasks end, placed ones are killed.")
+        @OptionGroup var options: ClientOptions
+        @Argument var id: String
+
+        func run() async throws {
+            let job = try await options.client().cancel(id)
+            if options.json { return try options.print(job) }
+            Swift.print("\(job.id) \(job.state)")
+        }
+    }
+}
+
+struct NodesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "nodes", abstract: "List the cluster's nodes.")
+    @OptionGroup var options: ClientOptions
+
+    func run() async throws {
+        let nodes = try await options.client().nodes()
+        if options.json { return try options.print(nodes) }
+        Table.print(
+            ["NODE", "READY", "CPU", "MEMORY", "RUNNING", "LABELS"],
+            nodes.map {
+                [
+                    $0.id, $0.ready ? "yes" : "no",
+                    "\(Double($0.reserved.cpuMillis) / 1000)/\(Double($0.capacity.cpuMillis) / 1000)",
+                    "\($0.reserved.memory >> 20)/\($0.capacity.memory >> 20) MiB", "\($0.running)",
+                    $0.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
+                ]
+            })
+    }
+}
+
+struct AnyEncodable: Encodable {
+    let value: any Encodable
+    init(_ value: any Encodable) { self.value = value }
+    func encode(to encoder: any Encoder) throws { try value.encode(to: encoder) }
+}
+
+/// A plain aligned table for terminals.
+enum Table {
+    static func print(_ header: [String], _ rows: [[String]]) {
+        let all = [header] + rows
+        let widths = header.indices.map { column in all.map { $0[column].count }.max() ?? 0 }
+        for row in all {
+            Swift.print(
+                row.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
+                    .joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+        }
+    }
+}

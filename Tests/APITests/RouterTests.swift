@@ -1,0 +1,160 @@
+import API
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Scheduler
+import Store
+import Testing
+
+/// Every route through Hummingbird's router test client (no socket): auth, tenant isolation, JSON errors.
+@Suite struct RouterTests {
+    static let config = SchedulerConfig(
+        adminToken: "admin-token-0123456789", agentToken: "agent-token-0123456789",
+        tenants: [
+            "acme": .init(token: "acme-token-0123456789", quota: .init(cpu: 2)),
+            "globex": .init(token: "globex-token-012345678"),
+        ])
+
+    static func app() async throws -> some ApplicationProtocol {
+        let scheduler = Scheduler(
+            store: try SQLiteStore(path: nil), history: try UsageHistory(path: nil),
+            configuration: SchedulerCore.Configuration(quotas: config.quotas), logger: Logger(label: "test"))
+        try await scheduler.start()
+        return Application(router: SchedulerAPI(scheduler: scheduler, config: config).router())
+    }
+
+    static func auth(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"] }
+    static let job = #"{"name": "web", "tenant": "acme", "command": ["/bin/true"], "resources": {"cpu": "500m"}}"#
+
+    static func errorCode(_ response: TestResponse) -> String {
+        let object = try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+        return ((object?["error"] as? [String: Any])?["code"] as? String) ?? "none"
+    }
+
+    @Test func tenantsSeeAndTouchOnlyTheirOwnJobs() async throws {
+        try await Self.app().test(.router) { client in
+            let id = try await client.execute(
+                uri: "/v1/jobs", method: .post, headers: Self.auth("acme-token-0123456789"),
+                body: ByteBuffer(string: Self.job)
+            ) { response in
+                #expect(response.status == .created)
+                let object = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView))
+                return try #require((object as? [String: Any])?["id"] as? String)
+            }
+            // (token, method, path, expected status)
+            let matrix: [(String, HTTPRequest.Method, String, Int)] = [
+                ("acme-token-0123456789", .get, "/v1/jobs/\(id)", 200),
+                ("acme-token-0123456789", .get, "/v1/jobs/\(id)/tasks", 200),
+                ("globex-token-012345678", .get, "/v1/jobs/\(id)", 403),
+                ("globex-token-012345678", .get, "/v1/jobs/\(id)/tasks", 403),
+                ("globex-token-012345678", .delete, "/v1/jobs/\(id)", 403),
+                ("agent-token-0123456789", .get, "/v1/jobs/\(id)", 403),
+                ("admin-token-0123456789", .get, "/v1/jobs/\(id)", 200),
+                ("nobody", .get, "/v1/jobs/\(id)", 401),
+                ("acme-token-0123456789", .get, "/v1/nodes", 403),
+                ("agent-token-0123456789", .get, "/v1/nodes", 200),
+                ("acme-token-0123456789", .get, "/v1/tenants/acme/quota", 200),
+                ("acme-token-0123456789", .get, "/v1/tenants/globex/quota", 403),
+                ("acme-token-0123456789", .get, "/v1/dead-letters", 403),
+                ("admin-token-0123456789", .get, "/v1/dead-letters", 200),
+                ("acme-token-0123456789", .post, "/v1/agents/register", 403),
+                ("acme-token-0123456789", .get, "/v1/agents/n1/allocations?wait=0", 403),
+                ("agent-token-0123456789", .get, "/v1/agents/n1/allocations?wait=0", 404),
+                ("admin-token-0123456789", .get, "/v1/jobs/nope", 404),
+            ]
+            for (token, method, path, status) in matrix {
+                try await client.execute(uri: path, method: method, headers: Self.auth(token)) { response in
+                    #expect(Int(response.status.code) == status, "\(token) \(method) \(path)")
+                    if status >= 400 { #expect(Self.errorCode(response) != "none", "errors are JSON with a code") }
+                }
+            }
+            let listed = try await client.execute(
+                uri: "/v1/jobs", method: .get, headers: Self.auth("globex-token-012345678")
+            ) {
+                try JSONSerialization.jsonObject(with: Data($0.body.readableBytesView)) as? [Any]
+            }
+            #expect(listed?.isEmpty == true, "another tenant's list does not show acme's job")
+            try await client.execute(
+                uri: "/v1/jobs/\(id)", method: .delete, headers: Self.auth("acme-token-0123456789")
+            ) { response in #expect(response.status == .ok) }
+        }
+    }
+
+    @Test func malformedBodiesAre400NamingTheField() async throws {
+        try await Self.app().test(.router) { client in
+            let bad = #"{"name": "x", "tenant": "acme", "command": ["/bin/true"], "resources": {"memory": "12XB"}}"#
+            try await client.execute(
+                uri: "/v1/jobs", method: .post, headers: Self.auth("acme-token-0123456789"),
+                body: ByteBuffer(string: bad)
+            ) { response in
+                #expect(response.status == .badRequest)
+                let text = String(buffer: response.body)
+                #expect(text.contains(#""field":"resources.memory""#), "\(text)")
+                #expect(Self.errorCode(response) == "invalid_request")
+            }
+            try await client.execute(
+                uri: "/v1/jobs", method: .post, headers: Self.auth("acme-token-0123456789"),
+                body: ByteBuffer(string: "{not json")
+            ) { response in #expect(response.status == .badRequest) }
+            try await client.execute(
+                uri: "/v1/agents/register", method: .post, headers: Self.auth("agent-token-0123456789"),
+                body: ByteBuffer(string: #"{"node": "n1"}"#)
+            ) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("capacity"))
+            }
+        }
+    }
+
+    @Test func aJobOverItsTenantsQuotaIs422AndSubmittingForAnotherTenantIs403() async throws {
+        try await Self.app().test(.router) { client in
+            let big = #"{"name": "big", "tenant": "acme", "command": ["/bin/true"], "resources": {"cpu": 3}}"#
+            try await client.execute(
+                uri: "/v1/jobs", method: .post, headers: Self.auth("acme-token-0123456789"),
+                body: ByteBuffer(string: big)
+            ) { response in
+                #expect(response.status.code == 422)
+                #expect(Self.errorCode(response) == "over_quota")
+            }
+            try await client.execute(
+                uri: "/v1/jobs", method: .post, headers: Self.auth("globex-token-012345678"),
+                body: ByteBuffer(string: Self.job)
+            ) { response in #expect(response.status == .forbidden) }
+        }
+    }
+
+    @Test func theOpenAPIDocumentListsEveryRouteTheRouterServes() async throws {
+        let document = try #require(
+            try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json.utf8)) as? [String: Any])
+        #expect(document["openapi"] as? String == "3.1.0")
+        let paths = try #require(document["paths"] as? [String: [String: Any]])
+        let documented = Set(
+            paths.flatMap { path, item in item.keys.filter { $0 != "parameters" }.map { "\($0) \(path)" } })
+        let served = Set(OpenAPIDocument.routes.map { "\($0.method) \($0.path)" })
+        #expect(documented == served)
+        // And every listed route is really served (anything but a router 404 without our JSON code).
+        try await Self.app().test(.router) { client in
+            for route in OpenAPIDocument.routes {
+                let uri = route.path.replacingOccurrences(of: "{id}", with: "j1").replacingOccurrences(
+                    of: "{tenant}", with: "acme"
+                ).replacingOccurrences(of: "{node}", with: "n1")
+                let method = HTTPRequest.Method(rawValue: route.method.uppercased())!
+                try await client.execute(
+                    uri: uri + (uri.hasSuffix("allocations") ? "?wait=0" : ""), method: method,
+                    headers: Self.auth("admin-token-0123456789"), body: ByteBuffer(string: "{}")
+                ) { response in
+                    if response.status == .notFound {
+                        #expect(
+                            Self.errorCode(response) != "not_found" || uri.contains("j1") || uri.contains("n1"),
+                            "\(route.method) \(route.path) is not served")
+                    }
+                }
+            }
+            try await client.execute(uri: "/v1/openapi.json", method: .get) { response in
+                #expect(response.status == .ok)
+            }
+        }
+    }
+}
