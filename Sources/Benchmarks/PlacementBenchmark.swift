@@ -62,7 +62,7 @@ public struct PlacementBenchmark: Sendable {
                 let start = clock.now
                 let result = view.place(request)
                 let elapsed = clock.now - start
-                latencies.append(Self.microseconds(elapsed))
+                latencies.append(elapsed.inSeconds * 1e6)
                 if case .success(let choice) = result {
                     placed += 1
                     if index < scanCount, scanChoices[index] == choice.slot { agreed += 1 }
@@ -73,8 +73,8 @@ public struct PlacementBenchmark: Sendable {
         }
         latencies.sort()
         func pct(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
-        let perSecond = Double(tasks) / Self.seconds(total)
-        let scanPerSecond = Double(scanCount) / Self.seconds(scanTime)
+        let perSecond = Double(tasks) / total.inSeconds
+        let scanPerSecond = Double(scanCount) / scanTime.inSeconds
         return Report(
             nodes: nodes, tasks: tasks, placed: placed, placementsPerSecond: perSecond, p50Us: pct(0.5),
             p99Us: pct(0.99), scanTasks: scanCount, scanPlacementsPerSecond: scanPerSecond, scanAgreed: agreed,
@@ -141,12 +141,6 @@ public struct PlacementBenchmark: Sendable {
                 ioRead: io, ioWrite: io / 2, pids: 64),
             constraints: constraints)
     }
-
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-    }
-
-    static func microseconds(_ d: Duration) -> Double { seconds(d) * 1e6 }
 }
 
 /// A small deterministic generator, so that every run builds the same cluster.

@@ -1,3 +1,5 @@
+import CorralModel
+
 /// Benchmarks: the measurement code behind `corral bench …`. Each benchmark compares Corral against its
 /// peers in the same run and reports ratios, because the machines it runs on are shared and noisy.
 
@@ -8,8 +10,7 @@ public struct Samples: Sendable {
     public init() {}
 
     public mutating func add(_ duration: Duration) {
-        let (s, atto) = duration.components
-        values.append(Double(s) * 1000 + Double(atto) / 1e15)
+        values.append(duration.inMilliseconds)
     }
 
     public mutating func add(milliseconds: Double) { values.append(milliseconds) }

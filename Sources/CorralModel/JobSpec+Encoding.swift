@@ -3,9 +3,7 @@
 extension JobSpec: Codable {
     public var json: JSONValue {
         func duration(_ d: Duration?) -> JSONValue {
-            guard let d else { return .null }
-            let (s, atto) = d.components
-            return .string("\(s * 1000 + atto / 1_000_000_000_000_000)ms")
+            d.map { .string("\($0.wholeMilliseconds)ms") } ?? .null
         }
         func number(_ v: UInt64?) -> JSONValue { v.map { .number(Double($0)) } ?? .null }
         var fields: [String: JSONValue] = [
@@ -40,4 +38,27 @@ extension JobSpec: Codable {
     }
 
     public func encode(to encoder: any Encoder) throws { try json.encode(to: encoder) }
+}
+
+/// Resources on the wire between scheduler and agent: plain numbers (cores, bytes, bytes/s, count).
+extension Resources: Codable {
+    enum CodingKeys: String, CodingKey { case cpu, memory, ioReadBps, ioWriteBps, pids }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            cpu: try c.decode(Double.self, forKey: .cpu), memory: try c.decode(UInt64.self, forKey: .memory),
+            ioReadBps: try c.decodeIfPresent(UInt64.self, forKey: .ioReadBps),
+            ioWriteBps: try c.decodeIfPresent(UInt64.self, forKey: .ioWriteBps),
+            pids: try c.decodeIfPresent(UInt64.self, forKey: .pids))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(cpu, forKey: .cpu)
+        try c.encode(memory, forKey: .memory)
+        try c.encodeIfPresent(ioReadBps, forKey: .ioReadBps)
+        try c.encodeIfPresent(ioWriteBps, forKey: .ioWriteBps)
+        try c.encodeIfPresent(pids, forKey: .pids)
+    }
 }

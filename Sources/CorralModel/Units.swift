@@ -102,3 +102,18 @@ extension String {
         return String(s)
     }
 }
+
+extension Duration {
+    /// The duration in seconds, as a Double (for arithmetic with epoch times and rates).
+    public var inSeconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+
+    /// The duration in milliseconds, as a Double.
+    public var inMilliseconds: Double { inSeconds * 1000 }
+
+    /// Whole milliseconds, rounded down (for wire formats that carry integers).
+    public var wholeMilliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
+}

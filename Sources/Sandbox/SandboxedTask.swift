@@ -157,8 +157,7 @@ public actor SandboxedTask {
         outcome.cpuPressureUsec = stats.cpuPressure?.some?.totalUsec
         outcome.memoryPressureUsec = stats.memoryPressure?.some?.totalUsec
         outcome.ioPressureUsec = stats.ioPressure?.some?.totalUsec
-        let (seconds, attoseconds) = duration.components
-        outcome.durationMs = Double(seconds) * 1000 + Double(attoseconds) / 1e15
+        outcome.durationMs = duration.inMilliseconds
         return outcome
     }
 }

@@ -79,25 +79,3 @@ public struct AllocationReport: Sendable, Codable, Equatable {
         self.error = error
     }
 }
-
-extension Resources: Codable {
-    enum CodingKeys: String, CodingKey { case cpu, memory, ioReadBps, ioWriteBps, pids }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(
-            cpu: try c.decode(Double.self, forKey: .cpu), memory: try c.decode(UInt64.self, forKey: .memory),
-            ioReadBps: try c.decodeIfPresent(UInt64.self, forKey: .ioReadBps),
-            ioWriteBps: try c.decodeIfPresent(UInt64.self, forKey: .ioWriteBps),
-            pids: try c.decodeIfPresent(UInt64.self, forKey: .pids))
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(cpu, forKey: .cpu)
-        try c.encode(memory, forKey: .memory)
-        try c.encodeIfPresent(ioReadBps, forKey: .ioReadBps)
-        try c.encodeIfPresent(ioWriteBps, forKey: .ioWriteBps)
-        try c.encodeIfPresent(pids, forKey: .pids)
-    }
-}

@@ -12,9 +12,7 @@ extension SchedulerCore {
             id: record.allocation ?? "", task: record.id, attempt: record.machine.attempt, tenant: job.spec.tenant,
             command: job.spec.command, environment: job.spec.environment, image: job.spec.image,
             resources: job.spec.resources,
-            timeoutMs: job.spec.timeout.map {
-                $0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000
-            })
+            timeoutMs: job.spec.timeout?.wholeMilliseconds)
     }
 
     /// Runs one event through a task's machine and carries out its actions. Returns whether it changed.
@@ -42,7 +40,7 @@ extension SchedulerCore {
                 if let allocation = record.allocation { nodes[node]?.kills.append(allocation) }
             case .retry(let attempt):
                 let delay = job.spec.retry.delay(beforeAttempt: attempt, random: random())
-                let at = now + Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+                let at = now + delay.inSeconds
                 record.notBefore = at
                 retries.append((at, id))
             case .deadLetter:
@@ -120,7 +118,7 @@ extension SchedulerCore {
         for retry in due { enqueue(retry.task) }
         for (id, record) in tasks where record.state == .running {
             guard let started = record.startedAt, let timeout = jobs[id.job]?.spec.timeout else { continue }
-            let limit = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+            let limit = timeout.inSeconds
             if now - started > limit, apply(.timedOut, to: id, now: now) { changed.append(tasks[id]!) }
         }
         let ttl = self.ttl
