@@ -45,7 +45,7 @@ public struct PlacementBenchmark: Sendable {
         let scanTime = measure {
             for r in requests.prefix(scanCount) {
                 let choice = scanView.chooseByScan(scanView.request(r.resources, constraints: r.constraints))
-                if let choice { scanView.reserveForBench(r.resources, slot: choice.slot) }
+                if let choice { scanView.commit(r.resources, slot: choice.slot) }
                 scanChoices.append(choice?.slot)
             }
         }

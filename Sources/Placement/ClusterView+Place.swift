@@ -11,8 +11,9 @@ extension ClusterView {
 
     func eligibleShapes(_ resources: ResourceVector, _ constraints: [String: String]) -> [Int32] {
         var eligible: [Int32] = []
-        for (index, shape) in shapes.enumerated() where resources.fits(in: shape.key.capacity) {
-            if constraints.allSatisfy({ shape.key.labels[$0.key] == $0.value }) { eligible.append(Int32(index)) }
+        for (index, shape) in shapes.enumerated()
+        where resources.fits(in: shape.key.capacity) && shape.matches(constraints) {
+            eligible.append(Int32(index))
         }
         return eligible
     }
@@ -26,20 +27,15 @@ extension ClusterView {
         let eligible =
             request.shapeCount == shapes.count ? request.shapes : eligibleShapes(request.resources, request.constraints)
         let r = request.resources
-        let a = 1 - weights.connections
-        let ioRequest = Double(r.ioRead + r.ioWrite)
         let rungs = ShapeTree.Rungs(r)
-        var order = scratch
+        // Taken out of `self` while in use, so that clearing it reuses its storage instead of copying it.
+        var order: [ShapeBound] = []
+        swap(&order, &scratch)
         order.removeAll(keepingCapacity: true)
         shapes.withUnsafeBufferPointer { shapes in
             for index in eligible {
                 let shape = UnsafePointer(shapes.baseAddress! + Int(index))
-                let term =
-                    a
-                    * (weights.cpu * Double(r.cpuMillis) * shape.pointee.inverseCPU + weights.memory
-                        * Double(r.memory) * shape.pointee.inverseMemory + weights.io * ioRequest
-                        * shape.pointee.inverseIO)
-                let offset = Self.fixed(term)
+                let offset = requestOffset(r, shape.pointee)
                 let lower = shape.pointee.tree.root.bound(rungs)
                 guard lower != .max else { continue }
                 order.append(ShapeBound(bound: lower &+ offset, offset: offset, shape: index))
@@ -55,7 +51,7 @@ extension ClusterView {
                     request: r, rungs: rungs, offset: candidate.offset, bestKey: &bestKey, bestSlot: &bestSlot)
             }
         }
-        scratch = order
+        swap(&order, &scratch)
         guard bestSlot != .max else { return .failure(unplaceable(request)) }
         let cost = Double((bestKey >> 24)) / Self.scale
         return .success(Choice(node: ids[Int(bestSlot)], slot: Int(bestSlot), cost: cost))
@@ -64,13 +60,25 @@ extension ClusterView {
     /// Chooses a node and reserves the request on it, counting it as placed since the node's last report.
     public mutating func place(_ request: PlacementRequest) -> Result<Choice, Unplaceable> {
         let result = choose(request)
-        if case .success(let choice) = result {
-            let s = choice.slot
-            reserved[s] = reserved[s] + request.resources
-            placedSinceReport[s] += 1
-            refresh(slot: s)
-        }
+        if case .success(let choice) = result { commit(request.resources, slot: choice.slot) }
         return result
+    }
+
+    /// Reserves a chosen node's share and counts the placement against it until the node's next report.
+    /// Public for the full-scan reference (tests and `corral bench place`), which chooses its own slot.
+    public mutating func commit(_ resources: ResourceVector, slot s: Int) {
+        reserved[s] = reserved[s] + resources
+        placedSinceReport[s] += 1
+        refresh(slot: s)
+    }
+
+    /// The request-dependent part of the cost on nodes of `shape`: (1 - b) * Σ a_k * request_k / capacity_k,
+    /// in fixed point.
+    func requestOffset(_ r: ResourceVector, _ shape: Shape) -> UInt64 {
+        let term =
+            weights.cpu * Double(r.cpuMillis) * shape.inverseCPU + weights.memory * Double(r.memory)
+            * shape.inverseMemory + weights.io * Double(r.ioRead + r.ioWrite) * shape.inverseIO
+        return Self.fixed((1 - weights.connections) * term)
     }
 
     /// Why nothing fits: done only when placement failed, shape by shape, counting for each resource
@@ -80,8 +88,7 @@ extension ClusterView {
         let r = request.resources
         var short = (cpu: 0, memory: 0, ioRead: 0, ioWrite: 0, pids: 0)
         for shape in shapes.indices {
-            let labels = shapes[shape].key.labels
-            let matches = request.constraints.allSatisfy { labels[$0.key] == $0.value }
+            let matches = shapes[shape].matches(request.constraints)
             shapes[shape].slots.withUnsafeBufferPointer { slots in
                 for slot in slots {
                     let s = Int(slot)
@@ -196,17 +203,12 @@ extension ClusterView {
     public mutating func chooseByScan(_ request: PlacementRequest) -> Choice? {
         if keysStale { rekey() }
         let r = request.resources
-        let a = 1 - weights.connections
         var bestKey = UInt64.max
         var bestSlot = Int.max
         for s in ids.indices where ready[s] && r.fits(in: capacity[s] - reserved[s]) {
             let shape = shapes[Int(shapeOf[s])]
-            guard request.constraints.allSatisfy({ shape.key.labels[$0.key] == $0.value }) else { continue }
-            let term =
-                a
-                * (weights.cpu * Double(r.cpuMillis) * shape.inverseCPU + weights.memory * Double(r.memory)
-                    * shape.inverseMemory + weights.io * Double(r.ioRead + r.ioWrite) * shape.inverseIO)
-            let key = (Self.fixed(staticCost(s)) | rank[s]) &+ Self.fixed(term)
+            guard shape.matches(request.constraints) else { continue }
+            let key = (Self.fixed(staticCost(s)) | rank[s]) &+ requestOffset(r, shape)
             if key < bestKey || (key == bestKey && s < bestSlot) {
                 bestKey = key
                 bestSlot = s
@@ -214,14 +216,5 @@ extension ClusterView {
         }
         guard bestSlot != .max else { return nil }
         return Choice(node: ids[bestSlot], slot: bestSlot, cost: Double(bestKey >> 24) / Self.scale)
-    }
-}
-
-extension ClusterView {
-    /// Reserves on a slot the way `place` does, for the full-scan reference in `corral bench place`.
-    public mutating func reserveForBench(_ resources: ResourceVector, slot: Int) {
-        reserved[slot] = reserved[slot] + resources
-        placedSinceReport[slot] += 1
-        refresh(slot: slot)
     }
 }

@@ -49,6 +49,11 @@ public struct ClusterView: Sendable {
         var inverseCPU: Double
         var inverseMemory: Double
         var inverseIO: Double
+
+        /// Whether nodes of this shape carry every label a request is constrained to.
+        func matches(_ constraints: [String: String]) -> Bool {
+            constraints.allSatisfy { key.labels[$0.key] == $0.value }
+        }
     }
 
     // MARK: Nodes

@@ -56,7 +56,7 @@ import Testing
             switch view.place(request) {
             case .success(let choice):
                 #expect(choice.slot == expected?.slot, "seed \(seed) step \(step)")
-                reference.reserveForBench(resources, slot: choice.slot)
+                reference.commit(resources, slot: choice.slot)
             case .failure:
                 #expect(expected == nil, "seed \(seed) step \(step): the scan found \(String(describing: expected))")
             }
