@@ -59,7 +59,11 @@ public actor Scheduler {
             if: [.absent("jobs/\(record.id)")], then: [.put("jobs/\(record.id)", try encode(record))])
         core.admit(record, now: now())
         // Acknowledged now that it is durable; placement follows without holding up the client.
-        Task { try? await self.schedule() }
+        Task {
+            do { try await self.schedule() } catch {
+                self.logger.error("placement after a submission failed", metadata: ["error": "\(error)"])
+            }
+        }
         return record
     }
 

@@ -22,7 +22,9 @@ extension SchedulerCore {
         let before = record
         let actions = record.machine.handle(event)
         switch event {
-        case .started: record.startedAt = now
+        case .started:
+            record.startedAt = now
+            if let timeout = job.spec.timeout { deadlines.append((now + timeout.inSeconds, id, now)) }
         case .exited(let code, _): record.exitCode = code
         default: break
         }
@@ -66,6 +68,8 @@ extension SchedulerCore {
     public mutating func schedule(now: Double) -> [TaskRecord] {
         var changed: [TaskRecord] = []
         var requests: [String: PlacementRequest] = [:]
+        // Within one pass free capacity only shrinks: a job that found no node keeps finding none.
+        var unplaceable: [String: String] = [:]
         while let item = queue.pop() {
             guard let record = tasks[item.task], record.state == .pending, let job = jobs[item.task.job] else {
                 continue
@@ -77,12 +81,17 @@ extension SchedulerCore {
                 blocked[item.task] = "waiting for tenant \(job.spec.tenant)'s quota"
                 continue
             }
+            if let reason = unplaceable[job.id] {
+                blocked[item.task] = reason
+                continue
+            }
             let request =
                 requests[job.id]
                 ?? view.request(ResourceVector(job.spec.resources), constraints: job.spec.constraints)
             requests[job.id] = request
             switch view.place(request) {
             case .failure(let reason):
+                unplaceable[job.id] = reason.description
                 blocked[item.task] = reason.description
             case .success(let choice):
                 apply(.placed(node: choice.node), to: item.task, now: now)
@@ -116,16 +125,20 @@ extension SchedulerCore {
         let due = retries.filter { $0.at <= now }
         retries.removeAll { $0.at <= now }
         for retry in due { enqueue(retry.task) }
-        for (id, record) in tasks where record.state == .running {
-            guard let started = record.startedAt, let timeout = jobs[id.job]?.spec.timeout else { continue }
-            let limit = timeout.inSeconds
-            if now - started > limit, apply(.timedOut, to: id, now: now) { changed.append(tasks[id]!) }
+        let expired = deadlines.filter { $0.at < now }
+        deadlines.removeAll { $0.at < now }
+        for deadline in expired {
+            // Only the run the deadline was set for: the task may have ended, or restarted since.
+            guard let record = tasks[deadline.task], record.state == .running, record.startedAt == deadline.started
+            else { continue }
+            if apply(.timedOut, to: deadline.task, now: now) { changed.append(tasks[deadline.task]!) }
         }
         let ttl = self.ttl
         for (id, node) in nodes where node.ready && now - node.lastSeen > ttl {
             nodes[id]?.ready = false
             view.setReady(id, false)
-            for (task, record) in tasks where record.machine.node == id && record.state.isPlaced {
+            let placedThere = allocations.values.filter { tasks[$0]?.machine.node == id }
+            for task in placedThere.sorted() {
                 if apply(.lost("node \(id) stopped reporting for \(Int(ttl)) s"), to: task, now: now) {
                     changed.append(tasks[task]!)
                 }
@@ -133,7 +146,4 @@ extension SchedulerCore {
         }
         return changed
     }
-
-    /// The next time `tick` has work (a retry or a timeout), so the actor can sleep until then.
-    public var nextRetry: Double? { retries.map(\.at).min() }
 }

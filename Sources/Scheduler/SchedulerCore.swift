@@ -51,6 +51,8 @@ public struct SchedulerCore: Sendable {
     /// Tasks that could not be placed (no room, or over quota) until something frees up.
     var blocked: [TaskID: String] = [:]
     var retries: [(at: Double, task: TaskID)] = []
+    /// Running tasks with a timeout: when each run started and when it must have ended.
+    var deadlines: [(at: Double, task: TaskID, started: Double)] = []
     var usage: [String: TenantUsage] = [:]
     var allocations: [String: TaskID] = [:]
     var forecaster = EWMAForecaster()
@@ -102,6 +104,9 @@ public struct SchedulerCore: Sendable {
                     allocations[allocation] = id
                     view.reserve(ResourceVector(job.spec.resources), on: node)
                     usage[job.spec.tenant, default: TenantUsage()].add(job.spec.resources)
+                    if let started = record.startedAt, let timeout = job.spec.timeout {
+                        deadlines.append((started + timeout.inSeconds, id, started))
+                    }
                     if record.state == .scheduled {
                         let allocation = makeAllocation(record, job)
                         nodes[node]?.outbox.append(allocation)

@@ -99,4 +99,22 @@ import Testing
         #expect(Set(core.takeOrders(node: "n1", now: 1).kills) == Set(placed.compactMap(\.allocation)))
         #expect(core.usage(of: "acme").runningTasks == 0)
     }
+
+    @Test func aRunningTaskPastItsTimeoutIsKilledAndRetried() throws {
+        var core = SchedulerCore(configuration: .init(), random: { 0 })
+        core.register(Self.node("n1"), now: 0)
+        var spec = Self.spec("slow")
+        spec.timeout = .seconds(5)
+        core.admit(core.makeJobRecord(spec, id: "j1", now: 0), now: 0)
+        let placed = core.schedule(now: 0)
+        core.deliver(placed)
+        _ = core.takeOrders(node: "n1", now: 0)
+        let allocation = try #require(placed.first?.allocation)
+        _ = core.heartbeat(node: "n1", reports: [.init(id: allocation, state: .running)], usage: .idle, now: 1)
+        #expect(core.tick(now: 5.9).isEmpty, "still within its 5 s")
+        let changed = core.tick(now: 6.1)
+        #expect(changed.map(\.state) == [.pending])
+        #expect(changed.first?.machine.lastError == "timed out")
+        #expect(core.takeOrders(node: "n1", now: 6.1).kills == [allocation])
+    }
 }
