@@ -152,24 +152,14 @@ public struct SchedulerAPI: Sendable {
             try authorize(request, [.agent, .admin])
             let node = try context.parameters.require("node")
             let beat: Heartbeat = try await decode(request)
-            do {
-                return try json(await scheduler.heartbeat(node: node, reports: beat.allocations, usage: beat.usage))
-            } catch SchedulerError.unknownNode {
-                throw APIError(
-                    status: 404, code: "unknown_node", message: "node \(node) is not registered: register first")
-            }
+            return try json(await scheduler.heartbeat(node: node, reports: beat.allocations, usage: beat.usage))
         }
         router.get("/v1/agents/:node/allocations") { request, context in
             try authorize(request, [.agent, .admin])
             let node = try context.parameters.require("node")
             let wait = request.uri.queryParameters.get("wait").flatMap(Double.init) ?? 20
             guard (0...60).contains(wait) else { throw APIError.badRequest("wait: must be 0...60 seconds") }
-            do {
-                return try json(await scheduler.poll(node: node, timeout: .milliseconds(Int64(wait * 1000))))
-            } catch SchedulerError.unknownNode {
-                throw APIError(
-                    status: 404, code: "unknown_node", message: "node \(node) is not registered: register first")
-            }
+            return try json(await scheduler.poll(node: node, timeout: .milliseconds(Int64(wait * 1000))))
         }
     }
 
@@ -235,6 +225,11 @@ struct ErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             return error.response()
+        } catch SchedulerError.unknownNode(let node) {
+            return APIError(
+                status: 404, code: "unknown_node", message: "node \(node) is not registered: register first"
+            )
+            .response()
         } catch let error as HTTPError {
             let code = error.status.code == 404 ? "not_found" : "http_\(error.status.code)"
             return APIError(status: error.status.code, code: code, message: error.body ?? error.status.reasonPhrase)
