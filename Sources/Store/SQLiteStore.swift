@@ -9,7 +9,8 @@ public final class SQLiteStore: StateStore {
     let writer: any DatabaseWriter
     let watchers: WatchHub
 
-    /// Opens (creating if needed) the store at `path`; `nil` keeps it in memory (tests).
+    /// Opens (creating if needed) the store at `path`; `nil` keeps it in memory (tests). Watches can replay
+    /// at least the last `replayLimit` transactions (up to twice that between trims).
     public init(path: String?, replayLimit: Int = 10_000) throws {
         var config = Configuration()
         config.prepareDatabase { db in
@@ -97,23 +98,23 @@ public final class SQLiteStore: StateStore {
     static func apply(_ op: Op, revision: Int64, _ db: Database) throws -> [WatchEvent] {
         switch op {
         case .put(let key, let value):
-            try db.execute(
+            let row = try Row.fetchOne(
+                db,
                 sql: """
                     INSERT INTO kv (key, value, create_rev, mod_rev, version) VALUES (?, ?, ?, ?, 1)
                     ON CONFLICT(key) DO UPDATE SET value = excluded.value, mod_rev = excluded.mod_rev,
                         version = version + 1
+                    RETURNING *
                     """, arguments: [key, Data(value), revision, revision])
-            let row = try Row.fetchOne(db, sql: "SELECT * FROM kv WHERE key = ?", arguments: [key])
             return row.map { [.put(keyValue($0))] } ?? []
         case .delete(let key):
             try db.execute(sql: "DELETE FROM kv WHERE key = ?", arguments: [key])
             return db.changesCount > 0 ? [.delete(key: key, modRevision: Revision(revision))] : []
         case .deletePrefix(let prefix):
             let keys = try String.fetchAll(
-                db, sql: "SELECT key FROM kv WHERE key >= ? AND key < ?", arguments: [prefix, prefixEnd(prefix)])
-            try db.execute(
-                sql: "DELETE FROM kv WHERE key >= ? AND key < ?", arguments: [prefix, prefixEnd(prefix)])
-            return keys.map { .delete(key: $0, modRevision: Revision(revision)) }
+                db, sql: "DELETE FROM kv WHERE key >= ? AND key < ? RETURNING key",
+                arguments: [prefix, prefixEnd(prefix)])
+            return keys.sorted().map { .delete(key: $0, modRevision: Revision(revision)) }
         }
     }
 

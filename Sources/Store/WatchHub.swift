@@ -28,8 +28,11 @@ final class WatchHub: Sendable {
         state.withLock { state in
             state.revision = revision
             state.ring.append((revision, events))
-            if state.ring.count > replayLimit {
-                state.floor = state.ring.removeFirst().0
+            // Trimmed in batches: dropping one entry per commit would move the whole ring each time.
+            if state.ring.count >= 2 * replayLimit {
+                let drop = state.ring.count - replayLimit
+                state.floor = state.ring[drop - 1].0
+                state.ring.removeFirst(drop)
             }
             for subscriber in state.subscribers.values {
                 let matching = events.filter { Self.key(of: $0).hasPrefix(subscriber.prefix) }
