@@ -21,8 +21,8 @@ struct ClientOptions: ParsableArguments {
     }
 
     func print(_ value: some Encodable) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        let encoder = JSONEncoder.sorted
+        encoder.outputFormatting.insert(.prettyPrinted)
         Swift.print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 }
