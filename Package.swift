@@ -58,8 +58,26 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strict
+        ),
+        // The node daemon: registration, heartbeats, long-poll, supervision through Sandbox, re-adoption.
+        .target(
+            name: "Agent",
+            dependencies: [
+                "API", "Scheduler", "Placement", "Sandbox", "Cgroups", "CorralModel",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // `corral demo` and the end-to-end tests: a scheduler and agents as processes on this machine.
+        .target(
+            name: "Demo",
+            dependencies: ["API", "Scheduler", "Placement", "Cgroups", "CorralModel"],
             swiftSettings: strict
         ),
         .target(
@@ -68,9 +86,11 @@ let package = Package(
         .executableTarget(
             name: "corral",
             dependencies: [
-                "API", "Benchmarks", "Sandbox", "Cgroups", "CorralModel", "Placement", "Scheduler", "Store",
+                "API", "Agent", "Benchmarks", "Demo", "Sandbox", "Cgroups", "CorralModel", "Placement", "Scheduler", "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

@@ -24,7 +24,30 @@ public struct SchedulerClient: Sendable {
     public func tasks(_ id: String) async throws -> [TaskView] { try await call(.GET, "/v1/jobs/\(id)/tasks") }
     public func nodes() async throws -> [NodeStatusView] { try await call(.GET, "/v1/nodes") }
 
-    func call<T: Decodable>(_ method: HTTPMethod, _ path: String, body: Data? = nil) async throws -> T {
+    /// `GET /metrics`: Prometheus text.
+    public func metrics() async throws -> String {
+        var request = HTTPClientRequest(url: baseURL + "/metrics")
+        request.method = .GET
+        let response = try await http.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 64 << 20)
+        return String(decoding: bytes.readableBytesView, as: UTF8.self)
+    }
+
+    // The agent's side of the protocol.
+    public func register(_ registration: Registration) async throws -> AgentOrders {
+        try await call(.POST, "/v1/agents/register", body: JSONEncoder().encode(registration))
+    }
+    public func heartbeat(node: String, _ beat: Heartbeat) async throws -> AgentOrders {
+        try await call(.POST, "/v1/agents/\(node)/heartbeat", body: JSONEncoder().encode(beat))
+    }
+    /// Waits up to `wait` seconds for new allocations or kills.
+    public func poll(node: String, wait: Double) async throws -> AgentOrders {
+        try await call(.GET, "/v1/agents/\(node)/allocations?wait=\(wait)", timeout: .seconds(Int64(wait) + 15))
+    }
+
+    func call<T: Decodable>(
+        _ method: HTTPMethod, _ path: String, body: Data? = nil, timeout: TimeAmount = .seconds(30)
+    ) async throws -> T {
         var request = HTTPClientRequest(url: baseURL + path)
         request.method = method
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
@@ -32,7 +55,7 @@ public struct SchedulerClient: Sendable {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(bytes: body))
         }
-        let response = try await http.execute(request, timeout: .seconds(30))
+        let response = try await http.execute(request, timeout: timeout)
         let bytes = try await response.body.collect(upTo: 64 << 20)
         let data = Data(bytes.readableBytesView)
         guard (200..<300).contains(response.status.code) else {

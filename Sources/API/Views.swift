@@ -51,17 +51,21 @@ public struct TaskView: Sendable, Codable, Equatable {
     public var exitCode: Int32?
     public var lastError: String?
     public var retryAt: Double?
+    public var usage: AllocationUsage?
+    public var outcome: TaskOutcome?
 
     init(_ record: TaskRecord) {
         job = record.id.job
         index = record.id.index
         state = record.state
         attempt = record.machine.attempt
-        node = record.machine.node
+        node = record.machine.node ?? record.machine.lastNode
         allocation = record.allocation
         exitCode = record.exitCode
         lastError = record.machine.lastError
         retryAt = record.state == .pending ? record.notBefore : nil
+        usage = record.usage
+        outcome = record.outcome
     }
 }
 

@@ -190,6 +190,18 @@ public enum CgroupParent {
         prepared.withLock { _ = $0.insert(key) }
     }
 
+    /// Removes `parent` and its ancestors up to the hierarchy roots in every hierarchy, where empty (an
+    /// operator's slice that still holds cgroups stays). Used by tools that made a parent for themselves.
+    public static func removeIfEmpty(_ parent: String, host: CgroupHost) {
+        let components = parent.split(separator: "/").map(String.init)
+        for mount in Set([host.unifiedMount].compactMap { $0 } + host.legacyMounts.values) {
+            for depth in stride(from: components.count, to: 0, by: -1) {
+                rmdir(mount + "/" + components.prefix(depth).joined(separator: "/"))
+            }
+        }
+        prepared.withLock { $0 = $0.filter { !$0.contains("|" + parent + "|") && !$0.hasSuffix("|" + parent) } }
+    }
+
     /// Writes `+ctrl` for each wanted, available, not yet enabled controller to cgroup.subtree_control.
     static func enableControllers(at dir: String) throws(CgroupError) {
         guard let available = FileIO.readIfPresent(dir + "/cgroup.controllers") else { return }

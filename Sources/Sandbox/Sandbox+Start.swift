@@ -68,9 +68,17 @@ extension Sandbox {
             if exec == 1 { throw SandboxError(setup: setupError) }
             throw SandboxError(.spawn, "reading the error pipe failed (errno \(-exec))", errno: -exec)
         }
+        let grace = spec.killGrace ?? config.killGrace
+        let record = spec.statusFile.flatMap { file in
+            ProcessStartTime.read(handle.pid).map { started in
+                AdoptionRecord(
+                    id: spec.id, pid: handle.pid, startTime: started, cgroup: cgroup, work: work, statusFile: file,
+                    deadline: spec.timeout.map { WallClock.now + $0.inSeconds }, killGrace: grace)
+            }
+        }
         return SandboxedTask(
-            spec: spec, pid: handle.pid, pidfd: handle.pidfd, cgroup: cgroup, status: status, work: work,
-            grace: spec.killGrace ?? config.killGrace, logger: logger)
+            id: spec.id, pid: handle.pid, pidfd: handle.pidfd, cgroup: cgroup, status: status, work: work,
+            timeout: spec.timeout, grace: grace, record: record, logger: logger)
     }
 
     /// Fills the C config (pointers live in the arena and the closures' buffers) and clones PID 1.

@@ -15,7 +15,11 @@ public actor SandboxedTask {
     public nonisolated let pid: pid_t
     public nonisolated let cgroup: Cgroup
     public nonisolated let startedAt: ContinuousClock.Instant
+    /// What an agent persists to find this task again after its own restart (nil without a status file).
+    public nonisolated let record: AdoptionRecord?
     nonisolated let pidfd: Int32
+    /// Found again after a restart: PID 1 is not our child, so its end is seen but not reaped here.
+    let adopted: Bool
     let status: StatusChannel
     let work: WorkDirectory
     let timeout: Duration?
@@ -26,21 +30,24 @@ public actor SandboxedTask {
     var completion: Task<TaskOutcome, Never>?
 
     init(
-        spec: TaskSpec, pid: pid_t, pidfd: Int32, cgroup: Cgroup, status: StatusChannel, work: WorkDirectory,
-        grace: Duration, logger: Logger
+        id: String, pid: pid_t, pidfd: Int32, cgroup: Cgroup, status: StatusChannel, work: WorkDirectory,
+        timeout: Duration?, grace: Duration, record: AdoptionRecord?, adopted: Bool = false,
+        startedAt: ContinuousClock.Instant = .now, logger: Logger
     ) {
-        id = spec.id
+        self.id = id
         self.pid = pid
         self.pidfd = pidfd
         self.cgroup = cgroup
         self.status = status
         self.work = work
-        timeout = spec.timeout
+        self.timeout = timeout
         self.grace = grace
+        self.record = record
+        self.adopted = adopted
         var logger = logger
-        logger[metadataKey: "task"] = "\(spec.id)"
+        logger[metadataKey: "task"] = "\(id)"
         self.logger = logger
-        startedAt = .now
+        self.startedAt = startedAt
     }
 
     /// Waits for the task to end, then cleans up (cgroup, work directory) and returns what happened.
@@ -79,15 +86,27 @@ public actor SandboxedTask {
                     if !Task.isCancelled { await self?.deliver(.timeout) }
                 })
         }
-        var code: Int32 = 0
-        var value: Int32 = 0
-        while corral_pidfd_reap(pidfd, &code, &value) == 0 {
-            await DescriptorWaiter.shared.wait(for: pidfd)
-        }
-        let pid1: ExitStatus = code == CLD_EXITED ? .exited(value) : .signaled(value)
+        let pid1 = await waitForPID1()
         let actions = lifecycle.handle(.exited(pid1))
         perform(actions)
         return await collect(pid1: pid1)
+    }
+
+    /// PID 1's own end. An adopted PID 1 was reaped by init; its pidfd still turns readable when it
+    /// exits, and what it wrote to the status file is the task's status.
+    private func waitForPID1() async -> ExitStatus {
+        var code: Int32 = 0
+        var value: Int32 = 0
+        var rc: Int32 = 0
+        repeat {
+            rc = adopted ? -ECHILD : corral_pidfd_reap(pidfd, &code, &value)
+            if rc == 0 { await DescriptorWaiter.shared.wait(for: pidfd) }
+        } while rc == 0
+        guard rc > 0 else {
+            await DescriptorWaiter.shared.wait(for: pidfd)
+            return .signaled(SIGKILL)  // what PID 1 died of when it wrote no status: only SIGKILL stops it
+        }
+        return code == CLD_EXITED ? .exited(value) : .signaled(value)
     }
 
     private func deliver(_ event: TaskLifecycle.Event) { perform(lifecycle.handle(event)) }

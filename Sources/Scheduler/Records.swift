@@ -23,6 +23,9 @@ public struct TaskRecord: Sendable, Codable, Equatable {
     public var notBefore: Double?
     public var startedAt: Double?
     public var exitCode: Int32?
+    /// The latest usage report of the current attempt, and how the last attempt ended.
+    public var usage: AllocationUsage?
+    public var outcome: TaskOutcome?
     public var updatedAt: Double
 
     public var state: TaskState { machine.state }
@@ -71,11 +74,37 @@ public struct AllocationReport: Sendable, Codable, Equatable {
     public var state: State
     public var exitCode: Int32?
     public var error: String?
+    /// What the allocation uses now (running) or used in all (ended).
+    public var usage: AllocationUsage?
+    /// How it ended, with OOM and timeout flags, when it has.
+    public var outcome: TaskOutcome?
 
-    public init(id: String, state: State, exitCode: Int32? = nil, error: String? = nil) {
+    public init(
+        id: String, state: State, exitCode: Int32? = nil, error: String? = nil, usage: AllocationUsage? = nil,
+        outcome: TaskOutcome? = nil
+    ) {
         self.id = id
         self.state = state
         self.exitCode = exitCode
         self.error = error
+        self.usage = usage
+        self.outcome = outcome
+    }
+}
+
+/// One allocation's resource use as its cgroup shows it.
+public struct AllocationUsage: Sendable, Codable, Equatable {
+    public var cpuUsec: UInt64
+    public var memoryBytes: UInt64
+    public var ioReadBytes: UInt64
+    public var ioWriteBytes: UInt64
+    public var pids: UInt64
+
+    public init(cpuUsec: UInt64, memoryBytes: UInt64, ioReadBytes: UInt64, ioWriteBytes: UInt64, pids: UInt64) {
+        self.cpuUsec = cpuUsec
+        self.memoryBytes = memoryBytes
+        self.ioReadBytes = ioReadBytes
+        self.ioWriteBytes = ioWriteBytes
+        self.pids = pids
     }
 }

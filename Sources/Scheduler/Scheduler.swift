@@ -14,6 +14,8 @@ public actor Scheduler {
     let now: @Sendable () -> Double
     var core: SchedulerCore
     var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
+    /// Set by `shutdown()`: long-polls answer at once, so that the server can drain.
+    var stopping = false
     let encoder = JSONEncoder()
     let decoder = JSONDecoder()
 
@@ -116,7 +118,7 @@ public actor Scheduler {
     /// Waits up to `timeout` for orders for `node` (the long-poll).
     public func poll(node: String, timeout: Duration) async throws -> AgentOrders {
         guard core.isRegistered(node) else { throw SchedulerError.unknownNode(node) }
-        if !core.hasOrders(node: node) {
+        if !core.hasOrders(node: node) && !stopping {
             let wake = Task { [weak self] in
                 try? await Task.sleep(for: timeout)
                 await self?.wake(node)
@@ -129,6 +131,12 @@ public actor Scheduler {
 
     func wake(_ node: String) {
         for waiter in waiters.removeValue(forKey: node) ?? [] { waiter.resume() }
+    }
+
+    /// Ends every long-poll now and answers later ones at once (a graceful shutdown).
+    public func shutdown() {
+        stopping = true
+        for node in Array(waiters.keys) { wake(node) }
     }
 
     func wakeAll() {

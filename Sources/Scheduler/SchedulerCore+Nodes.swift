@@ -78,6 +78,8 @@ extension SchedulerCore {
             case .killed: event = record.state.isTerminal ? nil : .crashed(report.error ?? "killed on the node")
             case .unknown: event = .lost(report.error ?? "the node does not know the allocation")
             }
+            if let usage = report.usage { tasks[task]?.usage = usage }
+            if let outcome = report.outcome { tasks[task]?.outcome = outcome }
             if let event, apply(event, to: task, now: now) { changed.append(tasks[task]!) }
         }
         view.report(node, running: running)

@@ -11,6 +11,8 @@ public struct TaskMachine: Sendable, Equatable, Codable {
     public let maxAttempts: Int
     /// The node holding the current attempt, while scheduled or running.
     public private(set) var node: String?
+    /// The node of the latest attempt, kept after it ended.
+    public private(set) var lastNode: String?
     public private(set) var lastError: String?
     /// Failed or lost with no attempts left: on the dead-letter list.
     public var isDeadLetter: Bool { (state == .failed || state == .lost) && lastError != nil }
@@ -49,6 +51,7 @@ public struct TaskMachine: Sendable, Equatable, Codable {
             state = .scheduled
             attempt += 1
             self.node = node
+            lastNode = node
             return []
         case (.pending, .cancel):
             state = .killed

@@ -1,0 +1,54 @@
+import Cgroups
+import Foundation
+import Placement
+import Sandbox
+
+/// How an agent is set up: where the scheduler is, who this node is, where it keeps its state.
+public struct AgentConfiguration: Sendable {
+    public var schedulerURL: String
+    public var token: String
+    public var nodeID: String
+    /// Allocation records, status files and task logs live here.
+    public var dataDir: String
+    public var labels: [String: String]
+    /// What the node offers; nil fields are measured from the host (cores, MemTotal).
+    public var cpuCores: Double?
+    public var memoryBytes: UInt64?
+    public var sandbox: SandboxConfig
+    /// Each task's stdout and stderr are kept to this many bytes (plus one rotated file of the same size).
+    public var logLimitBytes: UInt64
+    /// Block device that tasks' I/O bandwidth requests are enforced on (`io.max` / blkio throttle);
+    /// nil: I/O requests count for placement only.
+    public var ioDevice: DeviceNumber?
+    /// Address this agent serves task logs on (`host:port`), advertised to the scheduler; nil: none.
+    public var listen: String?
+
+    public init(
+        schedulerURL: String, token: String, nodeID: String? = nil, dataDir: String = "/var/lib/corral/agent",
+        labels: [String: String] = [:], cpuCores: Double? = nil, memoryBytes: UInt64? = nil,
+        sandbox: SandboxConfig = SandboxConfig(), logLimitBytes: UInt64 = 8 << 20, ioDevice: DeviceNumber? = nil,
+        listen: String? = nil
+    ) {
+        self.schedulerURL = schedulerURL
+        self.token = token
+        self.nodeID = nodeID ?? Self.defaultNodeID()
+        self.dataDir = dataDir
+        self.labels = labels
+        self.cpuCores = cpuCores
+        self.memoryBytes = memoryBytes
+        self.sandbox = sandbox
+        self.logLimitBytes = logLimitBytes
+        self.ioDevice = ioDevice
+        self.listen = listen
+    }
+
+    /// The host name, cut to a valid node id.
+    public static func defaultNodeID() -> String {
+        let name = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "node"
+        let valid = name.filter { $0.isLetter || $0.isNumber || "-_.".contains($0) }
+        return valid.isEmpty ? "node" : String(valid.prefix(63))
+    }
+
+    var allocationsDir: String { dataDir + "/allocations" }
+    var logsDir: String { dataDir + "/logs" }
+}

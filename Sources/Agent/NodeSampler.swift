@@ -1,0 +1,101 @@
+import Cgroups
+import Foundation
+import Placement
+import Sandbox
+
+/// What this node offers and how busy it is. Capacity is measured from the host unless the operator
+/// declared a share of it (`--cpu`, `--memory`). Usage is a fraction of capacity per resource: from
+/// /proc for a node that owns its host, from the agent's own cgroup subtree for a node that declared a
+/// share (several agents on one host then each see their own load). I/O is the busiest disk's
+/// utilisation (/proc/diskstats io_ticks).
+struct NodeSampler {
+    let capacity: ResourceVector
+    let subtree: Cgroup?
+    private var last: (cpuBusy: UInt64, cpuTotal: UInt64, subtreeUsec: UInt64, ioTicks: [String: UInt64], at: Double)?
+
+    init(configuration: AgentConfiguration, host: CgroupHost) {
+        let cores = configuration.cpuCores ?? Double(ProcessInfo.processInfo.activeProcessorCount)
+        let memory = configuration.memoryBytes ?? UInt64(ProcessInfo.processInfo.physicalMemory)
+        capacity = ResourceVector(
+            cpuMillis: Int64(cores * 1000), memory: Int64(min(memory, UInt64(ResourceVector.unmetered))),
+            ioRead: ResourceVector.unmetered, ioWrite: ResourceVector.unmetered,
+            pids: Int64(Self.number(FileIO.readIfPresent("/proc/sys/kernel/pid_max")) ?? 32768))
+        let declared = configuration.cpuCores != nil || configuration.memoryBytes != nil
+        let parent = configuration.sandbox.cgroupParent
+        subtree =
+            declared
+            ? Cgroup(
+                host: host, relativePath: parent, unifiedPath: host.unifiedMount.map { $0 + "/" + parent },
+                legacyPaths: Dictionary(
+                    uniqueKeysWithValues: host.legacyMounts.map { ($0.key, $0.value + "/" + parent) }),
+                owned: false)
+            : nil
+    }
+
+    /// The load since the previous call (the first call reports memory only).
+    mutating func sample(now: Double) -> NodeLoad {
+        let (busy, total) = Self.procStat()
+        let ticks = Self.diskTicks()
+        let stats = subtree?.stats(.summary)
+        let subtreeUsec = stats?.cpuUsageUsec ?? 0
+        defer { last = (busy, total, subtreeUsec, ticks, now) }
+        var load = NodeLoad.idle
+        if let stats {
+            load.memory = Double(stats.memoryCurrentBytes) / Double(max(capacity.memory, 1))
+        } else {
+            load.memory = Self.memoryUsedFraction()
+        }
+        guard let last, now > last.at else { return load }
+        if subtree != nil {
+            let cores = Double(capacity.cpuMillis) / 1000
+            load.cpu = Double(subtreeUsec &- last.subtreeUsec) / 1e6 / (now - last.at) / max(cores, 0.001)
+        } else if total > last.cpuTotal {
+            load.cpu = Double(busy - last.cpuBusy) / Double(total - last.cpuTotal)
+        }
+        let elapsedMs = (now - last.at) * 1000
+        let busiest = ticks.map { name, value in Double(value &- (last.ioTicks[name] ?? value)) }.max() ?? 0
+        load.io = min(busiest / elapsedMs, 1)
+        load.cpu = max(load.cpu, 0)
+        return load
+    }
+
+    /// Busy and total jiffies from the first line of /proc/stat.
+    static func procStat() -> (busy: UInt64, total: UInt64) {
+        guard let line = FileIO.readIfPresent("/proc/stat")?.split(separator: "\n").first else { return (0, 0) }
+        let values = line.split(separator: " ").dropFirst().compactMap { UInt64($0) }
+        guard values.count >= 5 else { return (0, 0) }
+        let total = values.prefix(8).reduce(0, +)
+        let idle = values[3] + values[4]  // idle + iowait
+        return (total - idle, total)
+    }
+
+    /// 1 - MemAvailable / MemTotal.
+    static func memoryUsedFraction() -> Double {
+        guard let text = FileIO.readIfPresent("/proc/meminfo") else { return 0 }
+        var fields: [Substring: Double] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
+            if parts.count >= 2, let value = Double(parts[1]) { fields[parts[0].dropLast()] = value }
+        }
+        guard let total = fields["MemTotal"], total > 0, let available = fields["MemAvailable"] else { return 0 }
+        return 1 - available / total
+    }
+
+    /// io_ticks (ms spent doing I/O) of each whole disk.
+    static func diskTicks() -> [String: UInt64] {
+        guard let text = FileIO.readIfPresent("/proc/diskstats") else { return [:] }
+        var ticks: [String: UInt64] = [:]
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard fields.count >= 13, !fields[2].hasPrefix("loop"), !fields[2].hasPrefix("ram"),
+                FileIO.exists("/sys/block/" + fields[2] + "/device"), let value = UInt64(fields[12])
+            else { continue }
+            ticks[String(fields[2])] = value
+        }
+        return ticks
+    }
+
+    static func number(_ text: String?) -> Int64? {
+        text.flatMap { Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
+}

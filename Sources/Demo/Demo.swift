@@ -1,0 +1,114 @@
+/// Demo: `corral demo` — a scheduler and three agents as separate processes on this machine, a mixed
+/// workload across two tenants, live progress, and a summary checked against what each job should show.
+import API
+import CorralModel
+import Foundation
+import Scheduler
+
+public enum Demo {
+    public struct Options: Sendable {
+        public var binary: String
+        public var dataDir: String
+        /// A shorter workload (CI).
+        public var quick: Bool
+        /// Give up waiting for the workload after this long.
+        public var deadline: Duration
+
+        public init(binary: String, dataDir: String, quick: Bool = false, deadline: Duration = .seconds(180)) {
+            self.binary = binary
+            self.dataDir = dataDir
+            self.quick = quick
+            self.deadline = deadline
+        }
+    }
+
+    /// Runs the demo, printing progress through `say`; the cluster is stopped before it returns.
+    public static func run(_ options: Options, say: @escaping @Sendable (String) -> Void) async throws -> DemoSummary {
+        let cluster = try LocalCluster(binary: options.binary, dataDir: options.dataDir, config: DemoWorkload.config())
+        defer { cluster.shutdown() }
+        say("Starting a scheduler and 3 agents (separate processes; data and logs in \(options.dataDir))")
+        try cluster.startScheduler()
+        for node in DemoWorkload.nodes { try cluster.startAgent(node) }
+        try await cluster.waitForNodes(DemoWorkload.nodes.count)
+        for node in DemoWorkload.nodes {
+            let labels = node.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
+            say("  \(node.id): \(node.cpu) cores, \(node.memory), labels \(labels)")
+        }
+
+        var run = DemoRun(cluster: cluster, started: .now, say: say)
+        say("Submitting the workload:")
+        for job in DemoWorkload.jobs(quick: options.quick) { try await run.submit(job) }
+        try await run.submit(DemoWorkload.overQuota)
+        say("Progress:")
+        try await run.follow(deadline: options.deadline)
+        let summary = try await run.summary(dataDir: options.dataDir)
+        if let metrics = try? await cluster.client().metrics() {
+            try? metrics.write(toFile: options.dataDir + "/metrics.txt", atomically: true, encoding: .utf8)
+        }
+        return summary
+    }
+}
+
+/// What the demo saw, job by job, and whether each job behaved as it should.
+public struct DemoSummary: Sendable, Codable {
+    public struct Job: Sendable, Codable {
+        public var name: String
+        public var tenant: String
+        public var id: String?
+        public var what: String
+        public var expected: String
+        public var state: String
+        /// Why the job waited, when it did (quota or capacity).
+        public var waitedFor: String?
+        public var rejection: String?
+        public var tasks: [Task]
+        public var ok: Bool
+    }
+
+    public struct Task: Sendable, Codable {
+        public var index: Int
+        public var state: String
+        public var attempts: Int
+        public var node: String?
+        public var exitCode: Int32?
+        public var error: String?
+        public var oomKilled: Bool
+        public var memoryPeakBytes: UInt64?
+    }
+
+    public var jobs: [Job]
+    /// Allocations placed on each node during the run.
+    public var placements: [String: Int]
+    public var lost: Int
+    public var seconds: Double
+    public var dataDir: String
+    public var ok: Bool
+}
+
+extension DemoSummary {
+    /// The summary for a terminal.
+    public var text: String {
+        var lines = ["", "Summary (\(String(format: "%.1f", seconds)) s):"]
+        for job in jobs {
+            var line = "  \(job.ok ? "ok  " : "FAIL") \(pad(job.name, 12)) \(pad(job.tenant, 9)) \(pad(job.state, 10))"
+            if let rejection = job.rejection { line += " \(rejection)" }
+            let attempts = job.tasks.map(\.attempts).reduce(0, +)
+            if !job.tasks.isEmpty { line += " \(job.tasks.count) task(s), \(attempts) attempt(s)" }
+            let nodes = Set(job.tasks.compactMap(\.node)).sorted()
+            if !nodes.isEmpty { line += " on \(nodes.joined(separator: ", "))" }
+            if job.tasks.contains(where: \.oomKilled) { line += "; OOM-killed at its memory limit" }
+            if let waited = job.waitedFor { line += "; waited for \(waited)" }
+            if job.state == "failed", let error = job.tasks.compactMap(\.error).first, !job.tasks.contains(where: \.oomKilled) {
+                line += "; \(error)"
+            }
+            lines.append(line)
+        }
+        let spread = placements.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        lines.append("  placements per node: \(spread); lost tasks: \(lost)")
+        lines.append("")
+        lines.append("Data: \(dataDir) (scheduler state in scheduler/state.sqlite, usage history in scheduler/history.sqlite,")
+        lines.append("      task logs in node-*/logs/<allocation>/stdout|stderr, process logs in *.log, metrics in metrics.txt)")
+        lines.append(ok ? "Every job did what it is in the demo for." : "Some jobs did not behave as expected (marked FAIL).")
+        return lines.joined(separator: "\n")
+    }
+}

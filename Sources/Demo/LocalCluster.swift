@@ -1,0 +1,196 @@
+import API
+import Cgroups
+import Foundation
+import Scheduler
+
+/// A scheduler and agents on this machine, each a separate `corral` process with its own data directory,
+/// cgroup parent and log file: what `corral demo` runs, and what the end-to-end tests start, stop and kill.
+public final class LocalCluster: @unchecked Sendable {
+    /// One agent to start: its node id, labels and the share of the host it offers.
+    public struct Node: Sendable {
+        public var id: String
+        public var labels: [String: String]
+        public var cpu: Double
+        public var memory: String
+        /// Where the agent talks to the scheduler (a network namespace's address in the tests).
+        public var schedulerURL: String?
+        /// Run the agent inside this network namespace (`ip netns exec`).
+        public var netns: String?
+
+        public init(
+            id: String, labels: [String: String] = [:], cpu: Double = 1, memory: String = "1Gi",
+            schedulerURL: String? = nil, netns: String? = nil
+        ) {
+            self.id = id
+            self.labels = labels
+            self.cpu = cpu
+            self.memory = memory
+            self.schedulerURL = schedulerURL
+            self.netns = netns
+        }
+    }
+
+    public let binary: String
+    public let dataDir: String
+    public let host: String
+    public let port: Int
+    public let config: SchedulerConfig
+    /// Parent of every agent's cgroup parent (`<slice>/<node>`), removed at shutdown.
+    public let slice: String
+    private let lock = NSLock()
+    private var scheduler: Process?
+    private var agents: [String: (node: Node, process: Process)] = [:]
+
+    public init(binary: String, dataDir: String, config: SchedulerConfig, host: String = "127.0.0.1", port: Int? = nil)
+        throws
+    {
+        self.binary = binary
+        self.dataDir = dataDir
+        self.config = config
+        self.host = host
+        self.port = try port ?? Self.freePort()
+        slice = "corral-cluster-\(getpid()).slice"
+        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(config).write(to: URL(fileURLWithPath: configPath), options: .atomic)
+        chmod(configPath, 0o600)
+    }
+
+    public var url: String { "http://\(host):\(port)" }
+    public var configPath: String { dataDir + "/config.json" }
+    public func client(token: String? = nil) -> SchedulerClient {
+        SchedulerClient(baseURL: url, token: token ?? config.adminToken)
+    }
+    public func nodeDataDir(_ id: String) -> String { dataDir + "/" + id }
+    public func cgroupParent(_ id: String) -> String { slice + "/" + id }
+
+    public func startScheduler() throws {
+        let process = try launch(
+            [
+                "scheduler", "--data-dir", dataDir + "/scheduler", "--listen", "\(host):\(port)", "--config", configPath,
+                "--log-level", "info",
+            ], log: dataDir + "/scheduler.log")
+        lock.withLock { scheduler = process }
+    }
+
+    public func startAgent(_ node: Node) throws {
+        var arguments = [
+            "agent", "--scheduler", node.schedulerURL ?? url, "--token", config.agentToken, "--node-id", node.id,
+            "--data-dir", nodeDataDir(node.id), "--cgroup-parent", cgroupParent(node.id), "--cpu", "\(node.cpu)",
+            "--memory", node.memory, "--log-level", "info",
+        ]
+        if !node.labels.isEmpty {
+            arguments += ["--labels", node.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")]
+        }
+        let process = try launch(arguments, log: dataDir + "/\(node.id).log", netns: node.netns)
+        lock.withLock { agents[node.id] = (node, process) }
+    }
+
+    /// Sends a signal to the scheduler process and, for SIGKILL and SIGTERM, waits for it to end.
+    public func signalScheduler(_ signal: Int32) {
+        guard let process = lock.withLock({ scheduler }) else { return }
+        Self.signal(process, signal)
+        lock.withLock { scheduler = nil }
+    }
+
+    public func signalAgent(_ id: String, _ signal: Int32) {
+        guard let agent = lock.withLock({ agents[id] }) else { return }
+        Self.signal(agent.process, signal)
+        lock.withLock { agents[id] = nil }
+    }
+
+    /// Agent process ids, for tests that check what runs.
+    public func agentPID(_ id: String) -> Int32? { lock.withLock { agents[id]?.process.processIdentifier } }
+
+    /// Waits until `count` nodes are registered and ready.
+    public func waitForNodes(_ count: Int, timeout: Duration = .seconds(30)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        var last = ""
+        while ContinuousClock.now < deadline {
+            if let nodes = try? await client().nodes() {
+                if nodes.filter(\.ready).count >= count { return }
+                last = "\(nodes.filter(\.ready).count) of \(count) nodes ready"
+            } else {
+                last = "scheduler not answering at \(url)"
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw LocalClusterError("cluster not ready after \(timeout): \(last); logs in \(dataDir)")
+    }
+
+    /// Stops every process (SIGTERM, then SIGKILL after 10 s) and removes the cgroup parents.
+    public func shutdown() {
+        let processes = lock.withLock { () -> [Process] in
+            defer {
+                agents = [:]
+                scheduler = nil
+            }
+            return agents.values.map(\.process) + [scheduler].compactMap { $0 }
+        }
+        for process in processes { Self.signal(process, SIGTERM) }
+        removeCgroups()
+    }
+
+    /// Removes the agents' cgroup parents (they are empty once every task ended).
+    public func removeCgroups() {
+        guard let host = try? CgroupHost.detect() else { return }
+        let nodes = (try? FileManager.default.contentsOfDirectory(atPath: dataDir)) ?? []
+        for node in nodes { CgroupParent.removeIfEmpty(cgroupParent(node), host: host) }
+        CgroupParent.removeIfEmpty(slice, host: host)
+    }
+
+    private func launch(_ arguments: [String], log: String, netns: String? = nil) throws -> Process {
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        output.seekToEndOfFile()
+        let process = Process()
+        if let netns {
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+            process.arguments = ["netns", "exec", netns, binary] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = arguments
+        }
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    private static func signal(_ process: Process, _ signal: Int32) {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, signal)
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    /// A port on 127.0.0.1 nobody listens on right now.
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw LocalClusterError("socket failed: errno \(errno)") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw LocalClusterError("cannot find a free port: errno \(errno)") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+public struct LocalClusterError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

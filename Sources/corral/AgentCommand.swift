@@ -1,0 +1,76 @@
+import Agent
+import ArgumentParser
+import Cgroups
+import CorralModel
+import Foundation
+import Sandbox
+
+struct AgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent",
+        abstract: "Run the node agent: register, heartbeat, run the allocations the scheduler gives this node.",
+        discussion: """
+            SIGTERM or SIGINT stops the agent and leaves its tasks running; an agent started again on the same
+            --data-dir adopts them and reports how those that ended meanwhile ended.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var node: AgentOptions
+
+    func run() async throws {
+        let logger = global.bootstrap(label: "corral.agent")
+        let agent = try Agent(configuration: try node.configuration(), logger: logger)
+        try await AgentService.run(agent, logger: logger)
+    }
+}
+
+/// The agent's flags, shared by `corral agent` and `corral dev`.
+struct AgentOptions: ParsableArguments {
+    @Option(help: "Scheduler URL (default $CORRAL_ADDR or http://127.0.0.1:4646).") var scheduler: String?
+    @Option(help: "The scheduler's agent token (default $CORRAL_TOKEN).") var token: String?
+    @Option(help: "Node id (default: the host name).") var nodeId: String?
+    @Option(help: "Directory for allocation records and task logs.") var dataDir = "/var/lib/corral/agent"
+    @Option(help: "Parent of task cgroups (default corral.slice, under the agent's delegated cgroup if any).")
+    var cgroupParent: String?
+    @Option(help: "Node labels, k=v,k=v.") var labels: String?
+    @Option(help: "Address the agent advertises for its logs, host:port.") var listen: String?
+    @Option(help: "CPU cores this node offers (default: all online CPUs).") var cpu: Double?
+    @Option(help: "Memory this node offers, e.g. 4Gi (default: all of MemTotal).") var memory: String?
+    @Option(help: "Block device MAJ:MIN on which tasks' I/O bandwidth requests are enforced.") var ioDevice: String?
+    @Option(help: "Directory on tmpfs for task work directories.") var workRoot: String?
+    @Option(help: "Bytes of stdout/stderr kept per task and stream, e.g. 8Mi.") var logLimit = "8Mi"
+
+    func configuration(defaultToken: String? = nil, defaultScheduler: String? = nil) throws -> AgentConfiguration {
+        let environment = ProcessInfo.processInfo.environment
+        guard let token = token ?? defaultToken ?? environment["CORRAL_TOKEN"] else {
+            throw ValidationError("no token: pass --token or set CORRAL_TOKEN (agentToken in the scheduler's config.json)")
+        }
+        var parsedLabels: [String: String] = [:]
+        for pair in (labels ?? "").split(separator: ",") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw ValidationError("--labels: \"\(pair)\" is not k=v")
+            }
+            parsedLabels[String(parts[0])] = String(parts[1])
+        }
+        var device: DeviceNumber?
+        if let ioDevice {
+            let parts = ioDevice.split(separator: ":")
+            guard parts.count == 2, let major = UInt32(parts[0]), let minor = UInt32(parts[1]) else {
+                throw ValidationError("--io-device: \"\(ioDevice)\" is not MAJ:MIN, like 8:0")
+            }
+            device = DeviceNumber(major: major, minor: minor)
+        }
+        if let cpu, !(cpu > 0) { throw ValidationError("--cpu: must be positive") }
+        if let nodeId, !Names.isValid(nodeId, maxLength: 63) {
+            throw ValidationError("--node-id: \"\(nodeId)\" must be 1-63 characters of A-Z a-z 0-9 . _ -")
+        }
+        return AgentConfiguration(
+            schedulerURL: scheduler ?? defaultScheduler ?? environment["CORRAL_ADDR"] ?? "http://127.0.0.1:4646",
+            token: token, nodeID: nodeId, dataDir: dataDir, labels: parsedLabels, cpuCores: cpu,
+            memoryBytes: try memory.flatMap { text throws(ValueError) in try ByteSize.parse(text, field: "--memory") },
+            sandbox: SandboxConfig(cgroupParent: cgroupParent, workRoot: workRoot),
+            logLimitBytes: try ByteSize.parse(logLimit, field: "--log-limit") ?? 8 << 20, ioDevice: device,
+            listen: listen)
+    }
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Demo
+import Foundation
+
+struct DemoCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Start a scheduler and 3 agents on this machine, run a mixed workload, and sum up what happened.",
+        discussion: "Needs root (cgroups, namespaces). Everything it starts is stopped when it ends.")
+
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Directory for the cluster's state, logs and metrics (default: a new one under /tmp).")
+    var dataDir: String?
+    @Flag(help: "A shorter workload (used in CI).") var quick = false
+    @Flag(help: "Print the summary as JSON after the progress.") var json = false
+    @Option(help: "Seconds to wait for the workload.") var timeout: Double = 180
+
+    func run() async throws {
+        _ = global.bootstrap(label: "corral.demo")
+        guard geteuid() == 0 else {
+            throw ValidationError("corral demo starts agents that create cgroups and namespaces: run it as root")
+        }
+        let directory = dataDir ?? "/tmp/corral-demo-\(Int(Date().timeIntervalSince1970))"
+        let binary = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        let summary = try await Demo.run(
+            Demo.Options(
+                binary: binary, dataDir: URL(fileURLWithPath: directory).standardizedFileURL.path, quick: quick,
+                deadline: .milliseconds(Int64(timeout * 1000)))
+        ) { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+        print(summary.text)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(summary), as: UTF8.self))
+        }
+        if !summary.ok { throw ExitCode(1) }
+    }
+}
