@@ -113,6 +113,9 @@ let package = Package(
         .testTarget(name: "CSandboxTests", dependencies: ["CSandbox", "TestSupport"], swiftSettings: strict),
         // Boots a pure-v2 and a pure-v1 kernel under qemu and runs the enforcement suite inside (Tests/vm).
         .testTarget(name: "VMTests", dependencies: ["TestSupport"], swiftSettings: strict),
+        // Scheduler and agents as processes: demo, agent re-adoption, scheduler restart, node loss.
+        .testTarget(
+            name: "ClusterTests", dependencies: ["Demo", "API", "Scheduler", "CorralModel", "TestSupport"], swiftSettings: strict),
         // Runs the built `corral` binary as an operator would (build it first: `swift build`).
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: strict),
         .testTarget(

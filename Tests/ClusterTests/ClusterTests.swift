@@ -1,0 +1,155 @@
+import API
+import CorralModel
+import Demo
+import Foundation
+import Scheduler
+import TestSupport
+import Testing
+
+/// The whole path with real processes: a scheduler and agents as separate `corral` processes (the
+/// built binary), real sandboxes and cgroups; agents and the scheduler are killed and restarted.
+@Suite(.serialized, .enabled(if: Preconditions.met(.root, .cgroups)), .timeLimit(.minutes(5)))
+struct ClusterTests {
+    static let binary = repositoryRoot() + "/.build/debug/corral"
+
+    func requirements() throws {
+        try #require(Preconditions.missing(.root, .cgroups).isEmpty, "\(Preconditions.missing(.root, .cgroups))")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: Self.binary),
+            "\(Self.binary) missing: run `swift build` before the tests")
+    }
+
+    static func config() -> SchedulerConfig {
+        var config = SchedulerConfig(
+            adminToken: SchedulerConfig.randomToken(), agentToken: SchedulerConfig.randomToken(),
+            tenants: ["t": .init(token: SchedulerConfig.randomToken())])
+        config.heartbeatIntervalSeconds = 1
+        return config
+    }
+
+    static func submit(_ cluster: LocalCluster, _ spec: String) async throws -> String {
+        try await cluster.client(token: cluster.config.tenants["t"]!.token).submit(Data(spec.utf8)).id
+    }
+
+    /// Polls the job's tasks until `done` holds for them, or fails after `timeout`.
+    static func waitForTasks(
+        _ cluster: LocalCluster, _ job: String, timeout: Duration = .seconds(60), _ done: ([TaskView]) -> Bool
+    ) async throws -> [TaskView] {
+        let deadline = ContinuousClock.now + timeout
+        var tasks: [TaskView] = []
+        while ContinuousClock.now < deadline {
+            if let current = try? await cluster.client().tasks(job) {
+                tasks = current
+                if done(tasks) { return tasks }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        Issue.record("tasks of \(job) not done after \(timeout): \(tasks.map { "\($0.index):\($0.state.rawValue)" })")
+        return tasks
+    }
+
+    @Test("corral demo --quick places, limits, retries and reports every job as the summary says")
+    func demo() throws {
+        try requirements()
+        let directory = TemporaryDirectory("corral-demo")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["demo", "--quick", "--json", "--data-dir", directory.path + "/demo", "--timeout", "120"]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output)")
+        let start = try #require(output.range(of: "\n{\n"), "no JSON summary in: \(output)")
+        let summary = try JSONDecoder().decode(DemoSummary.self, from: Data(output[start.lowerBound...].utf8))
+        #expect(summary.ok)
+        #expect(summary.lost == 0)
+        let jobs = Dictionary(uniqueKeysWithValues: summary.jobs.map { ($0.name, $0) })
+        #expect(jobs["memory-hog"]?.tasks.first?.oomKilled == true)
+        #expect(jobs["flaky"]?.tasks.first?.attempts == 2)
+        #expect(jobs["flaky"]?.state == "completed")
+        #expect(jobs["report"]?.waitedFor?.contains("quota") == true)
+        #expect(jobs["too-big"]?.rejection?.hasPrefix("422 over_quota") == true)
+        #expect(jobs["fork-bomb"]?.state == "failed")
+        #expect(summary.placements.count == 3, "placements: \(summary.placements)")
+        #expect(output.contains("Every job did what it is in the demo for."))
+    }
+
+    @Test("an agent SIGKILLed with 50 running tasks re-adopts all of them and reports their true exit codes")
+    func readoption() async throws {
+        try requirements()
+        let directory = TemporaryDirectory("corral-adopt")
+        let cluster = try LocalCluster(binary: Self.binary, dataDir: directory.path, config: Self.config())
+        defer { cluster.shutdown() }
+        let node = LocalCluster.Node(id: "n1", cpu: 4, memory: "4Gi")
+        try cluster.startScheduler()
+        try cluster.startAgent(node)
+        try await cluster.waitForNodes(1)
+        let job = try await Self.submit(
+            cluster,
+            """
+            {"name": "sleepers", "tenant": "t", "count": 50, "retry": {"maxAttempts": 1},
+             "resources": {"cpu": 0.05, "memory": "16Mi"},
+             "command": ["sh", "-c", "echo started; sleep $((3 + CORRAL_TASK_INDEX % 3)); exit $((CORRAL_TASK_INDEX % 7))"]}
+            """)
+        _ = try await Self.waitForTasks(cluster, job) { $0.count == 50 && $0.allSatisfy { $0.state == .running } }
+
+        cluster.signalAgent("n1", SIGKILL)
+        try await Task.sleep(for: .seconds(2))
+        try cluster.startAgent(node)
+
+        let tasks = try await Self.waitForTasks(cluster, job) { $0.count == 50 && $0.allSatisfy(\.state.isTerminal) }
+        for task in tasks {
+            let code = Int32(task.index % 7)
+            #expect(task.attempt == 1, "task \(task.index) ran \(task.attempt) times")
+            #expect(task.exitCode == code, "task \(task.index): exit \(String(describing: task.exitCode))")
+            #expect(task.state == (code == 0 ? .completed : .failed), "task \(task.index): \(task.state)")
+            let stdout = try String(
+                contentsOfFile: cluster.nodeDataDir("n1") + "/logs/\(job).\(task.index).1/stdout", encoding: .utf8)
+            #expect(stdout == "started\n", "task \(task.index) output: \(stdout)")
+        }
+        let log = try String(contentsOfFile: directory.path + "/n1.log", encoding: .utf8)
+        let adopted = log.components(separatedBy: "re-adopted a running task").count - 1
+        let endedMeanwhile = log.components(separatedBy: "a task ended while the agent was down").count - 1
+        #expect(adopted + endedMeanwhile == 50, "adopted \(adopted), ended while down \(endedMeanwhile)")
+    }
+
+    @Test("a scheduler SIGKILLed mid-run loses nothing and runs no task twice")
+    func schedulerRestart() async throws {
+        try requirements()
+        let directory = TemporaryDirectory("corral-restart")
+        let cluster = try LocalCluster(binary: Self.binary, dataDir: directory.path, config: Self.config())
+        defer { cluster.shutdown() }
+        try cluster.startScheduler()
+        try cluster.startAgent(LocalCluster.Node(id: "n1", cpu: 2, memory: "2Gi"))
+        try await cluster.waitForNodes(1)
+        let running = try await Self.submit(
+            cluster,
+            """
+            {"name": "long", "tenant": "t", "count": 10, "resources": {"cpu": 0.1, "memory": "16Mi"},
+             "command": ["sh", "-c", "echo once; sleep 3"]}
+            """)
+        _ = try await Self.waitForTasks(cluster, running) { $0.allSatisfy { $0.state == .running } }
+        let acknowledged = try await Self.submit(
+            cluster,
+            """
+            {"name": "late", "tenant": "t", "count": 5, "resources": {"cpu": 0.1, "memory": "16Mi"},
+             "command": ["sh", "-c", "echo once"]}
+            """)
+        cluster.signalScheduler(SIGKILL)
+        try await Task.sleep(for: .seconds(1))
+        try cluster.startScheduler()
+
+        for job in [running, acknowledged] {
+            let tasks = try await Self.waitForTasks(cluster, job) { $0.allSatisfy { $0.state == .completed } }
+            #expect(tasks.count == (job == running ? 10 : 5))
+            for task in tasks {
+                #expect(task.attempt == 1, "\(job) task \(task.index) ran \(task.attempt) times")
+                let stdout = try String(
+                    contentsOfFile: cluster.nodeDataDir("n1") + "/logs/\(job).\(task.index).1/stdout", encoding: .utf8)
+                #expect(stdout == "once\n")
+            }
+        }
+    }
+}
