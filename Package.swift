@@ -77,7 +77,7 @@ let package = Package(
         // `corral demo` and the end-to-end tests: a scheduler and agents as processes on this machine.
         .target(
             name: "Demo",
-            dependencies: ["API", "Scheduler", "Placement", "Cgroups", "CorralModel"],
+            dependencies: ["API", "Scheduler", "Placement", "Sandbox", "Cgroups", "CorralModel"],
             swiftSettings: strict
         ),
         .target(
@@ -86,7 +86,8 @@ let package = Package(
         .executableTarget(
             name: "corral",
             dependencies: [
-                "API", "Agent", "Benchmarks", "Demo", "Sandbox", "Cgroups", "CorralModel", "Placement", "Scheduler", "Store",
+                "API", "Agent", "Benchmarks", "Demo", "Sandbox", "Cgroups", "CorralModel", "Placement", "Scheduler",
+                "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -115,7 +116,8 @@ let package = Package(
         .testTarget(name: "VMTests", dependencies: ["TestSupport"], swiftSettings: strict),
         // Scheduler and agents as processes: demo, agent re-adoption, scheduler restart, node loss.
         .testTarget(
-            name: "ClusterTests", dependencies: ["Demo", "API", "Scheduler", "CorralModel", "TestSupport"], swiftSettings: strict),
+            name: "ClusterTests", dependencies: ["Demo", "API", "Scheduler", "CorralModel", "TestSupport"],
+            swiftSettings: strict),
         // Runs the built `corral` binary as an operator would (build it first: `swift build`).
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: strict),
         .testTarget(

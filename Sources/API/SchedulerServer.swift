@@ -24,6 +24,7 @@ public struct SchedulerServer: Service {
         let history = try UsageHistory(path: dataDir + "/history.sqlite")
         var configuration = SchedulerCore.Configuration(quotas: config.quotas)
         if let interval = config.heartbeatIntervalSeconds { configuration.heartbeatInterval = interval }
+        if let ttl = config.minimumNodeTTLSeconds { configuration.minimumTTL = ttl }
         if let b = config.connectionWeight { configuration.placement.connections = b }
         scheduler = Scheduler(store: store, history: history, configuration: configuration, logger: logger)
         try await scheduler.start()
@@ -56,7 +57,8 @@ public struct SchedulerServer: Service {
     }
 
     /// The configuration file given, or `<data-dir>/config.json`, written with fresh tokens on first start.
-    public static func loadOrCreateConfig(dataDir: String, configPath: String?, logger: Logger) throws -> SchedulerConfig
+    public static func loadOrCreateConfig(dataDir: String, configPath: String?, logger: Logger) throws
+        -> SchedulerConfig
     {
         if let configPath { return try SchedulerConfig.load(path: configPath) }
         let path = dataDir + "/config.json"

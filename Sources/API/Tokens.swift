@@ -14,6 +14,8 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
     public var agentToken: String
     public var tenants: [String: Tenant]
     public var heartbeatIntervalSeconds: Double?
+    /// The least time without a heartbeat before a node is DOWN (default 15 s; it grows with cluster size).
+    public var minimumNodeTTLSeconds: Double?
     public var connectionWeight: Double?
 
     public struct Tenant: Sendable, Codable, Equatable {

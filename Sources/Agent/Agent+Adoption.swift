@@ -30,7 +30,8 @@ extension Agent {
                 await undoLaunch(id)
                 stored.phase = .ended
                 stored.report = AllocationReport(
-                    id: id, state: .failed, error: "the agent restarted while launching the task; the launch was undone")
+                    id: id, state: .failed, error: "the agent restarted while launching the task; the launch was undone"
+                )
                 record(stored)
             }
         }
@@ -47,7 +48,8 @@ extension Agent {
             legacy[controller] = mount + "/" + relative
         }
         if unified != nil || !legacy.isEmpty {
-            let cgroup = Cgroup(host: host, relativePath: relative, unifiedPath: unified, legacyPaths: legacy, owned: true)
+            let cgroup = Cgroup(
+                host: host, relativePath: relative, unifiedPath: unified, legacyPaths: legacy, owned: true)
             if cgroup.isPopulated {
                 try? await cgroup.kill()
                 try? await cgroup.waitUntilEmpty()

@@ -63,7 +63,8 @@ public actor Agent {
             do {
                 apply(try await client.register(registration()))
                 logger.info(
-                    "registered", metadata: ["node": "\(configuration.nodeID)", "scheduler": "\(configuration.schedulerURL)"])
+                    "registered",
+                    metadata: ["node": "\(configuration.nodeID)", "scheduler": "\(configuration.schedulerURL)"])
                 return
             } catch let error as APIError where (400..<500).contains(error.status) {
                 throw error  // a wrong token or registration: retrying will not help
@@ -158,7 +159,8 @@ public actor Agent {
             stored.adoption = task.record
             stored.killRequested = entries[id]?.stored.killRequested ?? false
             do { try store.save(stored) } catch {
-                logger.error("cannot record a started allocation", metadata: ["allocation": "\(id)", "error": "\(error)"])
+                logger.error(
+                    "cannot record a started allocation", metadata: ["allocation": "\(id)", "error": "\(error)"])
             }
             entries[id]?.stored = stored
             entries[id]?.task = task

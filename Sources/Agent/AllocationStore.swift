@@ -42,7 +42,9 @@ struct AllocationStore: Sendable {
         guard fd >= 0 else { throw AgentError.io("cannot create \(temporary)", errno: errno) }
         defer { close(fd) }
         let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == data.count, fsync(fd) == 0 else { throw AgentError.io("cannot write \(temporary)", errno: errno) }
+        guard written == data.count, fsync(fd) == 0 else {
+            throw AgentError.io("cannot write \(temporary)", errno: errno)
+        }
         guard rename(temporary, path) == 0 else { throw AgentError.io("cannot rename \(temporary)", errno: errno) }
     }
 
@@ -59,7 +61,8 @@ struct AllocationStore: Sendable {
         for name in names.sorted() where name.hasSuffix(".json") {
             let path = directory + "/" + name
             do {
-                records.append(try JSONDecoder().decode(StoredAllocation.self, from: Data(contentsOf: URL(fileURLWithPath: path))))
+                records.append(
+                    try JSONDecoder().decode(StoredAllocation.self, from: Data(contentsOf: URL(fileURLWithPath: path))))
             } catch {
                 errors.append("\(path): \(error)")
             }

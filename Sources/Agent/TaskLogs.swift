@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// A task's stdout and stderr: `<logs>/<allocation>/stdout` and `stderr`, opened for appending and
 /// handed to the task. Each is kept below a size limit: when a file passes it, its content moves to
@@ -39,7 +40,8 @@ struct TaskLogs: Sendable {
             // The task's descriptor stays on `file` (O_APPEND): copy the content out, then truncate.
             unlink(rotated)
             if let data = FileManager.default.contents(atPath: file) {
-                _ = FileManager.default.createFile(atPath: rotated, contents: data, attributes: [.posixPermissions: 0o640])
+                _ = FileManager.default.createFile(
+                    atPath: rotated, contents: data, attributes: [.posixPermissions: 0o640])
             }
             truncate(file, 0)
         }

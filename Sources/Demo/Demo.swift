@@ -97,8 +97,10 @@ extension DemoSummary {
             let nodes = Set(job.tasks.compactMap(\.node)).sorted()
             if !nodes.isEmpty { line += " on \(nodes.joined(separator: ", "))" }
             if job.tasks.contains(where: \.oomKilled) { line += "; OOM-killed at its memory limit" }
-            if let waited = job.waitedFor { line += "; waited for \(waited)" }
-            if job.state == "failed", let error = job.tasks.compactMap(\.error).first, !job.tasks.contains(where: \.oomKilled) {
+            if let waited = job.waitedFor { line += "; \(waited)" }
+            if job.state == "failed", let error = job.tasks.compactMap(\.error).first,
+                !job.tasks.contains(where: \.oomKilled)
+            {
                 line += "; \(error)"
             }
             lines.append(line)
@@ -106,9 +108,12 @@ extension DemoSummary {
         let spread = placements.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         lines.append("  placements per node: \(spread); lost tasks: \(lost)")
         lines.append("")
-        lines.append("Data: \(dataDir) (scheduler state in scheduler/state.sqlite, usage history in scheduler/history.sqlite,")
-        lines.append("      task logs in node-*/logs/<allocation>/stdout|stderr, process logs in *.log, metrics in metrics.txt)")
-        lines.append(ok ? "Every job did what it is in the demo for." : "Some jobs did not behave as expected (marked FAIL).")
+        lines.append(
+            "Data: \(dataDir) (scheduler state in scheduler/state.sqlite, usage history in scheduler/history.sqlite,")
+        lines.append(
+            "      task logs in node-*/logs/<allocation>/stdout|stderr, process logs in *.log, metrics in metrics.txt)")
+        lines.append(
+            ok ? "Every job did what it is in the demo for." : "Some jobs did not behave as expected (marked FAIL).")
         return lines.joined(separator: "\n")
     }
 }

@@ -34,7 +34,9 @@ struct DemoRun {
             say("  \(pad(job.name, 12)) \(pad(job.tenant, 9)) \(view.id)  \(job.what)")
         } catch let error as APIError {
             rejected.append((job, "\(error.status) \(error.code): \(error.message)"))
-            say("  \(pad(job.name, 12)) \(pad(job.tenant, 9)) refused: \(error.status) \(error.code) — \(error.message)")
+            say(
+                "  \(pad(job.name, 12)) \(pad(job.tenant, 9)) refused: \(error.status) \(error.code) — \(error.message)"
+            )
         }
     }
 
@@ -110,7 +112,8 @@ struct DemoRun {
         for (job, message) in rejected {
             jobs.append(
                 DemoSummary.Job(
-                    name: job.name, tenant: job.tenant, id: nil, what: job.what, expected: job.expect, state: "rejected",
+                    name: job.name, tenant: job.tenant, id: nil, what: job.what, expected: job.expect,
+                    state: "rejected",
                     waitedFor: nil, rejection: message, tasks: [], ok: job.expect == "rejected"))
         }
         return DemoSummary(

@@ -90,7 +90,7 @@ enum DemoWorkload {
     /// A job larger than its tenant's whole quota: refused at submission (422).
     static var overQuota: Job {
         Job(
-        name: "too-big", tenant: "research", what: "asks for 3 cores, more than research's whole quota",
+            name: "too-big", tenant: "research", what: "asks for 3 cores, more than research's whole quota",
             expect: "rejected", spec: ["resources": ["cpu": 3, "memory": "64Mi"], "command": ["true"]])
     }
 

@@ -1,6 +1,7 @@
 import API
 import Cgroups
 import Foundation
+import Sandbox
 import Scheduler
 
 /// A scheduler and agents on this machine, each a separate `corral` process with its own data directory,
@@ -14,7 +15,7 @@ public final class LocalCluster: @unchecked Sendable {
         public var memory: String
         /// Where the agent talks to the scheduler (a network namespace's address in the tests).
         public var schedulerURL: String?
-        /// Run the agent inside this network namespace (`ip netns exec`).
+        /// Run the agent inside this network namespace (`ip netns add` name; entered with nsenter).
         public var netns: String?
 
         public init(
@@ -49,7 +50,7 @@ public final class LocalCluster: @unchecked Sendable {
         self.config = config
         self.host = host
         self.port = try port ?? Self.freePort()
-        slice = "corral-cluster-\(getpid()).slice"
+        slice = "corral-cluster-\(getpid())-\(UUID().uuidString.prefix(6).lowercased()).slice"
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -68,7 +69,8 @@ public final class LocalCluster: @unchecked Sendable {
     public func startScheduler() throws {
         let process = try launch(
             [
-                "scheduler", "--data-dir", dataDir + "/scheduler", "--listen", "\(host):\(port)", "--config", configPath,
+                "scheduler", "--data-dir", dataDir + "/scheduler", "--listen", "\(host):\(port)", "--config",
+                configPath,
                 "--log-level", "info",
             ], log: dataDir + "/scheduler.log")
         lock.withLock { scheduler = process }
@@ -81,7 +83,10 @@ public final class LocalCluster: @unchecked Sendable {
             "--memory", node.memory, "--log-level", "info",
         ]
         if !node.labels.isEmpty {
-            arguments += ["--labels", node.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")]
+            arguments += [
+                "--labels",
+                node.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
+            ]
         }
         let process = try launch(arguments, log: dataDir + "/\(node.id).log", netns: node.netns)
         lock.withLock { agents[node.id] = (node, process) }
@@ -132,12 +137,37 @@ public final class LocalCluster: @unchecked Sendable {
         removeCgroups()
     }
 
-    /// Removes the agents' cgroup parents (they are empty once every task ended).
+    /// Kills what tasks are left (an agent stops without stopping its tasks), removes their cgroups and
+    /// work directories, then the agents' cgroup parents.
     public func removeCgroups() {
         guard let host = try? CgroupHost.detect() else { return }
         let nodes = (try? FileManager.default.contentsOfDirectory(atPath: dataDir)) ?? []
-        for node in nodes { CgroupParent.removeIfEmpty(cgroupParent(node), host: host) }
+        for node in nodes {
+            let parent = cgroupParent(node)
+            guard let unified = host.unifiedMount.map({ $0 + "/" + parent }),
+                let tasks = try? FileManager.default.contentsOfDirectory(atPath: unified)
+            else { continue }
+            for task in tasks where FileIO.exists(unified + "/" + task + "/cgroup.procs") {
+                Self.killAndRemove(parent + "/" + task, host: host)
+                try? FileIO.removeTree(SandboxConfig.defaultWorkRoot() + "/" + task)
+            }
+            CgroupParent.removeIfEmpty(parent, host: host)
+        }
         CgroupParent.removeIfEmpty(slice, host: host)
+    }
+
+    /// cgroup.kill, up to 5 s for `populated 0`, then rmdir in every hierarchy.
+    static func killAndRemove(_ relative: String, host: CgroupHost) {
+        if let unified = host.unifiedMount.map({ $0 + "/" + relative }) {
+            try? FileIO.write("1", to: unified + "/cgroup.kill")
+            for _ in 0..<500 {
+                guard let events = FileIO.readIfPresent(unified + "/cgroup.events"), events.contains("populated 1")
+                else { break }
+                usleep(10_000)
+            }
+            rmdir(unified)
+        }
+        for mount in Set(host.legacyMounts.values) { rmdir(mount + "/" + relative) }
     }
 
     private func launch(_ arguments: [String], log: String, netns: String? = nil) throws -> Process {
@@ -146,8 +176,10 @@ public final class LocalCluster: @unchecked Sendable {
         output.seekToEndOfFile()
         let process = Process()
         if let netns {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-            process.arguments = ["netns", "exec", netns, binary] + arguments
+            // nsenter switches only the network namespace; `ip netns exec` would also remount /sys and
+            // hide the cgroup hierarchies from the agent.
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/nsenter")
+            process.arguments = ["--net=/run/netns/\(netns)", binary] + arguments
         } else {
             process.executableURL = URL(fileURLWithPath: binary)
             process.arguments = arguments

@@ -41,8 +41,12 @@ extension SchedulerCore {
             case .kill(let node):
                 if let allocation = record.allocation { nodes[node]?.kills.append(allocation) }
             case .retry(let attempt):
-                let delay = job.spec.retry.delay(beforeAttempt: attempt, random: random())
-                let at = now + delay.inSeconds
+                // A task lost with its node did nothing wrong: it is re-placed at once, not after a backoff.
+                var at = now
+                switch event {
+                case .lost: break
+                default: at += job.spec.retry.delay(beforeAttempt: attempt, random: random()).inSeconds
+                }
                 record.notBefore = at
                 retries.append((at, id))
             case .deadLetter:

@@ -43,7 +43,8 @@ struct AgentOptions: ParsableArguments {
     func configuration(defaultToken: String? = nil, defaultScheduler: String? = nil) throws -> AgentConfiguration {
         let environment = ProcessInfo.processInfo.environment
         guard let token = token ?? defaultToken ?? environment["CORRAL_TOKEN"] else {
-            throw ValidationError("no token: pass --token or set CORRAL_TOKEN (agentToken in the scheduler's config.json)")
+            throw ValidationError(
+                "no token: pass --token or set CORRAL_TOKEN (agentToken in the scheduler's config.json)")
         }
         var parsedLabels: [String: String] = [:]
         for pair in (labels ?? "").split(separator: ",") {

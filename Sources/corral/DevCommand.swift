@@ -31,16 +31,16 @@ struct DevCommand: AsyncParsableCommand {
         FileHandle.standardOutput.write(
             Data(
                 """
-            Corral dev cluster: scheduler \(server.address), one agent (node "dev"); data in \(dataDir)
-            Submit a job:
+                Corral dev cluster: scheduler \(server.address), one agent (node "dev"); data in \(dataDir)
+                Submit a job:
 
-              export CORRAL_ADDR=\(server.address) CORRAL_TOKEN=\(tenant?.value.token ?? server.config.adminToken)
-              echo '{"name": "hello", "tenant": "\(tenant?.key ?? "default")", "command": ["sh", "-c", "echo hello from $HOSTNAME"]}' | \(binary) job submit -
-              \(binary) job list
+                  export CORRAL_ADDR=\(server.address) CORRAL_TOKEN=\(tenant?.value.token ?? server.config.adminToken)
+                  echo '{"name": "hello", "tenant": "\(tenant?.key ?? "default")", "command": ["sh", "-c", "echo hello from $HOSTNAME"]}' | \(binary) job submit -
+                  \(binary) job list
 
-            Ctrl-C stops both (tasks still running are adopted by the next `corral dev` on this directory).
+                Ctrl-C stops both (tasks still running are adopted by the next `corral dev` on this directory).
 
-            """.utf8))
+                """.utf8))
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: server), .init(service: AgentService(agent: agent))],

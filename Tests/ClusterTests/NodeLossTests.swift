@@ -1,0 +1,113 @@
+import API
+import CorralModel
+import Demo
+import Foundation
+import Scheduler
+import TestSupport
+import Testing
+
+/// Two agents, each in a network namespace of its own, reach the scheduler over veth pairs; one node's
+/// link is cut and the scheduler must judge it DOWN and re-place its tasks within its TTL + 1 s.
+@Suite(
+    .serialized,
+    .enabled(
+        if: Preconditions.met(
+            .root, .cgroups, .binary("ip", package: "iproute2"), .binary("nsenter", package: "util-linux"))))
+struct NodeLossTests {
+    /// Namespaces and veth pairs named after this process, addresses in 10.213.0.0/16. The scheduler
+    /// listens on the host end of the first pair; the second namespace reaches it through its own pair.
+    final class Network {
+        let tag = String(getpid() % 100_000)
+        let schedulerAddress = "10.213.1.1"
+        var namespaces: [String] = []
+        var links: [String] = []
+
+        /// A namespace whose only route leads to the scheduler's address through its own veth pair.
+        func addNamespace(_ index: Int) throws -> String {
+            let ns = "corral-\(tag)-\(index)"
+            let host = "crh\(tag)\(index)"
+            let inner = "crn\(tag)\(index)"
+            try Self.ip("netns", "add", ns)
+            namespaces.append(ns)
+            try Self.ip("link", "add", host, "type", "veth", "peer", "name", inner)
+            links.append(host)
+            try Self.ip("link", "set", inner, "netns", ns)
+            try Self.ip("addr", "add", "10.213.\(index).1/24", "dev", host)
+            try Self.ip("link", "set", host, "up")
+            try Self.ip("-n", ns, "addr", "add", "10.213.\(index).2/24", "dev", inner)
+            try Self.ip("-n", ns, "link", "set", inner, "up")
+            try Self.ip("-n", ns, "link", "set", "lo", "up")
+            if index > 1 {
+                try Self.ip("-n", ns, "route", "add", "\(schedulerAddress)/32", "via", "10.213.\(index).1")
+            }
+            return ns
+        }
+
+        func cut(_ index: Int) throws { try Self.ip("link", "set", "crh\(tag)\(index)", "down") }
+
+        deinit {
+            for link in links { try? Self.ip("link", "del", link) }
+            for ns in namespaces { try? Self.ip("netns", "del", ns) }
+        }
+
+        static func ip(_ arguments: String...) throws {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Requirement.which("ip") ?? "/usr/sbin/ip")
+            process.arguments = arguments
+            let err = Pipe()
+            process.standardError = err
+            try process.run()
+            process.waitUntilExit()
+            guard process.terminationStatus == 0 else {
+                let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                throw LocalClusterError("ip \(arguments.joined(separator: " ")): \(message)")
+            }
+        }
+    }
+
+    @Test("a node cut off from the network is DOWN and its tasks re-placed within TTL + 1 s")
+    func linkDown() async throws {
+        let missing = Preconditions.missing(
+            .root, .cgroups, .binary("ip", package: "iproute2"), .binary("nsenter", package: "util-linux"))
+        try #require(missing.isEmpty, "\(missing)")
+        let network = Network()
+        let directory = TemporaryDirectory("corral-netns")
+        var config = ClusterTests.config()
+        let ttl = 3.0
+        config.minimumNodeTTLSeconds = ttl
+        let cluster = try LocalCluster(
+            binary: ClusterTests.binary, dataDir: directory.path, config: config, host: network.schedulerAddress)
+        defer { cluster.shutdown() }
+        var namespaces: [String] = []
+        for index in 1...2 { namespaces.append(try network.addNamespace(index)) }
+        try cluster.startScheduler()
+        for (index, ns) in zip(1..., namespaces) {
+            try cluster.startAgent(LocalCluster.Node(id: "n\(index)", cpu: 2, memory: "2Gi", netns: ns))
+        }
+        try await cluster.waitForNodes(2)
+        let job = try await ClusterTests.submit(
+            cluster,
+            """
+            {"name": "long", "tenant": "t", "count": 4, "resources": {"cpu": 0.5, "memory": "16Mi"},
+             "command": ["sleep", "120"]}
+            """)
+        let placed = try await ClusterTests.waitForTasks(cluster, job) {
+            $0.count == 4 && $0.allSatisfy { $0.state == .running }
+        }
+        let onSecond = placed.filter { $0.node == "n2" }.map(\.index)
+        try #require(!onSecond.isEmpty, "least-connection put no task on n2: \(placed.map(\.node))")
+
+        try network.cut(2)
+        let cut = ContinuousClock.now
+        let moved = try await ClusterTests.waitForTasks(cluster, job, timeout: .seconds(ttl * 1.1 + 10)) { tasks in
+            onSecond.allSatisfy { index in tasks[index].node == "n1" && tasks[index].attempt == 2 }
+        }
+        let elapsed = ContinuousClock.now - cut
+        // The TTL the scheduler applies is the configured minimum x 1.1 (slack for heartbeat jitter).
+        #expect(elapsed <= .seconds(ttl * 1.1 + 1), "re-placed after \(elapsed)")
+        #expect(onSecond.allSatisfy { moved[$0].node == "n1" })
+        let nodes = try await cluster.client().nodes()
+        #expect(nodes.first { $0.id == "n2" }?.ready == false)
+        #expect(nodes.first { $0.id == "n1" }?.ready == true)
+    }
+}
