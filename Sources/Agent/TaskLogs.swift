@@ -1,5 +1,4 @@
 import Foundation
-import Glibc
 
 /// A task's stdout and stderr: `<logs>/<allocation>/stdout` and `stderr`, opened for appending and
 /// handed to the task. Each is kept below a size limit: when a file passes it, its content moves to
@@ -34,8 +33,9 @@ struct TaskLogs: Sendable {
     func enforce(limit: UInt64) {
         for stream in Self.streams {
             let file = path(stream)
-            var st = stat()
-            guard stat(file, &st) == 0, UInt64(st.st_size) > limit else { continue }
+            let size =
+                ((try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? NSNumber)?.uint64Value ?? 0
+            guard size > limit else { continue }
             let rotated = file + ".1"
             // The task's descriptor stays on `file` (O_APPEND): copy the content out, then truncate.
             unlink(rotated)
@@ -53,8 +53,8 @@ struct TaskLogs: Sendable {
         let cutoff = Date().timeIntervalSince1970 - age
         for name in names {
             let dir = root + "/" + name
-            var st = stat()
-            guard stat(dir, &st) == 0, Double(st.st_mtim.tv_sec) < cutoff else { continue }
+            let modified = (try? FileManager.default.attributesOfItem(atPath: dir))?[.modificationDate] as? Date
+            guard let modified, modified.timeIntervalSince1970 < cutoff else { continue }
             try? FileManager.default.removeItem(atPath: dir)
         }
     }
