@@ -142,20 +142,3 @@ public struct PlacementBenchmark: Sendable {
             constraints: constraints)
     }
 }
-
-/// A small deterministic generator, so that every run builds the same cluster.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9e37_79b9_7f4a_7c15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-        return z ^ (z >> 31)
-    }
-
-    mutating func next(below n: Int) -> Int { Int(next() % UInt64(n)) }
-    mutating func nextDouble() -> Double { Double(next() >> 11) / Double(1 << 53) }
-}

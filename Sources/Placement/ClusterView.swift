@@ -142,9 +142,7 @@ public struct ClusterView: Sendable {
     static func tieRank(_ id: String, seed: UInt64) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ seed
         for byte in id.utf8 { h = (h ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        h = (h ^ (h >> 30)) &* 0xbf58_476d_1ce4_e5b9
-        h = (h ^ (h >> 27)) &* 0x94d0_49bb_1331_11eb
-        return (h ^ (h >> 31)) & 0xFF_FFFF
+        return SplitMix64.mix(h) & 0xFF_FFFF
     }
 
     /// Costs are compared in fixed point (2^-30) so that adding a shape's request term keeps the order

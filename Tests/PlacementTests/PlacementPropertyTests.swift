@@ -6,48 +6,36 @@ import Testing
 /// full scan on every decision, never choose a node that cannot take the task, and never reserve past
 /// capacity.
 @Suite struct PlacementPropertyTests {
-    struct Generator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9e37_79b9_7f4a_7c15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-        mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-    }
-
-    static func randomCluster(_ g: inout Generator, nodes: Int) -> ClusterView {
-        var view = ClusterView(weights: PlacementWeights(connections: g.unit(), seed: g.next()))
+    static func randomCluster(_ g: inout SplitMix64, nodes: Int) -> ClusterView {
+        var view = ClusterView(weights: PlacementWeights(connections: g.nextDouble(), seed: g.next()))
         for i in 0..<nodes {
-            let cores = Int64([2, 4, 8, 16][g.below(4)])
+            let cores = Int64([2, 4, 8, 16][g.next(below: 4)])
             let capacity = ResourceVector(
                 cpuMillis: cores * 1000, memory: cores << 31,
-                ioRead: g.below(3) == 0 ? ResourceVector.unmetered : 50_000_000,
+                ioRead: g.next(below: 3) == 0 ? ResourceVector.unmetered : 50_000_000,
                 ioWrite: 50_000_000, pids: 1000)
             view.upsert(
                 NodeDescription(
-                    id: "n\(i)", capacity: capacity, weight: Double(1 + g.below(4)),
-                    labels: ["zone": ["a", "b"][g.below(2)]], ready: g.below(10) != 0))
-            view.report("n\(i)", running: g.below(5))
-            view.setLoad("n\(i)", NodeLoad(cpu: g.unit(), memory: g.unit(), io: g.unit() / 2))
+                    id: "n\(i)", capacity: capacity, weight: Double(1 + g.next(below: 4)),
+                    labels: ["zone": ["a", "b"][g.next(below: 2)]], ready: g.next(below: 10) != 0))
+            view.report("n\(i)", running: g.next(below: 5))
+            view.setLoad("n\(i)", NodeLoad(cpu: g.nextDouble(), memory: g.nextDouble(), io: g.nextDouble() / 2))
         }
         return view
     }
 
-    static func randomRequest(_ g: inout Generator) -> (ResourceVector, [String: String]) {
+    static func randomRequest(_ g: inout SplitMix64) -> (ResourceVector, [String: String]) {
         let resources = ResourceVector(
-            cpuMillis: Int64([100, 250, 500, 1000, 1500, 3000][g.below(6)]), memory: Int64(g.below(8) + 1) << 28,
-            ioRead: g.below(4) == 0 ? 5_000_000 : 0, ioWrite: 0, pids: Int64(g.below(3) * 50))
-        return (resources, g.below(4) == 0 ? ["zone": "a"] : [:])
+            cpuMillis: Int64([100, 250, 500, 1000, 1500, 3000][g.next(below: 6)]),
+            memory: Int64(g.next(below: 8) + 1) << 28,
+            ioRead: g.next(below: 4) == 0 ? 5_000_000 : 0, ioWrite: 0, pids: Int64(g.next(below: 3) * 50))
+        return (resources, g.next(below: 4) == 0 ? ["zone": "a"] : [:])
     }
 
     @Test(arguments: 0..<20)
     func treeSearchAgreesWithFullScanOnEveryDecision(seed: UInt64) {
-        var g = Generator(state: seed)
-        var view = Self.randomCluster(&g, nodes: 1 + g.below(300))
+        var g = SplitMix64(seed: seed)
+        var view = Self.randomCluster(&g, nodes: 1 + g.next(below: 300))
         var reference = view
         for step in 0..<400 {
             let (resources, constraints) = Self.randomRequest(&g)
@@ -61,13 +49,13 @@ import Testing
                 #expect(expected == nil, "seed \(seed) step \(step): the scan found \(String(describing: expected))")
             }
             // Now and then a node reports, frees what it ran, or goes down: the view must stay exact.
-            if g.below(10) == 0, let id = view.nodeIDs.randomElement(using: &g) {
-                let running = g.below(3)
+            if g.next(below: 10) == 0, let id = view.nodeIDs.randomElement(using: &g) {
+                let running = g.next(below: 3)
                 view.report(id, running: running)
                 reference.report(id, running: running)
             }
-            if g.below(25) == 0, let id = view.nodeIDs.randomElement(using: &g) {
-                let ready = g.below(2) == 0
+            if g.next(below: 25) == 0, let id = view.nodeIDs.randomElement(using: &g) {
+                let ready = g.next(below: 2) == 0
                 view.setReady(id, ready)
                 reference.setReady(id, ready)
             }
@@ -76,7 +64,7 @@ import Testing
 
     @Test(arguments: 100..<110)
     func placementNeverExceedsCapacityOrChoosesAnInfeasibleNode(seed: UInt64) throws {
-        var g = Generator(state: seed)
+        var g = SplitMix64(seed: seed)
         var view = Self.randomCluster(&g, nodes: 50)
         for _ in 0..<2000 {
             let (resources, constraints) = Self.randomRequest(&g)
@@ -90,5 +78,3 @@ import Testing
         }
     }
 }
-
-extension PlacementPropertyTests.Generator: RandomNumberGenerator {}
