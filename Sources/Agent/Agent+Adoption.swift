@@ -40,20 +40,9 @@ extension Agent {
     /// Kills and removes whatever a launch interrupted by a crash left: the task's cgroup in every
     /// hierarchy and its work directory.
     func undoLaunch(_ id: String) async {
-        let host = sandbox.host
         let relative = configuration.sandbox.cgroupParent + "/" + id
-        let unified = host.unifiedMount.map { $0 + "/" + relative }.flatMap { FileIO.exists($0) ? $0 : nil }
-        var legacy: [String: String] = [:]
-        for (controller, mount) in host.legacyMounts where FileIO.exists(mount + "/" + relative) {
-            legacy[controller] = mount + "/" + relative
-        }
-        if unified != nil || !legacy.isEmpty {
-            let cgroup = Cgroup(
-                host: host, relativePath: relative, unifiedPath: unified, legacyPaths: legacy, owned: true)
-            if cgroup.isPopulated {
-                try? await cgroup.kill()
-                try? await cgroup.waitUntilEmpty()
-            }
+        if let cgroup = Cgroup.existing(relative, host: sandbox.host, owned: true) {
+            try? await cgroup.killRemaining()
             try? await cgroup.remove()
         }
         try? FileIO.removeTree(configuration.sandbox.workRoot + "/" + id)

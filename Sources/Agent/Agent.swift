@@ -52,9 +52,6 @@ public actor Agent {
         }
     }
 
-    /// Allocations this agent supervises or has yet to report (for tests and `corral dev`).
-    public var allocationIDs: [String] { entries.keys.sorted() }
-
     // MARK: Talking to the scheduler
 
     func registerUntilAccepted() async throws {

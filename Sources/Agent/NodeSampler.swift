@@ -21,15 +21,7 @@ struct NodeSampler {
             ioRead: ResourceVector.unmetered, ioWrite: ResourceVector.unmetered,
             pids: Int64(Self.number(FileIO.readIfPresent("/proc/sys/kernel/pid_max")) ?? 32768))
         let declared = configuration.cpuCores != nil || configuration.memoryBytes != nil
-        let parent = configuration.sandbox.cgroupParent
-        subtree =
-            declared
-            ? Cgroup(
-                host: host, relativePath: parent, unifiedPath: host.unifiedMount.map { $0 + "/" + parent },
-                legacyPaths: Dictionary(
-                    uniqueKeysWithValues: host.legacyMounts.map { ($0.key, $0.value + "/" + parent) }),
-                owned: false)
-            : nil
+        subtree = declared ? Cgroup.existing(configuration.sandbox.cgroupParent, host: host, owned: false) : nil
     }
 
     /// The load since the previous call (the first call reports memory only).

@@ -39,6 +39,13 @@ extension Cgroup {
         try FileIO.write("THAWED", to: freezer + "/freezer.state")
     }
 
+    /// Kills whatever is still in the cgroup and waits until it is empty; nothing to do when it is.
+    public func killRemaining() async throws(CgroupError) {
+        guard isPopulated else { return }
+        try await kill()
+        try await waitUntilEmpty()
+    }
+
     /// Waits until no process is left: EPOLLPRI on cgroup.events (`populated 0`) in a v2 tree, the
     /// processes' pidfds on pure v1. Throws `.timeout` after `timeout`.
     public func waitUntilEmpty(timeout: Duration = .seconds(10)) async throws(CgroupError) {

@@ -82,6 +82,18 @@ public struct Cgroup: Sendable {
             created: owned ? [unifiedPath].compactMap { $0 } + Array(Set(legacyPaths.values)).sorted() : [])
     }
 
+    /// The directories named `relativePath` that exist in any hierarchy (a cgroup left by a crashed run, an
+    /// agent's parent); nil when there are none. `owned` as for `init(…owned:)`.
+    public static func existing(_ relativePath: String, host: CgroupHost, owned: Bool) -> Cgroup? {
+        let unified = host.unifiedMount.map { $0 + "/" + relativePath }.flatMap { FileIO.exists($0) ? $0 : nil }
+        var legacy: [String: String] = [:]
+        for (controller, mount) in host.legacyMounts where FileIO.exists(mount + "/" + relativePath) {
+            legacy[controller] = mount + "/" + relativePath
+        }
+        guard unified != nil || !legacy.isEmpty else { return nil }
+        return Cgroup(host: host, relativePath: relativePath, unifiedPath: unified, legacyPaths: legacy, owned: owned)
+    }
+
     init(host: CgroupHost, relativePath: String, unifiedPath: String?, legacyPaths: [String: String], created: [String])
     {
         self.host = host

@@ -24,28 +24,31 @@ public enum Demo {
 
     /// Runs the demo, printing progress through `say`; the cluster is stopped before it returns.
     public static func run(_ options: Options, say: @escaping @Sendable (String) -> Void) async throws -> DemoSummary {
-        let cluster = try LocalCluster(binary: options.binary, dataDir: options.dataDir, config: DemoWorkload.config())
-        defer { cluster.shutdown() }
-        say("Starting a scheduler and 3 agents (separate processes; data and logs in \(options.dataDir))")
-        try cluster.startScheduler()
-        for node in DemoWorkload.nodes { try cluster.startAgent(node) }
-        try await cluster.waitForNodes(DemoWorkload.nodes.count)
-        for node in DemoWorkload.nodes {
-            let labels = node.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-            say("  \(node.id): \(node.cpu) cores, \(node.memory), labels \(labels)")
-        }
+        try await LocalCluster.with(
+            binary: options.binary, dataDir: options.dataDir, config: DemoWorkload.config()
+        ) { cluster in
+            say("Starting a scheduler and 3 agents (separate processes; data and logs in \(options.dataDir))")
+            try cluster.startScheduler()
+            for node in DemoWorkload.nodes { try cluster.startAgent(node) }
+            try await cluster.waitForNodes(DemoWorkload.nodes.count)
+            for node in DemoWorkload.nodes {
+                let labels = node.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
+                    separator: ",")
+                say("  \(node.id): \(node.cpu) cores, \(node.memory), labels \(labels)")
+            }
 
-        var run = DemoRun(cluster: cluster, started: .now, say: say)
-        say("Submitting the workload:")
-        for job in DemoWorkload.jobs(quick: options.quick) { try await run.submit(job) }
-        try await run.submit(DemoWorkload.overQuota)
-        say("Progress:")
-        try await run.follow(deadline: options.deadline)
-        let summary = try await run.summary(dataDir: options.dataDir)
-        if let metrics = try? await cluster.client().metrics() {
-            try? metrics.write(toFile: options.dataDir + "/metrics.txt", atomically: true, encoding: .utf8)
+            var run = DemoRun(cluster: cluster, started: .now, say: say)
+            say("Submitting the workload:")
+            for job in DemoWorkload.jobs(quick: options.quick) { try await run.submit(job) }
+            try await run.submit(DemoWorkload.overQuota)
+            say("Progress:")
+            try await run.follow(deadline: options.deadline)
+            let summary = try await run.summary(dataDir: options.dataDir)
+            if let metrics = try? await cluster.client().metrics() {
+                try? metrics.write(toFile: options.dataDir + "/metrics.txt", atomically: true, encoding: .utf8)
+            }
+            return summary
         }
-        return summary
     }
 }
 

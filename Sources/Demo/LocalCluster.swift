@@ -105,9 +105,6 @@ public final class LocalCluster: @unchecked Sendable {
         lock.withLock { agents[id] = nil }
     }
 
-    /// Agent process ids, for tests that check what runs.
-    public func agentPID(_ id: String) -> Int32? { lock.withLock { agents[id]?.process.processIdentifier } }
-
     /// Waits until `count` nodes are registered and ready.
     public func waitForNodes(_ count: Int, timeout: Duration = .seconds(30)) async throws {
         let deadline = ContinuousClock.now + timeout
@@ -124,8 +121,26 @@ public final class LocalCluster: @unchecked Sendable {
         throw LocalClusterError("cluster not ready after \(timeout): \(last); logs in \(dataDir)")
     }
 
-    /// Stops every process (SIGTERM, then SIGKILL after 10 s) and removes the cgroup parents.
-    public func shutdown() {
+    /// Runs `body` with a cluster and shuts the cluster down afterwards, whether `body` returned or threw.
+    public static func with<T>(
+        binary: String, dataDir: String, config: SchedulerConfig, host: String = "127.0.0.1",
+        _ body: (LocalCluster) async throws -> T
+    ) async throws -> T {
+        let cluster = try LocalCluster(binary: binary, dataDir: dataDir, config: config, host: host)
+        do {
+            let result = try await body(cluster)
+            await cluster.shutdown()
+            return result
+        } catch {
+            await cluster.shutdown()
+            throw error
+        }
+    }
+
+    /// Stops every process (SIGTERM, then SIGKILL after 10 s), then kills what tasks are left (an agent
+    /// stops without stopping its tasks) and removes their cgroups, work directories and the agents'
+    /// cgroup parents.
+    public func shutdown() async {
         let processes = lock.withLock { () -> [Process] in
             defer {
                 agents = [:]
@@ -134,40 +149,21 @@ public final class LocalCluster: @unchecked Sendable {
             return agents.values.map(\.process) + [scheduler].compactMap { $0 }
         }
         for process in processes { Self.signal(process, SIGTERM) }
-        removeCgroups()
-    }
-
-    /// Kills what tasks are left (an agent stops without stopping its tasks), removes their cgroups and
-    /// work directories, then the agents' cgroup parents.
-    public func removeCgroups() {
-        guard let host = try? CgroupHost.detect() else { return }
+        guard let host = try? CgroupHost.detect(), let tree = host.unifiedMount ?? host.legacyMounts["memory"] else {
+            return
+        }
         let nodes = (try? FileManager.default.contentsOfDirectory(atPath: dataDir)) ?? []
         for node in nodes {
             let parent = cgroupParent(node)
-            guard let unified = host.unifiedMount.map({ $0 + "/" + parent }),
-                let tasks = try? FileManager.default.contentsOfDirectory(atPath: unified)
-            else { continue }
-            for task in tasks where FileIO.exists(unified + "/" + task + "/cgroup.procs") {
-                Self.killAndRemove(parent + "/" + task, host: host)
+            for task in (try? FileManager.default.contentsOfDirectory(atPath: tree + "/" + parent)) ?? [] {
+                guard let cgroup = Cgroup.existing(parent + "/" + task, host: host, owned: true) else { continue }
+                try? await cgroup.killRemaining()
+                try? await cgroup.remove()
                 try? FileIO.removeTree(SandboxConfig.defaultWorkRoot() + "/" + task)
             }
             CgroupParent.removeIfEmpty(parent, host: host)
         }
         CgroupParent.removeIfEmpty(slice, host: host)
-    }
-
-    /// cgroup.kill, up to 5 s for `populated 0`, then rmdir in every hierarchy.
-    static func killAndRemove(_ relative: String, host: CgroupHost) {
-        if let unified = host.unifiedMount.map({ $0 + "/" + relative }) {
-            try? FileIO.write("1", to: unified + "/cgroup.kill")
-            for _ in 0..<500 {
-                guard let events = FileIO.readIfPresent(unified + "/cgroup.events"), events.contains("populated 1")
-                else { break }
-                usleep(10_000)
-            }
-            rmdir(unified)
-        }
-        for mount in Set(host.legacyMounts.values) { rmdir(mount + "/" + relative) }
     }
 
     private func launch(_ arguments: [String], log: String, netns: String? = nil) throws -> Process {

@@ -78,27 +78,43 @@ extension Sandbox {
     private func collectEnded(
         cgroup: Cgroup, work: WorkDirectory, status: StatusChannel, record: AdoptionRecord
     ) async -> TaskOutcome {
-        if cgroup.isPopulated {
-            try? await cgroup.kill()
-            try? await cgroup.waitUntilEmpty()
+        let stats = await Self.tearDown(cgroup: cgroup, work: work, logger: logger)
+        // PID 1 wrote nothing: it was killed outright.
+        return TaskOutcome(
+            status: status.read() ?? .signaled(SIGKILL), stats: stats,
+            timedOut: record.deadline.map { WallClock.now >= $0 } ?? false)
+    }
+
+    /// After a task's PID 1 is gone: stragglers killed, the final statistics read, the cgroup and the work
+    /// directory removed. Failures are logged; the statistics are what could be read.
+    static func tearDown(cgroup: Cgroup, work: WorkDirectory, logger: Logger) async -> CgroupStats {
+        do { try await cgroup.killRemaining() } catch {
+            logger.error("cgroup not empty after kill", metadata: ["error": "\(error)"])
         }
         let stats = cgroup.stats(.summary)
         do { try await cgroup.remove() } catch {
-            logger.error("cgroup removal failed", metadata: ["task": "\(record.id)", "error": "\(error)"])
+            logger.error("cgroup removal failed", metadata: ["error": "\(error)"])
         }
-        work.remove()
-        let ended = status.read()
-        var outcome = TaskOutcome(
-            exitCode: nil, signal: nil, oomKilled: stats.oomKills > 0,
-            timedOut: record.deadline.map { WallClock.now >= $0 } ?? false, cpuUserUsec: stats.cpuUserUsec,
-            cpuSystemUsec: stats.cpuSystemUsec, memoryPeakBytes: stats.memoryPeakBytes ?? stats.memoryCurrentBytes,
-            ioReadBytes: stats.ioReadBytes, ioWriteBytes: stats.ioWriteBytes)
-        switch ended {
-        case .exited(let code): outcome.exitCode = code
-        case .signaled(let number): outcome.signal = number
-        case nil: outcome.signal = SIGKILL  // PID 1 wrote nothing: it was killed outright
+        if let error = work.remove() { logger.error("work directory removal failed", metadata: ["error": "\(error)"]) }
+        return stats
+    }
+}
+
+extension TaskOutcome {
+    /// How a task ended (its status, OOM kills, timeout) and what its cgroup says it used.
+    init(status: ExitStatus, stats: CgroupStats, timedOut: Bool) {
+        self.init(
+            exitCode: nil, signal: nil, oomKilled: stats.oomKills > 0, timedOut: timedOut,
+            cpuUserUsec: stats.cpuUserUsec, cpuSystemUsec: stats.cpuSystemUsec,
+            memoryPeakBytes: stats.memoryPeakBytes ?? stats.memoryCurrentBytes, ioReadBytes: stats.ioReadBytes,
+            ioWriteBytes: stats.ioWriteBytes)
+        switch status {
+        case .exited(let code): exitCode = code
+        case .signaled(let number): signal = number
         }
-        return outcome
+        cpuPressureUsec = stats.cpuPressure?.some?.totalUsec
+        memoryPressureUsec = stats.memoryPressure?.some?.totalUsec
+        ioPressureUsec = stats.ioPressure?.some?.totalUsec
     }
 }
 

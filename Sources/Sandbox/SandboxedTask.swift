@@ -146,36 +146,10 @@ public actor SandboxedTask {
     private func collect(pid1: ExitStatus) async -> TaskOutcome {
         let duration = ContinuousClock.now - startedAt
         let taskStatus = status.read() ?? pid1
-        if cgroup.isPopulated {
-            // Only processes that left the pid namespace's tree (none should) can still be here.
-            do {
-                try await cgroup.kill()
-                try await cgroup.waitUntilEmpty()
-            } catch {
-                logger.error("cgroup not empty after kill", metadata: ["error": "\(error)"])
-            }
-        }
-        let stats = cgroup.stats(.summary)
-        do { try await cgroup.remove() } catch {
-            logger.error("cgroup removal failed", metadata: ["error": "\(error)"])
-        }
-        if let error = work.remove() { logger.error("work directory removal failed", metadata: ["error": "\(error)"]) }
+        let stats = await Sandbox.tearDown(cgroup: cgroup, work: work, logger: logger)
         close(pidfd)
         status.closeReadEnd()
-        var outcome = TaskOutcome(
-            exitCode: nil, signal: nil, oomKilled: stats.oomKills > 0, timedOut: lifecycle.timedOut)
-        switch taskStatus {
-        case .exited(let code): outcome.exitCode = code
-        case .signaled(let number): outcome.signal = number
-        }
-        outcome.cpuUserUsec = stats.cpuUserUsec
-        outcome.cpuSystemUsec = stats.cpuSystemUsec
-        outcome.memoryPeakBytes = stats.memoryPeakBytes ?? stats.memoryCurrentBytes
-        outcome.ioReadBytes = stats.ioReadBytes
-        outcome.ioWriteBytes = stats.ioWriteBytes
-        outcome.cpuPressureUsec = stats.cpuPressure?.some?.totalUsec
-        outcome.memoryPressureUsec = stats.memoryPressure?.some?.totalUsec
-        outcome.ioPressureUsec = stats.ioPressure?.some?.totalUsec
+        var outcome = TaskOutcome(status: taskStatus, stats: stats, timedOut: lifecycle.timedOut)
         outcome.durationMs = duration.inMilliseconds
         return outcome
     }

@@ -80,75 +80,78 @@ struct ClusterTests {
     func readoption() async throws {
         try requirements()
         let directory = TemporaryDirectory("corral-adopt")
-        let cluster = try LocalCluster(binary: Self.binary, dataDir: directory.path, config: Self.config())
-        defer { cluster.shutdown() }
-        let node = LocalCluster.Node(id: "n1", cpu: 4, memory: "4Gi")
-        try cluster.startScheduler()
-        try cluster.startAgent(node)
-        try await cluster.waitForNodes(1)
-        let job = try await Self.submit(
-            cluster,
-            """
-            {"name": "sleepers", "tenant": "t", "count": 50, "retry": {"maxAttempts": 1},
-             "resources": {"cpu": 0.05, "memory": "16Mi"},
-             "command": ["sh", "-c", "echo started; sleep $((3 + CORRAL_TASK_INDEX % 3)); exit $((CORRAL_TASK_INDEX % 7))"]}
-            """)
-        _ = try await Self.waitForTasks(cluster, job) { $0.count == 50 && $0.allSatisfy { $0.state == .running } }
+        try await LocalCluster.with(binary: Self.binary, dataDir: directory.path, config: Self.config()) { cluster in
+            let node = LocalCluster.Node(id: "n1", cpu: 4, memory: "4Gi")
+            try cluster.startScheduler()
+            try cluster.startAgent(node)
+            try await cluster.waitForNodes(1)
+            let job = try await Self.submit(
+                cluster,
+                """
+                {"name": "sleepers", "tenant": "t", "count": 50, "retry": {"maxAttempts": 1},
+                 "resources": {"cpu": 0.05, "memory": "16Mi"},
+                 "command": ["sh", "-c", "echo started; sleep $((3 + CORRAL_TASK_INDEX % 3)); exit $((CORRAL_TASK_INDEX % 7))"]}
+                """)
+            _ = try await Self.waitForTasks(cluster, job) { $0.count == 50 && $0.allSatisfy { $0.state == .running } }
 
-        cluster.signalAgent("n1", SIGKILL)
-        try await Task.sleep(for: .seconds(2))
-        try cluster.startAgent(node)
+            cluster.signalAgent("n1", SIGKILL)
+            try await Task.sleep(for: .seconds(2))
+            try cluster.startAgent(node)
 
-        let tasks = try await Self.waitForTasks(cluster, job) { $0.count == 50 && $0.allSatisfy(\.state.isTerminal) }
-        for task in tasks {
-            let code = Int32(task.index % 7)
-            #expect(task.attempt == 1, "task \(task.index) ran \(task.attempt) times")
-            #expect(task.exitCode == code, "task \(task.index): exit \(String(describing: task.exitCode))")
-            #expect(task.state == (code == 0 ? .completed : .failed), "task \(task.index): \(task.state)")
-            let stdout = try String(
-                contentsOfFile: cluster.nodeDataDir("n1") + "/logs/\(job).\(task.index).1/stdout", encoding: .utf8)
-            #expect(stdout == "started\n", "task \(task.index) output: \(stdout)")
+            let tasks = try await Self.waitForTasks(cluster, job) {
+                $0.count == 50 && $0.allSatisfy(\.state.isTerminal)
+            }
+            for task in tasks {
+                let code = Int32(task.index % 7)
+                #expect(task.attempt == 1, "task \(task.index) ran \(task.attempt) times")
+                #expect(task.exitCode == code, "task \(task.index): exit \(String(describing: task.exitCode))")
+                #expect(task.state == (code == 0 ? .completed : .failed), "task \(task.index): \(task.state)")
+                let stdout = try String(
+                    contentsOfFile: cluster.nodeDataDir("n1") + "/logs/\(job).\(task.index).1/stdout", encoding: .utf8)
+                #expect(stdout == "started\n", "task \(task.index) output: \(stdout)")
+            }
+            let log = try String(contentsOfFile: directory.path + "/n1.log", encoding: .utf8)
+            let adopted = log.components(separatedBy: "re-adopted a running task").count - 1
+            let endedMeanwhile = log.components(separatedBy: "a task ended while the agent was down").count - 1
+            #expect(adopted + endedMeanwhile == 50, "adopted \(adopted), ended while down \(endedMeanwhile)")
         }
-        let log = try String(contentsOfFile: directory.path + "/n1.log", encoding: .utf8)
-        let adopted = log.components(separatedBy: "re-adopted a running task").count - 1
-        let endedMeanwhile = log.components(separatedBy: "a task ended while the agent was down").count - 1
-        #expect(adopted + endedMeanwhile == 50, "adopted \(adopted), ended while down \(endedMeanwhile)")
     }
 
     @Test("a scheduler SIGKILLed mid-run loses nothing and runs no task twice")
     func schedulerRestart() async throws {
         try requirements()
         let directory = TemporaryDirectory("corral-restart")
-        let cluster = try LocalCluster(binary: Self.binary, dataDir: directory.path, config: Self.config())
-        defer { cluster.shutdown() }
-        try cluster.startScheduler()
-        try cluster.startAgent(LocalCluster.Node(id: "n1", cpu: 2, memory: "2Gi"))
-        try await cluster.waitForNodes(1)
-        let running = try await Self.submit(
-            cluster,
-            """
-            {"name": "long", "tenant": "t", "count": 10, "resources": {"cpu": 0.1, "memory": "16Mi"},
-             "command": ["sh", "-c", "echo once; sleep 3"]}
-            """)
-        _ = try await Self.waitForTasks(cluster, running) { $0.allSatisfy { $0.state == .running } }
-        let acknowledged = try await Self.submit(
-            cluster,
-            """
-            {"name": "late", "tenant": "t", "count": 5, "resources": {"cpu": 0.1, "memory": "16Mi"},
-             "command": ["sh", "-c", "echo once"]}
-            """)
-        cluster.signalScheduler(SIGKILL)
-        try await Task.sleep(for: .seconds(1))
-        try cluster.startScheduler()
+        try await LocalCluster.with(binary: Self.binary, dataDir: directory.path, config: Self.config()) { cluster in
+            try cluster.startScheduler()
+            try cluster.startAgent(LocalCluster.Node(id: "n1", cpu: 2, memory: "2Gi"))
+            try await cluster.waitForNodes(1)
+            let running = try await Self.submit(
+                cluster,
+                """
+                {"name": "long", "tenant": "t", "count": 10, "resources": {"cpu": 0.1, "memory": "16Mi"},
+                 "command": ["sh", "-c", "echo once; sleep 3"]}
+                """)
+            _ = try await Self.waitForTasks(cluster, running) { $0.allSatisfy { $0.state == .running } }
+            let acknowledged = try await Self.submit(
+                cluster,
+                """
+                {"name": "late", "tenant": "t", "count": 5, "resources": {"cpu": 0.1, "memory": "16Mi"},
+                 "command": ["sh", "-c", "echo once"]}
+                """)
+            cluster.signalScheduler(SIGKILL)
+            try await Task.sleep(for: .seconds(1))
+            try cluster.startScheduler()
 
-        for job in [running, acknowledged] {
-            let tasks = try await Self.waitForTasks(cluster, job) { $0.allSatisfy { $0.state == .completed } }
-            #expect(tasks.count == (job == running ? 10 : 5))
-            for task in tasks {
-                #expect(task.attempt == 1, "\(job) task \(task.index) ran \(task.attempt) times")
-                let stdout = try String(
-                    contentsOfFile: cluster.nodeDataDir("n1") + "/logs/\(job).\(task.index).1/stdout", encoding: .utf8)
-                #expect(stdout == "once\n")
+            for job in [running, acknowledged] {
+                let tasks = try await Self.waitForTasks(cluster, job) { $0.allSatisfy { $0.state == .completed } }
+                #expect(tasks.count == (job == running ? 10 : 5))
+                for task in tasks {
+                    #expect(task.attempt == 1, "\(job) task \(task.index) ran \(task.attempt) times")
+                    let stdout = try String(
+                        contentsOfFile: cluster.nodeDataDir("n1") + "/logs/\(job).\(task.index).1/stdout",
+                        encoding: .utf8)
+                    #expect(stdout == "once\n")
+                }
             }
         }
     }

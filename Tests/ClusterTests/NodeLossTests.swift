@@ -75,39 +75,40 @@ struct NodeLossTests {
         var config = ClusterTests.config()
         let ttl = 3.0
         config.minimumNodeTTLSeconds = ttl
-        let cluster = try LocalCluster(
-            binary: ClusterTests.binary, dataDir: directory.path, config: config, host: network.schedulerAddress)
-        defer { cluster.shutdown() }
-        var namespaces: [String] = []
-        for index in 1...2 { namespaces.append(try network.addNamespace(index)) }
-        try cluster.startScheduler()
-        for (index, ns) in zip(1..., namespaces) {
-            try cluster.startAgent(LocalCluster.Node(id: "n\(index)", cpu: 2, memory: "2Gi", netns: ns))
-        }
-        try await cluster.waitForNodes(2)
-        let job = try await ClusterTests.submit(
-            cluster,
-            """
-            {"name": "long", "tenant": "t", "count": 4, "resources": {"cpu": 0.5, "memory": "16Mi"},
-             "command": ["sleep", "120"]}
-            """)
-        let placed = try await ClusterTests.waitForTasks(cluster, job) {
-            $0.count == 4 && $0.allSatisfy { $0.state == .running }
-        }
-        let onSecond = placed.filter { $0.node == "n2" }.map(\.index)
-        try #require(!onSecond.isEmpty, "least-connection put no task on n2: \(placed.map(\.node))")
+        try await LocalCluster.with(
+            binary: ClusterTests.binary, dataDir: directory.path, config: config, host: network.schedulerAddress
+        ) { cluster in
+            var namespaces: [String] = []
+            for index in 1...2 { namespaces.append(try network.addNamespace(index)) }
+            try cluster.startScheduler()
+            for (index, ns) in zip(1..., namespaces) {
+                try cluster.startAgent(LocalCluster.Node(id: "n\(index)", cpu: 2, memory: "2Gi", netns: ns))
+            }
+            try await cluster.waitForNodes(2)
+            let job = try await ClusterTests.submit(
+                cluster,
+                """
+                {"name": "long", "tenant": "t", "count": 4, "resources": {"cpu": 0.5, "memory": "16Mi"},
+                 "command": ["sleep", "120"]}
+                """)
+            let placed = try await ClusterTests.waitForTasks(cluster, job) {
+                $0.count == 4 && $0.allSatisfy { $0.state == .running }
+            }
+            let onSecond = placed.filter { $0.node == "n2" }.map(\.index)
+            try #require(!onSecond.isEmpty, "least-connection put no task on n2: \(placed.map(\.node))")
 
-        try network.cut(2)
-        let cut = ContinuousClock.now
-        let moved = try await ClusterTests.waitForTasks(cluster, job, timeout: .seconds(ttl * 1.1 + 10)) { tasks in
-            onSecond.allSatisfy { index in tasks[index].node == "n1" && tasks[index].attempt == 2 }
+            try network.cut(2)
+            let cut = ContinuousClock.now
+            let moved = try await ClusterTests.waitForTasks(cluster, job, timeout: .seconds(ttl * 1.1 + 10)) { tasks in
+                onSecond.allSatisfy { index in tasks[index].node == "n1" && tasks[index].attempt == 2 }
+            }
+            let elapsed = ContinuousClock.now - cut
+            // The TTL the scheduler applies is the configured minimum x 1.1 (slack for heartbeat jitter).
+            #expect(elapsed <= .seconds(ttl * 1.1 + 1), "re-placed after \(elapsed)")
+            #expect(onSecond.allSatisfy { moved[$0].node == "n1" })
+            let nodes = try await cluster.client().nodes()
+            #expect(nodes.first { $0.id == "n2" }?.ready == false)
+            #expect(nodes.first { $0.id == "n1" }?.ready == true)
         }
-        let elapsed = ContinuousClock.now - cut
-        // The TTL the scheduler applies is the configured minimum x 1.1 (slack for heartbeat jitter).
-        #expect(elapsed <= .seconds(ttl * 1.1 + 1), "re-placed after \(elapsed)")
-        #expect(onSecond.allSatisfy { moved[$0].node == "n1" })
-        let nodes = try await cluster.client().nodes()
-        #expect(nodes.first { $0.id == "n2" }?.ready == false)
-        #expect(nodes.first { $0.id == "n1" }?.ready == true)
     }
 }
