@@ -59,7 +59,7 @@ public struct TaskView: Sendable, Codable, Equatable {
         index = record.id.index
         state = record.state
         attempt = record.machine.attempt
-        node = record.machine.node ?? record.machine.lastNode
+        node = record.machine.lastNode  // the current attempt's node while placed, else the last one
         allocation = record.allocation
         exitCode = record.exitCode
         lastError = record.machine.lastError

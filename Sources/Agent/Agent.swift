@@ -75,7 +75,7 @@ public actor Agent {
     }
 
     func registration() -> Registration {
-        var info = ["cgroupMode": sandbox.host.mode.rawValue, "kernel": Self.kernelRelease()]
+        var info = ["cgroupMode": sandbox.host.mode.rawValue, "kernel": HostReport.kernelRelease()]
         if let listen = configuration.listen { info["address"] = "http://\(listen)" }
         return Registration(
             node: configuration.nodeID, capacity: sampler.capacity, labels: configuration.labels, info: info)
@@ -263,10 +263,5 @@ public actor Agent {
         }
         return AllocationReport(
             id: id, state: .exited, exitCode: outcome.shellStatus, error: error, usage: usage, outcome: outcome)
-    }
-
-    static func kernelRelease() -> String {
-        (try? String(contentsOfFile: "/proc/sys/kernel/osrelease", encoding: .utf8))?
-            .trimmingCharacters(in: .whitespacesAndNewlines) ?? "unknown"
     }
 }

@@ -21,14 +21,19 @@ public struct HostReport: Codable, Sendable {
     public var pressureStallInformation: Bool
     public var problems: [String]
 
-    public static func probe() -> HostReport {
+    /// The running kernel's release (uname -r).
+    public static func kernelRelease() -> String {
         var uts = utsname()
         uname(&uts)
-        let kernel = withUnsafeBytes(of: &uts.release) {
+        return withUnsafeBytes(of: &uts.release) {
             String(cString: $0.baseAddress!.assumingMemoryBound(to: CChar.self))
         }
+    }
+
+    public static func probe() -> HostReport {
         var report = HostReport(
-            kernel: kernel, cgroupMode: "unknown", unifiedMount: nil, unifiedControllers: [], legacyControllers: [:],
+            kernel: kernelRelease(), cgroupMode: "unknown", unifiedMount: nil, unifiedControllers: [],
+            legacyControllers: [:],
             cloneIntoCgroup: false, cgroupKill: false, pidfd: false, pressureStallInformation: false, problems: [])
         let selfFD = corral_pidfd_open(getpid())
         report.pidfd = selfFD >= 0
