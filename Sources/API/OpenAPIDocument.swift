@@ -129,7 +129,8 @@ public enum OpenAPIDocument {
                 {"name": "wait", "in": "query", "schema": {"type": "number", "minimum": 0, "maximum": 60}}],
               "get": {"responses": {"200": {"description": "Orders (long-poll)", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Orders"}}}},
                 "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
-                "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+                "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                "503": {"$ref": "#/components/responses/Error"}}}
             }
           }
         }

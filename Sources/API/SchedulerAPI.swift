@@ -225,6 +225,8 @@ struct ErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             return error.response()
+        } catch SchedulerError.shuttingDown {
+            return APIError(status: 503, code: "shutting_down", message: "the scheduler is shutting down").response()
         } catch SchedulerError.unknownNode(let node) {
             return APIError(
                 status: 404, code: "unknown_node", message: "node \(node) is not registered: register first"

@@ -103,14 +103,8 @@ public actor Agent {
 
     func pollLoop() async {
         while !Task.isCancelled {
-            let asked = ContinuousClock.now
             do {
-                let orders = try await client.poll(node: configuration.nodeID, wait: 20)
-                apply(orders)
-                // An empty answer at once: the scheduler is shutting down. Do not spin on it.
-                if orders.isEmpty && ContinuousClock.now - asked < .milliseconds(100) {
-                    try? await Task.sleep(for: .milliseconds(200))
-                }
+                apply(try await client.poll(node: configuration.nodeID, wait: 20))
             } catch {
                 await recover(from: error, in: "poll")
                 try? await Task.sleep(for: .seconds(1))

@@ -14,7 +14,7 @@ public actor Scheduler {
     let now: @Sendable () -> Double
     var core: SchedulerCore
     var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
-    /// Set by `shutdown()`: long-polls answer at once, so that the server can drain.
+    /// Set by `shutdown()`: long-polls are refused, so that the server can drain.
     var stopping = false
     let encoder = JSONEncoder()
     let decoder = JSONDecoder()
@@ -118,7 +118,8 @@ public actor Scheduler {
     /// Waits up to `timeout` for orders for `node` (the long-poll).
     public func poll(node: String, timeout: Duration) async throws -> AgentOrders {
         guard core.isRegistered(node) else { throw SchedulerError.unknownNode(node) }
-        if !core.hasOrders(node: node) && !stopping {
+        guard !stopping else { throw SchedulerError.shuttingDown }
+        if !core.hasOrders(node: node) {
             let wake = Task { [weak self] in
                 try? await Task.sleep(for: timeout)
                 await self?.wake(node)
@@ -133,7 +134,7 @@ public actor Scheduler {
         for waiter in waiters.removeValue(forKey: node) ?? [] { waiter.resume() }
     }
 
-    /// Ends every long-poll now and answers later ones at once (a graceful shutdown).
+    /// Ends every long-poll now and refuses later ones (a graceful shutdown).
     public func shutdown() {
         stopping = true
         for node in Array(waiters.keys) { wake(node) }
@@ -190,11 +191,14 @@ public enum SchedulerError: Error, Sendable, CustomStringConvertible {
     /// A single task of the job exceeds its tenant's quota: it could never run.
     case overQuota(String)
     case unknownNode(String)
+    /// A long-poll arrived after `shutdown()`.
+    case shuttingDown
 
     public var description: String {
         switch self {
         case .overQuota(let why): why
         case .unknownNode(let node): "node \(node) is not registered"
+        case .shuttingDown: "the scheduler is shutting down"
         }
     }
 }
