@@ -15,6 +15,7 @@ public struct SchedulerAPI: Sendable {
     public let metrics: PrometheusCollectorRegistry
     let submitted: Counter
     let rejected: Counter
+    let heartbeats: Counter
 
     public init(scheduler: Scheduler, config: SchedulerConfig) {
         self.scheduler = scheduler
@@ -28,6 +29,10 @@ public struct SchedulerAPI: Sendable {
             descriptor: MetricNameDescriptor(
                 namespace: "corral", metricName: "jobs_rejected", unitName: "total",
                 helpText: "Submissions refused with a 4xx answer."))
+        heartbeats = metrics.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "corral", metricName: "heartbeats", unitName: "total",
+                helpText: "Agent heartbeats received."))
     }
 
     public func router() -> Router<BasicRequestContext> {
@@ -152,6 +157,7 @@ public struct SchedulerAPI: Sendable {
             try authorize(request, [.agent, .admin])
             let node = try context.parameters.require("node")
             let beat: Heartbeat = try await decode(request)
+            heartbeats.increment()
             return try json(await scheduler.heartbeat(node: node, reports: beat.allocations, usage: beat.usage))
         }
         router.get("/v1/agents/:node/allocations") { request, context in

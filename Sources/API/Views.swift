@@ -51,6 +51,8 @@ public struct TaskView: Sendable, Codable, Equatable {
     public var exitCode: Int32?
     public var lastError: String?
     public var retryAt: Double?
+    /// When the scheduler heard the current attempt is running (seconds since the Unix epoch).
+    public var startedAt: Double?
     public var usage: AllocationUsage?
     public var outcome: TaskOutcome?
 
@@ -64,6 +66,7 @@ public struct TaskView: Sendable, Codable, Equatable {
         exitCode = record.exitCode
         lastError = record.machine.lastError
         retryAt = record.state == .pending ? record.notBefore : nil
+        startedAt = record.startedAt
         usage = record.usage
         outcome = record.outcome
     }

@@ -157,6 +157,7 @@ public actor Agent {
             entries[id]?.task = task
             if stored.killRequested { await task.stop() }
             watch(task)
+            doorbell.ring()  // report the start now: submit->running latency is the scheduler's to see
         } catch {
             logger.warning("launch failed", metadata: ["allocation": "\(id)", "error": "\(error)"])
             stored.phase = .ended

@@ -22,10 +22,15 @@ extension SchedulerCore {
         let before = record
         let actions = record.machine.handle(event)
         switch event {
+        case .placed:
+            record.startedAt = nil  // a new attempt; the last one's start stays visible until this one starts
         case .started:
             record.startedAt = now
             if let timeout = job.spec.timeout { deadlines.append((now + timeout.inSeconds, id, now)) }
-        case .exited(let code, _): record.exitCode = code
+        case .exited(let code, _):
+            record.exitCode = code
+            // Ended before any report said it runs: it ran, and this is when the scheduler heard of it.
+            if before.state == .scheduled { record.startedAt = now }
         default: break
         }
         for action in actions {
@@ -36,7 +41,6 @@ extension SchedulerCore {
                 if let allocation = record.allocation { allocations[allocation] = nil }
                 nodes[node]?.outbox.removeAll { $0.id == record.allocation }
                 record.allocation = nil
-                record.startedAt = nil
                 unblockAll()
             case .kill(let node):
                 if let allocation = record.allocation { nodes[node]?.kills.append(allocation) }
