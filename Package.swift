@@ -81,7 +81,10 @@ let package = Package(
             swiftSettings: strict
         ),
         .target(
-            name: "Benchmarks", dependencies: ["Sandbox", "Cgroups", "CSandbox", "Placement", "CorralModel"],
+            name: "Benchmarks",
+            dependencies: [
+                "API", "Demo", "Scheduler", "Store", "Sandbox", "Cgroups", "CSandbox", "Placement", "CorralModel",
+            ],
             swiftSettings: strict),
         .executableTarget(
             name: "corral",

@@ -23,6 +23,9 @@ public struct SchedulerClient: Sendable {
     public func cancel(_ id: String) async throws -> JobView { try await call(.DELETE, "/v1/jobs/\(id)") }
     public func tasks(_ id: String) async throws -> [TaskView] { try await call(.GET, "/v1/jobs/\(id)/tasks") }
     public func nodes() async throws -> [NodeStatusView] { try await call(.GET, "/v1/nodes") }
+    public func quota(tenant: String) async throws -> QuotaStatus {
+        try await call(.GET, "/v1/tenants/\(tenant)/quota")
+    }
 
     /// `GET /metrics`: Prometheus text.
     public func metrics() async throws -> String {

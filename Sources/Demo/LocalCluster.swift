@@ -105,6 +105,13 @@ public final class LocalCluster: @unchecked Sendable {
         lock.withLock { agents[id] = nil }
     }
 
+    public func agentPID(_ id: String) -> pid_t? { lock.withLock { agents[id]?.process.processIdentifier } }
+
+    /// Waits until the scheduler answers.
+    public func waitForScheduler(timeout: Duration = .seconds(30)) async throws {
+        try await waitForNodes(0, timeout: timeout)
+    }
+
     /// Waits until `count` nodes are registered and ready.
     public func waitForNodes(_ count: Int, timeout: Duration = .seconds(30)) async throws {
         let deadline = ContinuousClock.now + timeout

@@ -6,7 +6,7 @@ import Sandbox
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure Corral against its peers in one run (ratios, not absolute times).",
-        subcommands: [Launch.self, Place.self, OCIRuntime.self])
+        subcommands: [Launch.self, Place.self, Submit.self, EndToEnd.self, AgentOverhead.self, OCIRuntime.self])
 
     struct Launch: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -33,11 +33,9 @@ struct BenchCommand: AsyncParsableCommand {
             let heldBallast = try LaunchBenchmark.ballast(ballast)
             defer { withExtendedLifetime(heldBallast) {} }
             let sandbox = try Sandbox(config: SandboxConfig(useSpawner: !noSpawner), logger: logger)
-            let executable =
-                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-                ?? CommandLine.arguments[0]
             let bench = LaunchBenchmark(
-                iterations: iterations, warmup: warmup, network: NetworkMode(rawValue: net)!, executable: executable)
+                iterations: iterations, warmup: warmup, network: NetworkMode(rawValue: net)!,
+                executable: BenchCommand.executable)
             let quiet = json
             let report = try await bench.run(sandbox: sandbox) { line in
                 if !quiet { FileHandle.standardError.write(Data("bench: \(line)\n".utf8)) }

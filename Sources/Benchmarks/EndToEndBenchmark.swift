@@ -1,0 +1,124 @@
+import API
+import CorralModel
+import Demo
+import Foundation
+import Scheduler
+
+/// `corral bench e2e`: short tasks through a real scheduler and agents, each a `corral` process on
+/// 127.0.0.1, every task a full sandbox (cgroup, namespaces, exec, teardown) running `/bin/true`.
+///
+/// Two phases. Throughput: all tasks are submitted as jobs of `batch` tasks as fast as the scheduler
+/// acknowledges them, and the rate is completed tasks over the time from the first submission until
+/// the scheduler shows every job ended. Latency: on the idle cluster, single-task jobs are submitted
+/// one every `pace`; each one's submit->running is from just before the client sent it until the
+/// scheduler recorded the agent's word that it runs (`startedAt`), one clock, one machine.
+public struct EndToEndBenchmark: Sendable {
+    public var agents: Int
+    public var tasks: Int
+    public var batch: Int
+    public var latencySamples: Int
+    public var pace: Duration
+    public var binary: String
+    public var dataDir: String
+
+    public init(
+        agents: Int, tasks: Int, batch: Int = 100, latencySamples: Int = 200, pace: Duration = .milliseconds(20),
+        binary: String, dataDir: String
+    ) {
+        self.agents = agents
+        self.tasks = tasks
+        self.batch = batch
+        self.latencySamples = latencySamples
+        self.pace = pace
+        self.binary = binary
+        self.dataDir = dataDir
+    }
+
+    public struct Report: Sendable, Encodable {
+        public var agents: Int
+        public var tasks: Int
+        public var completed: Int
+        public var failed: Int
+        public var lost: Int
+        /// Tasks that needed more than one attempt.
+        public var retried: Int
+        public var durationSeconds: Double
+        public var tasksPerSecond: Double
+        public var latencySamples: Int
+        public var submitToRunningP50Ms: Double
+        public var submitToRunningP99Ms: Double
+        public var submitToRunningMaxMs: Double
+    }
+
+    static let resources = #""resources": {"cpu": "10m", "memory": "8Mi", "pids": 8}"#
+
+    public func run(progress: @escaping @Sendable (String) -> Void) async throws -> Report {
+        var config = SchedulerConfig(
+            adminToken: SchedulerConfig.randomToken(), agentToken: SchedulerConfig.randomToken(),
+            tenants: ["bench": .init(token: SchedulerConfig.randomToken())])
+        config.heartbeatIntervalSeconds = 1
+        return try await LocalCluster.with(binary: binary, dataDir: dataDir, config: config) { cluster in
+            try cluster.startScheduler()
+            for n in 1...agents { try cluster.startAgent(LocalCluster.Node(id: "node-\(n)", cpu: 2, memory: "4Gi")) }
+            try await cluster.waitForNodes(agents)
+            let client = cluster.client(token: config.tenants["bench"]!.token)
+            progress("\(agents) agents ready; submitting \(tasks) tasks in jobs of \(batch)")
+
+            // Throughput.
+            let start = Date().timeIntervalSince1970
+            var jobs: [String] = []
+            var remaining = tasks
+            while remaining > 0 {
+                let count = min(batch, remaining)
+                let spec =
+                    #"{"name": "short", "tenant": "bench", "count": \#(count), "command": ["/bin/true"], "#
+                    + Self.resources + "}"
+                jobs.append(try await client.submit(Data(spec.utf8)).id)
+                remaining -= count
+            }
+            var ended = 0
+            while ended < jobs.count {
+                try await Task.sleep(for: .milliseconds(50))
+                let views = try await client.jobs()
+                ended = views.filter { ["completed", "failed", "cancelled"].contains($0.state) }.count
+            }
+            let duration = Date().timeIntervalSince1970 - start
+            var counts: [TaskState: Int] = [:]
+            var retried = 0
+            for job in jobs {
+                for task in try await client.tasks(job) {
+                    counts[task.state, default: 0] += 1
+                    if task.attempt > 1 { retried += 1 }
+                }
+            }
+            let completed = counts[.completed] ?? 0
+            progress(String(format: "%d tasks ended in %.2f s; measuring submit->running", tasks, duration))
+
+            // Latency on the idle cluster.
+            var sent: [(job: String, at: Double)] = []
+            for _ in 0..<latencySamples {
+                let spec = #"{"name": "probe", "tenant": "bench", "command": ["/bin/true"], "# + Self.resources + "}"
+                let at = Date().timeIntervalSince1970
+                sent.append((try await client.submit(Data(spec.utf8)).id, at))
+                try await Task.sleep(for: pace)
+            }
+            var latency = Samples()
+            for probe in sent {
+                var started: Double?
+                let deadline = Date().addingTimeInterval(30)
+                while started == nil && Date() < deadline {
+                    started = try await client.tasks(probe.job).first?.startedAt
+                    if started == nil { try await Task.sleep(for: .milliseconds(20)) }
+                }
+                guard let started else { throw LocalClusterError("job \(probe.job) never reported running") }
+                latency.add(milliseconds: (started - probe.at) * 1000)
+            }
+            return Report(
+                agents: agents, tasks: tasks, completed: completed, failed: counts[.failed] ?? 0,
+                lost: counts[.lost] ?? 0, retried: retried, durationSeconds: duration,
+                tasksPerSecond: Double(completed) / duration, latencySamples: latencySamples,
+                submitToRunningP50Ms: latency.percentile(50), submitToRunningP99Ms: latency.percentile(99),
+                submitToRunningMaxMs: latency.values.max() ?? .nan)
+        }
+    }
+}

@@ -1,0 +1,133 @@
+import ArgumentParser
+import Benchmarks
+import Foundation
+
+/// The benchmarks that run `corral` processes: a scheduler alone, a scheduler with agents.
+extension BenchCommand {
+    /// Where a cluster benchmark keeps its processes' data: `--data-dir`, or a new directory under /var/tmp
+    /// (a real disk, so that durable writes cost what they cost), removed afterwards unless `--keep`.
+    struct ClusterOptions: ParsableArguments {
+        @Option(help: "Data directory for the processes (default: a new one under /var/tmp, removed afterwards).")
+        var dataDir: String?
+        @Flag(help: "Keep the data directory (state, logs) afterwards.") var keep = false
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func withDirectory<T>(_ name: String, _ body: (String, String) async throws -> T) async throws -> T {
+            let directory = dataDir ?? "/var/tmp/corral-bench-\(name)-\(getpid())"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            defer { if !keep && dataDir == nil { try? FileManager.default.removeItem(atPath: directory) } }
+            return try await body(directory, BenchCommand.executable)
+        }
+
+        func progress(_ line: String) {
+            if !json { FileHandle.standardError.write(Data("bench: \(line)\n".utf8)) }
+        }
+
+        func printJSON(_ value: some Encodable) throws {
+            print(String(decoding: try JSONEncoder.sorted.encode(value), as: UTF8.self))
+        }
+    }
+
+    /// This binary, for the processes a benchmark starts.
+    static var executable: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    struct Submit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Job acknowledgement latency of a real scheduler, against an HTTP round trip and a durable commit.")
+
+        @OptionGroup var options: ClusterOptions
+        @Option(help: "Timed submissions.") var jobs = 500
+
+        func validate() throws { guard jobs > 0 else { throw ValidationError("--jobs must be positive") } }
+
+        func run() async throws {
+            let report = try await options.withDirectory("submit") { directory, binary in
+                try await SubmitBenchmark(jobs: jobs, binary: binary, dataDir: directory).run(
+                    progress: options.progress)
+            }
+            if options.json { return try options.printJSON(report) }
+            print("job submission through a corral scheduler on 127.0.0.1, \(report.jobs) jobs, one at a time")
+            print(
+                String(
+                    format: "acknowledged (201)   min %.2f ms   p50 %.2f ms   p99 %.2f ms", report.ackMinMs,
+                    report.ackP50Ms, report.ackP99Ms))
+            print(
+                String(format: "HTTP round trip      p50 %.2f ms (authenticated read, no write)", report.roundTripP50Ms)
+            )
+            print(
+                String(format: "durable commit       p50 %.2f ms (SQLiteStore, synchronous FULL)", report.commitP50Ms))
+            print(String(format: "acknowledgement p50 is %.2fx the two floors together", report.ackOverFloors))
+        }
+    }
+
+    struct EndToEnd: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "e2e",
+            abstract: "Short-task throughput and submit->running latency through a scheduler and local agents.")
+
+        @OptionGroup var options: ClusterOptions
+        @Option(help: "Agents (separate processes, 2 cores and 4 GiB declared each).") var agents = 3
+        @Option(help: "Tasks in the throughput phase.") var tasks = 5000
+        @Option(help: "Tasks per job in the throughput phase.") var batch = 100
+        @Option(help: "Single-task jobs in the latency phase, one every 20 ms.") var latencySamples = 200
+
+        func validate() throws {
+            guard agents > 0, tasks > 0, batch > 0, latencySamples > 0 else {
+                throw ValidationError("--agents, --tasks, --batch and --latency-samples must be positive")
+            }
+        }
+
+        func run() async throws {
+            let report = try await options.withDirectory("e2e") { directory, binary in
+                try await EndToEndBenchmark(
+                    agents: agents, tasks: tasks, batch: batch, latencySamples: latencySamples, binary: binary,
+                    dataDir: directory
+                ).run(progress: { options.progress($0) })
+            }
+            if options.json { return try options.printJSON(report) }
+            print("end to end: scheduler + \(report.agents) agents on 127.0.0.1, /bin/true in a full sandbox")
+            print(
+                String(
+                    format:
+                        "throughput        %.0f tasks/s (%d of %d completed in %.2f s; failed %d, lost %d, retried %d)",
+                    report.tasksPerSecond, report.completed, report.tasks, report.durationSeconds, report.failed,
+                    report.lost, report.retried))
+            print(
+                String(
+                    format:
+                        "submit->running   p50 %.2f ms   p99 %.2f ms   max %.2f ms (%d single-task jobs, idle cluster)",
+                    report.submitToRunningP50Ms, report.submitToRunningP99Ms, report.submitToRunningMaxMs,
+                    report.latencySamples))
+        }
+    }
+
+    struct AgentOverhead: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "agent", abstract: "CPU an agent costs while it supervises and samples many running tasks.")
+
+        @OptionGroup var options: ClusterOptions
+        @Option(help: "Running tasks to supervise.") var tasks = 500
+        @Option(help: "Seconds each measurement window lasts.") var window = 10
+
+        func validate() throws {
+            guard tasks > 0, window > 0 else { throw ValidationError("--tasks and --window must be positive") }
+        }
+
+        func run() async throws {
+            let report = try await options.withDirectory("agent") { directory, binary in
+                try await AgentBenchmark(tasks: tasks, window: .seconds(window), binary: binary, dataDir: directory)
+                    .run(progress: { options.progress($0) })
+            }
+            if options.json { return try options.printJSON(report) }
+            print(
+                "agent: \(report.tasks) running tasks, heartbeat every \(report.heartbeatIntervalSeconds) s, \(report.heartbeats) heartbeats in \(report.windowSeconds) s"
+            )
+            print(String(format: "idle agent            %.3f%% of one core", report.idleCpuPercent))
+            print(String(format: "with %d tasks        %.3f%% of one core", report.tasks, report.busyCpuPercent))
+            print(String(format: "cost of the tasks     %.3f%% of one core", report.perTasksCpuPercent))
+        }
+    }
+}
