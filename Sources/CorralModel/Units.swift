@@ -70,25 +70,32 @@ public enum CPUQuantity {
     }
 }
 
-/// Durations: `10s`, `500ms`, `1m30s`, `2h`, `1.5s`; a bare number is seconds.
+/// Durations: `10s`, `500ms`, `1m30s`, `2h`, `1.5s`; a bare number is seconds. At most ten years: a longer
+/// one is a typo, and would not fit the microsecond counts durations are kept in.
 public enum DurationText {
     private static let units: [Substring: Double] = ["us": 0.000_001, "ms": 0.001, "s": 1, "m": 60, "h": 3600]
+    public static let maximumSeconds = 10 * 365 * 86_400.0
 
     public static func parse(_ text: String, field: String = "") throws(ValueError) -> Duration {
         let bad = ValueError(field: field, message: "\"\(text)\" is not a duration (examples: 10s, 500ms, 1m30s)")
         var rest = Substring(text.trimmingSpaces())
-        if let plain = Double(rest), plain >= 0, plain.isFinite {
-            return .microseconds(Int64((plain * 1_000_000).rounded()))
-        }
-        guard !rest.isEmpty else { throw bad }
         var seconds = 0.0
-        while !rest.isEmpty {
-            let number = rest.prefix { $0.isNumber || $0 == "." }
-            rest = rest.dropFirst(number.count)
-            let unit = rest.prefix { $0.isLetter }
-            rest = rest.dropFirst(unit.count)
-            guard let value = Double(number), let factor = units[unit] else { throw bad }
-            seconds += value * factor
+        if let plain = Double(rest) {
+            guard plain >= 0, plain.isFinite else { throw bad }
+            seconds = plain
+        } else {
+            guard !rest.isEmpty else { throw bad }
+            while !rest.isEmpty {
+                let number = rest.prefix { $0.isNumber || $0 == "." }
+                rest = rest.dropFirst(number.count)
+                let unit = rest.prefix { $0.isLetter }
+                rest = rest.dropFirst(unit.count)
+                guard let value = Double(number), let factor = units[unit] else { throw bad }
+                seconds += value * factor
+            }
+        }
+        guard seconds <= maximumSeconds else {
+            throw ValueError(field: field, message: "\"\(text)\" is longer than ten years")
         }
         return .microseconds(Int64((seconds * 1_000_000).rounded()))
     }

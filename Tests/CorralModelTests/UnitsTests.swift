@@ -56,6 +56,12 @@ import Testing
     func badDurationsNameTheField(text: String) {
         #expect(throws: ValueError.self) { try DurationText.parse(text, field: "timeout") }
     }
+
+    /// Found by schemathesis: a timeout of 6e16 seconds trapped converting to microseconds.
+    @Test(arguments: ["6.087357876055911e+16", "1e300", "100000000000h", "-1", "inf", "nan"])
+    func hugeOrNegativeDurationsAreRefusedNotATrap(text: String) {
+        #expect(throws: ValueError.self) { try DurationText.parse(text, field: "timeout") }
+    }
 }
 
 @Suite struct TaskOutcomeTests {
