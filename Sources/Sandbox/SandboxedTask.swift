@@ -74,7 +74,7 @@ public actor SandboxedTask {
     }
 
     /// Current usage, read from the cgroup.
-    public nonisolated func stats() -> CgroupStats { cgroup.stats() }
+    public nonisolated func stats(_ detail: Cgroup.Detail = .full) -> CgroupStats { cgroup.stats(detail) }
 
     public var state: TaskLifecycle.State { lifecycle.state }
 
