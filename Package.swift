@@ -68,6 +68,7 @@ let package = Package(
             name: "Agent",
             dependencies: [
                 "API", "Scheduler", "Placement", "Sandbox", "Cgroups", "CorralModel",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -29,14 +29,14 @@ public struct APIError: Error, Sendable, Codable, Equatable, CustomStringConvert
         ([message] + (problems ?? []).map { "\($0.field): \($0.message)" }).joined(separator: "\n  ")
     }
 
-    static func unauthorized() -> APIError {
+    public static func unauthorized() -> APIError {
         APIError(status: 401, code: "unauthorized", message: "missing or unknown bearer token")
     }
-    static func forbidden(_ why: String) -> APIError { APIError(status: 403, code: "forbidden", message: why) }
-    static func notFound(_ what: String) -> APIError {
+    public static func forbidden(_ why: String) -> APIError { APIError(status: 403, code: "forbidden", message: why) }
+    public static func notFound(_ what: String) -> APIError {
         APIError(status: 404, code: "not_found", message: "\(what) not found")
     }
-    static func badRequest(_ message: String, problems: [ValueError] = []) -> APIError {
+    public static func badRequest(_ message: String, problems: [ValueError] = []) -> APIError {
         APIError(
             status: 400, code: "invalid_request", message: message,
             problems: problems.isEmpty ? nil : problems.map { Problem(field: $0.field, message: $0.message) })
@@ -61,7 +61,7 @@ public struct APIError: Error, Sendable, Codable, Equatable, CustomStringConvert
         try c.encodeIfPresent(problems, forKey: .problems)
     }
 
-    func response() -> Response {
+    public func response() -> Response {
         let body = (try? JSONEncoder.api.encode(Envelope(error: self))) ?? Data()
         return Response(
             status: HTTPResponse.Status(code: status), headers: [.contentType: "application/json"],

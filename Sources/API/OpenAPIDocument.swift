@@ -7,7 +7,18 @@ public enum OpenAPIDocument {
         ("get", "/v1/jobs/{id}"), ("delete", "/v1/jobs/{id}"), ("get", "/v1/jobs/{id}/tasks"), ("get", "/v1/nodes"),
         ("get", "/v1/tenants/{tenant}/quota"), ("get", "/v1/dead-letters"), ("post", "/v1/agents/register"),
         ("post", "/v1/agents/{node}/heartbeat"), ("get", "/v1/agents/{node}/allocations"),
+        ("get", "/v1/allocations/{id}/logs/{stream}"),
     ]
+
+    /// The methods the document lists for a concrete path (`/v1/jobs/j1` matches `/v1/jobs/{id}`), upper case.
+    public static func methods(forPath path: String) -> [String] {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: false)
+        return routes.filter { route in
+            let template = route.path.split(separator: "/", omittingEmptySubsequences: false)
+            return template.count == segments.count
+                && zip(template, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
+        }.map { $0.method.uppercased() }
+    }
 
     public static let json = #"""
         {
@@ -30,7 +41,8 @@ public enum OpenAPIDocument {
                   "name": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,128}$"},
                   "tenant": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,63}$"},
                   "priority": {"type": "integer", "minimum": 0, "maximum": 100},
-                  "command": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+                  "command": {"type": "array", "minItems": 1, "prefixItems": [{"type": "string", "minLength": 1}],
+                    "items": {"type": "string"}},
                   "env": {"type": "object", "additionalProperties": {"type": "string"}},
                   "image": {"type": ["string", "null"]},
                   "resources": {"$ref": "#/components/schemas/Resources"},
@@ -66,10 +78,14 @@ public enum OpenAPIDocument {
               "Quota": {"type": "object", "required": ["tenant", "usage"], "properties": {"tenant": {"type": "string"},
                 "quota": {"type": "object"}, "usage": {"type": "object"}}},
               "Registration": {"type": "object", "required": ["node", "capacity"], "properties": {
-                "node": {"type": "string"}, "capacity": {"$ref": "#/components/schemas/ResourceVector"},
+                "node": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,63}$"},
+                "capacity": {"type": "object", "required": ["cpuMillis", "memory", "ioRead", "ioWrite", "pids"],
+                  "properties": {"cpuMillis": {"type": "integer", "minimum": 1}, "memory": {"type": "integer", "minimum": 1},
+                    "ioRead": {"type": "integer", "minimum": 0}, "ioWrite": {"type": "integer", "minimum": 0},
+                    "pids": {"type": "integer", "minimum": 0}}},
                 "labels": {"type": "object", "additionalProperties": {"type": "string"}}, "weight": {"type": "number"},
                 "info": {"type": "object", "additionalProperties": {"type": "string"}}}},
-              "Heartbeat": {"type": "object", "required": ["usage", "allocations"], "properties": {
+              "Heartbeat": {"type": "object", "required": ["usage", "allocations"], "additionalProperties": false, "properties": {
                 "usage": {"$ref": "#/components/schemas/NodeLoad"},
                 "allocations": {"type": "array", "items": {"type": "object", "required": ["id", "state"], "properties": {
                   "id": {"type": "string"}, "state": {"enum": ["running", "exited", "failed", "killed", "unknown"]},
@@ -132,6 +148,18 @@ public enum OpenAPIDocument {
                 "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
                 "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
                 "503": {"$ref": "#/components/responses/Error"}}}
+            },
+            "/v1/allocations/{id}/logs/{stream}": {
+              "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+                {"name": "stream", "in": "path", "required": true, "schema": {"enum": ["stdout", "stderr"]}},
+                {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
+              "get": {"summary": "A task's output from offset on, relayed from its agent",
+                "responses": {"200": {"description": "Bytes; headers Corral-Log-Offset (ask for it next) and Corral-Log-Running",
+                  "headers": {"Corral-Log-Offset": {"schema": {"type": "integer"}}, "Corral-Log-Running": {"schema": {"enum": ["true", "false"]}}},
+                  "content": {"application/octet-stream": {}}},
+                "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
+                "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"},
+                "502": {"$ref": "#/components/responses/Error"}}}
             }
           }
         }

@@ -50,6 +50,7 @@ public struct SchedulerAPI: Sendable {
         }
         addJobRoutes(router)
         addAgentRoutes(router)
+        addLogRoutes(router)
         router.get("/v1/nodes") { request, _ in
             try authorize(request, [.admin, .agent])
             return try json(await scheduler.nodes)
@@ -239,6 +240,16 @@ struct ErrorMiddleware: RouterMiddleware {
             )
             .response()
         } catch let error as HTTPError {
+            let allowed = OpenAPIDocument.methods(forPath: request.uri.path)
+            if error.status == .notFound, !allowed.isEmpty {
+                var response = APIError(
+                    status: 405, code: "method_not_allowed",
+                    message:
+                        "\(request.method) is not allowed on \(request.uri.path): use \(allowed.joined(separator: ", "))"
+                ).response()
+                response.headers[.allow] = allowed.joined(separator: ", ")
+                return response
+            }
             let code = error.status.code == 404 ? "not_found" : "http_\(error.status.code)"
             return APIError(status: error.status.code, code: code, message: error.body ?? error.status.reasonPhrase)
                 .response()

@@ -27,6 +27,22 @@ public struct SchedulerClient: Sendable {
         try await call(.GET, "/v1/tenants/\(tenant)/quota")
     }
 
+    /// A task's output from `offset` on (relayed from its agent), the offset to ask for next, and whether the
+    /// allocation still runs.
+    public func logs(allocation: String, stream: String, offset: UInt64) async throws -> (
+        bytes: Data, next: UInt64, running: Bool
+    ) {
+        var request = HTTPClientRequest(url: baseURL + "/v1/allocations/\(allocation)/logs/\(stream)?offset=\(offset)")
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        let response = try await http.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 64 << 20)
+        guard response.status == .ok else {
+            throw Self.error(status: response.status.code, Data(bytes.readableBytesView))
+        }
+        let next = response.headers.first(name: "Corral-Log-Offset").flatMap { UInt64($0) } ?? offset
+        return (Data(bytes.readableBytesView), next, response.headers.first(name: "Corral-Log-Running") == "true")
+    }
+
     /// `GET /metrics`: Prometheus text.
     public func metrics() async throws -> String {
         var request = HTTPClientRequest(url: baseURL + "/metrics")
@@ -61,16 +77,17 @@ public struct SchedulerClient: Sendable {
         let response = try await http.execute(request, timeout: timeout)
         let bytes = try await response.body.collect(upTo: 64 << 20)
         let data = Data(bytes.readableBytesView)
-        guard (200..<300).contains(response.status.code) else {
-            if var error = try? JSONDecoder().decode(APIError.Envelope.self, from: data).error {
-                error.status = Int(response.status.code)
-                throw error
-            }
-            throw APIError(
-                status: Int(response.status.code), code: "http_\(response.status.code)",
-                message: String(decoding: data, as: UTF8.self))
-        }
+        guard (200..<300).contains(response.status.code) else { throw Self.error(status: response.status.code, data) }
         return try JSONDecoder().decode(T.self, from: data)
+    }
+
+    /// The API's JSON error from a failed answer, or one made from its status and text.
+    static func error(status: UInt, _ data: Data) -> APIError {
+        if var error = try? JSONDecoder().decode(APIError.Envelope.self, from: data).error {
+            error.status = Int(status)
+            return error
+        }
+        return APIError(status: Int(status), code: "http_\(status)", message: String(decoding: data, as: UTF8.self))
     }
 }
 

@@ -9,6 +9,7 @@ import Logging
 import Placement
 import Sandbox
 import Scheduler
+import ServiceLifecycle
 
 public actor Agent {
     public nonisolated let configuration: AgentConfiguration
@@ -45,11 +46,27 @@ public actor Agent {
     public func run() async throws {
         await adoptAll()
         TaskLogs.prune(root: configuration.logsDir, olderThan: 24 * 3600)
+        let server = try configuration.listen.map {
+            try AgentServer.application(agent: self, listen: $0, logger: logger)
+        }
         try await registerUntilAccepted()
         await withDiscardingTaskGroup { group in
             group.addTask { await self.heartbeatLoop() }
             group.addTask { await self.pollLoop() }
+            if let server {
+                group.addTask {
+                    do { try await server.run() } catch {
+                        self.logger.error("the log server stopped", metadata: ["error": "\(error)"])
+                    }
+                }
+            }
         }
+    }
+
+    /// Whether the allocation runs here now (launched or launching, not yet ended).
+    func isRunning(_ id: String) -> Bool {
+        guard let entry = entries[id] else { return false }
+        return entry.stored.phase != .ended
     }
 
     // MARK: Talking to the scheduler
@@ -223,7 +240,7 @@ public actor Agent {
         nodeLoad = sampler.sample(now: now)
         for (id, entry) in entries {
             guard let task = entry.task else { continue }
-            let stats = task.stats()
+            let stats = task.stats(.usage)
             entries[id]?.usage = AllocationUsage(
                 cpuUsec: stats.cpuUsageUsec, memoryBytes: stats.memoryCurrentBytes, ioReadBytes: stats.ioReadBytes,
                 ioWriteBytes: stats.ioWriteBytes, pids: stats.pidsCurrent)

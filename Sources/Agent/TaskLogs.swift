@@ -33,9 +33,7 @@ struct TaskLogs: Sendable {
     func enforce(limit: UInt64) {
         for stream in Self.streams {
             let file = path(stream)
-            let size =
-                ((try? FileManager.default.attributesOfItem(atPath: file))?[.size] as? NSNumber)?.uint64Value ?? 0
-            guard size > limit else { continue }
+            guard Self.size(file) > limit else { continue }
             let rotated = file + ".1"
             // The task's descriptor stays on `file` (O_APPEND): copy the content out, then truncate.
             unlink(rotated)
@@ -46,6 +44,39 @@ struct TaskLogs: Sendable {
             truncate(file, 0)
         }
     }
+
+    /// The bytes of `stream` from `offset` on, and the offset to ask for next. An offset past the file's
+    /// end means it was rotated since: the rest of `<stream>.1` comes first, then the new file from its
+    /// start (that answer is not cut at `limit`). A reader that falls more than one rotation behind misses
+    /// what was rotated out twice.
+    func read(_ stream: String, from offset: UInt64, limit: Int = 1 << 20) -> (bytes: [UInt8], next: UInt64) {
+        let current = Self.slice(path(stream), from: offset, limit: limit)
+        guard offset > current.size else { return (current.bytes, offset + UInt64(current.bytes.count)) }
+        let rotated = Self.slice(path(stream) + ".1", from: offset, limit: .max)
+        let head = Self.slice(path(stream), from: 0, limit: .max)
+        return (rotated.bytes + head.bytes, UInt64(head.bytes.count))
+    }
+
+    /// A file's size through its end offset (checked for every task each heartbeat: three cheap syscalls,
+    /// where FileManager builds a dictionary of attributes).
+    static func size(_ path: String) -> UInt64 {
+        let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        return UInt64(max(lseek(fd, 0, SEEK_END), 0))
+    }
+
+    /// Up to `limit` bytes of a file from `offset`, and the file's size (0 for a missing file).
+    static func slice(_ path: String, from offset: UInt64, limit: Int) -> (bytes: [UInt8], size: UInt64) {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return ([], 0) }
+        defer { try? handle.close() }
+        let size = (try? handle.seekToEnd()) ?? 0
+        guard offset < size, (try? handle.seek(toOffset: offset)) != nil else { return ([], size) }
+        let data = (try? handle.read(upToCount: limit)) ?? nil
+        return (data.map { [UInt8]($0) } ?? [], size)
+    }
+
+    var exists: Bool { FileManager.default.fileExists(atPath: directory) }
 
     /// Removes log directories older than `age` seconds.
     static func prune(root: String, olderThan age: Double) {

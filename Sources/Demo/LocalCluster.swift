@@ -17,6 +17,8 @@ public final class LocalCluster: @unchecked Sendable {
         public var schedulerURL: String?
         /// Run the agent inside this network namespace (`ip netns add` name; entered with nsenter).
         public var netns: String?
+        /// Where the agent serves its logs (a port is picked); default the cluster's host.
+        public var listenHost: String?
 
         public init(
             id: String, labels: [String: String] = [:], cpu: Double = 1, memory: String = "1Gi",
@@ -80,7 +82,8 @@ public final class LocalCluster: @unchecked Sendable {
         var arguments = [
             "agent", "--scheduler", node.schedulerURL ?? url, "--token", config.agentToken, "--node-id", node.id,
             "--data-dir", nodeDataDir(node.id), "--cgroup-parent", cgroupParent(node.id), "--cpu", "\(node.cpu)",
-            "--memory", node.memory, "--log-level", "info",
+            "--memory", node.memory, "--log-level", "info", "--listen",
+            "\(node.listenHost ?? host):\(try Self.freePort())",
         ]
         if !node.labels.isEmpty {
             arguments += [

@@ -8,7 +8,8 @@ struct Corral: AsyncParsableCommand {
         abstract: "A cluster scheduler and per-node execution agent for Linux.",
         subcommands: [
             ExecCommand.self, HostCommand.self, ImageCommand.self, SchedulerCommand.self, JobCommand.self,
-            NodesCommand.self, AgentCommand.self, DevCommand.self, DemoCommand.self, BenchCommand.self,
+            NodesCommand.self, LogsCommand.self, AgentCommand.self, DevCommand.self, DemoCommand.self,
+            BenchCommand.self,
         ]
     )
 }
