@@ -83,13 +83,15 @@ public enum OpenAPIDocument {
                   "properties": {"cpuMillis": {"type": "integer", "minimum": 1}, "memory": {"type": "integer", "minimum": 1},
                     "ioRead": {"type": "integer", "minimum": 0}, "ioWrite": {"type": "integer", "minimum": 0},
                     "pids": {"type": "integer", "minimum": 0}}},
-                "labels": {"type": "object", "additionalProperties": {"type": "string"}}, "weight": {"type": "number"},
-                "info": {"type": "object", "additionalProperties": {"type": "string"}}}},
-              "Heartbeat": {"type": "object", "required": ["usage", "allocations"], "additionalProperties": false, "properties": {
+                "labels": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
+                "weight": {"type": ["number", "null"], "exclusiveMinimum": 0},
+                "info": {"type": ["object", "null"], "additionalProperties": {"type": "string"}}}},
+              "Heartbeat": {"type": "object", "required": ["usage", "allocations"], "properties": {
                 "usage": {"$ref": "#/components/schemas/NodeLoad"},
                 "allocations": {"type": "array", "items": {"type": "object", "required": ["id", "state"], "properties": {
                   "id": {"type": "string"}, "state": {"enum": ["running", "exited", "failed", "killed", "unknown"]},
-                  "exitCode": {"type": "integer"}, "error": {"type": "string"}}}}}},
+                  "exitCode": {"type": ["integer", "null"]}, "error": {"type": ["string", "null"]},
+                  "usage": {"type": ["object", "null"]}, "outcome": {"type": ["object", "null"]}}}}}},
               "Orders": {"type": "object", "required": ["allocations", "kills", "heartbeatIntervalSeconds"], "properties": {
                 "allocations": {"type": "array", "items": {"type": "object"}}, "kills": {"type": "array", "items": {"type": "string"}},
                 "heartbeatIntervalSeconds": {"type": "number"}}}

@@ -147,6 +147,15 @@ public struct SchedulerAPI: Sendable {
             if registration.capacity.memory <= 0 {
                 problems.append(ValueError(field: "capacity.memory", message: "must be positive"))
             }
+            for (field, value) in [
+                ("ioRead", registration.capacity.ioRead), ("ioWrite", registration.capacity.ioWrite),
+                ("pids", registration.capacity.pids),
+            ] where value < 0 {
+                problems.append(ValueError(field: "capacity.\(field)", message: "must not be negative"))
+            }
+            if let weight = registration.weight, !(weight > 0 && weight.isFinite) {
+                problems.append(ValueError(field: "weight", message: "must be a positive number"))
+            }
             guard problems.isEmpty else { throw APIError.badRequest("the registration is invalid", problems: problems) }
             let orders = try await scheduler.register(
                 NodeRecord(
@@ -164,8 +173,12 @@ public struct SchedulerAPI: Sendable {
         router.get("/v1/agents/:node/allocations") { request, context in
             try authorize(request, [.agent, .admin])
             let node = try context.parameters.require("node")
-            let wait = request.uri.queryParameters.get("wait").flatMap(Double.init) ?? 20
-            guard (0...60).contains(wait) else { throw APIError.badRequest("wait: must be 0...60 seconds") }
+            let raw = request.uri.queryParameters.get("wait")
+            guard let wait = raw.map({ Double($0) }) ?? 20, (0...60).contains(wait) else {
+                throw APIError.badRequest(
+                    "wait: must be 0...60 seconds",
+                    problems: [ValueError(field: "wait", message: "must be 0...60 seconds")])
+            }
             return try json(await scheduler.poll(node: node, timeout: .milliseconds(Int64(wait * 1000))))
         }
     }

@@ -7,6 +7,8 @@ public enum Requirement: Sendable {
     case cgroups
     /// An executable in PATH, and the Debian package that provides it.
     case binary(String, package: String)
+    /// A command a PyPI package installs (`pip install NAME`).
+    case pythonTool(String)
     case file(String, hint: String)
 
     public var isMet: Bool {
@@ -16,7 +18,7 @@ public enum Requirement: Sendable {
             return FileManager.default.fileExists(atPath: "/sys/fs/cgroup/cgroup.controllers")
                 || FileManager.default.fileExists(atPath: "/sys/fs/cgroup/unified")
                 || FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory")
-        case .binary(let name, _): return Requirement.which(name) != nil
+        case .binary(let name, _), .pythonTool(let name): return Requirement.which(name) != nil
         case .file(let path, _): return FileManager.default.fileExists(atPath: path)
         }
     }
@@ -26,6 +28,7 @@ public enum Requirement: Sendable {
         case .root: return "needs root (namespaces, cgroups, mounts): run the tests as root (sudo -E swift test)"
         case .cgroups: return "needs a mounted cgroup filesystem under /sys/fs/cgroup"
         case .binary(let name, let package): return "needs \(name): apt-get install \(package)"
+        case .pythonTool(let name): return "needs \(name): python3 -m pip install \(name)"
         case .file(let path, let hint): return "needs \(path): \(hint)"
         }
     }
