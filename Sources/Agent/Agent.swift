@@ -28,17 +28,34 @@ public actor Agent {
         var stored: StoredAllocation
         var task: SandboxedTask?
         var usage: AllocationUsage?
+        /// The usage a delivered heartbeat carried last.
+        var reportedUsage: AllocationUsage?
+        /// The agent's descriptors of the task's log files, while it runs here.
+        var logs: OpenLogs?
     }
 
     public init(configuration: AgentConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
+        Self.raiseDescriptorLimit(logger: logger)
         sandbox = try Sandbox(config: configuration.sandbox, logger: logger)
         client = SchedulerClient(baseURL: configuration.schedulerURL, token: configuration.token)
         store = try AllocationStore(directory: configuration.allocationsDir)
         try FileManager.default.createDirectory(atPath: configuration.logsDir, withIntermediateDirectories: true)
         try CgroupParent.prepare(configuration.sandbox.cgroupParent, host: sandbox.host)
         sampler = NodeSampler(configuration: configuration, host: sandbox.host)
+    }
+
+    /// Each supervised task keeps a few descriptors open (its usage files), so the agent raises its soft
+    /// limit on open files to the hard limit, as a systemd service's default soft limit is 1024.
+    static func raiseDescriptorLimit(logger: Logger) {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
+        let soft = limit.rlim_cur
+        limit.rlim_cur = limit.rlim_max
+        if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) != 0 {
+            logger.warning("cannot raise the open-file limit", metadata: ["soft": "\(soft)", "errno": "\(errno)"])
+        }
     }
 
     /// Finds the tasks a previous run left, registers, then heartbeats and long-polls until cancelled.
@@ -101,7 +118,7 @@ public actor Agent {
     func heartbeatLoop() async {
         while !Task.isCancelled {
             sampleIfDue()
-            let reports = entries.values.map(Self.report)
+            let reports = entries.values.compactMap(Self.report)
             let delivered = reports.filter { $0.state != .running }.map(\.id)
             do {
                 let orders = try await client.heartbeat(
@@ -109,6 +126,9 @@ public actor Agent {
                 for id in delivered {
                     entries[id] = nil
                     store.remove(id)
+                }
+                for report in reports where report.state == .running && report.usage != nil {
+                    entries[report.id]?.reportedUsage = report.usage
                 }
                 apply(orders)
             } catch {
@@ -158,10 +178,7 @@ public actor Agent {
             try store.save(stored)
             let logs = TaskLogs(root: configuration.logsDir, allocation: id)
             let stdio = try logs.open()
-            defer {
-                close(stdio.stdout)
-                close(stdio.stderr)
-            }
+            entries[id]?.logs = stdio
             let task = try await sandbox.launch(taskSpec(stored.allocation, stdout: stdio.stdout, stderr: stdio.stderr))
             stored.phase = .running
             stored.adoption = task.record
@@ -238,18 +255,30 @@ public actor Agent {
         guard now - lastSample >= min(interval, 1) else { return }
         lastSample = now
         nodeLoad = sampler.sample(now: now)
-        for (id, entry) in entries {
-            guard let task = entry.task else { continue }
-            let stats = task.stats(.usage)
-            entries[id]?.usage = AllocationUsage(
+        let limit = configuration.logLimitBytes
+        // In place through the values' indices: iterating the dictionary while assigning to it would copy it.
+        for index in entries.indices {
+            guard let task = entries.values[index].task else { continue }
+            let stats = task.sampleUsage()
+            entries.values[index].usage = AllocationUsage(
                 cpuUsec: stats.cpuUsageUsec, memoryBytes: stats.memoryCurrentBytes, ioReadBytes: stats.ioReadBytes,
                 ioWriteBytes: stats.ioWriteBytes, pids: stats.pidsCurrent)
-            TaskLogs(root: configuration.logsDir, allocation: id).enforce(limit: configuration.logLimitBytes)
+            let logs = entries.values[index].logs
+            if logs.map({ $0.largestSize > limit }) ?? true {
+                TaskLogs(root: configuration.logsDir, allocation: entries.keys[index]).enforce(limit: limit, open: logs)
+            }
         }
     }
 
-    static func report(_ entry: Entry) -> AllocationReport {
-        entry.stored.report ?? AllocationReport(id: entry.stored.allocation.id, state: .running, usage: entry.usage)
+    /// An ended allocation's final report, or a running one's state with its usage when that changed since
+    /// the scheduler last heard it (the scheduler keeps the last usage it got). Nothing while it is still
+    /// starting: it does not run yet, and an agent killed now undoes the launch when it comes back.
+    static func report(_ entry: Entry) -> AllocationReport? {
+        if let report = entry.stored.report { return report }
+        guard entry.stored.phase == .running else { return nil }
+        return AllocationReport(
+            id: entry.stored.allocation.id, state: .running,
+            usage: entry.usage == entry.reportedUsage ? nil : entry.usage)
     }
 
     /// How an ended task is reported: killed on request, or exited with the code a shell would show and,

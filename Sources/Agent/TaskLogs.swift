@@ -13,8 +13,9 @@ struct TaskLogs: Sendable {
 
     func path(_ stream: String) -> String { directory + "/" + stream }
 
-    /// Opens both files; the caller closes the descriptors once the task holds its own copies.
-    func open() throws -> (stdout: Int32, stderr: Int32) {
+    /// Opens both files for the task. The agent keeps its descriptors while the task runs: their end
+    /// offsets give the sizes `enforce` checks every heartbeat without a path lookup.
+    func open() throws -> OpenLogs {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var fds: [Int32] = []
         for stream in Self.streams {
@@ -26,14 +27,15 @@ struct TaskLogs: Sendable {
             }
             fds.append(fd)
         }
-        return (fds[0], fds[1])
+        return OpenLogs(stdout: fds[0], stderr: fds[1])
     }
 
-    /// Rotates any stream past `limit` bytes.
-    func enforce(limit: UInt64) {
-        for stream in Self.streams {
+    /// Rotates any stream past `limit` bytes; sizes come from `open`'s descriptors when given.
+    func enforce(limit: UInt64, open: OpenLogs? = nil) {
+        for (index, stream) in Self.streams.enumerated() {
             let file = path(stream)
-            guard Self.size(file) > limit else { continue }
+            let size = open.map { OpenLogs.size(index == 0 ? $0.stdout : $0.stderr) } ?? Self.size(file)
+            guard size > limit else { continue }
             let rotated = file + ".1"
             // The task's descriptor stays on `file` (O_APPEND): copy the content out, then truncate.
             unlink(rotated)
@@ -63,7 +65,7 @@ struct TaskLogs: Sendable {
         let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return 0 }
         defer { close(fd) }
-        return UInt64(max(lseek(fd, 0, SEEK_END), 0))
+        return OpenLogs.size(fd)
     }
 
     /// Up to `limit` bytes of a file from `offset`, and the file's size (0 for a missing file).
@@ -88,5 +90,26 @@ struct TaskLogs: Sendable {
             guard let modified, modified.timeIntervalSince1970 < cutoff else { continue }
             try? FileManager.default.removeItem(atPath: dir)
         }
+    }
+}
+
+/// A task's stdout and stderr as the agent opened them (append-only), closed when the value goes away.
+final class OpenLogs: Sendable {
+    let stdout: Int32
+    let stderr: Int32
+
+    init(stdout: Int32, stderr: Int32) {
+        self.stdout = stdout
+        self.stderr = stderr
+    }
+
+    /// The file's size: its end offset. The task writes with O_APPEND, so moving the shared offset is harmless.
+    static func size(_ fd: Int32) -> UInt64 { UInt64(max(lseek(fd, 0, SEEK_END), 0)) }
+
+    var largestSize: UInt64 { max(Self.size(stdout), Self.size(stderr)) }
+
+    deinit {
+        close(stdout)
+        close(stderr)
     }
 }

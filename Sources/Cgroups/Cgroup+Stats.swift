@@ -12,47 +12,16 @@ extension Cgroup {
         var stats = CgroupStats()
         let full = detail == .full
         if let dir = unifiedPath {
+            if detail == .usage { return usage() }
             readUnifiedCPU(dir, into: &stats)
-            if detail == .usage {
-                if host.mode == .unified { readUnifiedUsage(dir, into: &stats) } else { readLegacyUsage(into: &stats) }
-                return stats
-            }
             stats.cpuPressure = FileIO.readIfPresent(dir + "/cpu.pressure").map(PressureStat.parse)
             stats.memoryPressure = FileIO.readIfPresent(dir + "/memory.pressure").map(PressureStat.parse)
             stats.ioPressure = FileIO.readIfPresent(dir + "/io.pressure").map(PressureStat.parse)
             if host.mode == .unified { readUnifiedResources(dir, full: full, into: &stats) }
         }
-        if host.mode != .unified {
-            if detail == .usage { readLegacyUsage(into: &stats) } else { readLegacy(full: full, into: &stats) }
-        }
+        if detail == .usage { return usage() }
+        if host.mode != .unified { readLegacy(full: full, into: &stats) }
         return stats
-    }
-
-    private func readUnifiedUsage(_ dir: String, into stats: inout CgroupStats) {
-        stats.memoryCurrentBytes = FileIO.readIfPresent(dir + "/memory.current").flatMap(CgroupFormat.number) ?? 0
-        if let io = FileIO.readIfPresent(dir + "/io.stat") {
-            (stats.ioReadBytes, stats.ioWriteBytes, stats.ioReadOps, stats.ioWriteOps) = CgroupFormat.ioStat(io)
-        }
-        stats.pidsCurrent = FileIO.readIfPresent(dir + "/pids.current").flatMap(CgroupFormat.number) ?? 0
-    }
-
-    /// `.usage` from v1 (CPU time from cpuacct only when there is no unified tree to give cpu.stat).
-    private func readLegacyUsage(into stats: inout CgroupStats) {
-        if unifiedPath == nil, let dir = legacyPaths["cpuacct"] {
-            stats.cpuUsageUsec = (FileIO.readIfPresent(dir + "/cpuacct.usage").flatMap(CgroupFormat.number) ?? 0) / 1000
-        }
-        if let dir = legacyPaths["memory"] {
-            stats.memoryCurrentBytes =
-                FileIO.readIfPresent(dir + "/memory.usage_in_bytes").flatMap(CgroupFormat.number) ?? 0
-        }
-        if let dir = legacyPaths["blkio"],
-            let bytes = FileIO.readIfPresent(dir + "/blkio.throttle.io_service_bytes_recursive")
-        {
-            (stats.ioReadBytes, stats.ioWriteBytes) = CgroupFormat.blkio(bytes)
-        }
-        if let dir = legacyPaths["pids"] {
-            stats.pidsCurrent = FileIO.readIfPresent(dir + "/pids.current").flatMap(CgroupFormat.number) ?? 0
-        }
     }
 
     private func readUnifiedCPU(_ dir: String, into stats: inout CgroupStats) {

@@ -59,11 +59,38 @@ public struct CgroupStats: Sendable, Equatable, Codable {
 /// Parsers for the flat and nested formats of cgroup files.
 public enum CgroupFormat {
     /// `key value` lines (cpu.stat, memory.events, memory.stat, v1 memory.oom_control).
+    /// Lines `key N`; a line whose value is not one unsigned number is skipped. Parsed byte by byte: it runs
+    /// for every sampled task on every heartbeat.
     public static func keyValues(_ text: String) -> [String: UInt64] {
         var result: [String: UInt64] = [:]
-        for line in text.split(separator: "\n") {
-            let fields = line.split(separator: " ")
-            if fields.count == 2, let value = UInt64(fields[1]) { result[String(fields[0])] = value }
+        var text = text
+        text.withUTF8 { bytes in
+            var i = 0
+            while i < bytes.count {
+                let keyStart = i
+                while i < bytes.count, bytes[i] != UInt8(ascii: " "), bytes[i] != UInt8(ascii: "\n") { i += 1 }
+                let keyEnd = i
+                guard i < bytes.count, bytes[i] == UInt8(ascii: " "), keyEnd > keyStart else {
+                    i += 1
+                    continue
+                }
+                i += 1
+                var value: UInt64 = 0
+                var valid = i < bytes.count && bytes[i] != UInt8(ascii: "\n")
+                while i < bytes.count, bytes[i] != UInt8(ascii: "\n") {
+                    let digit = bytes[i] &- UInt8(ascii: "0")
+                    let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+                    let (sum, o2) = times10.addingReportingOverflow(UInt64(digit))
+                    if digit > 9 || o1 || o2 { valid = false }
+                    value = sum
+                    i += 1
+                }
+                i += 1
+                if valid {
+                    result[String(decoding: UnsafeBufferPointer(rebasing: bytes[keyStart..<keyEnd]), as: UTF8.self)] =
+                        value
+                }
+            }
         }
         return result
     }
@@ -71,6 +98,28 @@ public enum CgroupFormat {
     /// A single number, or nil for "max" / garbage.
     public static func number(_ text: String) -> UInt64? {
         UInt64(text.split(whereSeparator: \.isWhitespace).first ?? "")
+    }
+
+    /// cpu.stat's `usage_usec`, `user_usec` and `system_usec`, read without building a dictionary: the
+    /// sampler parses one cpu.stat per task every interval.
+    public static func cpuTimes(_ text: String) -> (usage: UInt64, user: UInt64, system: UInt64) {
+        var times: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        for line in text.utf8.split(separator: UInt8(ascii: "\n")) {
+            guard let space = line.firstIndex(of: UInt8(ascii: " ")) else { continue }
+            let key = line[..<space]
+            var value: UInt64 = 0
+            for byte in line[line.index(after: space)...] where byte >= 48 && byte <= 57 {
+                value = value &* 10 &+ UInt64(byte - 48)
+            }
+            if key.elementsEqual("usage_usec".utf8) {
+                times.0 = value
+            } else if key.elementsEqual("user_usec".utf8) {
+                times.1 = value
+            } else if key.elementsEqual("system_usec".utf8) {
+                times.2 = value
+            }
+        }
+        return times
     }
 
     /// v2 io.stat: `MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N dios=N`, summed over devices.

@@ -26,6 +26,25 @@ public enum FileIO {
         }
     }
 
+    /// Reads an open pseudo-file from its start again (pread at offset 0: cgroupfs and procfs generate the
+    /// content anew), or nil on an error (the cgroup is gone). A seq_file read fills the buffer unless the
+    /// content ends first, so a short read is the whole file: one syscall per sample.
+    public static func readAtStart(_ fd: Int32) -> String? {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { buffer in
+            var result = [UInt8]()
+            while true {
+                let n = pread(fd, buffer.baseAddress, buffer.count, off_t(result.count))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return nil
+                }
+                result.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<n]))
+                if n < buffer.count { break }
+            }
+            return String(decoding: result, as: UTF8.self)
+        }
+    }
+
     /// Reads a file, or nil when it does not exist or cannot be read (optional kernel features).
     public static func readIfPresent(_ path: String) -> String? {
         try? read(path)

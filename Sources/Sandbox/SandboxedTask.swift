@@ -18,6 +18,7 @@ public actor SandboxedTask {
     /// What an agent persists to find this task again after its own restart (nil without a status file).
     public nonisolated let record: AdoptionRecord?
     nonisolated let pidfd: Int32
+    nonisolated let usageReader: CgroupUsageReader
     /// Found again after a restart: PID 1 is not our child, so its end is seen but not reaped here.
     let adopted: Bool
     let status: StatusChannel
@@ -38,6 +39,7 @@ public actor SandboxedTask {
         self.pid = pid
         self.pidfd = pidfd
         self.cgroup = cgroup
+        usageReader = CgroupUsageReader(cgroup)
         self.status = status
         self.work = work
         self.timeout = timeout
@@ -75,6 +77,10 @@ public actor SandboxedTask {
 
     /// Current usage, read from the cgroup.
     public nonisolated func stats(_ detail: Cgroup.Detail = .full) -> CgroupStats { cgroup.stats(detail) }
+
+    /// CPU time, memory in use, I/O bytes and pids, through descriptors kept open between samples (what a
+    /// supervisor of many tasks calls every interval; `stats(.usage)` without the cached descriptors).
+    public nonisolated func sampleUsage() -> CgroupStats { usageReader.sample() }
 
     public var state: TaskLifecycle.State { lifecycle.state }
 
@@ -146,6 +152,7 @@ public actor SandboxedTask {
     private func collect(pid1: ExitStatus) async -> TaskOutcome {
         let duration = ContinuousClock.now - startedAt
         let taskStatus = status.read() ?? pid1
+        usageReader.close()
         let stats = await Sandbox.tearDown(cgroup: cgroup, work: work, logger: logger)
         close(pidfd)
         status.closeReadEnd()

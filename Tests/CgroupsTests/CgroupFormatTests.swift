@@ -48,6 +48,20 @@ import Testing
         #expect(CgroupFormat.keyValues("oom_kill_disable 0\nunder_oom 0\noom_kill 3\n")["oom_kill"] == 3)
     }
 
+    @Test func cpuTimesComeFromCpuStat() {
+        let text = "usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 3\nnr_throttled 7\n"
+        let times = CgroupFormat.cpuTimes(text)
+        #expect(times.usage == 1500 && times.user == 1000 && times.system == 500)
+        #expect(CgroupFormat.cpuTimes("nr_periods 3\n") == (0, 0, 0))
+    }
+
+    @Test func flatKeyedLinesThatAreNotKeyAndNumberAreSkipped() {
+        let parsed = CgroupFormat.keyValues(
+            "a 1\nb\nc x\nd 2 3\ne \n 4\nf 18446744073709551616\ng 18446744073709551615\nlast 9")
+        #expect(parsed == ["a": 1, "g": UInt64.max, "last": 9])
+        #expect(CgroupFormat.keyValues("").isEmpty)
+    }
+
     @Test func singleValuesAndMax() {
         #expect(CgroupFormat.number("4096\n") == 4096)
         #expect(CgroupFormat.number("max\n") == nil)
