@@ -35,10 +35,7 @@ public struct AgentBenchmark: Sendable {
     }
 
     public func run(progress: @escaping @Sendable (String) -> Void) async throws -> Report {
-        var config = SchedulerConfig(
-            adminToken: SchedulerConfig.randomToken(), agentToken: SchedulerConfig.randomToken(),
-            tenants: ["bench": .init(token: SchedulerConfig.randomToken())])
-        config.heartbeatIntervalSeconds = 1
+        let config = SchedulerConfig.benchmark(heartbeatIntervalSeconds: 1)
         return try await LocalCluster.with(binary: binary, dataDir: dataDir, config: config) { cluster in
             try cluster.startScheduler()
             try cluster.startAgent(LocalCluster.Node(id: "node-1", cpu: 8, memory: "16Gi"))
@@ -48,7 +45,7 @@ public struct AgentBenchmark: Sendable {
             progress("idle agent: measuring \(window)")
             let idle = try await Self.cpuPercent(pid: pid, over: window)
 
-            let client = cluster.client(token: config.tenants["bench"]!.token)
+            let client = cluster.client(token: config.benchToken)
             let spec = #"""
                 {"name": "sleepers", "tenant": "bench", "count": \#(tasks), "command": ["/bin/sleep", "600"],
                  "resources": {"cpu": "5m", "memory": "8Mi", "pids": 4}, "retry": {"maxAttempts": 1}}

@@ -53,15 +53,12 @@ public struct EndToEndBenchmark: Sendable {
     static let resources = #""resources": {"cpu": "10m", "memory": "8Mi", "pids": 8}"#
 
     public func run(progress: @escaping @Sendable (String) -> Void) async throws -> Report {
-        var config = SchedulerConfig(
-            adminToken: SchedulerConfig.randomToken(), agentToken: SchedulerConfig.randomToken(),
-            tenants: ["bench": .init(token: SchedulerConfig.randomToken())])
-        config.heartbeatIntervalSeconds = 1
+        let config = SchedulerConfig.benchmark(heartbeatIntervalSeconds: 1)
         return try await LocalCluster.with(binary: binary, dataDir: dataDir, config: config) { cluster in
             try cluster.startScheduler()
             for n in 1...agents { try cluster.startAgent(LocalCluster.Node(id: "node-\(n)", cpu: 2, memory: "4Gi")) }
             try await cluster.waitForNodes(agents)
-            let client = cluster.client(token: config.tenants["bench"]!.token)
+            let client = cluster.client(token: config.benchToken)
             progress("\(agents) agents ready; submitting \(tasks) tasks in jobs of \(batch)")
 
             // Throughput.

@@ -37,16 +37,13 @@ public struct SubmitBenchmark: Sendable {
     }
 
     public func run(progress: (String) -> Void) async throws -> Report {
-        var config = SchedulerConfig(
-            adminToken: SchedulerConfig.randomToken(), agentToken: SchedulerConfig.randomToken(),
-            tenants: ["bench": .init(token: SchedulerConfig.randomToken())])
-        config.heartbeatIntervalSeconds = 5
+        let config = SchedulerConfig.benchmark(heartbeatIntervalSeconds: 5)
         let spec = Data(
             #"{"name": "ack", "tenant": "bench", "command": ["/bin/true"], "resources": {"cpu": "10m", "memory": "8Mi"}}"#
                 .utf8)
         return try await LocalCluster.with(binary: binary, dataDir: dataDir + "/cluster", config: config) { cluster in
             try cluster.startScheduler()
-            let client = cluster.client(token: config.tenants["bench"]!.token)
+            let client = cluster.client(token: config.benchToken)
             try await cluster.waitForScheduler()
             let floor = try SQLiteStore(path: dataDir + "/floor.sqlite")
             progress("scheduler up at \(cluster.url); \(warmup) warm-up and \(jobs) timed submissions")
