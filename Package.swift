@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
     ],
     targets: [
         // The only C: clone3 spawner, PID-1 reaper, exec. Everything else is Swift.
@@ -36,6 +37,10 @@ let package = Package(
         ),
         // Pure placement: a cluster view in structure-of-arrays form and the cost of DESIGN.md. No I/O.
         .target(name: "Placement", dependencies: ["CorralModel"], swiftSettings: strict),
+        // Native ARIMA: state-space likelihood, CSS-ML estimation, forecasts with intervals. No I/O.
+        .target(
+            name: "Forecast", dependencies: [.product(name: "RealModule", package: "swift-numerics")],
+            swiftSettings: strict),
         // StateStore (etcd-shaped: revisions, compare-and-swap transactions, watch) and its SQLite backend.
         .target(
             name: "Store",
@@ -90,8 +95,8 @@ let package = Package(
         .executableTarget(
             name: "corral",
             dependencies: [
-                "API", "Agent", "Benchmarks", "Demo", "Sandbox", "Cgroups", "CorralModel", "Placement", "Scheduler",
-                "Store",
+                "API", "Agent", "Benchmarks", "Demo", "Forecast", "Sandbox", "Cgroups", "CorralModel", "Placement",
+                "Scheduler", "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -103,6 +108,10 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "CorralModelTests", dependencies: ["CorralModel"], swiftSettings: strict),
         .testTarget(name: "PlacementTests", dependencies: ["Placement", "CorralModel"], swiftSettings: strict),
+        // Parity with R's forecast package on real series (fixtures from Tests/ForecastTests/Fixtures/make-fixtures.R).
+        .testTarget(
+            name: "ForecastTests", dependencies: ["Forecast", "TestSupport"], exclude: ["Fixtures"],
+            swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "SchedulerTests", dependencies: ["Scheduler", "Placement", "Store", "CorralModel", "TestSupport"],

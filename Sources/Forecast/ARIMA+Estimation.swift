@@ -1,0 +1,203 @@
+import RealModule
+
+extension ARIMA {
+    /// One series and model: the regression column, differencing and the two objectives R's arima
+    /// minimises (CSS, then the exact likelihood).
+    struct Problem {
+        let y: [Double]
+        let order: ARIMAOrder
+        let constant: ARIMAConstant
+        let delta: [Double]
+        /// The regressor (all ones for a mean, 1...n for a drift), nil for none.
+        let regressor: [Double]?
+        let used: Int
+
+        var armaCount: Int { order.armaCount }
+        var parameterCount: Int { armaCount + (regressor == nil ? 0 : 1) }
+
+        init(y: [Double], order: ARIMAOrder, constant: ARIMAConstant) throws(ForecastError) {
+            guard order.p >= 0, order.d >= 0, order.q >= 0, order.P >= 0, order.D >= 0, order.Q >= 0, order.period >= 1
+            else { throw ForecastError.invalidInput("orders must not be negative and the period at least 1") }
+            guard y.allSatisfy({ $0.isNaN || $0.isFinite }) else {
+                throw ForecastError.invalidInput("the series has an infinite value")
+            }
+            self.y = y
+            self.order = order
+            delta = order.delta
+            let differenced = order.d + order.D > 0
+            switch constant {
+            case .mean where differenced, .drift where order.d + order.D != 1:
+                // as R: a mean is dropped once the series is differenced; a drift needs d + D == 1
+                self.constant = .none
+                regressor = nil
+            case .none:
+                self.constant = .none
+                regressor = nil
+            case .mean:
+                self.constant = .mean
+                regressor = [Double](repeating: 1, count: y.count)
+            case .drift:
+                self.constant = .drift
+                regressor = (1...max(y.count, 1)).map(Double.init)
+            }
+            used = y.filter { !$0.isNaN }.count - delta.count
+            let needed = order.differencingLoss + order.expandedP + parameterCount + 1
+            guard used > 0, y.count > needed else {
+                throw ForecastError.tooShort("\(y.count) observations are too few for \(order)")
+            }
+        }
+
+        /// y minus the regression part.
+        func adjusted(_ coefficients: [Double]) -> [Double] {
+            guard let regressor, let beta = coefficients.last else { return y }
+            return zip(y, regressor).map { $0 - beta * $1 }
+        }
+
+        /// R's ncond: observations the CSS recursion conditions on.
+        var conditioning: Int { order.differencingLoss + order.expandedP }
+
+        /// 0.5 log(mean squared CSS residual), or +infinity where undefined.
+        func cssObjective(_ coefficients: [Double]) -> Double {
+            let (phi, theta) = ARIMAParameters.expand(coefficients, order, transform: false)
+            var w = adjusted(coefficients)
+            let n = w.count
+            for _ in 0..<order.d { for l in stride(from: n - 1, to: 0, by: -1) { w[l] -= w[l - 1] } }
+            if order.period > 1 {
+                let m = order.period
+                for _ in 0..<order.D { for l in stride(from: n - 1, through: m, by: -1) { w[l] -= w[l - m] } }
+            }
+            let ncond = conditioning
+            var resid = [Double](repeating: 0, count: n)
+            var ssq = 0.0
+            var count = 0
+            for l in stride(from: ncond, to: n, by: 1) {
+                var tmp = w[l]
+                for j in 0..<phi.count { tmp -= phi[j] * w[l - j - 1] }
+                for j in 0..<min(l - ncond, theta.count) { tmp -= theta[j] * resid[l - j - 1] }
+                resid[l] = tmp
+                if !tmp.isNaN {
+                    count += 1
+                    ssq += tmp * tmp
+                }
+            }
+            let value = 0.5 * Double.log(ssq / Double(count))
+            return value.isFinite ? value : .infinity
+        }
+
+        /// The state-space model for the coefficients (AR blocks in PACF space when `transformed`).
+        func model(_ coefficients: [Double], transformed: Bool) throws(ForecastError) -> StateSpace {
+            let (phi, theta) = ARIMAParameters.expand(coefficients, order, transform: transformed)
+            return try StateSpace(phi: phi, theta: theta, delta: delta)
+        }
+
+        /// 0.5 (log(ssq / nu) + sumlog / nu) from the Kalman filter.
+        func mlObjective(_ coefficients: [Double], transformed: Bool) throws(ForecastError) -> Double {
+            var state = try model(coefficients, transformed: transformed)
+            let l = state.filter(adjusted(coefficients))
+            let nu = Double(l.used)
+            return 0.5 * (Double.log(l.ssq / nu) + l.sumlog / nu)
+        }
+
+        func logLikelihood(objective value: Double) -> Double {
+            let n = Double(used)
+            return -0.5 * (2 * n * value + n + n * Double.log(2 * Double.pi))
+        }
+
+        /// Start values and parscale of the regression coefficient: OLS of the differenced series on the
+        /// differenced regressor, parscale 10 standard errors.
+        func regressionStart() -> (value: Double, parscale: Double)? {
+            guard let regressor else { return nil }
+            var dy = y
+            var dx = regressor
+            func difference(_ v: inout [Double], lag: Int) { v = (lag..<v.count).map { v[$0] - v[$0 - lag] } }
+            for _ in 0..<order.d {
+                difference(&dy, lag: 1)
+                difference(&dx, lag: 1)
+            }
+            if order.period > 1 {
+                for _ in 0..<order.D {
+                    difference(&dy, lag: order.period)
+                    difference(&dx, lag: order.period)
+                }
+            }
+            let pairs = zip(dy, dx).filter { !$0.0.isNaN && !$0.1.isNaN }
+            let sxx = pairs.reduce(0) { $0 + $1.1 * $1.1 }
+            guard sxx > 0, pairs.count > 1 else { return (0, 1) }
+            let beta = pairs.reduce(0) { $0 + $1.0 * $1.1 } / sxx
+            let rss = pairs.reduce(0) { $0 + ($1.0 - beta * $1.1) * ($1.0 - beta * $1.1) }
+            let se = (rss / Double(pairs.count - 1) / sxx).squareRoot()
+            return (beta, se > 0 ? 10 * se : 1)
+        }
+
+        func fit() throws(ForecastError) -> ARIMAFit {
+            let regression = regressionStart()
+            var start = [Double](repeating: 0, count: armaCount)
+            var parscale = [Double](repeating: 1, count: armaCount)
+            if let regression {
+                start.append(regression.value)
+                parscale.append(regression.parscale)
+            }
+            let optimiser = BFGS(parscale: parscale)
+            // 1. CSS start values (kept only if the search converged, as R does).
+            var initial = start
+            if parameterCount > 0 {
+                let css = try optimiser.minimize(start) { cssObjective($0) }
+                if css.converged { initial = css.x }
+            }
+            let ar = Array(initial[0..<order.p])
+            let sar = Array(initial[(order.p + order.q)..<(order.p + order.q + order.P)])
+            guard Polynomial.isStationary(ar) else {
+                throw ForecastError.nonStationary("non-stationary AR part from CSS")
+            }
+            guard Polynomial.isStationary(sar) else {
+                throw ForecastError.nonStationary("non-stationary seasonal AR part from CSS")
+            }
+            // 2. Exact ML over PACF-transformed AR blocks, from invertible MA blocks.
+            var transformed = invertMABlocks(ARIMAParameters.mapARBlocks(initial, order, ARIMAParameters.toPACF))
+            let objective = { (c: [Double]) -> Double in
+                (try? self.mlObjective(c, transformed: true)).flatMap { $0.isFinite ? $0 : nil }
+                    ?? .greatestFiniteMagnitude
+            }
+            var value: Double
+            if parameterCount > 0 {
+                let ml = try optimiser.minimize(transformed, objective)
+                transformed = ml.x
+                value = ml.value
+                let inverted = invertMABlocks(transformed)
+                if inverted != transformed {
+                    transformed = inverted
+                    value = objective(transformed)
+                }
+            } else {
+                value = objective(transformed)
+            }
+            let coefficients = ARIMAParameters.mapARBlocks(transformed, order, ARIMAParameters.fromPACF)
+            // 3. The final filter run: residuals and the state forecasts start from.
+            var state = try model(coefficients, transformed: false)
+            let final = state.filter(adjusted(coefficients), residuals: true)
+            let loglik = logLikelihood(objective: value)
+            let npar = Double(parameterCount + 1)
+            let nstar = Double(y.count - order.differencingLoss)
+            let aic = -2 * loglik + 2 * npar
+            let sumsq = final.residuals.reduce(0) { $1.isNaN ? $0 : $0 + $1 * $1 }
+            return ARIMAFit(
+                order: order, constant: constant, coefficients: coefficients, logLikelihood: loglik, aic: aic,
+                aicc: aic + 2 * npar * (npar + 1) / (nstar - npar - 1), bic: aic + npar * (Double.log(nstar) - 2),
+                sigma2: sumsq / (nstar - npar + 1), residuals: final.residuals, observations: y.count, state: state)
+        }
+
+        func invertMABlocks(_ coefficients: [Double]) -> [Double] {
+            var result = coefficients
+            if order.q > 0 {
+                let range = order.p..<(order.p + order.q)
+                result.replaceSubrange(range, with: Polynomial.invertMA(Array(result[range])))
+            }
+            if order.Q > 0 {
+                let start = order.p + order.q + order.P
+                let range = start..<(start + order.Q)
+                result.replaceSubrange(range, with: Polynomial.invertMA(Array(result[range])))
+            }
+            return result
+        }
+    }
+}

@@ -1,0 +1,103 @@
+import RealModule
+
+/// What a model adds to its ARMA part: nothing, a mean (undifferenced series), or a drift (a linear
+/// trend through a once-differenced series), as regression coefficients estimated with the ARMA ones.
+public enum ARIMAConstant: String, Sendable, Codable, CaseIterable {
+    case none, mean, drift
+}
+
+/// A fitted ARIMA model: coefficients, likelihood and information criteria, innovation variance, and the
+/// filter state at the end of the series, from which it forecasts.
+public struct ARIMAFit: Sendable {
+    public let order: ARIMAOrder
+    public let constant: ARIMAConstant
+    /// In R's order: ar1..p, ma1..q, sar1..P, sma1..Q, then intercept or drift.
+    public let coefficients: [Double]
+    public let logLikelihood: Double
+    public let aic: Double
+    public let aicc: Double
+    public let bic: Double
+    /// Innovation variance as R's forecast package reports and uses it: sum of squared residuals over
+    /// (n - d - D m) - (coefficients + 1) + 1.
+    public let sigma2: Double
+    /// Standardised one-step innovations (NaN where the series is missing).
+    public let residuals: [Double]
+    public let observations: Int
+    let state: StateSpace
+
+    /// Coefficient names in R's style.
+    public var coefficientNames: [String] {
+        var names: [String] = []
+        names += (0..<order.p).map { "ar\($0 + 1)" }
+        names += (0..<order.q).map { "ma\($0 + 1)" }
+        names += (0..<order.P).map { "sar\($0 + 1)" }
+        names += (0..<order.Q).map { "sma\($0 + 1)" }
+        switch constant {
+        case .none: break
+        case .mean: names.append("intercept")
+        case .drift: names.append("drift")
+        }
+        return names
+    }
+
+    var regressionCoefficient: Double? { constant == .none ? nil : coefficients.last }
+}
+
+/// One forecast step: the mean and its 80% and 95% prediction intervals.
+public struct ForecastPoint: Sendable, Codable, Equatable {
+    public var mean: Double
+    public var lo80: Double
+    public var hi80: Double
+    public var lo95: Double
+    public var hi95: Double
+}
+
+public enum ARIMA {
+    /// Normal quantiles for the 80% and 95% intervals (qnorm(0.9), qnorm(0.975)).
+    static let z80 = 1.2815515655446004
+    static let z95 = 1.959963984540054
+
+    /// Fits the model by conditional sum of squares for start values, then exact maximum likelihood
+    /// (R's "CSS-ML"), with the AR blocks kept stationary through the PACF transform and the MA blocks
+    /// made invertible before and after.
+    public static func fit(_ y: [Double], order: ARIMAOrder, constant: ARIMAConstant = .none) throws(ForecastError)
+        -> ARIMAFit
+    {
+        let problem = try Problem(y: y, order: order, constant: constant)
+        return try problem.fit()
+    }
+
+    /// The exact Gaussian log-likelihood at the given coefficients (R's order, untransformed), as
+    /// `stats::arima` reports it for a fit that ended there.
+    public static func logLikelihood(
+        _ y: [Double], order: ARIMAOrder, constant: ARIMAConstant = .none, coefficients: [Double]
+    ) throws(ForecastError) -> Double {
+        let problem = try Problem(y: y, order: order, constant: constant)
+        guard coefficients.count == problem.parameterCount else {
+            throw ForecastError.invalidInput(
+                "\(order) with constant \(constant.rawValue) has \(problem.parameterCount) coefficients, not \(coefficients.count)"
+            )
+        }
+        let value = try problem.mlObjective(coefficients, transformed: false)
+        return problem.logLikelihood(objective: value)
+    }
+}
+
+extension ARIMAFit {
+    /// `h` steps ahead with 80% and 95% intervals (normal, variance from the filter times sigma2).
+    public func forecast(_ h: Int) -> [ForecastPoint] {
+        let (means, variances) = state.forecast(h)
+        return (0..<h).map { step in
+            var mean = means[step]
+            switch constant {
+            case .none: break
+            case .mean: mean += coefficients.last ?? 0
+            case .drift: mean += (coefficients.last ?? 0) * Double(observations + step + 1)
+            }
+            let se = (variances[step] * sigma2).squareRoot()
+            return ForecastPoint(
+                mean: mean, lo80: mean - ARIMA.z80 * se, hi80: mean + ARIMA.z80 * se, lo95: mean - ARIMA.z95 * se,
+                hi95: mean + ARIMA.z95 * se)
+        }
+    }
+}

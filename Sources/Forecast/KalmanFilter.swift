@@ -1,0 +1,170 @@
+import RealModule
+
+/// The exact Gaussian likelihood of an ARIMA model by a Kalman filter over its state-space form, as
+/// R's ARIMA_Like computes it: predicted covariances built from the companion structure (no dense
+/// products), observations whose prediction variance is 1e4 or more (the diffuse differencing states'
+/// first observations) left out of the likelihood, missing values as prediction steps only.
+extension StateSpace {
+    struct Likelihood {
+        /// Sum of squared standardised innovations, sum of log prediction variances, and how many
+        /// observations entered them.
+        var ssq = 0.0
+        var sumlog = 0.0
+        var used = 0
+        /// Innovations divided by the square root of their prediction variance (NaN where y is missing).
+        var residuals: [Double] = []
+    }
+
+    /// Runs the filter over `y` from the initial state, leaving the final filtered state in `a`, `P`.
+    mutating func filter(_ y: [Double], residuals wantResiduals: Bool = false) -> Likelihood {
+        let p = phi.count
+        let q = theta.count
+        let d = delta.count
+        let r = self.r
+        let rd = self.rd
+        var result = Likelihood()
+        if wantResiduals { result.residuals = [Double](repeating: .nan, count: y.count) }
+        var anew = [Double](repeating: 0, count: rd)
+        var M = [Double](repeating: 0, count: rd)
+        var mm = [Double](repeating: 0, count: d > 0 ? rd * rd : 0)
+        for l in 0..<y.count {
+            for i in 0..<r {
+                var tmp = i < r - 1 ? a[i + 1] : 0
+                if i < p { tmp += phi[i] * a[0] }
+                anew[i] = tmp
+            }
+            if d > 0 {
+                for i in stride(from: r + 1, to: rd, by: 1) { anew[i] = a[i - 1] }
+                var tmp = a[0]
+                for i in 0..<d { tmp += delta[i] * a[r + i] }
+                anew[r] = tmp
+            }
+            if l > 0 { predictCovariance(p: p, q: q, d: d, r: r, rd: rd, mm: &mm) }
+            let observation = y[l]
+            if !observation.isNaN {
+                var resid = observation - anew[0]
+                for i in 0..<d { resid -= delta[i] * anew[r + i] }
+                for i in 0..<rd {
+                    var tmp = Pn[i]
+                    for j in 0..<d { tmp += Pn[i + rd * (r + j)] * delta[j] }
+                    M[i] = tmp
+                }
+                var gain = M[0]
+                for j in 0..<d { gain += delta[j] * M[r + j] }
+                if gain < 1e4 {
+                    result.used += 1
+                    result.ssq += resid * resid / gain
+                    result.sumlog += Double.log(gain)
+                }
+                if wantResiduals { result.residuals[l] = resid / gain.squareRoot() }
+                for i in 0..<rd { a[i] = anew[i] + M[i] * resid / gain }
+                for j in 0..<rd {
+                    for i in 0..<rd { P[i + rd * j] = Pn[i + rd * j] - M[i] * M[j] / gain }
+                }
+            } else {
+                a = anew
+                P = Pn
+            }
+        }
+        return result
+    }
+
+    /// Pn = T P T' + R R' from the filtered P, using the companion form of T.
+    private mutating func predictCovariance(p: Int, q: Int, d: Int, r: Int, rd: Int, mm: inout [Double]) {
+        if d == 0 {
+            for i in 0..<r {
+                let vi = i == 0 ? 1.0 : (i - 1 < q ? theta[i - 1] : 0)
+                for j in 0..<r {
+                    var tmp = (j == 0 ? 1.0 : (j - 1 < q ? theta[j - 1] : 0)) * vi
+                    if i < p && j < p { tmp += phi[i] * phi[j] * P[0] }
+                    if i < r - 1 && j < r - 1 { tmp += P[i + 1 + r * (j + 1)] }
+                    if i < p && j < r - 1 { tmp += phi[i] * P[j + 1] }
+                    if j < p && i < r - 1 { tmp += phi[j] * P[i + 1] }
+                    Pn[i + r * j] = tmp
+                }
+            }
+            return
+        }
+        // mm = T P
+        for i in 0..<r {
+            for j in 0..<rd {
+                var tmp = 0.0
+                if i < p { tmp += phi[i] * P[rd * j] }
+                if i < r - 1 { tmp += P[i + 1 + rd * j] }
+                mm[i + rd * j] = tmp
+            }
+        }
+        for j in 0..<rd {
+            var tmp = P[rd * j]
+            for k in 0..<d { tmp += delta[k] * P[r + k + rd * j] }
+            mm[r + rd * j] = tmp
+        }
+        for i in stride(from: 1, to: d, by: 1) {
+            for j in 0..<rd { mm[r + i + rd * j] = P[r + i - 1 + rd * j] }
+        }
+        // Pn = mm T'
+        for i in 0..<r {
+            for j in 0..<rd {
+                var tmp = 0.0
+                if i < p { tmp += phi[i] * mm[j] }
+                if i < r - 1 { tmp += mm[rd * (i + 1) + j] }
+                Pn[j + rd * i] = tmp
+            }
+        }
+        for j in 0..<rd {
+            var tmp = mm[j]
+            for k in 0..<d { tmp += delta[k] * mm[rd * (r + k) + j] }
+            Pn[j + rd * r] = tmp
+        }
+        for i in stride(from: 1, to: d, by: 1) {
+            for j in 0..<rd { Pn[j + rd * (r + i)] = mm[rd * (r + i - 1) + j] }
+        }
+        for i in 0...q {
+            let vi = i == 0 ? 1.0 : theta[i - 1]
+            for j in 0...q { Pn[i + rd * j] += vi * (j == 0 ? 1.0 : theta[j - 1]) }
+        }
+    }
+
+    /// `h` steps ahead of the filtered state: means and variance multipliers (times sigma2 for the
+    /// prediction variance), without changing the model.
+    func forecast(_ h: Int) -> (mean: [Double], variance: [Double]) {
+        let rd = self.rd
+        var t = [Double](repeating: 0, count: rd * rd)
+        for i in 0..<phi.count { t[i] = phi[i] }
+        for i in 0..<(r - 1) { t[i + rd * (i + 1)] = 1 }
+        if !delta.isEmpty {
+            // row r: Z = (1, 0..., Delta)
+            t[r + rd * 0] = 1
+            for k in 0..<delta.count { t[r + rd * (r + k)] = delta[k] }
+            for i in stride(from: 1, to: delta.count, by: 1) { t[(r + i) + rd * (r + i - 1)] = 1 }
+        }
+        var rv = [Double](repeating: 0, count: rd)
+        rv[0] = 1
+        for i in 0..<min(theta.count, r - 1) { rv[i + 1] = theta[i] }
+        var state = a
+        var cov = P
+        var means: [Double] = []
+        var variances: [Double] = []
+        for _ in 0..<h {
+            var next = [Double](repeating: 0, count: rd)
+            for j in 0..<rd where state[j] != 0 { for i in 0..<rd { next[i] += t[i + rd * j] * state[j] } }
+            state = next
+            var predicted = Matrix.multiplyTransposed(Matrix.multiply(t, cov, rd), t, rd)
+            for j in 0..<rd { for i in 0..<rd { predicted[i + rd * j] += rv[i] * rv[j] } }
+            cov = predicted
+            var mean = state[0]
+            for k in 0..<delta.count { mean += delta[k] * state[r + k] }
+            // Z P Z'
+            var z = [Double](repeating: 0, count: rd)
+            z[0] = 1
+            for k in 0..<delta.count { z[r + k] = delta[k] }
+            var variance = 0.0
+            for j in 0..<rd where z[j] != 0 {
+                for i in 0..<rd where z[i] != 0 { variance += z[i] * cov[i + rd * j] * z[j] }
+            }
+            means.append(mean)
+            variances.append(variance)
+        }
+        return (means, variances)
+    }
+}
