@@ -89,7 +89,8 @@ let package = Package(
         .target(
             name: "Benchmarks",
             dependencies: [
-                "API", "Demo", "Scheduler", "Store", "Sandbox", "Cgroups", "CSandbox", "Placement", "CorralModel",
+                "API", "Demo", "Forecast", "Scheduler", "Store", "Sandbox", "Cgroups", "CSandbox", "Placement",
+                "CorralModel",
             ],
             swiftSettings: strict),
         .executableTarget(

@@ -171,6 +171,7 @@ extension ARIMA {
             } else {
                 value = objective(transformed)
             }
+            let standardErrors = parameterCount > 0 ? standardErrors(at: transformed, optimiser, objective) : []
             let coefficients = ARIMAParameters.mapARBlocks(transformed, order, ARIMAParameters.fromPACF)
             // 3. The final filter run: residuals and the state forecasts start from.
             var state = try model(coefficients, transformed: false)
@@ -183,7 +184,48 @@ extension ARIMA {
             return ARIMAFit(
                 order: order, constant: constant, coefficients: coefficients, logLikelihood: loglik, aic: aic,
                 aicc: aic + 2 * npar * (npar + 1) / (nstar - npar - 1), bic: aic + npar * (Double.log(nstar) - 2),
-                sigma2: sumsq / (nstar - npar + 1), residuals: final.residuals, observations: y.count, state: state)
+                sigma2: sumsq / (nstar - npar + 1), standardErrors: standardErrors, residuals: final.residuals,
+                observations: y.count, state: state)
+        }
+
+        /// sqrt(diag(A' (H n)^-1 A)), H the Hessian of the ML objective in the transformed parameters and A
+        /// the Jacobian of the transform (R's var.coef); NaN throughout where H cannot be inverted.
+        func standardErrors(at transformed: [Double], _ optimiser: BFGS, _ objective: ([Double]) -> Double)
+            -> [Double]
+        {
+            let n = transformed.count
+            guard let h = try? optimiser.hessian(at: transformed, objective),
+                let inverse = try? Matrix.inverse(h.map { $0 * Double(used) }, n: n)
+            else { return [Double](repeating: .nan, count: n) }
+            let a = transformJacobian(transformed)
+            return (0..<n).map { i in
+                var v = 0.0
+                for k in 0..<n {
+                    let aki = a[k + n * i]
+                    if aki == 0 { continue }
+                    for l in 0..<n { v += aki * inverse[k + n * l] * a[l + n * i] }
+                }
+                return v >= 0 ? v.squareRoot() : .nan
+            }
+        }
+
+        /// d coefficient_j / d raw_i (column-major, A[i + n j]) by forward differences of step 1e-3 on the AR
+        /// blocks (R's ARIMA_Gradtrans); the identity elsewhere.
+        func transformJacobian(_ raw: [Double]) -> [Double] {
+            let n = raw.count
+            var a = [Double](repeating: 0, count: n * n)
+            for i in 0..<n { a[i + n * i] = 1 }
+            for (start, count) in [(0, order.p), (order.p + order.q, order.P)] where count > 0 {
+                var w1 = Array(raw[start..<start + count])
+                let w2 = ARIMAParameters.fromPACF(w1)
+                for i in 0..<count {
+                    w1[i] += 1e-3
+                    let w3 = ARIMAParameters.fromPACF(w1)
+                    for j in 0..<count { a[(start + i) + n * (start + j)] = (w3[j] - w2[j]) / 1e-3 }
+                    w1[i] -= 1e-3
+                }
+            }
+            return a
         }
 
         func invertMABlocks(_ coefficients: [Double]) -> [Double] {

@@ -20,6 +20,9 @@ public struct ARIMAFit: Sendable {
     /// Innovation variance as R's forecast package reports and uses it: sum of squared residuals over
     /// (n - d - D m) - (coefficients + 1) + 1.
     public let sigma2: Double
+    /// Standard errors of the coefficients from the numerical Hessian (NaN where it is singular or not
+    /// positive definite there: the automatic search rejects such fits, as R's auto.arima does).
+    public let standardErrors: [Double]
     /// Standardised one-step innovations (NaN where the series is missing).
     public let residuals: [Double]
     public let observations: Int

@@ -16,25 +16,55 @@ struct BFGS {
         var converged: Bool
     }
 
+    /// Central differences with step `gradientStep` in the scaled parameters u = x / parscale.
+    func gradient(scaled u: [Double], _ f: ([Double]) -> Double) throws(ForecastError) -> [Double] {
+        let scale = parscale.count == u.count ? parscale : [Double](repeating: 1, count: u.count)
+        var g = [Double](repeating: 0, count: u.count)
+        var probe = u
+        for i in 0..<u.count {
+            probe[i] = u[i] + gradientStep
+            let up = f(zip(probe, scale).map { $0 * $1 })
+            probe[i] = u[i] - gradientStep
+            let down = f(zip(probe, scale).map { $0 * $1 })
+            probe[i] = u[i]
+            g[i] = (up - down) / (2 * gradientStep)
+            guard g[i].isFinite else { throw ForecastError.notFinite("non-finite finite-difference gradient") }
+        }
+        return g
+    }
+
+    /// The Hessian of `f` at `x` (in x's own units, row-major, symmetrised) by differences of the
+    /// numerical gradient, as R's optimhess.
+    func hessian(at x: [Double], _ f: ([Double]) -> Double) throws(ForecastError) -> [Double] {
+        let n = x.count
+        let scale = parscale.count == n ? parscale : [Double](repeating: 1, count: n)
+        var u = zip(x, scale).map { $0 / $1 }
+        var h = [Double](repeating: 0, count: n * n)
+        for i in 0..<n {
+            let eps = gradientStep / scale[i]
+            u[i] += eps
+            let up = try gradient(scaled: u, f)
+            u[i] -= 2 * eps
+            let down = try gradient(scaled: u, f)
+            u[i] += eps
+            for j in 0..<n { h[i * n + j] = (up[j] - down[j]) / (2 * eps * scale[i] * scale[j]) }
+        }
+        for i in 0..<n {
+            for j in 0..<i {
+                let mean = 0.5 * (h[i * n + j] + h[j * n + i])
+                h[i * n + j] = mean
+                h[j * n + i] = mean
+            }
+        }
+        return h
+    }
+
     /// Minimises `f` from `start`. `f` returns +infinity (or a huge value) where it is undefined.
     func minimize(_ start: [Double], _ f: ([Double]) -> Double) throws(ForecastError) -> Result {
         let n = start.count
         let scale = parscale.count == n ? parscale : [Double](repeating: 1, count: n)
         func fs(_ u: [Double]) -> Double { f(zip(u, scale).map { $0 * $1 }) }
-        func gradient(_ u: [Double]) throws(ForecastError) -> [Double] {
-            var g = [Double](repeating: 0, count: n)
-            var probe = u
-            for i in 0..<n {
-                probe[i] = u[i] + gradientStep
-                let up = fs(probe)
-                probe[i] = u[i] - gradientStep
-                let down = fs(probe)
-                probe[i] = u[i]
-                g[i] = (up - down) / (2 * gradientStep)
-                guard g[i].isFinite else { throw ForecastError.notFinite("non-finite finite-difference gradient") }
-            }
-            return g
-        }
+        func gradient(_ u: [Double]) throws(ForecastError) -> [Double] { try self.gradient(scaled: u, f) }
         var b = zip(start, scale).map { $0 / $1 }
         guard n > 0 else { return Result(x: start, value: f(start), iterations: 0, converged: true) }
         var fmin = fs(b)

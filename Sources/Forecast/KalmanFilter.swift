@@ -17,60 +17,99 @@ extension StateSpace {
 
     /// Runs the filter over `y` from the initial state, leaving the final filtered state in `a`, `P`.
     mutating func filter(_ y: [Double], residuals wantResiduals: Bool = false) -> Likelihood {
-        let p = phi.count
-        let q = theta.count
-        let d = delta.count
-        let r = self.r
-        let rd = self.rd
         var result = Likelihood()
         if wantResiduals { result.residuals = [Double](repeating: .nan, count: y.count) }
-        var anew = [Double](repeating: 0, count: rd)
-        var M = [Double](repeating: 0, count: rd)
-        var mm = [Double](repeating: 0, count: d > 0 ? rd * rd : 0)
-        for l in 0..<y.count {
-            for i in 0..<r {
-                var tmp = i < r - 1 ? a[i + 1] : 0
-                if i < p { tmp += phi[i] * a[0] }
-                anew[i] = tmp
-            }
-            if d > 0 {
-                for i in stride(from: r + 1, to: rd, by: 1) { anew[i] = a[i - 1] }
-                var tmp = a[0]
-                for i in 0..<d { tmp += delta[i] * a[r + i] }
-                anew[r] = tmp
-            }
-            if l > 0 { predictCovariance(p: p, q: q, d: d, r: r, rd: rd, mm: &mm) }
-            let observation = y[l]
-            if !observation.isNaN {
-                var resid = observation - anew[0]
-                for i in 0..<d { resid -= delta[i] * anew[r + i] }
-                for i in 0..<rd {
-                    var tmp = Pn[i]
-                    for j in 0..<d { tmp += Pn[i + rd * (r + j)] * delta[j] }
-                    M[i] = tmp
+        let dims = Dimensions(p: phi.count, q: theta.count, d: delta.count, r: r)
+        // The likelihood is evaluated hundreds of times per fit: the loops run over raw buffers.
+        phi.withUnsafeBufferPointer { phi in
+            theta.withUnsafeBufferPointer { theta in
+                delta.withUnsafeBufferPointer { delta in
+                    a.withUnsafeMutableBufferPointer { a in
+                        P.withUnsafeMutableBufferPointer { P in
+                            Pn.withUnsafeMutableBufferPointer { Pn in
+                                y.withUnsafeBufferPointer { y in
+                                    let model = Buffers(phi: phi, theta: theta, delta: delta, a: a, P: P, Pn: Pn)
+                                    Self.run(model, dims, y, &result, wantResiduals)
+                                }
+                            }
+                        }
+                    }
                 }
-                var gain = M[0]
-                for j in 0..<d { gain += delta[j] * M[r + j] }
-                if gain < 1e4 {
-                    result.used += 1
-                    result.ssq += resid * resid / gain
-                    result.sumlog += Double.log(gain)
-                }
-                if wantResiduals { result.residuals[l] = resid / gain.squareRoot() }
-                for i in 0..<rd { a[i] = anew[i] + M[i] * resid / gain }
-                for j in 0..<rd {
-                    for i in 0..<rd { P[i + rd * j] = Pn[i + rd * j] - M[i] * M[j] / gain }
-                }
-            } else {
-                a = anew
-                P = Pn
             }
         }
         return result
     }
 
+    struct Dimensions {
+        let p, q, d, r: Int
+        var rd: Int { r + d }
+    }
+
+    struct Buffers {
+        let phi, theta, delta: UnsafeBufferPointer<Double>
+        let a, P, Pn: UnsafeMutableBufferPointer<Double>
+    }
+
+    private static func run(
+        _ m: Buffers, _ n: Dimensions, _ y: UnsafeBufferPointer<Double>, _ result: inout Likelihood,
+        _ wantResiduals: Bool
+    ) {
+        let (p, d, r, rd) = (n.p, n.d, n.r, n.rd)
+        let (phi, delta, a, P, Pn) = (m.phi, m.delta, m.a, m.P, m.Pn)
+        var anew = [Double](repeating: 0, count: rd)
+        var M = [Double](repeating: 0, count: rd)
+        var mm = [Double](repeating: 0, count: d > 0 ? rd * rd : 0)
+        anew.withUnsafeMutableBufferPointer { anew in
+            M.withUnsafeMutableBufferPointer { M in
+                mm.withUnsafeMutableBufferPointer { mm in
+                    for l in 0..<y.count {
+                        for i in 0..<r {
+                            var tmp = i < r - 1 ? a[i + 1] : 0
+                            if i < p { tmp += phi[i] * a[0] }
+                            anew[i] = tmp
+                        }
+                        if d > 0 {
+                            for i in stride(from: r + 1, to: rd, by: 1) { anew[i] = a[i - 1] }
+                            var tmp = a[0]
+                            for i in 0..<d { tmp += delta[i] * a[r + i] }
+                            anew[r] = tmp
+                        }
+                        if l > 0 { predictCovariance(m, n, mm) }
+                        let observation = y[l]
+                        if !observation.isNaN {
+                            var resid = observation - anew[0]
+                            for i in 0..<d { resid -= delta[i] * anew[r + i] }
+                            for i in 0..<rd {
+                                var tmp = Pn[i]
+                                for j in 0..<d { tmp += Pn[i + rd * (r + j)] * delta[j] }
+                                M[i] = tmp
+                            }
+                            var gain = M[0]
+                            for j in 0..<d { gain += delta[j] * M[r + j] }
+                            if gain < 1e4 {
+                                result.used += 1
+                                result.ssq += resid * resid / gain
+                                result.sumlog += Double.log(gain)
+                            }
+                            if wantResiduals { result.residuals[l] = resid / gain.squareRoot() }
+                            for i in 0..<rd { a[i] = anew[i] + M[i] * resid / gain }
+                            for j in 0..<rd {
+                                for i in 0..<rd { P[i + rd * j] = Pn[i + rd * j] - M[i] * M[j] / gain }
+                            }
+                        } else {
+                            for i in 0..<rd { a[i] = anew[i] }
+                            for k in 0..<(rd * rd) { P[k] = Pn[k] }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     /// Pn = T P T' + R R' from the filtered P, using the companion form of T.
-    private mutating func predictCovariance(p: Int, q: Int, d: Int, r: Int, rd: Int, mm: inout [Double]) {
+    private static func predictCovariance(_ m: Buffers, _ n: Dimensions, _ mm: UnsafeMutableBufferPointer<Double>) {
+        let (p, q, d, r, rd) = (n.p, n.q, n.d, n.r, n.rd)
+        let (phi, theta, delta, P, Pn) = (m.phi, m.theta, m.delta, m.P, m.Pn)
         if d == 0 {
             for i in 0..<r {
                 let vi = i == 0 ? 1.0 : (i - 1 < q ? theta[i - 1] : 0)

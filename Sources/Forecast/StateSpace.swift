@@ -87,3 +87,50 @@ enum Matrix {
         return c
     }
 }
+
+extension Matrix {
+    /// A's inverse (column-major). Throws where A is singular to working precision (reciprocal 1-norm
+    /// condition below machine epsilon), as R's solve() refuses it.
+    static func inverse(_ a: [Double], n: Int) throws(ForecastError) -> [Double] {
+        var identity = [Double](repeating: 0, count: n * n)
+        for i in 0..<n { identity[i + n * i] = 1 }
+        let x = try solve(a, identity, n: n)
+        let norm = (0..<n).map { j in (0..<n).reduce(0) { $0 + abs(a[$1 + n * j]) } }.max() ?? 0
+        let inverseNorm = (0..<n).map { j in (0..<n).reduce(0) { $0 + abs(x[$1 + n * j]) } }.max() ?? 0
+        guard 1 / (norm * inverseNorm) >= Double.ulpOfOne else {
+            throw ForecastError.notFinite("the Hessian is computationally singular")
+        }
+        return x
+    }
+
+    /// Solves A X = B (A n x n, B n x k, both column-major) by LU with partial pivoting.
+    static func solve(_ a: [Double], _ b: [Double], n: Int) throws(ForecastError) -> [Double] {
+        var lu = a
+        var x = b
+        let k = b.count / n
+        for col in 0..<n {
+            var pivot = col
+            for row in col..<n where abs(lu[row + n * col]) > abs(lu[pivot + n * col]) { pivot = row }
+            guard lu[pivot + n * col] != 0 else { throw ForecastError.notFinite("the Hessian is singular") }
+            if pivot != col {
+                for j in 0..<n { lu.swapAt(col + n * j, pivot + n * j) }
+                for j in 0..<k { x.swapAt(col + n * j, pivot + n * j) }
+            }
+            let diagonal = lu[col + n * col]
+            for row in (col + 1)..<max(col + 1, n) {
+                let factor = lu[row + n * col] / diagonal
+                if factor == 0 { continue }
+                for j in col..<n { lu[row + n * j] -= factor * lu[col + n * j] }
+                for j in 0..<k { x[row + n * j] -= factor * x[col + n * j] }
+            }
+        }
+        for j in 0..<k {
+            for row in stride(from: n - 1, through: 0, by: -1) {
+                var sum = x[row + n * j]
+                for c in (row + 1)..<max(row + 1, n) { sum -= lu[row + n * c] * x[c + n * j] }
+                x[row + n * j] = sum / lu[row + n * row]
+            }
+        }
+        return x
+    }
+}

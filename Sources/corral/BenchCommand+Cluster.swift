@@ -131,3 +131,35 @@ extension BenchCommand {
         }
     }
 }
+
+extension BenchCommand {
+    struct ForecastFit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "forecast", abstract: "CPU time of ARIMA fits, against R's forecast package in the same run.")
+
+        @Option(help: "Fits to time (the median is reported).") var repeats = 20
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func validate() throws { guard repeats > 0 else { throw ValidationError("--repeats must be positive") } }
+
+        func run() throws {
+            let report = try ForecastBenchmark(repeats: repeats).run { line in
+                if !json { FileHandle.standardError.write(Data("bench: \(line)\n".utf8)) }
+            }
+            if json {
+                print(String(decoding: try JSONEncoder.sorted.encode(report), as: UTF8.self))
+                return
+            }
+            print("fixed ARIMA(2,1,2), n = \(report.length), CSS-ML, median of \(report.repeats) fits, one thread")
+            print(
+                String(
+                    format: "corral   %8.2f ms CPU   log-likelihood %.4f", report.fixed212N2000CpuMs,
+                    report.logLikelihood))
+            if let r = report.rCpuMs, let rl = report.rLogLikelihood, let ratio = report.ratioToR {
+                print(String(format: "R        %8.2f ms CPU   log-likelihood %.4f", r, rl))
+                print(String(format: "corral takes %.2fx R's CPU time", ratio))
+            }
+            report.notes.forEach { print("note: " + $0) }
+        }
+    }
+}

@@ -6,7 +6,9 @@ import Sandbox
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure Corral against its peers in one run (ratios, not absolute times).",
-        subcommands: [Launch.self, Place.self, Submit.self, EndToEnd.self, AgentOverhead.self, OCIRuntime.self])
+        subcommands: [
+            Launch.self, Place.self, Submit.self, EndToEnd.self, AgentOverhead.self, ForecastFit.self, OCIRuntime.self,
+        ])
 
     struct Launch: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

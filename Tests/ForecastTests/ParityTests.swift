@@ -14,6 +14,7 @@ import Testing
         var seasonal: [Int]
         var constant: String
         var coefficients: [Double]
+        var se: [Double?]
         var loglik: Double
         var aicc: Double
         var sigma2: Double
@@ -63,7 +64,9 @@ import Testing
             "ours \(fit.logLikelihood) at \(fit.coefficients), R \(reference.loglik) at \(reference.coefficients)")
     }
 
-    @Test("where the optimum is R's, sigma2, AICc and the forecast with its intervals are R's", arguments: references)
+    @Test(
+        "where the optimum is R's, sigma2, AICc, standard errors and the forecast with its intervals are R's",
+        arguments: references)
     func forecastsMatchRsAtTheSameOptimum(_ reference: Reference) throws {
         let y = try Self.series(reference.series)
         let fit = try ARIMA.fit(y, order: reference.arimaOrder, constant: reference.arimaConstant)
@@ -72,6 +75,13 @@ import Testing
             #expect(abs(a - b) <= 1e-3 * max(1, abs(b)), "\(what): ours \(a), R \(b)")
         }
         close(fit.sigma2, reference.sigma2, "sigma2")
+        for (index, (ours, theirs)) in zip(fit.standardErrors, reference.se).enumerated() {
+            if let theirs {
+                #expect(abs(ours - theirs) <= 1e-2 * theirs, "se[\(index)]: ours \(ours), R \(theirs)")
+            } else {
+                #expect(ours.isNaN, "se[\(index)]: ours \(ours), R NaN")
+            }
+        }
         close(fit.aicc, reference.aicc, "aicc")
         let forecast = fit.forecast(12)
         for (step, point) in forecast.enumerated() {

@@ -2,7 +2,7 @@
 # Regenerates the ARIMA parity fixtures from R's forecast package (Debian: apt-get install r-cran-forecast):
 #   Rscript Tests/ForecastTests/Fixtures/make-fixtures.R Tests/ForecastTests/Fixtures
 # Writes <series>.csv (one column "value") for each real series of R's datasets package, and
-# fixed-order.json: for each model, R's coefficients (R's order), log-likelihood, AICc, sigma2 (as
+# fixed-order.json: for each model, R's coefficients (R's order) and their standard errors, log-likelihood, AICc, sigma2 (as
 # forecast::Arima reports it) and the 12-step forecast with 80% and 95% intervals.
 suppressPackageStartupMessages(library(forecast))
 args <- commandArgs(trailingOnly = TRUE)
@@ -38,7 +38,7 @@ models <- list(
   list("AirPassengers120-212", "AirPassengers120", c(2, 1, 2), c(0, 0, 0), "none")
 )
 
-num <- function(x) sprintf("%.17g", x)
+num <- function(x) ifelse(is.na(x), "null", sprintf("%.17g", x))  # NaN standard errors as null
 vec <- function(x) paste0("[", paste(num(x), collapse = ", "), "]")
 entries <- character()
 for (m in models) {
@@ -50,7 +50,7 @@ for (m in models) {
   entries <- c(entries, paste0(
     '  {"name": "', name, '", "series": "', sname, '", "period": ', periods[[sname]],
     ', "order": ', vec(m[[3]]), ', "seasonal": ', vec(m[[4]]), ', "constant": "', constant, '"',
-    ', "coefficients": ', vec(unname(coef(fit))), ', "loglik": ', num(fit$loglik), ', "aicc": ', num(fit$aicc),
+    ', "coefficients": ', vec(unname(coef(fit))), ', "se": ', vec(unname(suppressWarnings(sqrt(diag(fit$var.coef))))), ', "loglik": ', num(fit$loglik), ', "aicc": ', num(fit$aicc),
     ', "sigma2": ', num(fit$sigma2),
     ', "mean": ', vec(as.numeric(fc$mean)), ', "lo80": ', vec(as.numeric(fc$lower[, 1])),
     ', "hi80": ', vec(as.numeric(fc$upper[, 1])), ', "lo95": ', vec(as.numeric(fc$lower[, 2])),

@@ -1,0 +1,118 @@
+import Forecast
+import Foundation
+import Placement
+
+/// `corral bench forecast`: CPU time of a fixed ARIMA(2,1,2) fit (CSS-ML) at n = 2000, the median of
+/// `repeats` fits on this thread, next to R's forecast::Arima on the same series in the same run when
+/// Rscript and the forecast package are installed. The series is simulated from a seeded generator, the
+/// same in every run.
+public struct ForecastBenchmark: Sendable {
+    public var repeats: Int
+    public var length: Int
+
+    public init(repeats: Int = 20, length: Int = 2000) {
+        self.repeats = repeats
+        self.length = length
+    }
+
+    public struct Report: Sendable, Encodable {
+        public var length: Int
+        public var repeats: Int
+        public var fixed212N2000CpuMs: Double
+        public var logLikelihood: Double
+        /// R's forecast::Arima on the same series, CPU ms per fit, and its log-likelihood (nil without R).
+        public var rCpuMs: Double?
+        public var rLogLikelihood: Double?
+        public var ratioToR: Double?
+        public var notes: [String]
+    }
+
+    /// ARIMA(2,1,2): (1 - 0.5B + 0.3B^2)(1 - B) y = (1 + 0.4B + 0.2B^2) e, e ~ N(0, 1), plus 100.
+    public func series() -> [Double] {
+        var random = SplitMix64(seed: 2026)
+        func normal() -> Double {  // Box-Muller
+            let u = max(random.nextDouble(), 1e-300)
+            let v = random.nextDouble()
+            return (-2 * log(u)).squareRoot() * cos(2 * .pi * v)
+        }
+        var w = [Double](repeating: 0, count: length + 100)
+        var e = [Double](repeating: 0, count: length + 100)
+        for t in 0..<w.count {
+            e[t] = normal()
+            let ar = (t >= 1 ? 0.5 * w[t - 1] : 0) - (t >= 2 ? 0.3 * w[t - 2] : 0)
+            let ma = (t >= 1 ? 0.4 * e[t - 1] : 0) + (t >= 2 ? 0.2 * e[t - 2] : 0)
+            w[t] = ar + e[t] + ma
+        }
+        var level = 100.0
+        return w.dropFirst(100).map {
+            level += $0
+            return level
+        }
+    }
+
+    public func run(progress: (String) -> Void) throws -> Report {
+        let y = series()
+        let order = ARIMAOrder(p: 2, d: 1, q: 2)
+        var samples = Samples()
+        var loglik = Double.nan
+        progress("fitting ARIMA(2,1,2) to \(length) points \(repeats) times")
+        for _ in 0..<repeats {
+            let start = Self.threadCPU()
+            let fit = try ARIMA.fit(y, order: order)
+            samples.add(milliseconds: (Self.threadCPU() - start) * 1000)
+            loglik = fit.logLikelihood
+        }
+        var report = Report(
+            length: length, repeats: repeats, fixed212N2000CpuMs: samples.percentile(50), logLikelihood: loglik,
+            notes: [])
+        if let r = try timeR(y) {
+            report.rCpuMs = r.cpuMs
+            report.rLogLikelihood = r.loglik
+            report.ratioToR = report.fixed212N2000CpuMs / r.cpuMs
+        } else {
+            report.notes.append("R: Rscript with the forecast package not installed (apt-get install r-cran-forecast)")
+        }
+        return report
+    }
+
+    static func threadCPU() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    /// R's CPU per fit (user + system over `repeats` fits) and log-likelihood, or nil without R.
+    func timeR(_ y: [Double]) throws -> (cpuMs: Double, loglik: Double)? {
+        guard
+            let rscript = ["/usr/bin/Rscript", "/usr/local/bin/Rscript"].first(where: {
+                FileManager.default.isExecutableFile(atPath: $0)
+            })
+        else { return nil }
+        let file = NSTemporaryDirectory() + "corral-bench-forecast-\(getpid()).csv"
+        try ("value\n" + y.map { String($0) }.joined(separator: "\n") + "\n").write(
+            toFile: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let script = """
+            if (!suppressMessages(requireNamespace("forecast", quietly = TRUE))) quit(status = 3)
+            y <- ts(read.csv("\(file)")$value)
+            f <- forecast::Arima(y, order = c(2, 1, 2))
+            t <- system.time(for (i in 1:\(repeats)) f <- forecast::Arima(y, order = c(2, 1, 2)))
+            cat(sprintf("%.17g %.17g\\n", (t[["user.self"]] + t[["sys.self"]]) / \(repeats) * 1000, f$loglik))
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: rscript)
+        process.arguments = ["-e", script]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        let fields = text.split(separator: " ").compactMap {
+            Double($0.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        guard fields.count == 2 else { return nil }
+        return (fields[0], fields[1])
+    }
+}
