@@ -184,7 +184,8 @@ extension ARIMA {
             return ARIMAFit(
                 order: order, constant: constant, coefficients: coefficients, logLikelihood: loglik, aic: aic,
                 aicc: aic + 2 * npar * (npar + 1) / (nstar - npar - 1), bic: aic + npar * (Double.log(nstar) - 2),
-                sigma2: sumsq / (nstar - npar + 1), standardErrors: standardErrors, residuals: final.residuals,
+                sigma2: sumsq / (nstar - npar + 1), mlSigma2: final.ssq / Double(used), standardErrors: standardErrors,
+                residuals: final.residuals,
                 observations: y.count, state: state)
         }
 
@@ -226,6 +227,32 @@ extension ARIMA {
                 }
             }
             return a
+        }
+
+        /// R's arima(method = "CSS"): the CSS estimates from the OLS start, the CSS residual variance and
+        /// standard errors from the CSS objective's Hessian (NaN where it cannot be inverted).
+        func fitCSS() throws(ForecastError) -> (coefficients: [Double], sigma2: Double, standardErrors: [Double]) {
+            var start = [Double](repeating: 0, count: armaCount)
+            var parscale = [Double](repeating: 1, count: armaCount)
+            if let regression = regressionStart() {
+                start.append(regression.value)
+                parscale.append(regression.parscale)
+            }
+            let optimiser = BFGS(parscale: parscale)
+            let objective = { (c: [Double]) -> Double in
+                let value = self.cssObjective(c)
+                return value.isFinite ? value : .greatestFiniteMagnitude
+            }
+            let coefficients = parameterCount > 0 ? try optimiser.minimize(start, objective).x : start
+            let sigma2 = Double.exp(2 * cssObjective(coefficients))
+            let n = coefficients.count
+            var standardErrors = [Double](repeating: .nan, count: n)
+            if n > 0, let h = try? optimiser.hessian(at: coefficients, objective),
+                let inverse = try? Matrix.inverse(h.map { $0 * Double(used) }, n: n)
+            {
+                standardErrors = (0..<n).map { inverse[$0 + n * $0] >= 0 ? inverse[$0 + n * $0].squareRoot() : .nan }
+            }
+            return (coefficients, sigma2, standardErrors)
         }
 
         func invertMABlocks(_ coefficients: [Double]) -> [Double] {

@@ -20,6 +20,8 @@ public struct ARIMAFit: Sendable {
     /// Innovation variance as R's forecast package reports and uses it: sum of squared residuals over
     /// (n - d - D m) - (coefficients + 1) + 1.
     public let sigma2: Double
+    /// The ML innovation variance (ssq / observations used), as stats::arima reports it.
+    public let mlSigma2: Double?
     /// Standard errors of the coefficients from the numerical Hessian (NaN where it is singular or not
     /// positive definite there: the automatic search rejects such fits, as R's auto.arima does).
     public let standardErrors: [Double]

@@ -1,0 +1,55 @@
+import Forecast
+import Foundation
+import TestSupport
+import Testing
+
+/// Automatic order selection against R's forecast::auto.arima (defaults) on 20 real series of R's
+/// datasets package (fixtures from Tests/ForecastTests/Fixtures/make-auto-fixtures.R).
+@Suite struct AutoParityTests {
+    struct Reference: Decodable {
+        var name: String
+        var period: Int
+        var p, d, q, P, D, Q: Int
+        var constant: Bool
+        var aicc: Double
+    }
+
+    static let directory = ParityTests.directory
+    static let references: [Reference] = {
+        let data = FileManager.default.contents(atPath: directory + "/auto.json") ?? Data("[]".utf8)
+        return (try? JSONDecoder().decode([Reference].self, from: data)) ?? []
+    }()
+
+    static func describe(_ fit: ARIMAFit) -> String { "\(fit.order)\(fit.constant == .none ? "" : "+c")" }
+
+    @Test("auto.arima's model (orders and constant) on at least 80% of the series, the same d and D on all")
+    func sameModelAsR() throws {
+        try #require(Self.references.count == 20, "auto.json: regenerate with make-auto-fixtures.R")
+        var same = 0
+        var sameDifferencing = 0
+        var mismatches: [String] = []
+        for reference in Self.references {
+            let y = try ParityTests.series("auto/\(reference.name)")
+            let fit = try AutoARIMA().fit(y, period: max(reference.period, 1))
+            let o = fit.order
+            let differencing = o.d == reference.d && o.D == reference.D
+            let model =
+                differencing && o.p == reference.p && o.q == reference.q && o.P == reference.P && o.Q == reference.Q
+                && (fit.constant != .none) == reference.constant
+            if differencing { sameDifferencing += 1 }
+            if model {
+                same += 1
+            } else {
+                let r = ARIMAOrder(
+                    p: reference.p, d: reference.d, q: reference.q, P: reference.P, D: reference.D, Q: reference.Q,
+                    period: max(reference.period, 1))
+                mismatches.append(
+                    "\(reference.name): ours \(Self.describe(fit)) AICc \(fit.aicc), R \(r)\(reference.constant ? "+c" : "") AICc \(reference.aicc)"
+                )
+            }
+        }
+        #expect(sameDifferencing == Self.references.count, "\(mismatches)")
+        #expect(same * 10 >= Self.references.count * 8, "\(same) of \(Self.references.count) the same: \(mismatches)")
+        print("auto.arima parity: \(same) of \(Self.references.count) the same model; \(mismatches)")
+    }
+}
