@@ -173,7 +173,14 @@ extension ARIMA {
             }
             let standardErrors = parameterCount > 0 ? standardErrors(at: transformed, optimiser, objective) : []
             let coefficients = ARIMAParameters.mapARBlocks(transformed, order, ARIMAParameters.fromPACF)
-            // 3. The final filter run: residuals and the state forecasts start from.
+            return try makeFit(coefficients, objective: value, standardErrors: standardErrors)
+        }
+
+        /// The fit at given coefficients: the final filter run (residuals, the state forecasts start
+        /// from), likelihood, information criteria and sigma2.
+        func makeFit(_ coefficients: [Double], objective value: Double, standardErrors: [Double]) throws(ForecastError)
+            -> ARIMAFit
+        {
             var state = try model(coefficients, transformed: false)
             let final = state.filter(adjusted(coefficients), residuals: true)
             let loglik = logLikelihood(objective: value)
@@ -185,8 +192,7 @@ extension ARIMA {
                 order: order, constant: constant, coefficients: coefficients, logLikelihood: loglik, aic: aic,
                 aicc: aic + 2 * npar * (npar + 1) / (nstar - npar - 1), bic: aic + npar * (Double.log(nstar) - 2),
                 sigma2: sumsq / (nstar - npar + 1), mlSigma2: final.ssq / Double(used), standardErrors: standardErrors,
-                residuals: final.residuals,
-                observations: y.count, state: state)
+                residuals: final.residuals, observations: y.count, state: state)
         }
 
         /// sqrt(diag(A' (H n)^-1 A)), H the Hessian of the ML objective in the transformed parameters and A

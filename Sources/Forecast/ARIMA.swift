@@ -72,6 +72,22 @@ public enum ARIMA {
         return try problem.fit()
     }
 
+    /// The model at given coefficients (R's order, untransformed) without estimating them: likelihood,
+    /// residuals and the filter state to forecast from; standard errors are NaN.
+    public static func withCoefficients(
+        _ y: [Double], order: ARIMAOrder, constant: ARIMAConstant = .none, coefficients: [Double]
+    ) throws(ForecastError) -> ARIMAFit {
+        let problem = try Problem(y: y, order: order, constant: constant)
+        guard coefficients.count == problem.parameterCount else {
+            throw ForecastError.invalidInput(
+                "\(order) with constant \(constant.rawValue) has \(problem.parameterCount) coefficients, not \(coefficients.count)"
+            )
+        }
+        let value = try problem.mlObjective(coefficients, transformed: false)
+        return try problem.makeFit(
+            coefficients, objective: value, standardErrors: [Double](repeating: .nan, count: coefficients.count))
+    }
+
     /// The exact Gaussian log-likelihood at the given coefficients (R's order, untransformed), as
     /// `stats::arima` reports it for a fit that ended there.
     public static func logLikelihood(
@@ -89,6 +105,23 @@ public enum ARIMA {
 }
 
 extension ARIMAFit {
+    /// The same model after one more observation: one Kalman step from the end of the series, so a
+    /// forecast can follow every new sample while the model itself is re-estimated now and then.
+    public func appending(_ value: Double) -> ARIMAFit {
+        var next = state
+        var adjusted = value
+        switch constant {
+        case .none: break
+        case .mean: adjusted -= coefficients.last ?? 0
+        case .drift: adjusted -= (coefficients.last ?? 0) * Double(observations + 1)
+        }
+        let step = next.filter([adjusted], residuals: true, continuing: true)
+        return ARIMAFit(
+            order: order, constant: constant, coefficients: coefficients, logLikelihood: logLikelihood, aic: aic,
+            aicc: aicc, bic: bic, sigma2: sigma2, mlSigma2: mlSigma2, standardErrors: standardErrors,
+            residuals: residuals + step.residuals, observations: observations + 1, state: next)
+    }
+
     /// `h` steps ahead with 80% and 95% intervals (normal, variance from the filter times sigma2).
     public func forecast(_ h: Int) -> [ForecastPoint] {
         let (means, variances) = state.forecast(h)

@@ -15,8 +15,9 @@ extension StateSpace {
         var residuals: [Double] = []
     }
 
-    /// Runs the filter over `y` from the initial state, leaving the final filtered state in `a`, `P`.
-    mutating func filter(_ y: [Double], residuals wantResiduals: Bool = false) -> Likelihood {
+    /// Runs the filter over `y` from the initial state, leaving the final filtered state in `a`, `P`;
+    /// `continuing` runs it on from the filtered state a previous run left (new observations).
+    mutating func filter(_ y: [Double], residuals wantResiduals: Bool = false, continuing: Bool = false) -> Likelihood {
         var result = Likelihood()
         if wantResiduals { result.residuals = [Double](repeating: .nan, count: y.count) }
         let dims = Dimensions(p: phi.count, q: theta.count, d: delta.count, r: r)
@@ -29,7 +30,7 @@ extension StateSpace {
                             Pn.withUnsafeMutableBufferPointer { Pn in
                                 y.withUnsafeBufferPointer { y in
                                     let model = Buffers(phi: phi, theta: theta, delta: delta, a: a, P: P, Pn: Pn)
-                                    Self.run(model, dims, y, &result, wantResiduals)
+                                    Self.run(model, dims, y, &result, wantResiduals, continuing)
                                 }
                             }
                         }
@@ -52,7 +53,7 @@ extension StateSpace {
 
     private static func run(
         _ m: Buffers, _ n: Dimensions, _ y: UnsafeBufferPointer<Double>, _ result: inout Likelihood,
-        _ wantResiduals: Bool
+        _ wantResiduals: Bool, _ continuing: Bool
     ) {
         let (p, d, r, rd) = (n.p, n.d, n.r, n.rd)
         let (phi, delta, a, P, Pn) = (m.phi, m.delta, m.a, m.P, m.Pn)
@@ -74,7 +75,7 @@ extension StateSpace {
                             for i in 0..<d { tmp += delta[i] * a[r + i] }
                             anew[r] = tmp
                         }
-                        if l > 0 { predictCovariance(m, n, mm) }
+                        if l > 0 || continuing { predictCovariance(m, n, mm) }
                         let observation = y[l]
                         if !observation.isNaN {
                             var resid = observation - anew[0]

@@ -5,14 +5,18 @@ import Foundation
 struct ForecastCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "forecast",
-        abstract: "Fit an ARIMA model to a series in a CSV file and forecast it with 80% and 95% intervals.")
+        abstract: "Fit an ARIMA model to a series in a CSV file and forecast it with 80% and 95% intervals.",
+        discussion: """
+            Without --order the model is chosen as R's forecast::auto.arima chooses it: KPSS for d, seasonal \
+            strength for D (with --period), a stepwise search on AICc.
+            """)
 
     @Option(help: "CSV file: one numeric column, a header line optional.") var csv: String
     @Option(help: "Column to read (by header name; default the first).") var column: String?
-    @Option(help: "Non-seasonal order p,d,q.") var order: String
-    @Option(help: "Seasonal order P,D,Q (with --period).") var seasonal: String = "0,0,0"
+    @Option(help: "Non-seasonal order p,d,q (default: chosen automatically).") var order: String?
+    @Option(help: "Seasonal order P,D,Q (with --order and --period).") var seasonal: String = "0,0,0"
     @Option(help: "Season length in observations.") var period = 1
-    @Option(help: "none, mean (undifferenced series) or drift (d + D = 1); default: mean when d + D = 0.")
+    @Option(help: "With --order: none, mean (d + D = 0) or drift (d + D = 1); default: mean when d + D = 0.")
     var constant: ARIMAConstant?
     @Option(help: "Steps to forecast.") var horizon = 12
     @Flag(help: "Print one JSON object.") var json = false
@@ -26,8 +30,9 @@ struct ForecastCommand: ParsableCommand {
     }
 
     func validate() throws {
-        _ = try Self.triple(order, "--order")
+        if let order { _ = try Self.triple(order, "--order") }
         _ = try Self.triple(seasonal, "--seasonal")
+        if order == nil, constant != nil { throw ValidationError("--constant needs --order") }
         guard period >= 1 else { throw ValidationError("--period must be at least 1") }
         guard (1...10_000).contains(horizon) else { throw ValidationError("--horizon must be 1...10000") }
     }
@@ -37,13 +42,18 @@ struct ForecastCommand: ParsableCommand {
         do { text = try String(contentsOfFile: csv, encoding: .utf8) } catch {
             throw ValidationError("--csv: cannot read \(csv): \(error.localizedDescription)")
         }
-        let (o, s) = (try Self.triple(order, "--order"), try Self.triple(seasonal, "--seasonal"))
-        let model = ARIMAOrder(p: o[0], d: o[1], q: o[2], P: s[0], D: s[1], Q: s[2], period: period)
-        let kind = constant ?? (model.differencingLoss == 0 ? .mean : .none)
         let fit: ARIMAFit
         do {
-            fit = try ARIMA.fit(try CSVSeries.parse(text, column: column), order: model, constant: kind)
-        } catch {
+            let series = try CSVSeries.parse(text, column: column)
+            if let order {
+                let (o, s) = (try Self.triple(order, "--order"), try Self.triple(seasonal, "--seasonal"))
+                let model = ARIMAOrder(p: o[0], d: o[1], q: o[2], P: s[0], D: s[1], Q: s[2], period: period)
+                fit = try ARIMA.fit(
+                    series, order: model, constant: constant ?? (model.differencingLoss == 0 ? .mean : .none))
+            } else {
+                fit = try AutoARIMA().fit(series, period: period)
+            }
+        } catch let error as ForecastError {
             throw ValidationError("\(csv): \(error)")
         }
         let forecast = fit.forecast(horizon)
