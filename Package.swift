@@ -50,7 +50,9 @@ let package = Package(
         // The scheduler service: admission, queue, task state machine, retries, quotas, placement loop.
         .target(
             name: "Scheduler",
-            dependencies: ["CorralModel", "Placement", "Store", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CorralModel", "Forecast", "Placement", "Store", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         // HTTP: the scheduler's routes (Hummingbird), auth, errors, OpenAPI document, and the typed client.

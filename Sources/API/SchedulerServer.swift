@@ -26,6 +26,7 @@ public struct SchedulerServer: Service {
         if let interval = config.heartbeatIntervalSeconds { configuration.heartbeatInterval = interval }
         if let ttl = config.minimumNodeTTLSeconds { configuration.minimumTTL = ttl }
         if let b = config.connectionWeight { configuration.placement.connections = b }
+        if let conservative = config.conservativeForecasts { configuration.conservativeForecasts = conservative }
         scheduler = Scheduler(store: store, history: history, configuration: configuration, logger: logger)
         try await scheduler.start()
         let api = SchedulerAPI(scheduler: scheduler, config: config)

@@ -17,6 +17,8 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
     /// The least time without a heartbeat before a node is DOWN (default 15 s; it grows with cluster size).
     public var minimumNodeTTLSeconds: Double?
     public var connectionWeight: Double?
+    /// Place by the upper bound of each node's 80% load forecast interval instead of its mean.
+    public var conservativeForecasts: Bool?
 
     public struct Tenant: Sendable, Codable, Equatable {
         public var token: String

@@ -14,11 +14,11 @@ public struct NodeLoad: Sendable, Equatable, Codable {
     }
 }
 
-/// Predicts each node's load from its usage samples. The scheduler asks it on every report; until
-/// forecasting models land, `EWMAForecaster` stands in.
+/// Predicts each node's load from its usage samples. The scheduler asks it on every report: the
+/// Scheduler's ARIMA forecaster, with `EWMAForecaster` as its fallback while a node has little history.
 public protocol LoadForecaster: Sendable {
-    /// Folds one observed utilisation sample of `node` in.
-    mutating func observe(node: String, load: NodeLoad)
+    /// Folds one observed utilisation sample of `node`, taken at `time` (seconds), in.
+    mutating func observe(node: String, load: NodeLoad, at time: Double)
     /// The expected load of `node` over the next `horizon` seconds; `.idle` for a node never seen.
     func forecast(node: String, horizonSeconds: Double) -> NodeLoad
     mutating func forget(node: String)
@@ -32,7 +32,7 @@ public struct EWMAForecaster: LoadForecaster {
 
     public init(alpha: Double = 0.3) { self.alpha = min(max(alpha, 0.001), 1) }
 
-    public mutating func observe(node: String, load: NodeLoad) {
+    public mutating func observe(node: String, load: NodeLoad, at time: Double) {
         guard let old = means[node] else {
             means[node] = load
             return

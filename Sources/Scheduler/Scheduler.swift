@@ -163,11 +163,27 @@ public actor Scheduler {
         wakeAll()
     }
 
-    /// Runs `tick` until the task is cancelled.
+    /// Runs `tick` until the task is cancelled, and selects forecast models in the background.
     public func run() async {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await self.refitLoop() }
+            while !Task.isCancelled {
+                do { try await tick() } catch { logger.error("scheduler tick failed", metadata: ["error": "\(error)"]) }
+                try? await Task.sleep(for: .milliseconds(250))
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// Every few seconds: order selection for the nodes that are due, off the actor (auto-ARIMA takes
+    /// milliseconds to seconds per series), then the new models go in and the nodes' loads are updated.
+    func refitLoop() async {
         while !Task.isCancelled {
-            do { try await tick() } catch { logger.error("scheduler tick failed", metadata: ["error": "\(error)"]) }
-            try? await Task.sleep(for: .milliseconds(250))
+            try? await Task.sleep(for: .seconds(5))
+            let jobs = core.forecaster.refitWork(limit: 8)
+            guard !jobs.isEmpty else { continue }
+            let results = await Task.detached(priority: .utility) { jobs.map(ARIMAForecaster.refit) }.value
+            for result in results { core.installForecast(result) }
         }
     }
 

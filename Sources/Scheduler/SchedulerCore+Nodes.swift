@@ -55,8 +55,8 @@ extension SchedulerCore {
             view.setReady(node, true)
             unblockAll()
         }
-        forecaster.observe(node: node, load: load)
-        view.setLoad(node, forecaster.forecast(node: node, horizonSeconds: 60))
+        forecaster.observe(node: node, load: load, at: now)
+        view.setLoad(node, forecaster.forecast(node: node, horizonSeconds: Self.forecastHorizon))
         var changed: [TaskRecord] = []
         var running = 0
         for report in reports {
@@ -92,6 +92,16 @@ extension SchedulerCore {
         }
         return changed
     }
+
+    /// New forecast models for a node (selected off the actor): installed, and its load re-forecast.
+    public mutating func installForecast(_ result: ARIMAForecaster.RefitResult) {
+        forecaster.install(result)
+        guard nodes[result.node] != nil else { return }
+        view.setLoad(result.node, forecaster.forecast(node: result.node, horizonSeconds: Self.forecastHorizon))
+    }
+
+    /// Seconds ahead a node's load is forecast for placement.
+    static let forecastHorizon = 60.0
 
     /// Takes what is waiting for a node.
     public mutating func takeOrders(node: String, now: Double) -> AgentOrders {

@@ -16,6 +16,8 @@ public struct SchedulerCore: Sendable {
         /// After a restart, nodes are not judged for this long.
         public var restartGrace: Double
         public var quotas: [String: TenantQuota]
+        /// Score the upper bound of each node's 80% forecast interval instead of its mean.
+        public var conservativeForecasts = false
 
         public init(
             placement: PlacementWeights = PlacementWeights(), heartbeatInterval: Double = 5, minimumTTL: Double = 15,
@@ -55,7 +57,7 @@ public struct SchedulerCore: Sendable {
     var deadlines: [(at: Double, task: TaskID, started: Double)] = []
     var usage: [String: TenantUsage] = [:]
     var allocations: [String: TaskID] = [:]
-    var forecaster = EWMAForecaster()
+    public var forecaster: ARIMAForecaster
     var nextSequence: Int64 = 1
     /// Random source for retry jitter; injected so that tests know the delays.
     var random: @Sendable () -> Double
@@ -64,6 +66,9 @@ public struct SchedulerCore: Sendable {
         self.configuration = configuration
         self.view = ClusterView(weights: configuration.placement)
         self.random = random
+        forecaster = ARIMAForecaster(
+            configuration: .init(
+                sampleSeconds: configuration.heartbeatInterval, conservative: configuration.conservativeForecasts))
     }
 
     public var ttl: Double {

@@ -1,0 +1,136 @@
+import Forecast
+import Placement
+
+/// Forecasts each node's CPU, memory and I/O utilisation with an ARIMA model per node and resource.
+/// Reports are folded into one sample per `sampleSeconds` (the last report of each interval); every
+/// new sample moves each model on by one Kalman step, and order selection (auto-ARIMA over the last
+/// `window` samples) runs off the scheduler's actor on a schedule (`refitWork` / `refit` / `install`).
+/// Until a node has `minimumSamples` samples and a model, the exponentially weighted mean stands in.
+public struct ARIMAForecaster: LoadForecaster {
+    public struct Configuration: Sendable, Equatable {
+        public var sampleSeconds: Double = 5
+        public var minimumSamples = 30
+        public var window = 300
+        /// Samples after which a node's models are selected again.
+        public var refitEvery = 60
+        /// Score the upper bound of the 80% interval instead of the mean.
+        public var conservative = false
+
+        public init(sampleSeconds: Double = 5, conservative: Bool = false) {
+            self.sampleSeconds = sampleSeconds
+            self.conservative = conservative
+        }
+    }
+
+    /// A node's series to select models for, taken at `total` samples.
+    public struct RefitJob: Sendable {
+        public var node: String
+        public var series: [[Double]]
+        public var total: Int
+    }
+
+    public struct RefitResult: Sendable {
+        public var node: String
+        public var models: [ARIMAFit?]
+        public var total: Int
+    }
+
+    struct NodeSeries {
+        var samples: [NodeLoad] = []
+        /// Samples ever taken (the ring keeps `window`).
+        var total = 0
+        var bucket: Double = -.infinity
+        var pending: NodeLoad?
+        var models: [ARIMAFit?] = [nil, nil, nil]
+        var fittedAt = 0
+    }
+
+    public var configuration: Configuration
+    var fallback = EWMAForecaster()
+    var nodes: [String: NodeSeries] = [:]
+
+    public init(configuration: Configuration = Configuration()) { self.configuration = configuration }
+
+    public mutating func observe(node: String, load: NodeLoad, at time: Double) {
+        fallback.observe(node: node, load: load, at: time)
+        var series = nodes[node] ?? NodeSeries()
+        let bucket = (time / configuration.sampleSeconds).rounded(.down)
+        if bucket > series.bucket, let sample = series.pending {
+            append(sample, to: &series)
+        }
+        series.bucket = max(series.bucket, bucket)
+        series.pending = load
+        nodes[node] = series
+    }
+
+    mutating func append(_ sample: NodeLoad, to series: inout NodeSeries) {
+        series.samples.append(sample)
+        if series.samples.count > configuration.window {
+            series.samples.removeFirst(series.samples.count - configuration.window)
+        }
+        series.total += 1
+        let values = Self.values(sample)
+        for k in 0..<3 { series.models[k] = series.models[k]?.appending(values[k]) }
+    }
+
+    static func values(_ load: NodeLoad) -> [Double] { [load.cpu, load.memory, load.io] }
+
+    public func forecast(node: String, horizonSeconds: Double) -> NodeLoad {
+        let fallbackLoad = fallback.forecast(node: node, horizonSeconds: horizonSeconds)
+        guard let series = nodes[node], series.samples.count >= configuration.minimumSamples else {
+            return fallbackLoad
+        }
+        let steps = max(1, Int((horizonSeconds / configuration.sampleSeconds).rounded(.up)))
+        let current = Self.values(fallbackLoad)
+        var result = current
+        for k in 0..<3 {
+            guard let model = series.models[k] else { continue }
+            let points = model.forecast(steps)
+            let values = points.map { configuration.conservative ? $0.hi80 : $0.mean }
+            let mean = values.reduce(0, +) / Double(values.count)
+            if mean.isFinite { result[k] = min(max(mean, 0), 2) }
+        }
+        return NodeLoad(cpu: result[0], memory: result[1], io: result[2])
+    }
+
+    public mutating func forget(node: String) {
+        fallback.forget(node: node)
+        nodes[node] = nil
+    }
+
+    /// Nodes whose models are due (enough samples, none yet or `refitEvery` new ones), at most `limit`.
+    public func refitWork(limit: Int) -> [RefitJob] {
+        var jobs: [RefitJob] = []
+        for (node, series) in nodes.sorted(by: { $0.key < $1.key }) where jobs.count < limit {
+            guard series.samples.count >= configuration.minimumSamples else { continue }
+            let due = series.fittedAt == 0 || series.total - series.fittedAt >= configuration.refitEvery
+            guard due else { continue }
+            let columns = (0..<3).map { k in series.samples.map { Self.values($0)[k] } }
+            jobs.append(RefitJob(node: node, series: columns, total: series.total))
+        }
+        return jobs
+    }
+
+    /// Order selection for one node's resources: pure computation, run it off the actor.
+    public static func refit(_ job: RefitJob) -> RefitResult {
+        let models = job.series.map { column -> ARIMAFit? in
+            guard column.contains(where: { $0 != column[0] }) else { return nil }  // constant: the mean does
+            return try? AutoARIMA().fit(column)
+        }
+        return RefitResult(node: job.node, models: models, total: job.total)
+    }
+
+    /// Installs new models, moved on by the samples that arrived since their series was taken.
+    public mutating func install(_ result: RefitResult) {
+        guard var series = nodes[result.node] else { return }
+        let missed = min(series.total - result.total, series.samples.count)
+        var models = result.models
+        for sample in series.samples.suffix(max(missed, 0)) {
+            let values = Self.values(sample)
+            for k in 0..<3 { models[k] = models[k]?.appending(values[k]) }
+        }
+        series.models = models
+        series.fittedAt = result.total
+        nodes[result.node] = series
+    }
+}
