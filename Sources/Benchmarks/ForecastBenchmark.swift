@@ -9,13 +9,27 @@ import Placement
 public struct ForecastBenchmark: Sendable {
     public var repeats: Int
     public var length: Int
+    /// The parity fixtures' directory (auto.json, auto/*.csv) for the auto-ARIMA panel; nil skips it.
+    public var panel: String?
 
-    public init(repeats: Int = 20, length: Int = 2000) {
+    public init(repeats: Int = 20, length: Int = 2000, panel: String? = nil) {
         self.repeats = repeats
         self.length = length
+        self.panel = panel
+    }
+
+    /// Auto-ARIMA over a panel of series (auto.json + auto/<name>.csv, as the parity fixtures).
+    public struct PanelReport: Sendable, Encodable {
+        public var series: Int
+        public var cpuSeconds: Double
+        public var rCpuSeconds: Double?
+        /// The long-season stress series (half-hourly, m = 48, n = 2000), when present.
+        public var taylorM48N2000CpuSeconds: Double?
+        public var taylorModel: String?
     }
 
     public struct Report: Sendable, Encodable {
+        public var autoPanel: PanelReport?
         public var length: Int
         public var repeats: Int
         public var fixed212N2000CpuMs: Double
@@ -65,6 +79,10 @@ public struct ForecastBenchmark: Sendable {
         var report = Report(
             length: length, repeats: repeats, fixed212N2000CpuMs: samples.percentile(50), logLikelihood: loglik,
             notes: [])
+        if let panel {
+            progress("auto-ARIMA over the panel in \(panel)")
+            report.autoPanel = try runPanel(panel)
+        }
         if let r = try timeR(y) {
             report.rCpuMs = r.cpuMs
             report.rLogLikelihood = r.loglik
@@ -83,11 +101,6 @@ public struct ForecastBenchmark: Sendable {
 
     /// R's CPU per fit (user + system over `repeats` fits) and log-likelihood, or nil without R.
     func timeR(_ y: [Double]) throws -> (cpuMs: Double, loglik: Double)? {
-        guard
-            let rscript = ["/usr/bin/Rscript", "/usr/local/bin/Rscript"].first(where: {
-                FileManager.default.isExecutableFile(atPath: $0)
-            })
-        else { return nil }
         let file = NSTemporaryDirectory() + "corral-bench-forecast-\(getpid()).csv"
         try ("value\n" + y.map { String($0) }.joined(separator: "\n") + "\n").write(
             toFile: file, atomically: true, encoding: .utf8)
@@ -99,6 +112,60 @@ public struct ForecastBenchmark: Sendable {
             t <- system.time(for (i in 1:\(repeats)) f <- forecast::Arima(y, order = c(2, 1, 2)))
             cat(sprintf("%.17g %.17g\\n", (t[["user.self"]] + t[["sys.self"]]) / \(repeats) * 1000, f$loglik))
             """
+        guard let text = try Self.runR(script) else { return nil }
+        let fields = text.split(separator: " ").compactMap {
+            Double($0.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        guard fields.count == 2 else { return nil }
+        return (fields[0], fields[1])
+    }
+
+    struct PanelEntry: Decodable {
+        var name: String
+        var period: Int
+    }
+
+    func runPanel(_ directory: String) throws -> PanelReport {
+        guard let data = FileManager.default.contents(atPath: directory + "/auto.json") else {
+            throw BenchmarkError("\(directory)/auto.json not found: run from the repository or pass --panel DIR")
+        }
+        let entries = try JSONDecoder().decode([PanelEntry].self, from: data)
+        var cpu = 0.0
+        for entry in entries {
+            let y = try CSVSeries.parse(
+                try String(contentsOfFile: directory + "/auto/\(entry.name).csv", encoding: .utf8))
+            let start = Self.threadCPU()
+            _ = try AutoARIMA().fit(y, period: max(entry.period, 1))
+            cpu += Self.threadCPU() - start
+        }
+        var report = PanelReport(series: entries.count, cpuSeconds: cpu)
+        if let text = try? String(contentsOfFile: directory + "/auto/taylor2000.csv.stress", encoding: .utf8) {
+            let y = try CSVSeries.parse(text)
+            let start = Self.threadCPU()
+            let fit = try AutoARIMA().fit(y, period: 48)
+            report.taylorM48N2000CpuSeconds = Self.threadCPU() - start
+            report.taylorModel = "\(fit.order)"
+        }
+        let calls = entries.map { entry in
+            "y <- ts(read.csv(\"\(directory)/auto/\(entry.name).csv\")$value, frequency = \(max(entry.period, 1))); "
+                + "t <- t + sum(system.time(forecast::auto.arima(y))[c(\"user.self\", \"sys.self\")])"
+        }
+        let script =
+            "if (!suppressMessages(requireNamespace(\"forecast\", quietly = TRUE))) quit(status = 3)\nt <- 0\n"
+            + calls.joined(separator: "\n") + "\ncat(sprintf(\"%.6f\\n\", t))\n"
+        report.rCpuSeconds = try Self.runR(script).flatMap {
+            Double($0.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        return report
+    }
+
+    /// Runs an R script with Rscript and returns its standard output, or nil without R (or on failure).
+    static func runR(_ script: String) throws -> String? {
+        guard
+            let rscript = ["/usr/bin/Rscript", "/usr/local/bin/Rscript"].first(where: {
+                FileManager.default.isExecutableFile(atPath: $0)
+            })
+        else { return nil }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: rscript)
         process.arguments = ["-e", script]
@@ -108,11 +175,6 @@ public struct ForecastBenchmark: Sendable {
         try process.run()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        let fields = text.split(separator: " ").compactMap {
-            Double($0.trimmingCharacters(in: .whitespacesAndNewlines))
-        }
-        guard fields.count == 2 else { return nil }
-        return (fields[0], fields[1])
+        return process.terminationStatus == 0 ? text : nil
     }
 }

@@ -138,12 +138,15 @@ extension BenchCommand {
             commandName: "forecast", abstract: "CPU time of ARIMA fits, against R's forecast package in the same run.")
 
         @Option(help: "Fits to time (the median is reported).") var repeats = 20
+        @Option(help: "Parity fixtures (auto.json, auto/*.csv) for the auto-ARIMA panel.")
+        var panel = "Tests/ForecastTests/Fixtures"
+        @Flag(help: "Skip the auto-ARIMA panel.") var noPanel = false
         @Flag(help: "Print one JSON object.") var json = false
 
         func validate() throws { guard repeats > 0 else { throw ValidationError("--repeats must be positive") } }
 
         func run() throws {
-            let report = try ForecastBenchmark(repeats: repeats).run { line in
+            let report = try ForecastBenchmark(repeats: repeats, panel: noPanel ? nil : panel).run { line in
                 if !json { FileHandle.standardError.write(Data("bench: \(line)\n".utf8)) }
             }
             if json {
@@ -158,6 +161,18 @@ extension BenchCommand {
             if let r = report.rCpuMs, let rl = report.rLogLikelihood, let ratio = report.ratioToR {
                 print(String(format: "R        %8.2f ms CPU   log-likelihood %.4f", r, rl))
                 print(String(format: "corral takes %.2fx R's CPU time", ratio))
+            }
+            if let panel = report.autoPanel {
+                print(String(format: "auto-ARIMA, %d real series: corral %.2f s CPU", panel.series, panel.cpuSeconds))
+                if let r = panel.rCpuSeconds {
+                    print(
+                        String(
+                            format: "auto-ARIMA, same series:   R      %.2f s CPU (%.1fx corral)", r,
+                            r / panel.cpuSeconds))
+                }
+                if let taylor = panel.taylorM48N2000CpuSeconds, let model = panel.taylorModel {
+                    print(String(format: "auto-ARIMA, half-hourly n = 2000, m = 48: %.2f s CPU, %@", taylor, model))
+                }
             }
             report.notes.forEach { print("note: " + $0) }
         }

@@ -27,4 +27,7 @@ for (name in names(series)) {
     as.integer(a[7]), as.integer(a[4]), tolower(constant), num(fit$aicc)))
 }
 writeLines(c("[", paste(entries, collapse = ",\n"), "]"), file.path(out, "auto.json"))
+# The long-season stress series for `corral bench forecast`: half-hourly electricity demand, m = 48.
+write.csv(data.frame(value = as.numeric(taylor)[1:2000]), file.path(out, "auto", "taylor2000.csv.stress"),
+  row.names = FALSE)
 cat("wrote", length(entries), "series to", file.path(out, "auto.json"), "\n")
