@@ -93,14 +93,7 @@ public enum ARIMA {
     public static func logLikelihood(
         _ y: [Double], order: ARIMAOrder, constant: ARIMAConstant = .none, coefficients: [Double]
     ) throws(ForecastError) -> Double {
-        let problem = try Problem(y: y, order: order, constant: constant)
-        guard coefficients.count == problem.parameterCount else {
-            throw ForecastError.invalidInput(
-                "\(order) with constant \(constant.rawValue) has \(problem.parameterCount) coefficients, not \(coefficients.count)"
-            )
-        }
-        let value = try problem.mlObjective(coefficients, transformed: false)
-        return problem.logLikelihood(objective: value)
+        try withCoefficients(y, order: order, constant: constant, coefficients: coefficients).logLikelihood
     }
 }
 
