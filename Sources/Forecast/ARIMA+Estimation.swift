@@ -90,10 +90,13 @@ extension ARIMA {
             return try StateSpace(phi: phi, theta: theta, delta: delta)
         }
 
-        /// 0.5 (log(ssq / nu) + sumlog / nu) from the Kalman filter.
-        func mlObjective(_ coefficients: [Double], transformed: Bool) throws(ForecastError) -> Double {
+        /// 0.5 (log(ssq / nu) + sumlog / nu) from the Kalman filter; `fast` lets the filter's covariance
+        /// stop at its fixed point (the optimiser's search), otherwise the full recursion as R runs it.
+        func mlObjective(_ coefficients: [Double], transformed: Bool, fast: Bool = false) throws(ForecastError)
+            -> Double
+        {
             var state = try model(coefficients, transformed: transformed)
-            let l = state.filter(adjusted(coefficients))
+            let l = state.filter(adjusted(coefficients), steadyState: fast)
             let nu = Double(l.used)
             return 0.5 * (Double.log(l.ssq / nu) + l.sumlog / nu)
         }
@@ -154,24 +157,19 @@ extension ARIMA {
             }
             // 2. Exact ML over PACF-transformed AR blocks, from invertible MA blocks.
             var transformed = invertMABlocks(ARIMAParameters.mapARBlocks(initial, order, ARIMAParameters.toPACF))
-            let objective = { (c: [Double]) -> Double in
-                (try? self.mlObjective(c, transformed: true)).flatMap { $0.isFinite ? $0 : nil }
-                    ?? .greatestFiniteMagnitude
-            }
-            var value: Double
-            if parameterCount > 0 {
-                let ml = try optimiser.minimize(transformed, objective)
-                transformed = ml.x
-                value = ml.value
-                let inverted = invertMABlocks(transformed)
-                if inverted != transformed {
-                    transformed = inverted
-                    value = objective(transformed)
+            func objective(fast: Bool) -> ([Double]) -> Double {
+                { c in
+                    (try? self.mlObjective(c, transformed: true, fast: fast)).flatMap { $0.isFinite ? $0 : nil }
+                        ?? .greatestFiniteMagnitude
                 }
-            } else {
-                value = objective(transformed)
             }
-            let standardErrors = parameterCount > 0 ? standardErrors(at: transformed, optimiser, objective) : []
+            // The search and the Hessian run on the fast filter; the optimum's reported value on the full one.
+            if parameterCount > 0 {
+                transformed = invertMABlocks(try optimiser.minimize(transformed, objective(fast: true)).x)
+            }
+            let value = objective(fast: false)(transformed)
+            let standardErrors =
+                parameterCount > 0 ? standardErrors(at: transformed, optimiser, objective(fast: true)) : []
             let coefficients = ARIMAParameters.mapARBlocks(transformed, order, ARIMAParameters.fromPACF)
             return try makeFit(coefficients, objective: value, standardErrors: standardErrors)
         }
