@@ -16,7 +16,6 @@ enum STL {
         let n = y.count
         var trend = [Double](repeating: 0, count: n)
         var season = [Double](repeating: 0, count: n)
-        let rw = [Double](repeating: 1, count: n)
         for _ in 0..<2 {  // inner iterations
             let detrended = (0..<n).map { y[$0] - trend[$0] }
             let cycle = subseriesSmooth(detrended, np: np, ns: ns, jump: sJump)  // length n + 2 np
@@ -26,7 +25,6 @@ enum STL {
             let deseasoned = (0..<n).map { y[$0] - season[$0] }
             trend = smooth(deseasoned, window: nt, degree: 1, jump: tJump, weights: nil)
         }
-        _ = rw
         return (season, trend)
     }
 
