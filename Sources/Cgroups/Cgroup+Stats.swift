@@ -9,17 +9,16 @@ extension Cgroup {
     /// v2 everything on pure v2; on hybrid hosts cpu.stat and PSI from v2, memory/pids/blkio from v1;
     /// on pure v1 cpuacct, memory, pids and blkio. Files the kernel lacks leave their fields empty.
     public func stats(_ detail: Detail = .full) -> CgroupStats {
+        if detail == .usage { return usage() }
         var stats = CgroupStats()
         let full = detail == .full
         if let dir = unifiedPath {
-            if detail == .usage { return usage() }
             readUnifiedCPU(dir, into: &stats)
             stats.cpuPressure = FileIO.readIfPresent(dir + "/cpu.pressure").map(PressureStat.parse)
             stats.memoryPressure = FileIO.readIfPresent(dir + "/memory.pressure").map(PressureStat.parse)
             stats.ioPressure = FileIO.readIfPresent(dir + "/io.pressure").map(PressureStat.parse)
             if host.mode == .unified { readUnifiedResources(dir, full: full, into: &stats) }
         }
-        if detail == .usage { return usage() }
         if host.mode != .unified { readLegacy(full: full, into: &stats) }
         return stats
     }
