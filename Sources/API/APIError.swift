@@ -44,6 +44,14 @@ public struct APIError: Error, Sendable, Codable, Equatable, CustomStringConvert
 
     struct Envelope: Codable { var error: APIError }
 
+    /// The error a failed answer of ours carries (`{"error": …}`), with its HTTP status; nil for a body
+    /// that is not one.
+    static func decoded(status: UInt, from data: Data) -> APIError? {
+        guard var error = try? JSONDecoder().decode(Envelope.self, from: data).error else { return nil }
+        error.status = Int(status)
+        return error
+    }
+
     enum CodingKeys: String, CodingKey { case code, message, problems }
 
     public init(from decoder: any Decoder) throws {

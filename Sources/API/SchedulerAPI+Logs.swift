@@ -66,8 +66,7 @@ extension SchedulerAPI {
             throw APIError(status: 502, code: "agent_unreachable", message: "node \(node) at \(address): \(error)")
         }
         guard response.status == .ok else {
-            if var error = try? JSONDecoder().decode(APIError.Envelope.self, from: Data(body.readableBytesView)).error {
-                error.status = Int(response.status.code)
+            if let error = APIError.decoded(status: response.status.code, from: Data(body.readableBytesView)) {
                 throw error
             }
             throw APIError(status: 502, code: "agent_error", message: "node \(node) answered \(response.status.code)")

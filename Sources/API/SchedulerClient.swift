@@ -83,11 +83,8 @@ public struct SchedulerClient: Sendable {
 
     /// The API's JSON error from a failed answer, or one made from its status and text.
     static func error(status: UInt, _ data: Data) -> APIError {
-        if var error = try? JSONDecoder().decode(APIError.Envelope.self, from: data).error {
-            error.status = Int(status)
-            return error
-        }
-        return APIError(status: Int(status), code: "http_\(status)", message: String(decoding: data, as: UTF8.self))
+        APIError.decoded(status: status, from: data)
+            ?? APIError(status: Int(status), code: "http_\(status)", message: String(decoding: data, as: UTF8.self))
     }
 }
 
