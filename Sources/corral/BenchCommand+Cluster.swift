@@ -22,10 +22,11 @@ extension BenchCommand {
         func progress(_ line: String) {
             if !json { FileHandle.standardError.write(Data("bench: \(line)\n".utf8)) }
         }
+    }
 
-        func printJSON(_ value: some Encodable) throws {
-            print(String(decoding: try JSONEncoder.sorted.encode(value), as: UTF8.self))
-        }
+    /// A report as one JSON object with sorted keys (`--json`).
+    static func printJSON(_ value: some Encodable) throws {
+        print(String(decoding: try JSONEncoder.sorted.encode(value), as: UTF8.self))
     }
 
     /// This binary, for the processes a benchmark starts.
@@ -48,7 +49,7 @@ extension BenchCommand {
                 try await SubmitBenchmark(jobs: jobs, binary: binary, dataDir: directory).run(
                     progress: options.progress)
             }
-            if options.json { return try options.printJSON(report) }
+            if options.json { return try BenchCommand.printJSON(report) }
             print("job submission through a corral scheduler on 127.0.0.1, \(report.jobs) jobs, one at a time")
             print(
                 String(
@@ -87,7 +88,7 @@ extension BenchCommand {
                     dataDir: directory
                 ).run(progress: { options.progress($0) })
             }
-            if options.json { return try options.printJSON(report) }
+            if options.json { return try BenchCommand.printJSON(report) }
             print("end to end: scheduler + \(report.agents) agents on 127.0.0.1, /bin/true in a full sandbox")
             print(
                 String(
@@ -121,7 +122,7 @@ extension BenchCommand {
                 try await AgentBenchmark(tasks: tasks, window: .seconds(window), binary: binary, dataDir: directory)
                     .run(progress: { options.progress($0) })
             }
-            if options.json { return try options.printJSON(report) }
+            if options.json { return try BenchCommand.printJSON(report) }
             print(
                 "agent: \(report.tasks) running tasks, heartbeat every \(report.heartbeatIntervalSeconds) s, \(report.heartbeats) heartbeats in \(report.windowSeconds) s"
             )
@@ -149,10 +150,7 @@ extension BenchCommand {
             let report = try ForecastBenchmark(repeats: repeats, panel: noPanel ? nil : panel).run { line in
                 if !json { FileHandle.standardError.write(Data("bench: \(line)\n".utf8)) }
             }
-            if json {
-                print(String(decoding: try JSONEncoder.sorted.encode(report), as: UTF8.self))
-                return
-            }
+            if json { return try BenchCommand.printJSON(report) }
             print("fixed ARIMA(2,1,2), n = \(report.length), CSS-ML, median of \(report.repeats) fits, one thread")
             print(
                 String(

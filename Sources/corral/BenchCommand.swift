@@ -42,10 +42,7 @@ struct BenchCommand: AsyncParsableCommand {
             let report = try await bench.run(sandbox: sandbox) { line in
                 if !quiet { FileHandle.standardError.write(Data("bench: \(line)\n".utf8)) }
             }
-            if json {
-                print(String(decoding: try JSONEncoder.sorted.encode(report), as: UTF8.self))
-                return
-            }
+            if json { return try BenchCommand.printJSON(report) }
             print("launch + teardown of /bin/true, \(report.iterations) iterations")
             print("variant      min ms   p50 ms   p99 ms  min/plain  p50/plain")
             for v in report.variants {
@@ -84,10 +81,7 @@ struct BenchCommand: AsyncParsableCommand {
 
         func run() throws {
             let report = PlacementBenchmark(nodes: nodes, tasks: tasks, scanTasks: scanTasks, seed: seed).run()
-            if json {
-                print(String(decoding: try JSONEncoder.sorted.encode(report), as: UTF8.self))
-                return
-            }
+            if json { return try BenchCommand.printJSON(report) }
             print("placement: \(report.nodes) nodes, \(report.tasks) tasks, \(report.placed) placed, one core")
             print(
                 String(
