@@ -15,6 +15,8 @@ public struct ARIMAForecaster: LoadForecaster {
         public var refitEvery = 60
         /// Score the upper bound of the 80% interval instead of the mean.
         public var conservative = false
+        /// The horizon placement asks for; models' forecasts for it are kept between samples.
+        public var horizonSeconds = 60.0
 
         public init(sampleSeconds: Double = 5, conservative: Bool = false) {
             self.sampleSeconds = sampleSeconds
@@ -43,6 +45,9 @@ public struct ARIMAForecaster: LoadForecaster {
         var pending: NodeLoad?
         var models: [ARIMAFit?] = [nil, nil, nil]
         var fittedAt = 0
+        /// Each model's mean forecast over `horizonSeconds`, worked out when a sample or model arrives
+        /// rather than on every report (reports can come many times a sample interval).
+        var cached: (conservative: Bool, values: [Double?])?
     }
 
     public var configuration: Configuration
@@ -71,6 +76,18 @@ public struct ARIMAForecaster: LoadForecaster {
         series.total += 1
         let values = Self.values(sample)
         for k in 0..<3 { series.models[k] = series.models[k]?.appending(values[k]) }
+        series.cached = (configuration.conservative, modelForecasts(series.models, configuration.horizonSeconds))
+    }
+
+    /// Each model's forecast over the horizon, averaged (mean, or the 80% upper bound when conservative).
+    func modelForecasts(_ models: [ARIMAFit?], _ horizonSeconds: Double) -> [Double?] {
+        let steps = max(1, Int((horizonSeconds / configuration.sampleSeconds).rounded(.up)))
+        return models.map { model in
+            guard let model else { return nil }
+            let values = model.forecast(steps).map { configuration.conservative ? $0.hi80 : $0.mean }
+            let mean = values.reduce(0, +) / Double(values.count)
+            return mean.isFinite ? min(max(mean, 0), 2) : nil
+        }
     }
 
     static func values(_ load: NodeLoad) -> [Double] { [load.cpu, load.memory, load.io] }
@@ -80,16 +97,11 @@ public struct ARIMAForecaster: LoadForecaster {
         guard let series = nodes[node], series.samples.count >= configuration.minimumSamples else {
             return fallbackLoad
         }
-        let steps = max(1, Int((horizonSeconds / configuration.sampleSeconds).rounded(.up)))
-        let current = Self.values(fallbackLoad)
-        var result = current
-        for k in 0..<3 {
-            guard let model = series.models[k] else { continue }
-            let points = model.forecast(steps)
-            let values = points.map { configuration.conservative ? $0.hi80 : $0.mean }
-            let mean = values.reduce(0, +) / Double(values.count)
-            if mean.isFinite { result[k] = min(max(mean, 0), 2) }
-        }
+        let forecasts =
+            horizonSeconds == configuration.horizonSeconds && series.cached?.conservative == configuration.conservative
+            ? series.cached!.values : modelForecasts(series.models, horizonSeconds)
+        var result = Self.values(fallbackLoad)
+        for k in 0..<3 { if let value = forecasts[k] { result[k] = value } }
         return NodeLoad(cpu: result[0], memory: result[1], io: result[2])
     }
 
@@ -131,6 +143,7 @@ public struct ARIMAForecaster: LoadForecaster {
         }
         series.models = models
         series.fittedAt = result.total
+        series.cached = (configuration.conservative, modelForecasts(models, configuration.horizonSeconds))
         nodes[result.node] = series
     }
 }

@@ -56,7 +56,7 @@ extension SchedulerCore {
             unblockAll()
         }
         forecaster.observe(node: node, load: load, at: now)
-        view.setLoad(node, forecaster.forecast(node: node, horizonSeconds: Self.forecastHorizon))
+        view.setLoad(node, forecaster.forecast(node: node, horizonSeconds: forecaster.configuration.horizonSeconds))
         var changed: [TaskRecord] = []
         var running = 0
         for report in reports {
@@ -97,11 +97,10 @@ extension SchedulerCore {
     public mutating func installForecast(_ result: ARIMAForecaster.RefitResult) {
         forecaster.install(result)
         guard nodes[result.node] != nil else { return }
-        view.setLoad(result.node, forecaster.forecast(node: result.node, horizonSeconds: Self.forecastHorizon))
+        view.setLoad(
+            result.node, forecaster.forecast(node: result.node, horizonSeconds: forecaster.configuration.horizonSeconds)
+        )
     }
-
-    /// Seconds ahead a node's load is forecast for placement.
-    static let forecastHorizon = 60.0
 
     /// Takes what is waiting for a node.
     public mutating func takeOrders(node: String, now: Double) -> AgentOrders {
