@@ -219,7 +219,7 @@ extension StateSpace {
             var next = [Double](repeating: 0, count: rd)
             for j in 0..<rd where state[j] != 0 { for i in 0..<rd { next[i] += t[i + rd * j] * state[j] } }
             state = next
-            var predicted = Matrix.multiplyTransposed(Matrix.multiply(t, cov, rd), t, rd)
+            var predicted = Matrix.multiply(Matrix.multiply(t, cov, rd), t, rd, transposingB: true)
             for j in 0..<rd { for i in 0..<rd { predicted[i + rd * j] += rv[i] * rv[j] } }
             cov = predicted
             var mean = state[0]

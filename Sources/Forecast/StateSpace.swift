@@ -44,7 +44,7 @@ struct StateSpace: Sendable {
         for i in 0..<(r - 1) { t[i + r * (i + 1)] = 1 }  // superdiagonal
         for _ in 0..<64 {
             let tq = Matrix.multiply(t, q, r)
-            let increment = Matrix.multiplyTransposed(tq, t, r)  // T Q T'
+            let increment = Matrix.multiply(tq, t, r, transposingB: true)  // T Q T'
             var change = 0.0
             var size = 0.0
             for k in 0..<(r * r) {
@@ -62,26 +62,14 @@ struct StateSpace: Sendable {
 
 /// Small dense square matrices, column-major.
 enum Matrix {
-    static func multiply(_ a: [Double], _ b: [Double], _ n: Int) -> [Double] {
+    /// a * b, or a * b' with `transposingB`.
+    static func multiply(_ a: [Double], _ b: [Double], _ n: Int, transposingB: Bool = false) -> [Double] {
         var c = [Double](repeating: 0, count: n * n)
         for j in 0..<n {
             for k in 0..<n {
-                let bkj = b[k + n * j]
+                let bkj = transposingB ? b[j + n * k] : b[k + n * j]
                 if bkj == 0 { continue }
                 for i in 0..<n { c[i + n * j] += a[i + n * k] * bkj }
-            }
-        }
-        return c
-    }
-
-    /// a * b'
-    static func multiplyTransposed(_ a: [Double], _ b: [Double], _ n: Int) -> [Double] {
-        var c = [Double](repeating: 0, count: n * n)
-        for j in 0..<n {
-            for k in 0..<n {
-                let bjk = b[j + n * k]
-                if bjk == 0 { continue }
-                for i in 0..<n { c[i + n * j] += a[i + n * k] * bjk }
             }
         }
         return c
