@@ -115,7 +115,10 @@ let package = Package(
         .testTarget(
             name: "ForecastTests", dependencies: ["Forecast", "TestSupport"], exclude: ["Fixtures"],
             swiftSettings: strict),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "StoreTests",
+            dependencies: ["Store", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict),
         .testTarget(
             name: "SchedulerTests", dependencies: ["Scheduler", "Placement", "Store", "CorralModel", "TestSupport"],
             swiftSettings: strict),
