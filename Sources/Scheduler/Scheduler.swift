@@ -9,13 +9,15 @@ import Store
 /// handed to an agent after its task record is.
 public actor Scheduler {
     let store: any StateStore
-    let history: UsageHistory?
+    public nonisolated let history: UsageHistory?
     let logger: Logger
     let now: @Sendable () -> Double
     var core: SchedulerCore
     var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
     /// Set by `shutdown()`: long-polls are refused, so that the server can drain.
     var stopping = false
+    /// Each running allocation's last CPU-time counter and when it came, for its rate of use.
+    var cpuCounters: [String: (time: Double, usec: UInt64)] = [:]
     let encoder = JSONEncoder()
     let decoder = JSONDecoder()
 
@@ -32,22 +34,9 @@ public actor Scheduler {
 
     /// Loads nodes, jobs and task records from the store and re-queues what was pending.
     public func start() async throws {
-        let time = now()
-        for kv in try await store.list(prefix: "nodes/", limit: nil).items {
-            core.restore(try decoder.decode(NodeRecord.self, from: Data(kv.value)), now: time)
-        }
-        var stored: [String: [TaskRecord]] = [:]
-        for kv in try await store.list(prefix: "tasks/", limit: nil).items {
-            let record = try decoder.decode(TaskRecord.self, from: Data(kv.value))
-            stored[record.id.job, default: []].append(record)
-        }
-        let jobs = try await store.list(prefix: "jobs/", limit: nil).items.map {
-            try decoder.decode(JobRecord.self, from: Data($0.value))
-        }
-        for job in jobs.sorted(by: { $0.sequence < $1.sequence }) {
-            core.admit(job, stored: stored[job.id] ?? [], now: time)
-        }
-        logger.info("scheduler state loaded", metadata: ["jobs": "\(jobs.count)", "nodes": "\(core.nodes.count)"])
+        core = try await SchedulerCore.loaded(from: store, configuration: core.configuration, now: now())
+        logger.info(
+            "scheduler state loaded", metadata: ["jobs": "\(core.allJobs.count)", "nodes": "\(core.nodes.count)"])
         try await schedule()
     }
 
@@ -108,8 +97,8 @@ public actor Scheduler {
         let changed = core.heartbeat(node: node, reports: reports, usage: usage, now: time)
         try await persist(changed)
         if let history {
-            try await history.record(
-                node: node, [UsageHistory.Sample(time: time, cpu: usage.cpu, memory: usage.memory, io: usage.io)])
+            try await history.record(node: node, [nodeSample(node: node, usage: usage, time: time)])
+            try await history.record(jobs: jobSamples(reports, time: time))
         }
         try await schedule()
         return core.takeOrders(node: node, now: now())
@@ -167,6 +156,7 @@ public actor Scheduler {
     public func run() async {
         await withDiscardingTaskGroup { group in
             group.addTask { await self.refitLoop() }
+            group.addTask { await self.historyLoop() }
             while !Task.isCancelled {
                 do { try await tick() } catch { logger.error("scheduler tick failed", metadata: ["error": "\(error)"]) }
                 try? await Task.sleep(for: .milliseconds(250))

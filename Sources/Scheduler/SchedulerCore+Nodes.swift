@@ -21,6 +21,22 @@ public struct NodeStatus: Sendable, Codable, Equatable {
     public var labels: [String: String]
     public var usage: NodeLoad
     public var info: [String: String]
+
+    public init(
+        id: String, ready: Bool = true, lastSeen: Double = 0, capacity: ResourceVector,
+        reserved: ResourceVector = .zero,
+        running: Int = 0, labels: [String: String] = [:], usage: NodeLoad = .idle, info: [String: String] = [:]
+    ) {
+        self.id = id
+        self.ready = ready
+        self.lastSeen = lastSeen
+        self.capacity = capacity
+        self.reserved = reserved
+        self.running = running
+        self.labels = labels
+        self.usage = usage
+        self.info = info
+    }
 }
 
 extension SchedulerCore {
