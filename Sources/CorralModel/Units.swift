@@ -73,11 +73,13 @@ public enum CPUQuantity {
 /// Durations: `10s`, `500ms`, `1m30s`, `2h`, `1.5s`; a bare number is seconds. At most ten years: a longer
 /// one is a typo, and would not fit the microsecond counts durations are kept in.
 public enum DurationText {
-    private static let units: [Substring: Double] = ["us": 0.000_001, "ms": 0.001, "s": 1, "m": 60, "h": 3600]
+    private static let units: [Substring: Double] = [
+        "us": 0.000_001, "ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86_400,
+    ]
     public static let maximumSeconds = 10 * 365 * 86_400.0
 
     public static func parse(_ text: String, field: String = "") throws(ValueError) -> Duration {
-        let bad = ValueError(field: field, message: "\"\(text)\" is not a duration (examples: 10s, 500ms, 1m30s)")
+        let bad = ValueError(field: field, message: "\"\(text)\" is not a duration (examples: 10s, 500ms, 1m30s, 14d)")
         var rest = Substring(text.trimmingSpaces())
         var seconds = 0.0
         if let plain = Double(rest) {
