@@ -55,6 +55,10 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Capacity-planning and quota reports from the usage history: JSON, Markdown, HTML with inline SVG.
+        .target(
+            name: "Reports", dependencies: ["CorralModel", "Forecast", "Placement", "Scheduler", "Store"],
+            swiftSettings: strict),
         // HTTP: the scheduler's routes (Hummingbird), auth, errors, OpenAPI document, and the typed client.
         .target(
             name: "API",
@@ -98,7 +102,8 @@ let package = Package(
         .executableTarget(
             name: "corral",
             dependencies: [
-                "API", "Agent", "Benchmarks", "Demo", "Forecast", "Sandbox", "Cgroups", "CorralModel", "Placement",
+                "API", "Agent", "Benchmarks", "Demo", "Forecast", "Sandbox", "Cgroups", "CorralModel",
+                "Placement",
                 "Scheduler", "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -114,6 +119,12 @@ let package = Package(
         // Parity with R's forecast package on real series (fixtures from Tests/ForecastTests/Fixtures/make-fixtures.R).
         .testTarget(
             name: "ForecastTests", dependencies: ["Forecast", "TestSupport"], exclude: ["Fixtures"],
+            swiftSettings: strict),
+        // Report numbers from synthetic histories, the JSON Schema, and the HTML in headless chromium.
+        .testTarget(
+            name: "ReportsTests",
+            dependencies: ["Reports", "Scheduler", "Store", "Placement", "CorralModel", "TestSupport"],
+            exclude: ["Scripts"],
             swiftSettings: strict),
         .testTarget(
             name: "StoreTests",

@@ -5,33 +5,13 @@ import Testing
 /// `corral` as a new user runs it: exit codes, stdout/stderr, JSON shapes.
 @Suite(.serialized, .enabled(if: Preconditions.met(.root, .cgroups)), .timeLimit(.minutes(3)))
 struct CLITests {
-    struct Result {
-        var status: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    func corral(_ arguments: String...) throws -> Result {
+    func corral(_ arguments: String...) throws -> CommandResult {
         try #require(Preconditions.missing(.root, .cgroups).isEmpty, "\(Preconditions.missing(.root, .cgroups))")
         let binary = repositoryRoot() + "/.build/debug/corral"
         try #require(
             FileManager.default.isExecutableFile(atPath: binary),
             "\(binary) missing: run `swift build` before the tests")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot())
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+        return try runCommand(binary, arguments)
     }
 
     func json(_ text: String) throws -> [String: Any] {

@@ -10,6 +10,8 @@ public enum Requirement: Sendable {
     /// A command a PyPI package installs (`pip install NAME`).
     case pythonTool(String)
     case file(String, hint: String)
+    /// A Python module python3 can import, and the PyPI package that provides it.
+    case pythonModule(String, package: String)
 
     public var isMet: Bool {
         switch self {
@@ -20,6 +22,15 @@ public enum Requirement: Sendable {
                 || FileManager.default.fileExists(atPath: "/sys/fs/cgroup/memory")
         case .binary(let name, _), .pythonTool(let name): return Requirement.which(name) != nil
         case .file(let path, _): return FileManager.default.fileExists(atPath: path)
+        case .pythonModule(let module, _):
+            guard let python = Requirement.which("python3") else { return false }
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: python)
+            process.arguments = ["-c", "import \(module)"]
+            process.standardError = FileHandle.nullDevice
+            guard (try? process.run()) != nil else { return false }
+            process.waitUntilExit()
+            return process.terminationStatus == 0
         }
     }
 
@@ -30,6 +41,8 @@ public enum Requirement: Sendable {
         case .binary(let name, let package): return "needs \(name): apt-get install \(package)"
         case .pythonTool(let name): return "needs \(name): python3 -m pip install \(name)"
         case .file(let path, let hint): return "needs \(path): \(hint)"
+        case .pythonModule(let module, let package):
+            return "needs the Python module \(module): python3 -m pip install \(package)"
         }
     }
 
@@ -46,12 +59,16 @@ public enum Preconditions {
 
     /// For `.enabled(if:)`: true when every requirement is met, and always under CI, where the test then
     /// fails in `require(_:)` with the reason instead of being skipped.
-    public static func met(_ requirements: Requirement...) -> Bool {
+    public static func met(_ requirements: Requirement...) -> Bool { met(requirements) }
+
+    public static func met(_ requirements: [Requirement]) -> Bool {
         isCI || requirements.allSatisfy(\.isMet)
     }
 
     /// The unmet requirements' messages, empty when all are met.
-    public static func missing(_ requirements: Requirement...) -> [String] {
+    public static func missing(_ requirements: Requirement...) -> [String] { missing(requirements) }
+
+    public static func missing(_ requirements: [Requirement]) -> [String] {
         requirements.filter { !$0.isMet }.map(\.message)
     }
 }
