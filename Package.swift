@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "API",
             dependencies: [
-                "CorralModel", "Placement", "Scheduler", "Store",
+                "CorralModel", "Placement", "Reports", "Scheduler", "Store",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -89,7 +89,7 @@ let package = Package(
         // `corral demo` and the end-to-end tests: a scheduler and agents as processes on this machine.
         .target(
             name: "Demo",
-            dependencies: ["API", "Scheduler", "Placement", "Sandbox", "Cgroups", "CorralModel"],
+            dependencies: ["API", "Reports", "Scheduler", "Placement", "Sandbox", "Cgroups", "CorralModel"],
             swiftSettings: strict
         ),
         .target(
@@ -102,7 +102,7 @@ let package = Package(
         .executableTarget(
             name: "corral",
             dependencies: [
-                "API", "Agent", "Benchmarks", "Demo", "Forecast", "Sandbox", "Cgroups", "CorralModel",
+                "API", "Agent", "Benchmarks", "Demo", "Forecast", "Reports", "Sandbox", "Cgroups", "CorralModel",
                 "Placement",
                 "Scheduler", "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -146,7 +146,7 @@ let package = Package(
         .testTarget(name: "VMTests", dependencies: ["TestSupport"], swiftSettings: strict),
         // Scheduler and agents as processes: demo, agent re-adoption, scheduler restart, node loss.
         .testTarget(
-            name: "ClusterTests", dependencies: ["Demo", "API", "Scheduler", "CorralModel", "TestSupport"],
+            name: "ClusterTests", dependencies: ["Demo", "API", "Reports", "Scheduler", "CorralModel", "TestSupport"],
             swiftSettings: strict),
         // Runs the built `corral` binary as an operator would (build it first: `swift build`).
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: strict),

@@ -7,7 +7,7 @@ public enum OpenAPIDocument {
         ("get", "/v1/jobs/{id}"), ("delete", "/v1/jobs/{id}"), ("get", "/v1/jobs/{id}/tasks"), ("get", "/v1/nodes"),
         ("get", "/v1/tenants/{tenant}/quota"), ("get", "/v1/dead-letters"), ("post", "/v1/agents/register"),
         ("post", "/v1/agents/{node}/heartbeat"), ("get", "/v1/agents/{node}/allocations"),
-        ("get", "/v1/allocations/{id}/logs/{stream}"),
+        ("get", "/v1/allocations/{id}/logs/{stream}"), ("get", "/v1/reports/capacity"),
     ]
 
     /// The methods the document lists for a concrete path (`/v1/jobs/j1` matches `/v1/jobs/{id}`), upper case.
@@ -133,6 +133,14 @@ public enum OpenAPIDocument {
             },
             "/v1/dead-letters": {"get": {"responses": {"200": {"description": "Tasks out of attempts, with their last error", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Task"}}}}},
               "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
+            "/v1/reports/capacity": {"get": {"summary": "Capacity-planning report (admin): usage history, forecasts, saturation dates, headroom, stranded capacity, right-sizing, tenants",
+              "parameters": [{"name": "since", "in": "query", "schema": {"type": "string", "default": "14d"}, "description": "History to read, a duration like 14d or 12h"},
+                {"name": "horizon", "in": "query", "schema": {"type": "string", "default": "7d"}, "description": "How far to forecast"},
+                {"name": "format", "in": "query", "schema": {"enum": ["json", "html", "md"], "default": "json"}},
+                {"name": "shape", "in": "query", "schema": {"type": "array", "items": {"type": "string"}}, "style": "form", "explode": true, "description": "Task shapes CPU,MEMORY to count headroom in, like 1,2GiB"}],
+              "responses": {"200": {"description": "The report; JSON follows docs/capacity-report.schema.json", "content": {"application/json": {"schema": {"type": "object", "required": ["schemaVersion", "findings", "cluster", "nodes", "headroom", "tenants"]}},
+                "text/html": {"schema": {"type": "string"}}, "text/markdown": {"schema": {"type": "string"}}}},
+                "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
             "/v1/agents/register": {"post": {"requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Registration"}}}},
               "responses": {"200": {"description": "Orders", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Orders"}}}},
                 "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},

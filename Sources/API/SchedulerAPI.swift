@@ -68,6 +68,7 @@ public struct SchedulerAPI: Sendable {
             try authorize(request, [.admin])
             return try json(await scheduler.deadLetters.map(TaskView.init))
         }
+        addReportRoutes(router)
         return router
     }
 

@@ -44,11 +44,32 @@ public struct SchedulerClient: Sendable {
     }
 
     /// `GET /metrics`: Prometheus text.
-    public func metrics() async throws -> String {
-        var request = HTTPClientRequest(url: baseURL + "/metrics")
-        request.method = .GET
-        let response = try await http.execute(request, timeout: .seconds(30))
-        let bytes = try await response.body.collect(upTo: 64 << 20)
+    public func metrics() async throws -> String { try await text("/metrics") }
+
+    /// `GET /v1/reports/capacity`: the report rendered by the scheduler, in `format` (html, json, md).
+    public func capacityReport(since: String?, horizon: String?, format: String, shapes: [String]) async throws
+        -> String
+    {
+        let query =
+            [("format", format)]
+            + [("since", since), ("horizon", horizon)].compactMap { name, value in
+                value.map { (name, $0) }
+            } + shapes.map { ("shape", $0) }
+        let encoded = query.map { name, value in
+            "\(name)=\(value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? value)"
+        }
+        return try await text("/v1/reports/capacity?" + encoded.joined(separator: "&"), timeout: .minutes(10))
+    }
+
+    /// A route answering text; API errors as `APIError`.
+    func text(_ path: String, timeout: TimeAmount = .seconds(30)) async throws -> String {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        let response = try await http.execute(request, timeout: timeout)
+        let bytes = try await response.body.collect(upTo: 256 << 20)
+        guard (200..<300).contains(response.status.code) else {
+            throw Self.error(status: response.status.code, Data(bytes.readableBytesView))
+        }
         return String(decoding: bytes.readableBytesView, as: UTF8.self)
     }
 

@@ -22,12 +22,7 @@ public struct SchedulerServer: Service {
         config = try Self.loadOrCreateConfig(dataDir: dataDir, configPath: configPath, logger: logger)
         let store = try SQLiteStore(path: dataDir + "/state.sqlite")
         let history = try UsageHistory(path: dataDir + "/history.sqlite")
-        var configuration = SchedulerCore.Configuration(quotas: config.quotas)
-        if let interval = config.heartbeatIntervalSeconds { configuration.heartbeatInterval = interval }
-        if let ttl = config.minimumNodeTTLSeconds { configuration.minimumTTL = ttl }
-        if let b = config.connectionWeight { configuration.placement.connections = b }
-        if let conservative = config.conservativeForecasts { configuration.conservativeForecasts = conservative }
-        scheduler = Scheduler(store: store, history: history, configuration: configuration, logger: logger)
+        scheduler = Scheduler(store: store, history: history, configuration: config.core, logger: logger)
         try await scheduler.start()
         let api = SchedulerAPI(scheduler: scheduler, config: config)
         app = Application(
@@ -55,6 +50,24 @@ public struct SchedulerServer: Service {
             configuration: .init(
                 services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+
+    /// The cluster and its usage history as a stopped (or running) scheduler's data directory holds them,
+    /// without starting a scheduler: what `corral report capacity --data-dir` reads.
+    public static func snapshot(dataDir: String, configPath: String?) async throws -> (ClusterSnapshot, UsageHistory) {
+        for file in ["state.sqlite", "history.sqlite"]
+        where !FileManager.default.fileExists(atPath: dataDir + "/" + file) {
+            throw APIError.notFound("\(dataDir)/\(file) (is this a scheduler's --data-dir?)")
+        }
+        let configFile = configPath ?? dataDir + "/config.json"
+        let config =
+            FileManager.default.fileExists(atPath: configFile) ? try SchedulerConfig.load(path: configFile) : nil
+        let store = try SQLiteStore(path: dataDir + "/state.sqlite")
+        let history = try UsageHistory(path: dataDir + "/history.sqlite")
+        let now = Date().timeIntervalSince1970
+        let core = try await SchedulerCore.loaded(
+            from: store, configuration: config?.core ?? SchedulerCore.Configuration(), now: now)
+        return (core.snapshot(now: now), history)
     }
 
     /// The configuration file given, or `<data-dir>/config.json`, written with fresh tokens on first start.

@@ -1,5 +1,7 @@
 import CorralModel
 import Foundation
+import Placement
+import Scheduler
 
 /// Who a bearer token belongs to.
 public enum Principal: Sendable, Equatable {
@@ -95,6 +97,16 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
             }
         }
         return problems
+    }
+
+    /// The scheduler core's settings this file sets; the rest keep their defaults.
+    public var core: SchedulerCore.Configuration {
+        var configuration = SchedulerCore.Configuration(quotas: quotas)
+        if let interval = heartbeatIntervalSeconds { configuration.heartbeatInterval = interval }
+        if let ttl = minimumNodeTTLSeconds { configuration.minimumTTL = ttl }
+        if let b = connectionWeight { configuration.placement.connections = b }
+        if let conservative = conservativeForecasts { configuration.conservativeForecasts = conservative }
+        return configuration
     }
 
     public var quotas: [String: TenantQuota] {

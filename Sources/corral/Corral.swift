@@ -9,7 +9,7 @@ struct Corral: AsyncParsableCommand {
         subcommands: [
             ExecCommand.self, HostCommand.self, ImageCommand.self, SchedulerCommand.self, JobCommand.self,
             NodesCommand.self, LogsCommand.self, AgentCommand.self, DevCommand.self, DemoCommand.self,
-            ForecastCommand.self,
+            ForecastCommand.self, ReportCommand.self,
             BenchCommand.self,
         ]
     )
