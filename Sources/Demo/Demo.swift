@@ -3,6 +3,7 @@
 import API
 import CorralModel
 import Foundation
+import Reports
 import Scheduler
 
 public enum Demo {
@@ -43,12 +44,29 @@ public enum Demo {
             try await run.submit(DemoWorkload.overQuota)
             say("Progress:")
             try await run.follow(deadline: options.deadline)
-            let summary = try await run.summary(dataDir: options.dataDir)
+            var summary = try await run.summary(dataDir: options.dataDir)
             if let metrics = try? await cluster.client().metrics() {
                 try? metrics.write(toFile: options.dataDir + "/metrics.txt", atomically: true, encoding: .utf8)
             }
+            say("Writing the capacity report (forecasting each node's and tenant's usage)")
+            let report = try await writeReport(cluster, dataDir: options.dataDir)
+            summary.report = options.dataDir + "/capacity-report.html"
+            summary.findings = report.findings.map { "\($0.severity.rawValue): \($0.text)" }
             return summary
         }
+    }
+}
+
+extension Demo {
+    /// The scheduler's capacity report over the demo's few minutes (a short horizon to match), as
+    /// HTML, Markdown and JSON in the data directory.
+    static func writeReport(_ cluster: LocalCluster, dataDir: String) async throws -> CapacityReport {
+        let json = try await cluster.client().capacityReport(since: "1h", horizon: "2m", format: "json", shapes: [])
+        let report = try JSONDecoder().decode(CapacityReport.self, from: Data(json.utf8))
+        try json.write(toFile: dataDir + "/capacity-report.json", atomically: true, encoding: .utf8)
+        try report.html().write(toFile: dataDir + "/capacity-report.html", atomically: true, encoding: .utf8)
+        try report.markdown().write(toFile: dataDir + "/capacity-report.md", atomically: true, encoding: .utf8)
+        return report
     }
 }
 
@@ -86,6 +104,9 @@ public struct DemoSummary: Sendable, Codable {
     public var seconds: Double
     public var dataDir: String
     public var ok: Bool
+    /// The capacity report written at the end (HTML; .md and .json beside it), and its findings.
+    public var report: String?
+    public var findings: [String] = []
 }
 
 extension DemoSummary {
@@ -115,6 +136,12 @@ extension DemoSummary {
             "Data: \(dataDir) (scheduler state in scheduler/state.sqlite, usage history in scheduler/history.sqlite,")
         lines.append(
             "      task logs in node-*/logs/<allocation>/stdout|stderr, process logs in *.log, metrics in metrics.txt)")
+        if let report {
+            lines.append("")
+            lines.append("Capacity report: \(report) (also capacity-report.md and .json beside it)")
+            lines += findings.prefix(5).map { "  \($0)" }
+        }
+        lines.append("")
         lines.append(
             ok ? "Every job did what it is in the demo for." : "Some jobs did not behave as expected (marked FAIL).")
         return lines.joined(separator: "\n")

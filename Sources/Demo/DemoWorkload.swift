@@ -17,7 +17,7 @@ enum DemoWorkload {
                 "research": .init(
                     token: SchedulerConfig.randomToken(), quota: .init(cpu: 2, memory: "2Gi", runningTasks: 8)),
                 "batch": .init(
-                    token: SchedulerConfig.randomToken(), quota: .init(cpu: 1.5, memory: "1Gi", runningTasks: 8)),
+                    token: SchedulerConfig.randomToken(), quota: .init(cpu: 2, memory: "1Gi", runningTasks: 8)),
             ])
         config.heartbeatIntervalSeconds = 1
         return config
@@ -34,7 +34,21 @@ enum DemoWorkload {
 
     static func jobs(quick: Bool) -> [Job] {
         let busy = quick ? 2 : 5
+        let climb = quick ? 20 : 40
         return [
+            Job(
+                name: "ramp", tenant: "batch",
+                what: "a service whose CPU use climbs for \(climb) s: the trend the capacity report forecasts",
+                expect: "completed",
+                spec: [
+                    "resources": ["cpu": 0.5, "memory": "32Mi"], "priority": 70,
+                    "command": [
+                        "sh", "-c",
+                        "start=$(date +%s); end=$((start+\(climb))); while [ $(date +%s) -lt $end ]; do "
+                            + "w=$(( ($(date +%s)-start+1)*1500 )); j=0; while [ $j -lt $w ]; do j=$((j+1)); done; "
+                            + "sleep 0.1; done",
+                    ],
+                ]),
             Job(
                 name: "crunch", tenant: "research", what: "CPU-bound, 2 tasks of 0.5 core each (cpu.max enforced)",
                 expect: "completed",

@@ -2,6 +2,7 @@ import API
 import CorralModel
 import Demo
 import Foundation
+import Reports
 import Scheduler
 import TestSupport
 import Testing
@@ -74,6 +75,37 @@ struct ClusterTests {
         #expect(jobs["fork-bomb"]?.state == "failed")
         #expect(summary.placements.count == 3, "placements: \(summary.placements)")
         #expect(output.contains("Every job did what it is in the demo for."))
+        try checkReports(summary, dataDir: directory.path + "/demo")
+    }
+
+    /// The demo ends by writing a capacity report; `corral report capacity --data-dir` reads the same
+    /// data directory once the cluster is gone.
+    func checkReports(_ summary: DemoSummary, dataDir: String) throws {
+        let html = try String(contentsOfFile: try #require(summary.report, "no report in the summary"), encoding: .utf8)
+        #expect(html.contains("<svg class=\"chart\""))
+        #expect(!summary.findings.isEmpty)
+        let written = try JSONDecoder().decode(
+            CapacityReport.self, from: Data(contentsOf: URL(fileURLWithPath: dataDir + "/capacity-report.json")))
+        #expect(written.nodes.map(\.id) == ["node-1", "node-2", "node-3"])
+        #expect(Set(written.tenants.map(\.tenant)) == ["batch", "research"])
+        #expect(written.cluster.resources[0].used?.max ?? 0 > 0, "the demo's CPU use is in the history")
+        // ramp climbs for 20 s under its 0.5-core cpu.max: its busiest minute is above zero and at most the limit.
+        let ramp = try #require(written.rightSizing.first { $0.name == "ramp" }, "\(written.rightSizing)")
+        #expect(ramp.p95CPU > 0.05 && ramp.p95CPU < 0.56, "ramp's p95 CPU \(ramp.p95CPU) cores")
+        let out = dataDir + "/offline.json"
+        let result = try runCommand(
+            Self.binary,
+            [
+                "report", "capacity", "--data-dir", dataDir + "/scheduler", "--since", "1h", "--horizon", "2m", "--out",
+                out,
+            ])
+        #expect(result.status == 0, "\(result.stderr)")
+        let offline = try JSONDecoder().decode(CapacityReport.self, from: Data(contentsOf: URL(fileURLWithPath: out)))
+        #expect(offline.nodes.map(\.id) == written.nodes.map(\.id))
+        #expect(offline.tenants.map(\.tenant) == written.tenants.map(\.tenant))
+        let refused = try runCommand(Self.binary, ["report", "capacity", "--data-dir", dataDir + "/nowhere"])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("state.sqlite"), "\(refused.stderr)")
     }
 
     @Test("an agent SIGKILLed with 50 running tasks re-adopts all of them and reports their true exit codes")
