@@ -132,7 +132,9 @@ extension ARIMA {
             return (beta, se > 0 ? 10 * se : 1)
         }
 
-        func fit() throws(ForecastError) -> ARIMAFit {
+        /// The CSS-ML fit. Standard errors (a numerical Hessian, the costliest part of a small fit) are
+        /// worked out only when the fit's AICc is below `standardErrorsBelow`; otherwise they are empty.
+        func fit(standardErrorsBelow limit: Double = .infinity) throws(ForecastError) -> ARIMAFit {
             let regression = regressionStart()
             var start = [Double](repeating: 0, count: armaCount)
             var parscale = [Double](repeating: 1, count: armaCount)
@@ -168,10 +170,10 @@ extension ARIMA {
                 transformed = invertMABlocks(try optimiser.minimize(transformed, objective(fast: true)).x)
             }
             let value = objective(fast: false)(transformed)
-            let standardErrors =
-                parameterCount > 0 ? standardErrors(at: transformed, optimiser, objective(fast: true)) : []
             let coefficients = ARIMAParameters.mapARBlocks(transformed, order, ARIMAParameters.fromPACF)
-            return try makeFit(coefficients, objective: value, standardErrors: standardErrors)
+            let fit = try makeFit(coefficients, objective: value, standardErrors: [])
+            guard parameterCount > 0, fit.aicc < limit else { return fit }
+            return fit.with(standardErrors: standardErrors(at: transformed, optimiser, objective(fast: true)))
         }
 
         /// The fit at given coefficients: the final filter run (residuals, the state forecasts start

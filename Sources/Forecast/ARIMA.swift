@@ -65,11 +65,13 @@ public enum ARIMA {
     /// Fits the model by conditional sum of squares for start values, then exact maximum likelihood
     /// (R's "CSS-ML"), with the AR blocks kept stationary through the PACF transform and the MA blocks
     /// made invertible before and after.
-    public static func fit(_ y: [Double], order: ARIMAOrder, constant: ARIMAConstant = .none) throws(ForecastError)
-        -> ARIMAFit
-    {
+    /// `standardErrorsBelow`: work the standard errors out only for a fit whose AICc is below it (a
+    /// model search skips them for candidates that cannot win); their array is empty otherwise.
+    public static func fit(
+        _ y: [Double], order: ARIMAOrder, constant: ARIMAConstant = .none, standardErrorsBelow: Double = .infinity
+    ) throws(ForecastError) -> ARIMAFit {
         let problem = try Problem(y: y, order: order, constant: constant)
-        return try problem.fit()
+        return try problem.fit(standardErrorsBelow: standardErrorsBelow)
     }
 
     /// The model at given coefficients (R's order, untransformed) without estimating them: likelihood,
@@ -113,6 +115,14 @@ extension ARIMAFit {
             order: order, constant: constant, coefficients: coefficients, logLikelihood: logLikelihood, aic: aic,
             aicc: aicc, bic: bic, sigma2: sigma2, mlSigma2: mlSigma2, standardErrors: standardErrors,
             residuals: residuals + step.residuals, observations: observations + 1, state: next)
+    }
+
+    /// The same fit with its standard errors filled in.
+    func with(standardErrors: [Double]) -> ARIMAFit {
+        ARIMAFit(
+            order: order, constant: constant, coefficients: coefficients, logLikelihood: logLikelihood, aic: aic,
+            aicc: aicc, bic: bic, sigma2: sigma2, mlSigma2: mlSigma2, standardErrors: standardErrors,
+            residuals: residuals, observations: observations, state: state)
     }
 
     /// `h` steps ahead with 80% and 95% intervals (normal, variance from the filter times sigma2).

@@ -174,7 +174,7 @@ extension AutoARIMA {
             var candidate = Candidate(p: p, q: q, P: P, Q: Q, constant: constant, ic: .infinity)
             if approximate {
                 candidate.ic = approximateIC(order(p, q, P, Q), constantKind(constant))
-            } else if let fit = exact(p, q, P, Q, constant) {
+            } else if let fit = exact(p, q, P, Q, constant, standardErrorsBelow: tried.map(\.ic).min() ?? .infinity) {
                 candidate.ic = fit.aicc
                 fits[key(p, q, P, Q, constant)] = fit
             }
@@ -183,9 +183,15 @@ extension AutoARIMA {
         }
 
         /// A CSS-ML fit that passes the checks (roots of the expanded AR and MA polynomials at least 1.01 in
-        /// modulus, finite standard errors), or nil.
-        func exact(_ p: Int, _ q: Int, _ P: Int, _ Q: Int, _ constant: Bool) -> ARIMAFit? {
-            guard let fit = try? ARIMA.fit(x, order: order(p, q, P, Q), constant: constantKind(constant)),
+        /// modulus, finite standard errors), or nil. In the search, a candidate whose AICc is not below the
+        /// best so far (`standardErrorsBelow`) cannot be chosen, so its standard errors are not worked out.
+        func exact(_ p: Int, _ q: Int, _ P: Int, _ Q: Int, _ constant: Bool, standardErrorsBelow: Double = .infinity)
+            -> ARIMAFit?
+        {
+            guard
+                let fit = try? ARIMA.fit(
+                    x, order: order(p, q, P, Q), constant: constantKind(constant),
+                    standardErrorsBelow: standardErrorsBelow),
                 fit.aicc.isFinite, !fit.standardErrors.contains(where: \.isNaN),
                 Self.rootsClear(fit.coefficients, fit.order)
             else { return nil }

@@ -31,32 +31,78 @@ struct StateSpace: Sendable {
     }
 
     /// The stationary covariance Q0 of the ARMA block: the solution of Q = T Q T' + R R' with R = (1, theta).
-    /// Solved by doubling (Q <- Q + A Q A', A <- A A), which converges quadratically for a stationary T.
+    /// From the process's autocovariances rather than by iterating the equation: with y_t the first
+    /// state, gamma(0...p) solve the (p + 1)-equation Yule-Walker system with the MA terms on the right
+    /// (psi the MA(infinity) weights), gamma(k > p) follow by the AR recursion, the first row of Q is
+    /// c(i) = E[y_t a_t(i)] = sum_j phi(i+1+j) gamma(j+1) + theta(i+j) psi(j), and every other entry
+    /// follows from Q(i, l) = phi(i+1) phi(l+1) gamma(0) + phi(i+1) c(l+1) + phi(l+1) c(i+1)
+    /// + Q(i+1, l+1) + theta(i) theta(l), the equation itself read entry by entry from the bottom right.
+    /// O(p^3 + r^2), where doubling took O(r^3) per step.
     static func stationaryCovariance(phi: [Double], theta: [Double], r: Int) throws(ForecastError) -> [Double] {
-        if r == 1 { return [phi.isEmpty ? 1 : 1 / (1 - phi[0] * phi[0])] }
-        var rv = [Double](repeating: 0, count: r)
-        rv[0] = 1
-        for i in 0..<min(theta.count, r - 1) { rv[i + 1] = theta[i] }
-        var q = [Double](repeating: 0, count: r * r)
-        for j in 0..<r { for i in 0..<r { q[i + r * j] = rv[i] * rv[j] } }
-        var t = [Double](repeating: 0, count: r * r)
-        for i in 0..<phi.count { t[i] = phi[i] }  // first column
-        for i in 0..<(r - 1) { t[i + r * (i + 1)] = 1 }  // superdiagonal
-        for _ in 0..<64 {
-            let tq = Matrix.multiply(t, q, r)
-            let increment = Matrix.multiply(tq, t, r, transposingB: true)  // T Q T'
-            var change = 0.0
-            var size = 0.0
-            for k in 0..<(r * r) {
-                q[k] += increment[k]
-                change = max(change, abs(increment[k]))
-                size = max(size, abs(q[k]))
-            }
-            guard size.isFinite else { throw ForecastError.nonStationary("the AR part is not stationary") }
-            if change <= 1e-15 * size { return q }
-            t = Matrix.multiply(t, t, r)
+        let p = phi.count
+        func ar(_ k: Int) -> Double { k >= 1 && k <= p ? phi[k - 1] : 0 }  // phi_k, 1-based
+        func ma(_ k: Int) -> Double { k == 0 ? 1 : (k <= theta.count ? theta[k - 1] : 0) }  // theta_k, theta_0 = 1
+        var psi = [Double](repeating: 0, count: r + 1)
+        for j in 0...r {
+            var v = ma(j)
+            for i in stride(from: 1, through: min(j, p), by: 1) { v += ar(i) * psi[j - i] }
+            psi[j] = v
         }
-        throw ForecastError.nonStationary("the AR part is too close to non-stationary for a stationary start")
+        // s_k = sum_{j >= k} theta_j psi_{j - k}: the MA side of the autocovariance equations.
+        func s(_ k: Int) -> Double {
+            var v = 0.0
+            for j in stride(from: k, through: theta.count, by: 1) { v += ma(j) * psi[j - k] }
+            return v
+        }
+        var gamma = [Double](repeating: 0, count: r + 1)
+        if p == 0 {
+            for k in 0...r { gamma[k] = s(k) }
+        } else {
+            let n = p + 1
+            var a = [Double](repeating: 0, count: n * n)
+            var b = [Double](repeating: 0, count: n)
+            for k in 0...p {
+                a[k + n * k] += 1
+                for j in 1...p { a[k + n * abs(k - j)] -= ar(j) }
+                b[k] = s(k)
+            }
+            let solved: [Double]
+            do { solved = try Matrix.solve(a, b, n: n) } catch {
+                throw ForecastError.nonStationary("the AR part is not stationary")
+            }
+            for k in 0...min(p, r) { gamma[k] = solved[k] }
+            if r > p {
+                for k in (p + 1)...r {
+                    var v = s(k)
+                    for j in 1...p { v += ar(j) * gamma[k - j] }
+                    gamma[k] = v
+                }
+            }
+        }
+        guard gamma[0] > 0, gamma.allSatisfy(\.isFinite) else {
+            throw ForecastError.nonStationary("the AR part is not stationary")
+        }
+        var c = [Double](repeating: 0, count: r + 1)
+        for i in 0..<r {
+            var v = 0.0
+            for j in 0..<(r - i) { v += ar(i + 1 + j) * gamma[j + 1] + ma(i + j) * psi[j] }
+            c[i] = v
+        }
+        var q = [Double](repeating: 0, count: r * r)
+        for i in 0..<r {
+            q[i] = c[i]
+            q[r * i] = c[i]
+        }
+        for i in stride(from: r - 1, through: 1, by: -1) {
+            for l in stride(from: r - 1, through: i, by: -1) {
+                var v = ar(i + 1) * ar(l + 1) * gamma[0] + ar(i + 1) * c[l + 1] + ar(l + 1) * c[i + 1] + ma(i) * ma(l)
+                if i + 1 < r && l + 1 < r { v += q[(i + 1) + r * (l + 1)] }
+                q[i + r * l] = v
+                q[l + r * i] = v
+            }
+        }
+        q[0] = gamma[0]
+        return q
     }
 }
 
