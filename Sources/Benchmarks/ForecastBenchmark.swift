@@ -11,11 +11,14 @@ public struct ForecastBenchmark: Sendable {
     public var length: Int
     /// The parity fixtures' directory (auto.json, auto/*.csv) for the auto-ARIMA panel; nil skips it.
     public var panel: String?
+    /// The M3 monthly panel's directory (monthly.csv, statsforecast.csv, r.csv); nil skips it.
+    public var m3: String?
 
-    public init(repeats: Int = 20, length: Int = 2000, panel: String? = nil) {
+    public init(repeats: Int = 20, length: Int = 2000, panel: String? = nil, m3: String? = nil) {
         self.repeats = repeats
         self.length = length
         self.panel = panel
+        self.m3 = m3
     }
 
     /// Auto-ARIMA over a panel of series (auto.json + auto/<name>.csv, as the parity fixtures).
@@ -30,6 +33,7 @@ public struct ForecastBenchmark: Sendable {
 
     public struct Report: Sendable, Encodable {
         public var autoPanel: PanelReport?
+        public var m3Monthly: M3Benchmark.Report?
         public var length: Int
         public var repeats: Int
         public var fixed212N2000CpuMs: Double
@@ -83,6 +87,7 @@ public struct ForecastBenchmark: Sendable {
             progress("auto-ARIMA over the panel in \(panel)")
             report.autoPanel = try runPanel(panel)
         }
+        if let m3 { report.m3Monthly = try M3Benchmark(directory: m3).run(progress: progress) }
         if let r = try timeR(y) {
             report.rCpuMs = r.cpuMs
             report.rLogLikelihood = r.loglik
@@ -166,9 +171,14 @@ public struct ForecastBenchmark: Sendable {
                 FileManager.default.isExecutableFile(atPath: $0)
             })
         else { return nil }
+        return try output(of: rscript, ["-e", script])
+    }
+
+    /// A peer's standard output (its stderr dropped), or nil when it exits non-zero.
+    static func output(of executable: String, _ arguments: [String]) throws -> String? {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: rscript)
-        process.arguments = ["-e", script]
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice

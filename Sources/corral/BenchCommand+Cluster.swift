@@ -142,12 +142,16 @@ extension BenchCommand {
         @Option(help: "Parity fixtures (auto.json, auto/*.csv) for the auto-ARIMA panel.")
         var panel = "Tests/ForecastTests/Fixtures"
         @Flag(help: "Skip the auto-ARIMA panel.") var noPanel = false
+        @Option(help: "The M3 monthly panel (monthly.csv, statsforecast.csv, r.csv).")
+        var m3 = "Tests/ForecastTests/Fixtures/m3"
+        @Flag(help: "Skip the M3 monthly panel.") var noM3 = false
         @Flag(help: "Print one JSON object.") var json = false
 
         func validate() throws { guard repeats > 0 else { throw ValidationError("--repeats must be positive") } }
 
         func run() throws {
-            let report = try ForecastBenchmark(repeats: repeats, panel: noPanel ? nil : panel).run { line in
+            let report = try ForecastBenchmark(repeats: repeats, panel: noPanel ? nil : panel, m3: noM3 ? nil : m3).run
+            { line in
                 if !json { FileHandle.standardError.write(Data("bench: \(line)\n".utf8)) }
             }
             if json { return try BenchCommand.printJSON(report) }
@@ -172,7 +176,36 @@ extension BenchCommand {
                     print(String(format: "auto-ARIMA, half-hourly n = 2000, m = 48: %.2f s CPU, %@", taylor, model))
                 }
             }
+            if let m3 = report.m3Monthly { Self.printM3(m3) }
             report.notes.forEach { print("note: " + $0) }
+        }
+
+        static func printM3(_ m3: M3Benchmark.Report) {
+            print(
+                String(
+                    format: "auto-ARIMA, M3 monthly, %d series, h = 18: corral %.2f s CPU, mean MASE %.4f", m3.series,
+                    m3.cpuSeconds, m3.meanMASE))
+            print(
+                String(
+                    format: "  statsforecast mean MASE %.4f: corral/statsforecast %.4f (target <= 0.98)",
+                    m3.statsforecastMeanMASE, m3.maseRatioToStatsforecast))
+            if let r = m3.rMeanMASE, let ratio = m3.rMaseRatioToStatsforecast {
+                print(String(format: "  R mean MASE %.4f: R/statsforecast %.4f", r, ratio))
+            }
+            if let same = m3.sameModelAsR, let sameD = m3.sameDifferencingAsR, let sf = m3.statsforecastSameModelAsR {
+                print(
+                    "  same model as R: corral \(same)/\(m3.series) (same d, D: \(sameD)), statsforecast \(sf)/\(m3.series)"
+                )
+            }
+            var cpu = String(
+                format: "  CPU recorded by the fixture scripts: statsforecast %.1f s",
+                m3.statsforecastCpuSecondsRecorded)
+            if let r = m3.rCpuSecondsRecorded { cpu += String(format: ", R %.1f s", r) }
+            print(cpu)
+            if let sf = m3.statsforecastCpuSecondsThisRun {
+                print(String(format: "  statsforecast in this run: %.2f s CPU (%.1fx corral)", sf, sf / m3.cpuSeconds))
+            }
+            m3.failures.forEach { print("  failed: " + $0) }
         }
     }
 }
