@@ -7,7 +7,8 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Measure Corral against its peers in one run (ratios, not absolute times).",
         subcommands: [
-            Launch.self, Place.self, Submit.self, EndToEnd.self, AgentOverhead.self, ForecastFit.self, OCIRuntime.self,
+            Launch.self, Place.self, Submit.self, EndToEnd.self, AgentOverhead.self, ForecastFit.self, Replay.self,
+            OCIRuntime.self,
         ])
 
     struct Launch: AsyncParsableCommand {

@@ -1,0 +1,48 @@
+import ArgumentParser
+import Benchmarks
+import Foundation
+
+extension BenchCommand {
+    struct Replay: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "replay",
+            abstract: "Replay recorded data-centre CPU traces under placement on requests alone and on ARIMA forecasts."
+        )
+
+        @Option(help: "Directory of the traces (alibaba2018/google2019/azure2-cpu-300s.csv).")
+        var traces = "Tests/ForecastTests/Fixtures/traces"
+        @Option(help: "Simulated nodes (8 cores each).") var nodes = 6
+        @Option(help: "5-minute steps to replay (at most 2016, a week).") var steps = 2016
+        @Option(help: "Mean task arrivals per step (1 core, 0.5-3 h each).") var arrivals = 1.4
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func validate() throws {
+            guard nodes > 0 else { throw ValidationError("--nodes must be positive") }
+            guard (100...2016).contains(steps) else { throw ValidationError("--steps must be 100...2016") }
+            guard arrivals > 0, arrivals < 20 else { throw ValidationError("--arrivals must be within (0, 20)") }
+        }
+
+        func run() throws {
+            let report = try ReplayBenchmark(traces: traces, nodes: nodes, steps: steps, arrivals: arrivals).run {
+                if !json { FileHandle.standardError.write(Data("bench: \($0)\n".utf8)) }
+            }
+            if json { return try BenchCommand.printJSON(report) }
+            print(
+                "replay: \(report.nodes) nodes x \(report.steps) steps of 5 min, \(report.tasks) tasks, background "
+                    + report.traces.joined(separator: ", "))
+            print("scoring            p50     p95     p99   overloaded  placed  unplaced  CPU s")
+            for outcome in [report.requestsOnly, report.forecast, report.conservative] {
+                print(
+                    String(
+                        format: "%@ %6.3f  %6.3f  %6.3f  %9.2f%%  %6d  %8d  %5.1f",
+                        outcome.scoring.padding(toLength: 16, withPad: " ", startingAt: 0), outcome.p50Pressure,
+                        outcome.p95Pressure, outcome.p99Pressure, outcome.overloadedFraction * 100, outcome.placed,
+                        outcome.unplaced, outcome.cpuSeconds))
+            }
+            print(
+                String(
+                    format: "p95 pressure, forecast / requests alone: %.3f (mean), %.3f (80%% bound)",
+                    report.p95RatioForecast, report.p95RatioConservative))
+        }
+    }
+}
