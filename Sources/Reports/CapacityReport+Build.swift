@@ -14,30 +14,16 @@ extension CapacityReport {
         snapshot: ClusterSnapshot, history: UsageHistory, options: CapacityReportOptions, progress: Progress? = nil
     ) async throws -> CapacityReport {
         let since = options.now - options.sinceSeconds
+        let start = max(since, try await history.earliest(since: since) ?? options.now)
+        let (resolution, step) = options.grid(start: start)
         var nodeSamples: [String: [UsageHistory.Sample]] = [:]
         for node in snapshot.nodes {
-            nodeSamples[node.id] = try await history.samples(node: node.id, since: since, resolution: .minute)
+            nodeSamples[node.id] = try await history.samples(node: node.id, since: since, resolution: resolution)
         }
         var tenantSamples: [String: [UsageHistory.TenantSample]] = [:]
         for tenant in snapshot.tenants {
             tenantSamples[tenant.name] = try await history.samples(
-                tenant: tenant.name, since: since, resolution: .minute)
-        }
-        let earliest = (nodeSamples.values.compactMap(\.first?.time) + tenantSamples.values.compactMap(\.first?.time))
-            .min()
-        var start = max(since, earliest ?? options.now)
-        let (resolution, step) = options.grid(start: start)
-        if resolution != .minute {
-            for node in snapshot.nodes {
-                nodeSamples[node.id] = try await history.samples(node: node.id, since: start, resolution: resolution)
-            }
-            for tenant in snapshot.tenants {
-                tenantSamples[tenant.name] = try await history.samples(
-                    tenant: tenant.name, since: start, resolution: resolution)
-            }
-            // The minute rows start at the top of their minute; the finer rows say when data really began.
-            let first = (nodeSamples.values.compactMap(\.first?.time) + tenantSamples.values.compactMap(\.first?.time))
-            start = max(start, first.min() ?? start)
+                tenant: tenant.name, since: since, resolution: resolution)
         }
         let gridStart = (start / step).rounded(.down) * step
         let steps = Int((options.horizonSeconds / step).rounded(.up))

@@ -39,9 +39,16 @@ extension UsageHistory {
         prefix: "job", key: "job", columns: ["cpu", "memory"], fold: .max, resolutions: [.minute])
 
     public func record(tenant: String, _ sample: TenantSample) async throws {
+        try await record(tenants: [(tenant, sample)])
+    }
+
+    /// Records one sample of each tenant in one transaction.
+    public func record(tenants samples: [(tenant: String, sample: TenantSample)]) async throws {
+        guard !samples.isEmpty else { return }
         try await writer.write { db in
-            try Self.fold(
-                Self.tenants, key: tenant, time: sample.time, [sample.cpu, sample.memory, sample.tasks], in: db)
+            for (tenant, s) in samples {
+                try Self.fold(Self.tenants, key: tenant, time: s.time, [s.cpu, s.memory, s.tasks], in: db)
+            }
         }
     }
 
@@ -58,9 +65,11 @@ extension UsageHistory {
     /// Records what tasks of several jobs used, in one transaction: (job, sample) pairs.
     public func record(jobs samples: [(job: String, sample: JobSample)]) async throws {
         guard !samples.isEmpty else { return }
-        try await writer.write { db in
-            for (job, s) in samples { try Self.fold(Self.jobs, key: job, time: s.time, [s.cpu, s.memory], in: db) }
-        }
+        try await writer.write { db in try Self.fold(jobs: samples, in: db) }
+    }
+
+    static func fold(jobs samples: [(job: String, sample: JobSample)], in db: Database) throws {
+        for (job, s) in samples { try fold(Self.jobs, key: job, time: s.time, [s.cpu, s.memory], in: db) }
     }
 }
 

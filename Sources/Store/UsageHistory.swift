@@ -140,14 +140,18 @@ public final class UsageHistory: Sendable {
         return try await writer.read { db in try String.fetchAll(db, sql: sql, arguments: [since]) }
     }
 
-    /// Records samples of one node; aggregates are running means.
-    public func record(node: String, _ samples: [Sample]) async throws {
+    /// Records samples of one node, and with them what its jobs' tasks used, in one transaction (a
+    /// heartbeat's worth); aggregates are running means.
+    public func record(node: String, _ samples: [Sample], jobs: [(job: String, sample: JobSample)] = [])
+        async throws
+    {
         try await writer.write { db in
             for s in samples {
                 try Self.fold(
                     Self.nodes, key: node, time: s.time, [s.cpu, s.memory, s.io, s.cpuReserved, s.memoryReserved],
                     in: db)
             }
+            try Self.fold(jobs: jobs, in: db)
         }
     }
 
@@ -158,9 +162,23 @@ public final class UsageHistory: Sendable {
         }
     }
 
-    /// Nodes with samples at `resolution` from `since` on (including nodes no longer registered).
-    public func nodes(since: Double, resolution: Resolution) async throws -> [String] {
-        try await keys(Self.nodes, since: since, resolution: resolution)
+    /// When the first node or tenant sample from `since` on was taken: each finer resolution refines the
+    /// coarser one's answer while its first row lies in that row's bucket (a finer table that starts
+    /// later has already dropped the older rows), so the answer is exact while raw rows reach back.
+    public func earliest(since: Double) async throws -> Double? {
+        try await writer.read { db in
+            var found: (time: Double, bucket: Double)?
+            for resolution in Resolution.allCases.reversed() {
+                let firsts = try [Self.nodes, Self.tenants].compactMap {
+                    try Double.fetchOne(
+                        db, sql: "SELECT MIN(time) FROM \($0.table(resolution)) WHERE time >= ?", arguments: [since])
+                }
+                guard let first = firsts.min() else { continue }
+                if let coarse = found, first >= coarse.time + coarse.bucket { continue }
+                found = (first, resolution.seconds)
+            }
+            return found?.time
+        }
     }
 
     /// Drops rows older than each resolution's retention, as of `now`. Returns the rows removed.

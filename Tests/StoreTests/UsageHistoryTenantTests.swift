@@ -24,6 +24,17 @@ import Testing
         #expect(jobs["j2"]?.count == 1)
     }
 
+    @Test func earliestIsExactWhileRawRowsReachBackAndToTheMinuteAfter() async throws {
+        let history = try UsageHistory(path: nil)
+        #expect(try await history.earliest(since: 0) == nil)
+        try await history.record(node: "n1", [.init(time: 1000.5, cpu: 0.1, memory: 0.1, io: 0)])
+        try await history.record(tenant: "acme", .init(time: 2000, cpu: 1, memory: 1, tasks: 1))
+        #expect(try await history.earliest(since: 0) == 1000.5)
+        #expect(try await history.earliest(since: 1500) == 2000)
+        try await history.prune(now: 1000.5 + 86_400 + 1500)  // the raw rows are gone, the minute rows stay
+        #expect(try await history.earliest(since: 0) == 960)
+    }
+
     /// A history file written before reservations were recorded gains the columns (zero) on open.
     @Test func anOlderFileGainsTheReservationColumns() async throws {
         let directory = TemporaryDirectory("corral-history")
