@@ -43,11 +43,16 @@ extension Scheduler {
         while !Task.isCancelled {
             let time = now()
             do {
-                for (tenant, held) in core.usage {
-                    try await history.record(
-                        tenant: tenant,
-                        .init(time: time, cpu: held.cpu, memory: Double(held.memory), tasks: Double(held.runningTasks)))
+                let samples = core.usage.map { tenant, held in
+                    (
+                        tenant,
+                        UsageHistory.TenantSample(
+                            time: time, cpu: held.cpu, memory: Double(held.memory), tasks: Double(held.runningTasks))
+                    )
                 }
+                try await history.record(tenants: samples)
+                // Allocations that vanished without a last report (their node was lost) leave no counters behind.
+                cpuCounters = cpuCounters.filter { core.allocations[$0.key] != nil }
                 if time - pruned >= Self.pruneSeconds {
                     try await history.prune(now: time)
                     pruned = time

@@ -97,8 +97,8 @@ public actor Scheduler {
         let changed = core.heartbeat(node: node, reports: reports, usage: usage, now: time)
         try await persist(changed)
         if let history {
-            try await history.record(node: node, [nodeSample(node: node, usage: usage, time: time)])
-            try await history.record(jobs: jobSamples(reports, time: time))
+            try await history.record(
+                node: node, [nodeSample(node: node, usage: usage, time: time)], jobs: jobSamples(reports, time: time))
         }
         try await schedule()
         return core.takeOrders(node: node, now: now())
