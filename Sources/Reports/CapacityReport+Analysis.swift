@@ -77,10 +77,7 @@ extension CapacityReport {
         -> [RightSizing]
     {
         let samples = try await history.jobSamples(since: since)
-        func p95(_ values: [Double]) -> Double {
-            let sorted = values.sorted()
-            return sorted[min(sorted.count - 1, Int((0.95 * Double(sorted.count - 1)).rounded()))]
-        }
+        func p95(_ values: [Double]) -> Double { GridSeries.quantile(values.sorted(), 0.95) }
         let hints = jobs.compactMap { job -> RightSizing? in
             guard let used = samples[job.id], !used.isEmpty else { return nil }
             let (cpu, memory) = (p95(used.map(\.cpu)), p95(used.map(\.memory)))

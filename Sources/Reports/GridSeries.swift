@@ -32,8 +32,14 @@ struct GridSeries: Sendable {
     var percentiles: CapacityReport.Percentiles? {
         let sorted = observed.sorted()
         guard !sorted.isEmpty else { return nil }
-        func at(_ q: Double) -> Double { sorted[min(sorted.count - 1, Int((q * Double(sorted.count - 1)).rounded()))] }
-        return .init(p50: at(0.5), p95: at(0.95), max: sorted.last!, mean: sorted.reduce(0, +) / Double(sorted.count))
+        return .init(
+            p50: Self.quantile(sorted, 0.5), p95: Self.quantile(sorted, 0.95), max: sorted.last!,
+            mean: sorted.reduce(0, +) / Double(sorted.count))
+    }
+
+    /// The value at `q` (0...1) of a sorted, non-empty array: the nearest of the n - 1 steps.
+    static func quantile(_ sorted: [Double], _ q: Double) -> Double {
+        sorted[min(sorted.count - 1, Int((q * Double(sorted.count - 1)).rounded()))]
     }
 
     /// Observations a model needs before the report forecasts a series.
