@@ -74,6 +74,9 @@ extension StateSpace {
         var steady = false
         var gain = 0.0
         var logGain = 0.0
+        // Without differencing states the prediction is a shift of P plus low-rank terms in phi and
+        // (1, theta), which are mostly zeros in a seasonal model: their non-zero entries, once.
+        let sparse = d == 0 ? Sparse(phi: phi, theta: m.theta, r: r) : nil
         anew.withUnsafeMutableBufferPointer { anew in
             M.withUnsafeMutableBufferPointer { M in
                 mm.withUnsafeMutableBufferPointer { mm in
@@ -91,7 +94,9 @@ extension StateSpace {
                         }
                         let observation = y[l]
                         if steady && observation.isNaN { steady = false }
-                        if (l > 0 || continuing) && !steady { predictCovariance(m, n, mm) }
+                        if (l > 0 || continuing) && !steady {
+                            if let sparse { predictCovariance(P, Pn, r, sparse) } else { predictCovariance(m, n, mm) }
+                        }
                         if !observation.isNaN {
                             var resid = observation - anew[0]
                             for i in 0..<d { resid -= delta[i] * anew[r + i] }
@@ -122,7 +127,8 @@ extension StateSpace {
                             for i in 0..<rd { a[i] = anew[i] + M[i] * resid / gain }
                             if !steady {
                                 for j in 0..<rd {
-                                    for i in 0..<rd { P[i + rd * j] = Pn[i + rd * j] - M[i] * M[j] / gain }
+                                    let factor = M[j] / gain
+                                    for i in 0..<rd { P[i + rd * j] = Pn[i + rd * j] - M[i] * factor }
                                 }
                                 steady = steadyState && settled >= 3
                             }
@@ -135,6 +141,46 @@ extension StateSpace {
                 }
             }
         }
+    }
+
+    /// The non-zero entries of phi and of R = (1, theta, 0...) (length r).
+    struct Sparse {
+        var phi: [(index: Int, value: Double)] = []
+        var v: [(index: Int, value: Double)] = []
+
+        init(phi: UnsafeBufferPointer<Double>, theta: UnsafeBufferPointer<Double>, r: Int) {
+            for (i, value) in phi.enumerated() where value != 0 { self.phi.append((i, value)) }
+            v.append((0, 1))
+            for (i, value) in theta.enumerated() where value != 0 && i + 1 < r { v.append((i + 1, value)) }
+        }
+    }
+
+    /// Pn = T P T' + R R' for the ARMA block alone (no differencing states), T = [phi | shift]:
+    /// Pn(i, j) = P(i+1, j+1) + phi_i u_j + u_i phi_j + P(0, 0) phi_i phi_j + v_i v_j with u_j = P(0, j+1)
+    /// and v = R. The shift is a copy; the other terms touch only the rows and columns where phi and v
+    /// are non-zero (4 of 14 for a monthly (0,1,1)(0,1,1)), instead of branching on every entry.
+    private static func predictCovariance(
+        _ P: UnsafeMutableBufferPointer<Double>, _ Pn: UnsafeMutableBufferPointer<Double>, _ r: Int, _ sparse: Sparse
+    ) {
+        let (P, Pn) = (P.baseAddress!, Pn.baseAddress!)
+        for j in 0..<(r - 1) {
+            let source = P + (j + 1) * r + 1
+            let target = Pn + j * r
+            for i in 0..<(r - 1) { target[i] = source[i] }
+            target[r - 1] = 0
+        }
+        for i in 0..<r { Pn[i + r * (r - 1)] = 0 }
+        let p00 = P[0]
+        for (a, phiA) in sparse.phi {
+            // row a and column a: phi_a u_j and u_i phi_a (u_j = P(j+1, 0), 0 for the last)
+            for j in 0..<(r - 1) {
+                let term = phiA * P[j + 1]
+                Pn[a + r * j] += term
+                Pn[j + r * a] += term
+            }
+            for (b, phiB) in sparse.phi { Pn[a + r * b] += p00 * phiA * phiB }
+        }
+        for (a, va) in sparse.v { for (b, vb) in sparse.v { Pn[a + r * b] += va * vb } }
     }
 
     /// Pn = T P T' + R R' from the filtered P, using the companion form of T.
