@@ -13,12 +13,15 @@ public struct ForecastBenchmark: Sendable {
     public var panel: String?
     /// The M3 monthly panel's directory (monthly.csv, statsforecast.csv, r.csv); nil skips it.
     public var m3: String?
+    /// The M3 panel's first series only (all 300 when nil).
+    public var m3Series: Int?
 
-    public init(repeats: Int = 20, length: Int = 2000, panel: String? = nil, m3: String? = nil) {
+    public init(repeats: Int = 20, length: Int = 2000, panel: String? = nil, m3: String? = nil, m3Series: Int? = nil) {
         self.repeats = repeats
         self.length = length
         self.panel = panel
         self.m3 = m3
+        self.m3Series = m3Series
     }
 
     /// Auto-ARIMA over a panel of series (auto.json + auto/<name>.csv, as the parity fixtures).
@@ -87,7 +90,7 @@ public struct ForecastBenchmark: Sendable {
             progress("auto-ARIMA over the panel in \(panel)")
             report.autoPanel = try runPanel(panel)
         }
-        if let m3 { report.m3Monthly = try M3Benchmark(directory: m3).run(progress: progress) }
+        if let m3 { report.m3Monthly = try M3Benchmark(directory: m3, series: m3Series).run(progress: progress) }
         if let r = try timeR(y) {
             report.rCpuMs = r.cpuMs
             report.rLogLikelihood = r.loglik

@@ -145,13 +145,18 @@ extension BenchCommand {
         @Option(help: "The M3 monthly panel (monthly.csv, statsforecast.csv, r.csv).")
         var m3 = "Tests/ForecastTests/Fixtures/m3"
         @Flag(help: "Skip the M3 monthly panel.") var noM3 = false
+        @Option(help: "Only the M3 panel's first N series (default all 300).") var m3Series: Int?
         @Flag(help: "Print one JSON object.") var json = false
 
-        func validate() throws { guard repeats > 0 else { throw ValidationError("--repeats must be positive") } }
+        func validate() throws {
+            guard repeats > 0 else { throw ValidationError("--repeats must be positive") }
+            if let m3Series, m3Series <= 0 { throw ValidationError("--m3-series must be positive") }
+        }
 
         func run() throws {
-            let report = try ForecastBenchmark(repeats: repeats, panel: noPanel ? nil : panel, m3: noM3 ? nil : m3).run
-            { line in
+            let report = try ForecastBenchmark(
+                repeats: repeats, panel: noPanel ? nil : panel, m3: noM3 ? nil : m3, m3Series: m3Series
+            ).run { line in
                 if !json { FileHandle.standardError.write(Data("bench: \(line)\n".utf8)) }
             }
             if json { return try BenchCommand.printJSON(report) }
@@ -185,13 +190,20 @@ extension BenchCommand {
                 String(
                     format: "auto-ARIMA, M3 monthly, %d series, h = 18: corral %.2f s CPU, mean MASE %.4f", m3.series,
                     m3.cpuSeconds, m3.meanMASE))
+            func interval(_ ci: [Double]?) -> String {
+                guard let ci, ci.count == 2 else { return "" }
+                return String(format: " [%.4f, %.4f]", ci[0], ci[1])
+            }
             print(
                 String(
-                    format: "  statsforecast mean MASE %.4f: corral/statsforecast %.4f (target <= 0.98)",
-                    m3.statsforecastMeanMASE, m3.maseRatioToStatsforecast))
+                    format: "  statsforecast mean MASE %.4f: corral/statsforecast %.4f%@ (target <= 0.98)",
+                    m3.statsforecastMeanMASE, m3.maseRatioToStatsforecast, interval(m3.maseRatioCI95)))
             if let r = m3.rMeanMASE, let ratio = m3.rMaseRatioToStatsforecast {
-                print(String(format: "  R mean MASE %.4f: R/statsforecast %.4f", r, ratio))
+                print(
+                    String(
+                        format: "  R mean MASE %.4f: R/statsforecast %.4f%@", r, ratio, interval(m3.rMaseRatioCI95)))
             }
+            print("  (paired bootstrap 95% intervals over the series)")
             if let same = m3.sameModelAsR, let sameD = m3.sameDifferencingAsR, let sf = m3.statsforecastSameModelAsR {
                 print(
                     "  same model as R: corral \(same)/\(m3.series) (same d, D: \(sameD)), statsforecast \(sf)/\(m3.series)"
