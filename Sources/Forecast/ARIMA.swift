@@ -29,6 +29,14 @@ public struct ARIMAFit: Sendable {
     public let residuals: [Double]
     public let observations: Int
     let state: StateSpace
+    /// For a long seasonal period: the STL seasonal component the ARIMA part was fitted without (it
+    /// is then non-seasonal); forecasts add it back and new observations are adjusted by it.
+    public internal(set) var decomposition: SeasonalDecomposition? = nil
+
+    /// The model as people write it: `ARIMA(1,1,1)(0,1,1)[12]`, or `STL[288] + ARIMA(2,0,1)`.
+    public var modelDescription: String {
+        decomposition.map { "STL[\($0.period)] + \(order)" } ?? order.description
+    }
 
     /// Coefficient names in R's style.
     public var coefficientNames: [String] {
@@ -104,7 +112,7 @@ extension ARIMAFit {
     /// forecast can follow every new sample while the model itself is re-estimated now and then.
     public func appending(_ value: Double) -> ARIMAFit {
         var next = state
-        var adjusted = value
+        var adjusted = value - (decomposition?.value(at: observations) ?? 0)
         switch constant {
         case .none: break
         case .mean: adjusted -= coefficients.last ?? 0
@@ -114,7 +122,8 @@ extension ARIMAFit {
         return ARIMAFit(
             order: order, constant: constant, coefficients: coefficients, logLikelihood: logLikelihood, aic: aic,
             aicc: aicc, bic: bic, sigma2: sigma2, mlSigma2: mlSigma2, standardErrors: standardErrors,
-            residuals: residuals + step.residuals, observations: observations + 1, state: next)
+            residuals: residuals + step.residuals, observations: observations + 1, state: next,
+            decomposition: decomposition)
     }
 
     /// The same fit with its standard errors filled in.
@@ -122,14 +131,14 @@ extension ARIMAFit {
         ARIMAFit(
             order: order, constant: constant, coefficients: coefficients, logLikelihood: logLikelihood, aic: aic,
             aicc: aicc, bic: bic, sigma2: sigma2, mlSigma2: mlSigma2, standardErrors: standardErrors,
-            residuals: residuals, observations: observations, state: state)
+            residuals: residuals, observations: observations, state: state, decomposition: decomposition)
     }
 
     /// `h` steps ahead with 80% and 95% intervals (normal, variance from the filter times sigma2).
     public func forecast(_ h: Int) -> [ForecastPoint] {
         let (means, variances) = state.forecast(h)
         return (0..<h).map { step in
-            var mean = means[step]
+            var mean = means[step] + (decomposition?.value(at: observations + step) ?? 0)
             switch constant {
             case .none: break
             case .mean: mean += coefficients.last ?? 0

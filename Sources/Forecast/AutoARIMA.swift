@@ -14,6 +14,9 @@ public struct AutoARIMA: Sendable {
     public var maxModels = 94
     /// nil: R's rule, approximate when n > 150 or the period exceeds 12.
     public var approximation: Bool?
+    /// Periods above this (a daily cycle in 5-minute data is 288) are modelled by an STL decomposition
+    /// plus a non-seasonal ARIMA (`SeasonalDecomposition`) instead of a seasonal ARIMA.
+    public var longestSeasonalARIMAPeriod = 52
 
     public init() {}
 
@@ -28,6 +31,7 @@ public struct AutoARIMA: Sendable {
         guard let first = series.firstIndex(where: { !$0.isNaN }), let last = series.lastIndex(where: { !$0.isNaN })
         else { throw ForecastError.invalidInput("the series has no values") }
         let x = Array(series[first...])
+        if period > longestSeasonalARIMAPeriod { return try decomposed(x, period: period) }
         let length = x[...(last - first)].filter { !$0.isNaN }.count
         let values = x.filter { !$0.isNaN }
         guard !values.allSatisfy({ $0 == values[0] }) else {
@@ -140,6 +144,17 @@ public struct AutoARIMA: Sendable {
 }
 
 extension AutoARIMA {
+    /// A long season: STL's seasonal component out, a non-seasonal auto-ARIMA on the rest (`period`
+    /// observations from the series' first non-missing one). With fewer than two cycles there is no
+    /// season to estimate and the series is modelled without one.
+    func decomposed(_ x: [Double], period: Int) throws(ForecastError) -> ARIMAFit {
+        guard x.count >= 2 * period else { return try fit(x, period: 1) }
+        let (adjusted, decomposition) = try SeasonalDecomposition.adjust(x, period: period)
+        var fit = try self.fit(adjusted, period: 1)
+        fit.decomposition = decomposition
+        return fit
+    }
+
     /// The candidates fitted so far and how they are fitted and scored (forecast's myarima).
     struct Search {
         let x: [Double]

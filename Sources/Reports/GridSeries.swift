@@ -68,7 +68,7 @@ struct GridSeries: Sendable {
         do {
             let fit = try AutoARIMA().fit(span, period: period)
             points = fit.forecast(steps).enumerated().map { band($0, $1.mean, $1.lo80, $1.hi80, $1.lo95, $1.hi95) }
-            model = "\(fit.order)" + (fit.constant == .none ? "" : " with \(fit.constant.rawValue)")
+            model = fit.modelDescription + (fit.constant == .none ? "" : " with \(fit.constant.rawValue)")
         } catch {
             let recent = span.suffix(Self.minimumObservations).filter { !$0.isNaN }
             let mean = recent.reduce(0, +) / Double(recent.count)

@@ -8,7 +8,9 @@ struct ForecastCommand: ParsableCommand {
         abstract: "Fit an ARIMA model to a series in a CSV file and forecast it with 80% and 95% intervals.",
         discussion: """
             Without --order the model is chosen as R's forecast::auto.arima chooses it: KPSS for d, seasonal \
-            strength for D (with --period), a stepwise search on AICc.
+            strength for D (with --period), a stepwise search on AICc. A --period above 52 (288: a daily \
+            cycle in 5-minute data) is taken out by an STL decomposition first and the rest modelled by a \
+            non-seasonal ARIMA; forecasts add the last seasonal cycle back.
             """)
 
     @Option(help: "CSV file: one numeric column, a header line optional.") var csv: String
@@ -63,7 +65,7 @@ struct ForecastCommand: ParsableCommand {
             print(String(decoding: try encoder.encode(ForecastReport(fit, forecast)), as: UTF8.self))
             return
         }
-        print("\(fit.order)\(fit.constant == .none ? "" : " with \(fit.constant.rawValue)")")
+        print("\(fit.modelDescription)\(fit.constant == .none ? "" : " with \(fit.constant.rawValue)")")
         for (name, value) in zip(fit.coefficientNames, fit.coefficients) {
             print(String(format: "  %-10@ %12.6f", name, value))
         }
@@ -87,6 +89,8 @@ struct ForecastReport: Encodable {
     struct Model: Encodable {
         var p, d, q, P, D, Q, period: Int
         var constant: Bool
+        /// "stl" when the season (`period`) was taken out by a decomposition, absent otherwise.
+        var decomposition: String?
     }
     var model: Model
     var coefficients: [String: Double]
@@ -97,7 +101,9 @@ struct ForecastReport: Encodable {
 
     init(_ fit: ARIMAFit, _ forecast: [ForecastPoint]) {
         let o = fit.order
-        model = Model(p: o.p, d: o.d, q: o.q, P: o.P, D: o.D, Q: o.Q, period: o.period, constant: fit.constant != .none)
+        model = Model(
+            p: o.p, d: o.d, q: o.q, P: o.P, D: o.D, Q: o.Q, period: fit.decomposition?.period ?? o.period,
+            constant: fit.constant != .none, decomposition: fit.decomposition == nil ? nil : "stl")
         coefficients = Dictionary(uniqueKeysWithValues: zip(fit.coefficientNames, fit.coefficients))
         loglik = fit.logLikelihood
         aicc = fit.aicc

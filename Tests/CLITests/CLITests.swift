@@ -7,11 +7,7 @@ import Testing
 struct CLITests {
     func corral(_ arguments: String...) throws -> CommandResult {
         try #require(Preconditions.missing(.root, .cgroups).isEmpty, "\(Preconditions.missing(.root, .cgroups))")
-        let binary = repositoryRoot() + "/.build/debug/corral"
-        try #require(
-            FileManager.default.isExecutableFile(atPath: binary),
-            "\(binary) missing: run `swift build` before the tests")
-        return try runCommand(binary, arguments)
+        return try runCorral(arguments)
     }
 
     func json(_ text: String) throws -> [String: Any] {

@@ -11,7 +11,7 @@ import Testing
 /// built binary), real sandboxes and cgroups; agents and the scheduler are killed and restarted.
 @Suite(.serialized, .enabled(if: Preconditions.met(.root, .cgroups)), .timeLimit(.minutes(5)))
 struct ClusterTests {
-    static let binary = repositoryRoot() + "/.build/debug/corral"
+    static let binary = corralBinary
 
     func requirements() throws {
         try #require(Preconditions.missing(.root, .cgroups).isEmpty, "\(Preconditions.missing(.root, .cgroups))")

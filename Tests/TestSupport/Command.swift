@@ -30,3 +30,17 @@ public func runCommand(_ executable: String, _ arguments: [String]) throws -> Co
         status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
         stderr: String(decoding: stderr.data, as: UTF8.self))
 }
+
+/// The debug build of `corral` that `Tests/run-all` builds before the tests.
+public let corralBinary = repositoryRoot() + "/.build/debug/corral"
+
+/// A missing `corral` binary, said as what to run.
+public struct MissingBinary: Error, CustomStringConvertible {
+    public var description: String { "\(corralBinary) missing: run `swift build` before the tests" }
+}
+
+/// Runs the built `corral` with `arguments` from the repository's root.
+public func runCorral(_ arguments: [String]) throws -> CommandResult {
+    guard FileManager.default.isExecutableFile(atPath: corralBinary) else { throw MissingBinary() }
+    return try runCommand(corralBinary, arguments)
+}
