@@ -17,6 +17,9 @@ public struct ARIMAForecaster: LoadForecaster {
         public var conservative = false
         /// The horizon placement asks for; models' forecasts for it are kept between samples.
         public var horizonSeconds = 60.0
+        /// Samples per season (1: none). A daily cycle of 5-minute samples (288) is taken out by an STL
+        /// decomposition before the ARIMA fit; `window` must then hold at least two cycles.
+        public var seasonPeriod = 1
 
         public init(sampleSeconds: Double = 5, conservative: Bool = false) {
             self.sampleSeconds = sampleSeconds
@@ -29,6 +32,7 @@ public struct ARIMAForecaster: LoadForecaster {
         public var node: String
         public var series: [[Double]]
         public var total: Int
+        public var period = 1
     }
 
     public struct RefitResult: Sendable {
@@ -118,7 +122,8 @@ public struct ARIMAForecaster: LoadForecaster {
             let due = series.fittedAt == 0 || series.total - series.fittedAt >= configuration.refitEvery
             guard due else { continue }
             let columns = (0..<3).map { k in series.samples.map { Self.values($0)[k] } }
-            jobs.append(RefitJob(node: node, series: columns, total: series.total))
+            jobs.append(
+                RefitJob(node: node, series: columns, total: series.total, period: configuration.seasonPeriod))
         }
         return jobs
     }
@@ -127,7 +132,7 @@ public struct ARIMAForecaster: LoadForecaster {
     public static func refit(_ job: RefitJob) -> RefitResult {
         let models = job.series.map { column -> ARIMAFit? in
             guard column.contains(where: { $0 != column[0] }) else { return nil }  // constant: the mean does
-            return try? AutoARIMA().fit(column)
+            return try? AutoARIMA().fit(column, period: job.period)
         }
         return RefitResult(node: job.node, models: models, total: job.total)
     }

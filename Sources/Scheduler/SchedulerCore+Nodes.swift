@@ -44,7 +44,8 @@ extension SchedulerCore {
     public mutating func register(_ record: NodeRecord, now: Double) {
         let known = nodes[record.id]
         nodes[record.id] = NodeState(
-            record: record, lastSeen: now, ready: true, outbox: known?.outbox ?? [], kills: known?.kills ?? [])
+            record: record, lastSeen: now, ready: true, outbox: known?.outbox ?? [], kills: known?.kills ?? [],
+            reportedRunning: known?.reportedRunning ?? [], unmentionedSince: known?.unmentionedSince ?? [:])
         view.upsert(
             NodeDescription(
                 id: record.id, capacity: record.capacity, weight: record.weight, labels: record.labels, ready: true))
@@ -84,6 +85,7 @@ extension SchedulerCore {
             switch report.state {
             case .running:
                 running += 1
+                nodes[node]?.reportedRunning.insert(report.id)
                 event = record.state == .scheduled ? .started : nil
                 nodes[node]?.outbox.removeAll { $0.id == report.id }
                 nodes[node]?.inflight[report.id] = nil
@@ -99,12 +101,50 @@ extension SchedulerCore {
             if let event, apply(event, to: task, now: now) { changed.append(tasks[task]!) }
         }
         view.report(node, running: running)
-        // Allocations handed out more than an interval ago that the node does not mention: send again.
         let reported = Set(reports.map(\.id))
+        changed += forgotten(on: node, reported: reported, now: now)
+        // Allocations handed out more than an interval ago that the node does not mention: send again.
         for (id, entry) in nodes[node]?.inflight ?? [:]
         where !reported.contains(id) && now - entry.at > configuration.heartbeatInterval {
             nodes[node]?.inflight[id] = nil
             if allocations[id] != nil { nodes[node]?.outbox.append(entry.allocation) }
+        }
+        return changed
+    }
+
+    /// Allocations the node reported running and no longer mentions: its agent lost track of them (its
+    /// data directory wiped, say), so they are LOST and placed again. Agents mention every allocation
+    /// they run in every heartbeat; one heartbeat without it may be a stale request overtaken by a newer
+    /// one, so the allocation must go unmentioned for more than a heartbeat interval. A kill is sent
+    /// too, in case the task still runs somewhere the agent cannot see.
+    mutating func forgotten(on node: String, reported: Set<String>, now: Double) -> [TaskRecord] {
+        guard var state = nodes[node] else { return [] }
+        var lost: [TaskID] = []
+        for id in state.reportedRunning where !reported.contains(id) {
+            guard let task = allocations[id], let record = tasks[task], record.machine.node == node,
+                record.state == .running
+            else {
+                state.reportedRunning.remove(id)
+                state.unmentionedSince[id] = nil
+                continue
+            }
+            let since = state.unmentionedSince[id] ?? now
+            if now - since > configuration.heartbeatInterval {
+                state.reportedRunning.remove(id)
+                state.unmentionedSince[id] = nil
+                state.kills.append(id)
+                lost.append(task)
+            } else {
+                state.unmentionedSince[id] = since
+            }
+        }
+        if !state.unmentionedSince.isEmpty {
+            state.unmentionedSince = state.unmentionedSince.filter { !reported.contains($0.key) }
+        }
+        nodes[node] = state
+        var changed: [TaskRecord] = []
+        for task in lost where apply(.lost("the node stopped reporting the allocation"), to: task, now: now) {
+            changed.append(tasks[task]!)
         }
         return changed
     }

@@ -41,6 +41,9 @@ public struct SchedulerCore: Sendable {
         /// Handed to the agent, not yet reported running: resent if still unreported after an interval.
         var inflight: [String: (allocation: Allocation, at: Double)] = [:]
         var usage: NodeLoad = .idle
+        /// Allocations the node has reported running, and since when each has gone unmentioned.
+        var reportedRunning: Set<String> = []
+        var unmentionedSince: [String: Double] = [:]
     }
 
     public var configuration: Configuration

@@ -87,6 +87,32 @@ import Testing
         #expect(again.first?.machine.node == "n2")
     }
 
+    @Test("a running allocation its node stops mentioning for more than an interval is lost and placed again")
+    func anAllocationTheNodeForgetsIsLost() throws {
+        var core = SchedulerCore(configuration: .init(heartbeatInterval: 1, minimumTTL: 3))
+        core.register(Self.node("n1"), now: 0)
+        core.admit(core.makeJobRecord(Self.spec("work"), id: "j1", now: 0), now: 0)
+        let placed = core.schedule(now: 0)
+        core.deliver(placed)
+        _ = core.takeOrders(node: "n1", now: 0)
+        let allocation = try #require(placed.first?.allocation)
+        _ = core.heartbeat(node: "n1", reports: [.init(id: allocation, state: .running)], usage: .idle, now: 0.5)
+        #expect(core.tasks(of: "j1")[0].state == .running)
+        // One heartbeat without it (a stale request, say), then one with it again: nothing happens.
+        #expect(core.heartbeat(node: "n1", reports: [], usage: .idle, now: 1).isEmpty)
+        _ = core.heartbeat(node: "n1", reports: [.init(id: allocation, state: .running)], usage: .idle, now: 2.5)
+        #expect(core.heartbeat(node: "n1", reports: [], usage: .idle, now: 3).isEmpty)
+        #expect(core.tasks(of: "j1")[0].state == .running, "within an interval of the last mention")
+        // Its agent came back without it (a wiped data directory): gone for more than an interval.
+        let changed = core.heartbeat(node: "n1", reports: [], usage: .idle, now: 4.1)
+        #expect(changed.map(\.state) == [.pending])
+        #expect(core.tasks(of: "j1")[0].machine.lastError?.contains("stopped reporting the allocation") == true)
+        #expect(core.takeOrders(node: "n1", now: 4.1).kills == [allocation])
+        _ = core.tick(now: 4.1)
+        let again = core.schedule(now: 4.1)
+        #expect(again.first?.machine.attempt == 2, "placed again at once (the node is still up)")
+    }
+
     @Test func cancellingKillsPlacedTasksOnTheirNode() {
         var core = SchedulerCore(configuration: .init())
         core.register(Self.node("n1"), now: 0)
