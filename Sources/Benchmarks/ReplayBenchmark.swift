@@ -5,8 +5,9 @@ import Scheduler
 
 /// `corral bench replay`: recorded data-centre CPU traces (Alibaba 2018, Google 2019, Azure v2; 5-minute
 /// steps, a week) replayed as the background load of a simulated cluster, with the same seeded stream
-/// of tasks placed by the scheduler's placement code three ways: on requests alone (the load term sees
-/// no forecast), on the ARIMA forecast of each node's load, and on its 80% upper bound. Reports each
+/// of tasks placed by the scheduler's placement code four ways: on requests alone (the load term sees
+/// no forecast), on the ARIMA forecast of each node's load, on its 80% upper bound, and on the forecast
+/// of a model with the daily season (STL + ARIMA over three days of samples). Reports each
 /// node's CPU pressure (demand over capacity, above 1 when tasks and background want more than the
 /// node has) at every step.
 public struct ReplayBenchmark: Sendable {
@@ -50,9 +51,19 @@ public struct ReplayBenchmark: Sendable {
         public var requestsOnly: Outcome
         public var forecast: Outcome
         public var conservative: Outcome
+        public var dailySeason: Outcome
         /// p95 pressure with forecast scoring over p95 on requests alone (below 1: forecasts help).
         public var p95RatioForecast: Double
         public var p95RatioConservative: Double
+        public var p95RatioDailySeason: Double
+    }
+
+    /// What the load term of placement sees.
+    enum Scoring: String {
+        case requests
+        case forecast = "forecast-mean"
+        case upper80 = "forecast-upper80"
+        case dailySeason = "forecast-daily-season"
     }
 
     struct Arrival {
@@ -102,20 +113,24 @@ public struct ReplayBenchmark: Sendable {
         let (names, background) = try backgrounds()
         let stream = taskStream()
         progress("replaying \(steps) steps on \(nodes) nodes: requests alone")
-        let plain = simulate(background, stream, forecasts: nil)
+        let plain = simulate(background, stream, .requests)
         progress("the same with ARIMA forecasts")
-        let forecast = simulate(background, stream, forecasts: false)
+        let forecast = simulate(background, stream, .forecast)
         progress("the same with the forecasts' 80% upper bound")
-        let conservative = simulate(background, stream, forecasts: true)
+        let conservative = simulate(background, stream, .upper80)
+        progress("the same with the daily season (STL + ARIMA, three days of samples)")
+        let daily = simulate(background, stream, .dailySeason)
         return Report(
             nodes: nodes, steps: steps, tasks: stream.map(\.count).reduce(0, +), traces: names, requestsOnly: plain,
-            forecast: forecast, conservative: conservative,
+            forecast: forecast, conservative: conservative, dailySeason: daily,
             p95RatioForecast: forecast.p95Pressure / plain.p95Pressure,
-            p95RatioConservative: conservative.p95Pressure / plain.p95Pressure)
+            p95RatioConservative: conservative.p95Pressure / plain.p95Pressure,
+            p95RatioDailySeason: daily.p95Pressure / plain.p95Pressure)
     }
 
-    /// One replay: `forecasts` nil scores on requests alone; false the mean forecast; true its 80% bound.
-    func simulate(_ background: [[Double]], _ stream: [[Arrival]], forecasts: Bool?) -> Outcome {
+    /// One replay with the given scoring.
+    func simulate(_ background: [[Double]], _ stream: [[Arrival]], _ scoring: Scoring) -> Outcome {
+        let forecasts = scoring != .requests
         let start = ForecastBenchmark.threadCPU()
         let ids = (0..<nodes).map { "node-\($0 + 1)" }
         let capacity = ResourceVector(cpuMillis: Int64(Self.coresPerNode * 1000), memory: 64 << 30)
@@ -123,8 +138,12 @@ public struct ReplayBenchmark: Sendable {
         var view = ClusterView()
         for id in ids { view.upsert(NodeDescription(id: id, capacity: capacity, labels: [:])) }
         var configuration = ARIMAForecaster.Configuration(
-            sampleSeconds: Self.stepSeconds, conservative: forecasts ?? false)
+            sampleSeconds: Self.stepSeconds, conservative: scoring == .upper80)
         configuration.horizonSeconds = 3600
+        if scoring == .dailySeason {
+            configuration.seasonPeriod = Int(86400 / Self.stepSeconds)
+            configuration.window = 3 * configuration.seasonPeriod
+        }
         var forecaster = ARIMAForecaster(configuration: configuration)
         var ends: [Int: [Int]] = [:]  // step -> nodes whose task ends then
         var running = [Int](repeating: 0, count: nodes)
@@ -139,12 +158,12 @@ public struct ReplayBenchmark: Sendable {
                 let demand = background[n][step] + Double(running[n]) * Self.use / Self.coresPerNode
                 pressure.append(demand)
                 view.report(ids[n], running: running[n])
-                guard forecasts != nil else { continue }
+                guard forecasts else { continue }
                 let time = Double(step) * Self.stepSeconds
                 forecaster.observe(node: ids[n], load: NodeLoad(cpu: demand, memory: 0, io: 0), at: time)
                 view.setLoad(ids[n], forecaster.forecast(node: ids[n], horizonSeconds: configuration.horizonSeconds))
             }
-            if forecasts != nil {
+            if forecasts {
                 for job in forecaster.refitWork(limit: nodes) { forecaster.install(ARIMAForecaster.refit(job)) }
             }
             for arrival in stream[step] {
@@ -162,7 +181,7 @@ public struct ReplayBenchmark: Sendable {
         let sorted = pressure.sorted()
         func at(_ q: Double) -> Double { sorted[min(sorted.count - 1, Int(q * Double(sorted.count - 1)))] }
         return Outcome(
-            scoring: forecasts == nil ? "requests" : forecasts! ? "forecast-upper80" : "forecast-mean",
+            scoring: scoring.rawValue,
             p50Pressure: at(0.5), p95Pressure: at(0.95), p99Pressure: at(0.99),
             overloadedFraction: Double(pressure.filter { $0 > 1 }.count) / Double(pressure.count), placed: placed,
             unplaced: unplaced, cpuSeconds: ForecastBenchmark.threadCPU() - start)

@@ -30,19 +30,20 @@ extension BenchCommand {
             print(
                 "replay: \(report.nodes) nodes x \(report.steps) steps of 5 min, \(report.tasks) tasks, background "
                     + report.traces.joined(separator: ", "))
-            print("scoring            p50     p95     p99   overloaded  placed  unplaced  CPU s")
-            for outcome in [report.requestsOnly, report.forecast, report.conservative] {
+            print("scoring                 p50     p95     p99   overloaded  placed  unplaced  CPU s")
+            for outcome in [report.requestsOnly, report.forecast, report.conservative, report.dailySeason] {
                 print(
                     String(
                         format: "%@ %6.3f  %6.3f  %6.3f  %9.2f%%  %6d  %8d  %5.1f",
-                        outcome.scoring.padding(toLength: 16, withPad: " ", startingAt: 0), outcome.p50Pressure,
+                        outcome.scoring.padding(toLength: 21, withPad: " ", startingAt: 0), outcome.p50Pressure,
                         outcome.p95Pressure, outcome.p99Pressure, outcome.overloadedFraction * 100, outcome.placed,
                         outcome.unplaced, outcome.cpuSeconds))
             }
             print(
                 String(
-                    format: "p95 pressure, forecast / requests alone: %.3f (mean), %.3f (80%% bound)",
-                    report.p95RatioForecast, report.p95RatioConservative))
+                    format:
+                        "p95 pressure, forecast / requests alone: %.3f (mean), %.3f (80%% bound), %.3f (daily season)",
+                    report.p95RatioForecast, report.p95RatioConservative, report.p95RatioDailySeason))
         }
     }
 }
