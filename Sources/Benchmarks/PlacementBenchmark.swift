@@ -4,24 +4,29 @@ import Placement
 /// `corral bench place`: placements per second over a synthetic heterogeneous cluster (mixed machine
 /// shapes and labels, 70-90% pre-filled), every decision exact. The peer in the same run is the full
 /// scan that scores every node in turn: it must agree with the tree search on every task it is given,
-/// and the ratio of their speeds is the figure to compare across machines.
+/// and the ratio of their speeds is the figure to compare across machines. Nodes carry a forecast load
+/// per horizon (the scheduler's three by default) and each task names one, as the scheduler places.
 public struct PlacementBenchmark: Sendable {
     public var nodes: Int
     public var tasks: Int
     /// Tasks the full scan also places (it is slow); their choices must agree.
     public var scanTasks: Int
     public var seed: UInt64
+    /// Forecast horizons per node (a tree per shape and horizon).
+    public var horizons: Int
 
-    public init(nodes: Int, tasks: Int, scanTasks: Int = 2000, seed: UInt64 = 42) {
+    public init(nodes: Int, tasks: Int, scanTasks: Int = 2000, seed: UInt64 = 42, horizons: Int = 3) {
         self.nodes = nodes
         self.tasks = tasks
         self.scanTasks = scanTasks
         self.seed = seed
+        self.horizons = max(1, horizons)
     }
 
     public struct Report: Sendable, Encodable {
         public var nodes: Int
         public var tasks: Int
+        public var horizons: Int
         public var placed: Int
         public var placementsPerSecond: Double
         public var p50Us: Double
@@ -44,7 +49,8 @@ public struct PlacementBenchmark: Sendable {
         let scanCount = min(scanTasks, tasks)
         let scanTime = measure {
             for r in requests.prefix(scanCount) {
-                let choice = scanView.chooseByScan(scanView.request(r.resources, constraints: r.constraints))
+                let choice = scanView.chooseByScan(
+                    scanView.request(r.resources, constraints: r.constraints, horizon: r.horizon))
                 if let choice { scanView.commit(r.resources, slot: choice.slot) }
                 scanChoices.append(choice?.slot)
             }
@@ -56,7 +62,7 @@ public struct PlacementBenchmark: Sendable {
         var placed = 0
         var agreed = 0
         let clock = ContinuousClock()
-        let compiled = requests.map { view.request($0.resources, constraints: $0.constraints) }
+        let compiled = requests.map { view.request($0.resources, constraints: $0.constraints, horizon: $0.horizon) }
         let total = measure {
             for (index, request) in compiled.enumerated() {
                 let start = clock.now
@@ -76,7 +82,8 @@ public struct PlacementBenchmark: Sendable {
         let perSecond = Double(tasks) / total.inSeconds
         let scanPerSecond = Double(scanCount) / scanTime.inSeconds
         return Report(
-            nodes: nodes, tasks: tasks, placed: placed, placementsPerSecond: perSecond, p50Us: pct(0.5),
+            nodes: nodes, tasks: tasks, horizons: horizons, placed: placed, placementsPerSecond: perSecond,
+            p50Us: pct(0.5),
             p99Us: pct(0.99), scanTasks: scanCount, scanPlacementsPerSecond: scanPerSecond, scanAgreed: agreed,
             speedupOverScan: perSecond / scanPerSecond)
     }
@@ -84,6 +91,7 @@ public struct PlacementBenchmark: Sendable {
     struct Task {
         var resources: ResourceVector
         var constraints: [String: String]
+        var horizon: Int
     }
 
     /// Machine shapes (cores, GiB, disk MB/s) in the proportions a mixed fleet has.
@@ -93,7 +101,7 @@ public struct PlacementBenchmark: Sendable {
     static let zones = ["a", "b", "c"]
 
     func makeCluster(_ random: inout SplitMix64) -> ClusterView {
-        var view = ClusterView(weights: PlacementWeights(seed: seed))
+        var view = ClusterView(weights: PlacementWeights(seed: seed), horizons: horizons)
         for index in 0..<nodes {
             let shape = Self.shapes[random.next(below: Self.shapes.count)]
             let disk = shape.disk * 1_000_000
@@ -116,11 +124,16 @@ public struct PlacementBenchmark: Sendable {
                     ioRead: Int64(Double(disk) * fill * 0.5), ioWrite: Int64(Double(disk) * fill * 0.5),
                     pids: Int64(running * 20)), on: id)
             view.report(id, running: running)
-            view.setLoad(
+            let load = NodeLoad(
+                cpu: fill * (0.6 + 0.4 * random.nextDouble()), memory: fill * (0.8 + 0.2 * random.nextDouble()),
+                io: 0.3 * random.nextDouble())
+            // longer horizons drift from the next minute's forecast
+            view.setLoads(
                 id,
-                NodeLoad(
-                    cpu: fill * (0.6 + 0.4 * random.nextDouble()), memory: fill * (0.8 + 0.2 * random.nextDouble()),
-                    io: 0.3 * random.nextDouble()))
+                (0..<horizons).map { h in
+                    let drift = 1 + 0.1 * Double(h) * (random.nextDouble() - 0.5)
+                    return NodeLoad(cpu: load.cpu * drift, memory: load.memory, io: load.io * drift)
+                })
         }
         return view
     }
@@ -139,6 +152,6 @@ public struct PlacementBenchmark: Sendable {
             resources: ResourceVector(
                 cpuMillis: cpu[random.next(below: cpu.count)], memory: memory[random.next(below: memory.count)],
                 ioRead: io, ioWrite: io / 2, pids: 64),
-            constraints: constraints)
+            constraints: constraints, horizon: random.next(below: horizons))
     }
 }

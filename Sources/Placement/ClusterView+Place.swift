@@ -3,10 +3,13 @@
 extension ClusterView {
     /// Compiles a request once: the shapes whose capacity and labels can take it are listed, so that
     /// repeated placements of one job's tasks skip that work until a new shape appears.
-    public func request(_ resources: ResourceVector, constraints: [String: String] = [:]) -> PlacementRequest {
+    /// `horizon`: which of the view's forecast horizons scores the request (0 the first; clamped).
+    public func request(_ resources: ResourceVector, constraints: [String: String] = [:], horizon: Int = 0)
+        -> PlacementRequest
+    {
         PlacementRequest(
-            resources: resources, constraints: constraints, shapes: eligibleShapes(resources, constraints),
-            shapeCount: shapes.count)
+            resources: resources, constraints: constraints, horizon: min(max(horizon, 0), horizons - 1),
+            shapes: eligibleShapes(resources, constraints), shapeCount: shapes.count)
     }
 
     func eligibleShapes(_ resources: ResourceVector, _ constraints: [String: String]) -> [Int32] {
@@ -27,6 +30,7 @@ extension ClusterView {
         let eligible =
             request.shapeCount == shapes.count ? request.shapes : eligibleShapes(request.resources, request.constraints)
         let r = request.resources
+        let h = min(request.horizon, horizons - 1)
         let rungs = ShapeTree.Rungs(r)
         // Taken out of `self` while in use, so that clearing it reuses its storage instead of copying it.
         var order: [ShapeBound] = []
@@ -36,7 +40,7 @@ extension ClusterView {
             for index in eligible {
                 let shape = UnsafePointer(shapes.baseAddress! + Int(index))
                 let offset = requestOffset(r, shape.pointee)
-                let lower = shape.pointee.tree.root.bound(rungs)
+                let lower = shape.pointee.trees[h].root.bound(rungs)
                 guard lower != .max else { continue }
                 order.append(ShapeBound(bound: lower &+ offset, offset: offset, shape: index))
             }
@@ -47,7 +51,7 @@ extension ClusterView {
         shapes.withUnsafeBufferPointer { shapes in
             for candidate in order {
                 if candidate.bound > bestKey { break }
-                shapes[Int(candidate.shape)].tree.search(
+                shapes[Int(candidate.shape)].trees[h].search(
                     request: r, rungs: rungs, offset: candidate.offset, bestKey: &bestKey, bestSlot: &bestSlot)
             }
         }
@@ -123,6 +127,8 @@ extension ClusterView {
 public struct PlacementRequest: Sendable, Equatable {
     public var resources: ResourceVector
     public var constraints: [String: String]
+    /// Index of the forecast horizon whose load scores it.
+    public var horizon: Int
     /// Shapes that can take it, as of when there were `shapeCount` shapes.
     var shapes: [Int32]
     var shapeCount: Int
@@ -172,7 +178,9 @@ public struct NodeSnapshot: Sendable, Equatable {
     public var weight: Double
     public var ready: Bool
     public var labels: [String: String]
+    /// The load over the first horizon, and over each.
     public var load: NodeLoad
+    public var loads: [NodeLoad]
 
     public var free: ResourceVector { capacity - reserved }
 }
@@ -208,7 +216,7 @@ extension ClusterView {
         for s in ids.indices where ready[s] && r.fits(in: capacity[s] - reserved[s]) {
             let shape = shapes[Int(shapeOf[s])]
             guard shape.matches(request.constraints) else { continue }
-            let key = (Self.fixed(staticCost(s)) | rank[s]) &+ requestOffset(r, shape)
+            let key = (Self.fixed(staticCost(s, horizon: request.horizon)) | rank[s]) &+ requestOffset(r, shape)
             if key < bestKey || (key == bestKey && s < bestSlot) {
                 bestKey = key
                 bestSlot = s

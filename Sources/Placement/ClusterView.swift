@@ -4,6 +4,10 @@
 /// release, a report, a new forecast) updates one leaf and its ancestors.
 public struct ClusterView: Sendable {
     public let weights: PlacementWeights
+    /// Forecast horizons the load term knows: each node has a load per horizon, and each shape a tree
+    /// per horizon, so a task is scored by the load over its own expected duration (a request names
+    /// its horizon by index). 1 for one load per node.
+    public let horizons: Int
 
     // Per node slot.
     var ids: [String] = []
@@ -14,6 +18,7 @@ public struct ClusterView: Sendable {
     var placedSinceReport: [Int32] = []
     var weight: [Double] = []
     var ready: [Bool] = []
+    /// `horizons` loads per slot: load[slot * horizons + h].
     var load: [NodeLoad] = []
     var shapeOf: [Int32] = []
     var leafOf: [Int32] = []
@@ -32,7 +37,10 @@ public struct ClusterView: Sendable {
     /// Set when `maxWLC` changed: every key is recomputed before the next choice.
     var keysStale = false
 
-    public init(weights: PlacementWeights = PlacementWeights()) { self.weights = weights }
+    public init(weights: PlacementWeights = PlacementWeights(), horizons: Int = 1) {
+        self.weights = weights
+        self.horizons = max(1, horizons)
+    }
 
     public var nodeCount: Int { ids.count }
 
@@ -44,7 +52,8 @@ public struct ClusterView: Sendable {
     struct Shape {
         var key: ShapeKey
         var slots: [Int32]
-        var tree: ShapeTree
+        /// One per horizon.
+        var trees: [ShapeTree]
         /// 1 / capacity for the load term's request fractions (0 for an unmetered or absent resource).
         var inverseCPU: Double
         var inverseMemory: Double
@@ -80,7 +89,7 @@ public struct ClusterView: Sendable {
         placedSinceReport.append(0)
         weight.append(max(node.weight, 1e-9))
         ready.append(node.ready)
-        load.append(.idle)
+        load.append(contentsOf: repeatElement(.idle, count: horizons))
         rank.append(Self.tieRank(node.id, seed: weights.seed))
         cachedWLC.append(0)
         shapeOf.append(-1)
@@ -105,11 +114,16 @@ public struct ClusterView: Sendable {
         refresh(slot: Int(slot))
     }
 
-    /// The node's forecast utilisation, from the scheduler's `LoadForecaster`.
+    /// The node's forecast utilisation, from the scheduler's `LoadForecaster`: the same over every horizon.
     public mutating func setLoad(_ id: String, _ nodeLoad: NodeLoad) {
-        guard let slot = slotOfID[id] else { return }
-        load[Int(slot)] = nodeLoad
-        refresh(slot: Int(slot))
+        setLoads(id, [nodeLoad])
+    }
+
+    /// The node's forecast utilisation over each horizon (the last given stands for any beyond).
+    public mutating func setLoads(_ id: String, _ loads: [NodeLoad]) {
+        guard let slot = slotOfID[id].map(Int.init), let last = loads.last else { return }
+        for h in 0..<horizons { load[slot * horizons + h] = h < loads.count ? loads[h] : last }
+        refresh(slot: slot)
     }
 
     /// Counts an allocation that exists already (rebuilding the view after a restart) against `id`.
@@ -131,7 +145,8 @@ public struct ClusterView: Sendable {
         return NodeSnapshot(
             id: id, capacity: capacity[slot], reserved: reserved[slot], running: Int(running[slot]),
             placedSinceReport: Int(placedSinceReport[slot]), weight: weight[slot], ready: ready[slot],
-            labels: shapes[Int(shapeOf[slot])].key.labels, load: load[slot])
+            labels: shapes[Int(shapeOf[slot])].key.labels, load: load[slot * horizons],
+            loads: Array(load[(slot * horizons)..<((slot + 1) * horizons)]))
     }
 
     public var nodeIDs: [String] { ids }
@@ -156,18 +171,18 @@ public struct ClusterView: Sendable {
 
     func wlc(_ s: Int) -> Double { Double(Int(running[s]) + Int(placedSinceReport[s]) + 1) / weight[s] }
 
-    /// The request-independent part of node `s`'s cost.
-    func staticCost(_ s: Int) -> Double {
+    /// The request-independent part of node `s`'s cost over horizon `h`.
+    func staticCost(_ s: Int, horizon h: Int) -> Double {
         let b = weights.connections
-        let l = load[s]
+        let l = load[s * horizons + h]
         return b * (maxWLC > 0 ? wlc(s) / maxWLC : 0) + (1 - b)
             * (weights.cpu * l.cpu + weights.memory * l.memory + weights.io * l.io)
     }
 
-    func entry(_ s: Int) -> ShapeTree.Entry {
+    func entry(_ s: Int, horizon h: Int) -> ShapeTree.Entry {
         guard ready[s] else { return .empty }
         return ShapeTree.Entry(
-            key: Self.fixed(staticCost(s)) | rank[s], slot: Int32(s), free: capacity[s] - reserved[s])
+            key: Self.fixed(staticCost(s, horizon: h)) | rank[s], slot: Int32(s), free: capacity[s] - reserved[s])
     }
 
     /// Recomputes node `s`'s leaf after any change, or marks every key stale when max_wlc moved.
@@ -186,7 +201,8 @@ public struct ClusterView: Sendable {
             }
         }
         guard !keysStale else { return }
-        shapes[Int(shapeOf[s])].tree.update(leaf: Int(leafOf[s]), to: entry(s))
+        let (shape, leaf) = (Int(shapeOf[s]), Int(leafOf[s]))
+        for h in 0..<horizons { shapes[shape].trees[h].update(leaf: leaf, to: entry(s, horizon: h)) }
     }
 
     func currentMaxWLC() -> Double { cachedWLC.max() ?? 0 }
@@ -199,7 +215,9 @@ public struct ClusterView: Sendable {
     }
 
     mutating func rebuild(shape index: Int) {
-        shapes[index].tree = ShapeTree(leaves: shapes[index].slots.map { entry(Int($0)) })
+        shapes[index].trees = (0..<horizons).map { h in
+            ShapeTree(leaves: shapes[index].slots.map { entry(Int($0), horizon: h) })
+        }
     }
 
     private mutating func move(slot s: Int, to key: ShapeKey) {
@@ -220,7 +238,7 @@ public struct ClusterView: Sendable {
             shapes.append(
                 Shape(
                     key: key, slots: [],
-                    tree: ShapeTree(leaves: []), inverseCPU: inverse(key.capacity.cpuMillis),
+                    trees: [], inverseCPU: inverse(key.capacity.cpuMillis),
                     inverseMemory: inverse(key.capacity.memory), inverseIO: inverse(io)))
         }
         shapeOf[s] = Int32(index)

@@ -72,18 +72,24 @@ struct BenchCommand: AsyncParsableCommand {
         @Option(help: "Tasks to place.") var tasks = 200_000
         @Option(help: "Tasks the full-scan reference also places; their choices must agree.") var scanTasks = 2000
         @Option(help: "Seed of the synthetic cluster and tie-breaking.") var seed: UInt64 = 42
+        @Option(help: "Forecast horizons per node, each task scored by one (the scheduler has 3).") var horizons = 3
         @Flag(help: "Print one JSON object.") var json = false
 
         func validate() throws {
             guard nodes > 0, tasks > 0, scanTasks >= 0 else {
                 throw ValidationError("--nodes and --tasks must be positive, --scan-tasks not negative")
             }
+            guard (1...16).contains(horizons) else { throw ValidationError("--horizons must be 1...16") }
         }
 
         func run() throws {
-            let report = PlacementBenchmark(nodes: nodes, tasks: tasks, scanTasks: scanTasks, seed: seed).run()
+            let report = PlacementBenchmark(
+                nodes: nodes, tasks: tasks, scanTasks: scanTasks, seed: seed, horizons: horizons
+            ).run()
             if json { return try BenchCommand.printJSON(report) }
-            print("placement: \(report.nodes) nodes, \(report.tasks) tasks, \(report.placed) placed, one core")
+            print(
+                "placement: \(report.nodes) nodes, \(report.tasks) tasks, \(report.placed) placed, "
+                    + "\(report.horizons) forecast horizon(s), one core")
             print(
                 String(
                     format: "tree search  %10.0f placements/s   p50 %.2f us   p99 %.2f us", report.placementsPerSecond,

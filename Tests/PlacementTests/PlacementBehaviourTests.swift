@@ -40,6 +40,22 @@ import Testing
         #expect(try view.choose(view.request(Self.small)).get().node == "cool")
     }
 
+    @Test("a task is scored by the load over its own horizon: cool now but hot later loses a long task")
+    func eachRequestIsScoredByItsHorizon() throws {
+        var view = ClusterView(weights: PlacementWeights(connections: 0.2), horizons: 2)
+        view.upsert(NodeDescription(id: "rising", capacity: Self.capacity))
+        view.upsert(NodeDescription(id: "steady", capacity: Self.capacity))
+        view.setLoads("rising", [NodeLoad(cpu: 0.2, memory: 0.5, io: 0), NodeLoad(cpu: 0.9, memory: 0.5, io: 0)])
+        view.setLoads("steady", [NodeLoad(cpu: 0.5, memory: 0.5, io: 0), NodeLoad(cpu: 0.5, memory: 0.5, io: 0)])
+        #expect(try view.choose(view.request(Self.small, horizon: 0)).get().node == "rising")
+        #expect(try view.choose(view.request(Self.small, horizon: 1)).get().node == "steady")
+        #expect(view.node("rising")?.loads.map(\.cpu) == [0.2, 0.9])
+        // one load stands for every horizon
+        view.setLoad("rising", NodeLoad(cpu: 0.1, memory: 0.5, io: 0))
+        #expect(try view.choose(view.request(Self.small, horizon: 1)).get().node == "rising")
+        #expect(view.request(Self.small, horizon: 7).horizon == 1, "clamped to the horizons there are")
+    }
+
     @Test func tiesAreBrokenBySeedDeterministically() throws {
         func first(seed: UInt64) throws -> String {
             var view = ClusterView(weights: PlacementWeights(seed: seed))

@@ -4,10 +4,11 @@ import Testing
 
 /// Properties over many seeded random clusters and request streams: the tree search must agree with the
 /// full scan on every decision, never choose a node that cannot take the task, and never reserve past
-/// capacity.
+/// capacity. Clusters have one to three forecast horizons, each node a different load over each.
 @Suite struct PlacementPropertyTests {
     static func randomCluster(_ g: inout SplitMix64, nodes: Int) -> ClusterView {
-        var view = ClusterView(weights: PlacementWeights(connections: g.nextDouble(), seed: g.next()))
+        var view = ClusterView(
+            weights: PlacementWeights(connections: g.nextDouble(), seed: g.next()), horizons: 1 + g.next(below: 3))
         for i in 0..<nodes {
             let cores = Int64([2, 4, 8, 16][g.next(below: 4)])
             let capacity = ResourceVector(
@@ -19,9 +20,13 @@ import Testing
                     id: "n\(i)", capacity: capacity, weight: Double(1 + g.next(below: 4)),
                     labels: ["zone": ["a", "b"][g.next(below: 2)]], ready: g.next(below: 10) != 0))
             view.report("n\(i)", running: g.next(below: 5))
-            view.setLoad("n\(i)", NodeLoad(cpu: g.nextDouble(), memory: g.nextDouble(), io: g.nextDouble() / 2))
+            view.setLoads("n\(i)", randomLoads(&g, view.horizons))
         }
         return view
+    }
+
+    static func randomLoads(_ g: inout SplitMix64, _ horizons: Int) -> [NodeLoad] {
+        (0..<horizons).map { _ in NodeLoad(cpu: g.nextDouble(), memory: g.nextDouble(), io: g.nextDouble() / 2) }
     }
 
     static func randomRequest(_ g: inout SplitMix64) -> (ResourceVector, [String: String]) {
@@ -39,8 +44,10 @@ import Testing
         var reference = view
         for step in 0..<400 {
             let (resources, constraints) = Self.randomRequest(&g)
-            let request = view.request(resources, constraints: constraints)
-            let expected = reference.chooseByScan(reference.request(resources, constraints: constraints))
+            let horizon = g.next(below: view.horizons)
+            let request = view.request(resources, constraints: constraints, horizon: horizon)
+            let expected = reference.chooseByScan(
+                reference.request(resources, constraints: constraints, horizon: horizon))
             switch view.place(request) {
             case .success(let choice):
                 #expect(choice.slot == expected?.slot, "seed \(seed) step \(step)")
@@ -53,6 +60,11 @@ import Testing
                 let running = g.next(below: 3)
                 view.report(id, running: running)
                 reference.report(id, running: running)
+            }
+            if g.next(below: 10) == 0, let id = view.nodeIDs.randomElement(using: &g) {
+                let loads = Self.randomLoads(&g, view.horizons)
+                view.setLoads(id, loads)
+                reference.setLoads(id, loads)
             }
             if g.next(below: 25) == 0, let id = view.nodeIDs.randomElement(using: &g) {
                 let ready = g.next(below: 2) == 0
