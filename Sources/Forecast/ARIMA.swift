@@ -126,6 +126,24 @@ extension ARIMAFit {
             decomposition: decomposition)
     }
 
+    /// The mean forecast alone `h` steps ahead: cheap enough for every new sample, where `forecast`
+    /// also propagates the covariance (a model's interval widths hardly change from one sample to the next).
+    public func forecastMeans(_ h: Int) -> [Double] {
+        state.forecastMeans(h).enumerated().map { $0.element + added(atStep: $0.offset) }
+    }
+
+    /// What the forecast adds to the ARMA part's at `step` (0 the next observation): the mean or drift
+    /// term and the decomposition's seasonal component.
+    func added(atStep step: Int) -> Double {
+        var value = decomposition?.value(at: observations + step) ?? 0
+        switch constant {
+        case .none: break
+        case .mean: value += coefficients.last ?? 0
+        case .drift: value += (coefficients.last ?? 0) * Double(observations + step + 1)
+        }
+        return value
+    }
+
     /// The same fit with its standard errors filled in.
     func with(standardErrors: [Double]) -> ARIMAFit {
         ARIMAFit(
@@ -138,12 +156,7 @@ extension ARIMAFit {
     public func forecast(_ h: Int) -> [ForecastPoint] {
         let (means, variances) = state.forecast(h)
         return (0..<h).map { step in
-            var mean = means[step] + (decomposition?.value(at: observations + step) ?? 0)
-            switch constant {
-            case .none: break
-            case .mean: mean += coefficients.last ?? 0
-            case .drift: mean += (coefficients.last ?? 0) * Double(observations + step + 1)
-            }
+            let mean = means[step] + added(atStep: step)
             let se = (variances[step] * sigma2).squareRoot()
             return ForecastPoint(
                 mean: mean, lo80: mean - ARIMA.z80 * se, hi80: mean + ARIMA.z80 * se, lo95: mean - ARIMA.z95 * se,

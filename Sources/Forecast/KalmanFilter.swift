@@ -241,6 +241,30 @@ extension StateSpace {
         }
     }
 
+    /// The means alone `h` steps ahead: the state moved on by the transition, O(h (r + d)), where the
+    /// variances cost a covariance product per step.
+    func forecastMeans(_ h: Int) -> [Double] {
+        let (p, d) = (phi.count, delta.count)
+        var state = a
+        var next = a
+        var means: [Double] = []
+        means.reserveCapacity(h)
+        for _ in 0..<h {
+            for i in 0..<r { next[i] = (i < r - 1 ? state[i + 1] : 0) + (i < p ? phi[i] * state[0] : 0) }
+            if d > 0 {
+                var level = state[0]
+                for k in 0..<d { level += delta[k] * state[r + k] }
+                next[r] = level
+                for k in stride(from: 1, to: d, by: 1) { next[r + k] = state[r + k - 1] }
+            }
+            swap(&state, &next)
+            var mean = state[0]
+            for k in 0..<d { mean += delta[k] * state[r + k] }
+            means.append(mean)
+        }
+        return means
+    }
+
     /// `h` steps ahead of the filtered state: means and variance multipliers (times sigma2 for the
     /// prediction variance), without changing the model.
     func forecast(_ h: Int) -> (mean: [Double], variance: [Double]) {

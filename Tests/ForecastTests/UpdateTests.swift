@@ -25,6 +25,21 @@ import Testing
         }
     }
 
+    @Test("the means-only forecast is the full forecast's mean, constants and seasons included")
+    func meansOnlyForecast() throws {
+        let passengers = try ParityTests.series("AirPassengersLog")
+        let fits = [
+            try ARIMA.fit(passengers, order: ARIMAOrder(p: 0, d: 1, q: 1, P: 0, D: 1, Q: 1, period: 12)),
+            try ARIMA.fit(try ParityTests.series("WWWusage"), order: ARIMAOrder(p: 1, d: 1, q: 0), constant: .drift),
+            try ARIMA.fit(try ParityTests.series("lh"), order: ARIMAOrder(p: 1, d: 0, q: 0), constant: .mean),
+        ]
+        for fit in fits {
+            for (a, b) in zip(fit.forecastMeans(40), fit.forecast(40).map(\.mean)) {
+                #expect(abs(a - b) < 1e-9 * max(1, abs(b)), "\(fit.order): \(a) vs \(b)")
+            }
+        }
+    }
+
     @Test("bad input is refused with a reason, not a trap")
     func badInputIsRefused() throws {
         #expect(throws: ForecastError.self) { try ARIMA.fit([1, 2, 3], order: ARIMAOrder(p: 2, d: 1, q: 2)) }
