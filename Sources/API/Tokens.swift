@@ -21,6 +21,9 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
     public var connectionWeight: Double?
     /// Place by the upper bound of each node's 80% load forecast interval instead of its mean.
     public var conservativeForecasts: Bool?
+    /// Forecast horizons in seconds, ascending (default 60, 600, 3600): each task is scored by the node
+    /// loads forecast over the first that covers its `expectedDuration`.
+    public var forecastHorizonsSeconds: [Double]?
 
     public struct Tenant: Sendable, Codable, Equatable {
         public var token: String
@@ -96,6 +99,18 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
                 }
             }
         }
+        if let horizons = forecastHorizonsSeconds {
+            if !(1...8).contains(horizons.count) {
+                problems.append(ValueError(field: "forecastHorizonsSeconds", message: "must list 1 to 8 horizons"))
+            } else if !horizons.allSatisfy({ $0 > 0 && $0.isFinite })
+                || zip(horizons, horizons.dropFirst()).contains(where: { $0 >= $1 })
+            {
+                problems.append(
+                    ValueError(
+                        field: "forecastHorizonsSeconds",
+                        message: "must be positive numbers of seconds in ascending order"))
+            }
+        }
         return problems
     }
 
@@ -106,6 +121,7 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
         if let ttl = minimumNodeTTLSeconds { configuration.minimumTTL = ttl }
         if let b = connectionWeight { configuration.placement.connections = b }
         if let conservative = conservativeForecasts { configuration.conservativeForecasts = conservative }
+        if let horizons = forecastHorizonsSeconds { configuration.forecastHorizons = horizons }
         return configuration
     }
 

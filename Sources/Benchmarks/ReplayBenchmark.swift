@@ -5,9 +5,11 @@ import Scheduler
 
 /// `corral bench replay`: recorded data-centre CPU traces (Alibaba 2018, Google 2019, Azure v2; 5-minute
 /// steps, a week) replayed as the background load of a simulated cluster, with the same seeded stream
-/// of tasks placed by the scheduler's placement code four ways: on requests alone (the load term sees
-/// no forecast), on the ARIMA forecast of each node's load, on its 80% upper bound, and on the forecast
-/// of a model with the daily season (STL + ARIMA over three days of samples). Reports each
+/// of tasks placed by the scheduler's placement code five ways: on requests alone (the load term sees
+/// no forecast); on the ARIMA forecast of each node's load over a fixed hour; over each task's own
+/// expected duration (horizons of 30 min, 1 h and 3 h, as the scheduler does); on its 80% upper
+/// bound; and on the forecast of a model with the daily season (STL + ARIMA over three days of
+/// samples). Reports each
 /// node's CPU pressure (demand over capacity, above 1 when tasks and background want more than the
 /// node has) at every step.
 public struct ReplayBenchmark: Sendable {
@@ -22,6 +24,8 @@ public struct ReplayBenchmark: Sendable {
     static let coresPerNode = 8.0
     /// A task asks for one core and uses 0.9 of it.
     static let use = 0.9
+    /// The forecast horizons placement knows; a task is scored by the first covering its duration.
+    static let horizons: [Double] = [1800, 3600, 10800]
 
     public init(traces: String, nodes: Int = 6, steps: Int = 2016, arrivals: Double = 1.4, seed: UInt64 = 2026) {
         self.traces = traces
@@ -49,10 +53,14 @@ public struct ReplayBenchmark: Sendable {
         public var tasks: Int
         public var traces: [String]
         public var requestsOnly: Outcome
+        /// Every task scored by the forecast over the next hour, whatever its duration.
+        public var fixedHour: Outcome
+        /// Each task scored by the forecast over its own expected duration.
         public var forecast: Outcome
         public var conservative: Outcome
         public var dailySeason: Outcome
         /// p95 pressure with forecast scoring over p95 on requests alone (below 1: forecasts help).
+        public var p95RatioFixedHour: Double
         public var p95RatioForecast: Double
         public var p95RatioConservative: Double
         public var p95RatioDailySeason: Double
@@ -61,6 +69,7 @@ public struct ReplayBenchmark: Sendable {
     /// What the load term of placement sees.
     enum Scoring: String {
         case requests
+        case fixedHour = "forecast-mean-1h"
         case forecast = "forecast-mean"
         case upper80 = "forecast-upper80"
         case dailySeason = "forecast-daily-season"
@@ -114,7 +123,9 @@ public struct ReplayBenchmark: Sendable {
         let stream = taskStream()
         progress("replaying \(steps) steps on \(nodes) nodes: requests alone")
         let plain = simulate(background, stream, .requests)
-        progress("the same with ARIMA forecasts")
+        progress("the same with ARIMA forecasts over the next hour")
+        let hour = simulate(background, stream, .fixedHour)
+        progress("the same with ARIMA forecasts over each task's duration")
         let forecast = simulate(background, stream, .forecast)
         progress("the same with the forecasts' 80% upper bound")
         let conservative = simulate(background, stream, .upper80)
@@ -122,7 +133,8 @@ public struct ReplayBenchmark: Sendable {
         let daily = simulate(background, stream, .dailySeason)
         return Report(
             nodes: nodes, steps: steps, tasks: stream.map(\.count).reduce(0, +), traces: names, requestsOnly: plain,
-            forecast: forecast, conservative: conservative, dailySeason: daily,
+            fixedHour: hour, forecast: forecast, conservative: conservative, dailySeason: daily,
+            p95RatioFixedHour: hour.p95Pressure / plain.p95Pressure,
             p95RatioForecast: forecast.p95Pressure / plain.p95Pressure,
             p95RatioConservative: conservative.p95Pressure / plain.p95Pressure,
             p95RatioDailySeason: daily.p95Pressure / plain.p95Pressure)
@@ -135,11 +147,12 @@ public struct ReplayBenchmark: Sendable {
         let ids = (0..<nodes).map { "node-\($0 + 1)" }
         let capacity = ResourceVector(cpuMillis: Int64(Self.coresPerNode * 1000), memory: 64 << 30)
         let task = ResourceVector(cpuMillis: 1000, memory: 1 << 30)
-        var view = ClusterView()
+        let horizons = scoring == .fixedHour ? [3600] : Self.horizons
+        var view = ClusterView(horizons: horizons.count)
         for id in ids { view.upsert(NodeDescription(id: id, capacity: capacity, labels: [:])) }
         var configuration = ARIMAForecaster.Configuration(
             sampleSeconds: Self.stepSeconds, conservative: scoring == .upper80)
-        configuration.horizonSeconds = 3600
+        configuration.horizonsSeconds = horizons
         if scoring == .dailySeason {
             configuration.seasonPeriod = Int(86400 / Self.stepSeconds)
             configuration.window = 3 * configuration.seasonPeriod
@@ -161,13 +174,15 @@ public struct ReplayBenchmark: Sendable {
                 guard forecasts else { continue }
                 let time = Double(step) * Self.stepSeconds
                 forecaster.observe(node: ids[n], load: NodeLoad(cpu: demand, memory: 0, io: 0), at: time)
-                view.setLoad(ids[n], forecaster.forecast(node: ids[n], horizonSeconds: configuration.horizonSeconds))
+                view.setLoads(ids[n], forecaster.forecasts(node: ids[n]))
             }
             if forecasts {
                 for job in forecaster.refitWork(limit: nodes) { forecaster.install(ARIMAForecaster.refit(job)) }
             }
             for arrival in stream[step] {
-                guard case .success(let choice) = view.place(view.request(task)),
+                let seconds = Double(arrival.duration) * Self.stepSeconds
+                let horizon = horizons.firstIndex { $0 >= seconds } ?? horizons.count - 1
+                guard case .success(let choice) = view.place(view.request(task, horizon: horizon)),
                     let n = ids.firstIndex(of: choice.node)
                 else {
                     unplaced += 1

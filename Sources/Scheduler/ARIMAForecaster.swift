@@ -6,6 +6,9 @@ import Placement
 /// new sample moves each model on by one Kalman step, and order selection (auto-ARIMA over the last
 /// `window` samples) runs off the scheduler's actor on a schedule (`refitWork` / `refit` / `install`).
 /// Until a node has `minimumSamples` samples and a model, the exponentially weighted mean stands in.
+/// Forecasts are averaged over each of the configured horizons (placement scores a task by the one
+/// covering its expected duration): a new sample moves only the means on, the 80% interval widths are
+/// worked out when a model is installed.
 public struct ARIMAForecaster: LoadForecaster {
     public struct Configuration: Sendable, Equatable {
         public var sampleSeconds: Double = 5
@@ -15,8 +18,9 @@ public struct ARIMAForecaster: LoadForecaster {
         public var refitEvery = 60
         /// Score the upper bound of the 80% interval instead of the mean.
         public var conservative = false
-        /// The horizon placement asks for; models' forecasts for it are kept between samples.
-        public var horizonSeconds = 60.0
+        /// The horizons placement asks for (seconds, ascending); models' forecasts over each are kept
+        /// between samples.
+        public var horizonsSeconds = [60.0]
         /// Samples per season (1: none). A daily cycle of 5-minute samples (288) is taken out by an STL
         /// decomposition before the ARIMA fit; `window` must then hold at least two cycles.
         public var seasonPeriod = 1
@@ -49,9 +53,13 @@ public struct ARIMAForecaster: LoadForecaster {
         var pending: NodeLoad?
         var models: [ARIMAFit?] = [nil, nil, nil]
         var fittedAt = 0
-        /// Each model's mean forecast over `horizonSeconds`, worked out when a sample or model arrives
-        /// rather than on every report (reports can come many times a sample interval).
-        var cached: (conservative: Bool, values: [Double?])?
+        /// Each model's 80% interval half-width at each step out to the longest horizon, from its install.
+        var widths: [[Double]] = [[], [], []]
+        /// Each model's forecast over each horizon ([horizon][resource]), worked out when a sample or model
+        /// arrives rather than on every report (reports can come many times a sample interval), and
+        /// whether it is the conservative one.
+        var cached: [[Double?]] = []
+        var cachedConservative = false
     }
 
     public var configuration: Configuration
@@ -80,18 +88,54 @@ public struct ARIMAForecaster: LoadForecaster {
         series.total += 1
         let values = Self.values(sample)
         for k in 0..<3 { series.models[k] = series.models[k]?.appending(values[k]) }
-        series.cached = (configuration.conservative, modelForecasts(series.models, configuration.horizonSeconds))
+        cache(&series)
     }
 
-    /// Each model's forecast over the horizon, averaged (mean, or the 80% upper bound when conservative).
-    func modelForecasts(_ models: [ARIMAFit?], _ horizonSeconds: Double) -> [Double?] {
-        let steps = max(1, Int((horizonSeconds / configuration.sampleSeconds).rounded(.up)))
-        return models.map { model in
+    func cache(_ series: inout NodeSeries) {
+        series.cached = modelForecasts(series.models, series.widths, configuration.horizonsSeconds)
+        series.cachedConservative = configuration.conservative
+    }
+
+    /// The kept forecasts when they are for the configuration as it is now.
+    func kept(_ series: NodeSeries) -> [[Double?]]? {
+        guard series.cachedConservative == configuration.conservative,
+            series.cached.count == configuration.horizonsSeconds.count
+        else { return nil }
+        return series.cached
+    }
+
+    func steps(_ horizonSeconds: Double) -> Int {
+        max(1, Int((horizonSeconds / configuration.sampleSeconds).rounded(.up)))
+    }
+
+    /// Each model's forecast averaged over each horizon ([horizon][resource]): the mean, or with
+    /// `conservative` the mean plus the 80% half-width at each step (`widths`, per resource).
+    func modelForecasts(_ models: [ARIMAFit?], _ widths: [[Double]], _ horizons: [Double]) -> [[Double?]] {
+        let counts = horizons.map(steps)
+        let longest = counts.max() ?? 1
+        let sums = models.enumerated().map { k, model -> [Double]? in
             guard let model else { return nil }
-            let values = model.forecast(steps).map { configuration.conservative ? $0.hi80 : $0.mean }
-            let mean = values.reduce(0, +) / Double(values.count)
-            return mean.isFinite ? min(max(mean, 0), 2) : nil
+            var values = model.forecastMeans(longest)
+            if configuration.conservative {
+                for i in values.indices { values[i] += i < widths[k].count ? widths[k][i] : widths[k].last ?? 0 }
+            }
+            var prefix = [0.0]
+            for value in values { prefix.append(prefix.last! + value) }
+            return prefix
         }
+        return counts.map { count in
+            sums.map { prefix in
+                guard let prefix else { return nil }
+                let mean = prefix[count] / Double(count)
+                return mean.isFinite ? min(max(mean, 0), 2) : nil
+            }
+        }
+    }
+
+    /// The 80% half-widths of a model's forecast out to the longest horizon.
+    func intervalWidths(_ model: ARIMAFit?) -> [Double] {
+        guard let model else { return [] }
+        return model.forecast(configuration.horizonsSeconds.map(steps).max() ?? 1).map { $0.hi80 - $0.mean }
     }
 
     static func values(_ load: NodeLoad) -> [Double] { [load.cpu, load.memory, load.io] }
@@ -102,9 +146,23 @@ public struct ARIMAForecaster: LoadForecaster {
             return fallbackLoad
         }
         let forecasts =
-            horizonSeconds == configuration.horizonSeconds && series.cached?.conservative == configuration.conservative
-            ? series.cached!.values : modelForecasts(series.models, horizonSeconds)
-        var result = Self.values(fallbackLoad)
+            configuration.horizonsSeconds.firstIndex(of: horizonSeconds).flatMap { kept(series)?[$0] }
+            ?? modelForecasts(series.models, series.widths, [horizonSeconds])[0]
+        return Self.load(forecasts, or: fallbackLoad)
+    }
+
+    /// The node's load over each configured horizon (`horizonsSeconds`), from the kept forecasts.
+    public func forecasts(node: String) -> [NodeLoad] {
+        let fallbackLoad = fallback.forecast(node: node, horizonSeconds: 0)
+        guard let series = nodes[node], series.samples.count >= configuration.minimumSamples else {
+            return [fallbackLoad]
+        }
+        let forecasts = kept(series) ?? modelForecasts(series.models, series.widths, configuration.horizonsSeconds)
+        return forecasts.map { Self.load($0, or: fallbackLoad) }
+    }
+
+    static func load(_ forecasts: [Double?], or fallback: NodeLoad) -> NodeLoad {
+        var result = values(fallback)
         for k in 0..<3 { if let value = forecasts[k] { result[k] = value } }
         return NodeLoad(cpu: result[0], memory: result[1], io: result[2])
     }
@@ -148,7 +206,8 @@ public struct ARIMAForecaster: LoadForecaster {
         }
         series.models = models
         series.fittedAt = result.total
-        series.cached = (configuration.conservative, modelForecasts(models, configuration.horizonSeconds))
+        series.widths = models.map(intervalWidths)
+        cache(&series)
         nodes[result.node] = series
     }
 }

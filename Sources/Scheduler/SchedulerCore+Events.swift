@@ -95,7 +95,9 @@ extension SchedulerCore {
             }
             let request =
                 requests[job.id]
-                ?? view.request(ResourceVector(job.spec.resources), constraints: job.spec.constraints)
+                ?? view.request(
+                    ResourceVector(job.spec.resources), constraints: job.spec.constraints,
+                    horizon: configuration.horizon(forExpectedDuration: job.spec.expectedDuration?.inSeconds))
             requests[job.id] = request
             switch view.place(request) {
             case .failure(let reason):

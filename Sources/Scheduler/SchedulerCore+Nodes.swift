@@ -73,7 +73,7 @@ extension SchedulerCore {
             unblockAll()
         }
         forecaster.observe(node: node, load: load, at: now)
-        view.setLoad(node, forecaster.forecast(node: node, horizonSeconds: forecaster.configuration.horizonSeconds))
+        view.setLoads(node, forecaster.forecasts(node: node))
         var changed: [TaskRecord] = []
         var running = 0
         for report in reports {
@@ -153,9 +153,7 @@ extension SchedulerCore {
     public mutating func installForecast(_ result: ARIMAForecaster.RefitResult) {
         forecaster.install(result)
         guard nodes[result.node] != nil else { return }
-        view.setLoad(
-            result.node, forecaster.forecast(node: result.node, horizonSeconds: forecaster.configuration.horizonSeconds)
-        )
+        view.setLoads(result.node, forecaster.forecasts(node: result.node))
     }
 
     /// Takes what is waiting for a node.

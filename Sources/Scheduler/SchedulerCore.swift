@@ -18,6 +18,16 @@ public struct SchedulerCore: Sendable {
         public var quotas: [String: TenantQuota]
         /// Score the upper bound of each node's 80% forecast interval instead of its mean.
         public var conservativeForecasts = false
+        /// Horizons (seconds, ascending) over which node loads are forecast: a task is scored by the
+        /// first that covers its expected duration, the last when it runs longer, the first when it
+        /// names none.
+        public var forecastHorizons: [Double] = [60, 600, 3600]
+
+        /// Which of `forecastHorizons` scores a task expected to run `seconds` (nil: not said).
+        public func horizon(forExpectedDuration seconds: Double?) -> Int {
+            guard let seconds else { return 0 }
+            return forecastHorizons.firstIndex { $0 >= seconds } ?? max(forecastHorizons.count - 1, 0)
+        }
 
         public init(
             placement: PlacementWeights = PlacementWeights(), heartbeatInterval: Double = 5, minimumTTL: Double = 15,
@@ -67,11 +77,12 @@ public struct SchedulerCore: Sendable {
 
     public init(configuration: Configuration, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
         self.configuration = configuration
-        self.view = ClusterView(weights: configuration.placement)
+        self.view = ClusterView(weights: configuration.placement, horizons: configuration.forecastHorizons.count)
         self.random = random
-        forecaster = ARIMAForecaster(
-            configuration: .init(
-                sampleSeconds: configuration.heartbeatInterval, conservative: configuration.conservativeForecasts))
+        var forecasting = ARIMAForecaster.Configuration(
+            sampleSeconds: configuration.heartbeatInterval, conservative: configuration.conservativeForecasts)
+        forecasting.horizonsSeconds = configuration.forecastHorizons.isEmpty ? [60] : configuration.forecastHorizons
+        forecaster = ARIMAForecaster(configuration: forecasting)
     }
 
     public var ttl: Double {

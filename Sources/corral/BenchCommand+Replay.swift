@@ -31,7 +31,9 @@ extension BenchCommand {
                 "replay: \(report.nodes) nodes x \(report.steps) steps of 5 min, \(report.tasks) tasks, background "
                     + report.traces.joined(separator: ", "))
             print("scoring                 p50     p95     p99   overloaded  placed  unplaced  CPU s")
-            for outcome in [report.requestsOnly, report.forecast, report.conservative, report.dailySeason] {
+            for outcome in [
+                report.requestsOnly, report.fixedHour, report.forecast, report.conservative, report.dailySeason,
+            ] {
                 print(
                     String(
                         format: "%@ %6.3f  %6.3f  %6.3f  %9.2f%%  %6d  %8d  %5.1f",
@@ -42,7 +44,8 @@ extension BenchCommand {
             print(
                 String(
                     format:
-                        "p95 pressure, forecast / requests alone: %.3f (mean), %.3f (80%% bound), %.3f (daily season)",
+                        "p95 pressure over requests alone: %.3f (forecast over the next hour), %.3f (over each task's"
+                        + " duration), %.3f (its 80%% bound), %.3f (with the daily season)", report.p95RatioFixedHour,
                     report.p95RatioForecast, report.p95RatioConservative, report.p95RatioDailySeason))
         }
     }

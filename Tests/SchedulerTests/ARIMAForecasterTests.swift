@@ -50,6 +50,28 @@ import Testing
         #expect(conservative.forecast(node: "n1", horizonSeconds: 60).cpu > ahead, "the 80% upper bound is higher")
     }
 
+    @Test("each horizon gets the forecast averaged over it: a rising load is higher over ten minutes than over one")
+    func forecastsPerHorizon() throws {
+        var configuration = ARIMAForecaster.Configuration(sampleSeconds: 5)
+        configuration.horizonsSeconds = [60, 600]
+        var forecaster = ARIMAForecaster(configuration: configuration)
+        #expect(forecaster.forecasts(node: "n1") == [.idle], "a node never seen: idle, for every horizon")
+        Self.ramp(&forecaster, samples: 100)
+        forecaster.install(ARIMAForecaster.refit(try #require(forecaster.refitWork(limit: 1).first)))
+        let loads = forecaster.forecasts(node: "n1")
+        #expect(loads.count == 2)
+        #expect(loads[1].cpu > loads[0].cpu + 0.03, "10 min of a 0.048/min ramp: \(loads.map(\.cpu))")
+        #expect(loads[0].cpu == forecaster.forecast(node: "n1", horizonSeconds: 60).cpu)
+        #expect(abs(loads[1].memory - 0.5) < 1e-9)
+        var conservative = forecaster
+        conservative.configuration.conservative = true
+        let upper = conservative.forecasts(node: "n1")
+        #expect(upper[0].cpu > loads[0].cpu && upper[1].cpu > loads[1].cpu, "the 80% bound over each horizon")
+        // a new sample moves the kept forecasts on
+        Self.ramp(&forecaster, samples: 2, from: 100)
+        #expect(forecaster.forecasts(node: "n1")[0].cpu > loads[0].cpu)
+    }
+
     @Test func reportsWithinOneIntervalMakeOneSample() {
         var forecaster = ARIMAForecaster(configuration: .init(sampleSeconds: 5))
         for i in 0..<40 {

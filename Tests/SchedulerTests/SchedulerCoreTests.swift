@@ -113,6 +113,16 @@ import Testing
         #expect(again.first?.machine.attempt == 2, "placed again at once (the node is still up)")
     }
 
+    @Test("a task's expected duration picks the forecast horizon that scores it")
+    func expectedDurationPicksTheHorizon() {
+        let configuration = SchedulerCore.Configuration()
+        #expect(configuration.forecastHorizons == [60, 600, 3600])
+        let cases: [(Double?, Int)] = [(nil, 0), (5, 0), (60, 0), (61, 1), (600, 1), (1800, 2), (86400, 2)]
+        for (seconds, horizon) in cases {
+            #expect(configuration.horizon(forExpectedDuration: seconds) == horizon, "\(String(describing: seconds)) s")
+        }
+    }
+
     @Test func cancellingKillsPlacedTasksOnTheirNode() {
         var core = SchedulerCore(configuration: .init())
         core.register(Self.node("n1"), now: 0)
