@@ -13,8 +13,11 @@ extension Agent {
         lastSample = now
         nodeLoad = sampler.sample(now: now)
         let limit = configuration.logLimitBytes
-        // In place through the values' indices: iterating the dictionary while assigning to it would copy it.
-        for index in entries.indices {
+        // In place through the values' indices, walked by hand: `entries.indices` (and iterating the
+        // dictionary) holds a second reference to its storage, so the first assignment would copy it all.
+        var index = entries.startIndex
+        while index != entries.endIndex {
+            defer { index = entries.index(after: index) }
             guard let task = entries.values[index].task else { continue }
             let stats = task.sampleUsage()
             entries.values[index].usage = AllocationUsage(

@@ -1,3 +1,4 @@
+import Cgroups
 import Foundation
 
 /// A task's stdout and stderr: `<logs>/<allocation>/stdout` and `stderr`, opened for appending and
@@ -103,8 +104,9 @@ final class OpenLogs: Sendable {
         self.stderr = stderr
     }
 
-    /// The file's size: its end offset. The task writes with O_APPEND, so moving the shared offset is harmless.
-    static func size(_ fd: Int32) -> UInt64 { UInt64(max(lseek(fd, 0, SEEK_END), 0)) }
+    /// The file's size, from fstat: lseek(SEEK_END) would take the file's position lock, which the
+    /// task writing to the same open file contends for (hundreds of tasks, every sample).
+    static func size(_ fd: Int32) -> UInt64 { FileIO.size(fd) ?? 0 }
 
     var largestSize: UInt64 { max(Self.size(stdout), Self.size(stderr)) }
 

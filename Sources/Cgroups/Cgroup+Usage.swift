@@ -64,29 +64,62 @@ extension Cgroup {
 /// Samples one cgroup's usage (the figures of `Cgroup.stats(.usage)`) through descriptors opened on the
 /// first sample and kept: a supervisor sampling hundreds of tasks every second otherwise spends most of
 /// that time resolving paths in cgroupfs. A read at offset 0 makes the kernel produce the file anew.
+///
+/// The CPU-time counter is read first. When it has not moved since the last sample, no process of the
+/// cgroup has run: memory in use, I/O and pids are taken from the last full read (the kernel's own
+/// work, such as reclaim, can still move memory a little), which is redone at least every
+/// `fullReadEvery` samples. Most tasks on a busy node sleep most of the time; for them a sample is
+/// one read instead of four.
 public final class CgroupUsageReader: Sendable {
-    private let files: [Cgroup.UsageFile]
-    /// nil until the first sample; -1 for a file that could not be opened; empty once closed.
-    private let descriptors = Mutex<[Int32]?>(nil)
+    public static let fullReadEvery = 10
 
-    public init(_ cgroup: Cgroup) { files = cgroup.usageFiles }
+    private let files: [Cgroup.UsageFile]
+    private let cpuFile: Int?
+
+    private struct State {
+        /// nil until the first sample; -1 for a file that could not be opened; empty once closed.
+        var descriptors: [Int32]?
+        var last: CgroupStats?
+        var sinceFullRead = 0
+    }
+    private let state = Mutex(State())
+
+    public init(_ cgroup: Cgroup) {
+        files = cgroup.usageFiles
+        cpuFile = files.firstIndex { $0.kind == .cpuStat || $0.kind == .cpuacctNanoseconds }
+    }
 
     public func sample() -> CgroupStats {
-        descriptors.withLock { fds in
-            if fds == nil { fds = files.map { open($0.path, O_RDONLY | O_CLOEXEC) } }
-            var stats = CgroupStats()
-            for (file, fd) in zip(files, fds ?? []) where fd >= 0 {
-                if let text = FileIO.readAtStart(fd) { file.apply(text, to: &stats) }
+        state.withLock { state in
+            if state.descriptors == nil { state.descriptors = files.map { open($0.path, O_RDONLY | O_CLOEXEC) } }
+            let fds = state.descriptors ?? []
+            func read(_ index: Int, into stats: inout CgroupStats) {
+                guard index < fds.count, fds[index] >= 0, let text = FileIO.readAtStart(fds[index]) else { return }
+                files[index].apply(text, to: &stats)
             }
+            var stats = CgroupStats()
+            if let cpuFile {
+                read(cpuFile, into: &stats)
+                if let last = state.last, stats.cpuUsageUsec == last.cpuUsageUsec,
+                    state.sinceFullRead + 1 < Self.fullReadEvery
+                {
+                    state.sinceFullRead += 1
+                    return last
+                }
+            }
+            for index in files.indices where index != cpuFile { read(index, into: &stats) }
+            state.last = stats
+            state.sinceFullRead = 0
             return stats
         }
     }
 
     /// Closes the descriptors; a later sample returns zeros.
     public func close() {
-        descriptors.withLock { fds in
-            for fd in fds ?? [] where fd >= 0 { Glibc.close(fd) }
-            fds = []
+        state.withLock { state in
+            for fd in state.descriptors ?? [] where fd >= 0 { Glibc.close(fd) }
+            state.descriptors = []
+            state.last = nil
         }
     }
 

@@ -95,6 +95,13 @@ public enum FileIO {
         return created
     }
 
+    /// An open file's size (fstat), or nil when it cannot be had.
+    public static func size(_ fd: Int32) -> UInt64? {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { return nil }
+        return UInt64(max(st.st_size, 0))
+    }
+
     /// Removes a directory tree (work dirs on tmpfs). Does not follow symlinks; stays on one path tree.
     public static func removeTree(_ path: String) throws(CgroupError) {
         var st = stat()
