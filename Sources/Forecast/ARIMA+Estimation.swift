@@ -118,15 +118,15 @@ extension ARIMA {
         func mlObjective(_ coefficients: [Double], transformed: Bool, fast: Bool = false) throws(ForecastError)
             -> Double
         {
+            let l: StateSpace.Likelihood
             if fast && complete && !delta.isEmpty {
                 let (phi, theta) = ARIMAParameters.expand(coefficients, order, transform: transformed)
                 var state = try StateSpace(phi: phi, theta: theta, delta: [])
-                let l = state.filter(differenced(adjusted(coefficients)), steadyState: true)
-                let nu = Double(l.used)
-                return 0.5 * (Double.log(l.ssq / nu) + l.sumlog / nu)
+                l = state.filter(differenced(adjusted(coefficients)), steadyState: true)
+            } else {
+                var state = try model(coefficients, transformed: transformed)
+                l = state.filter(adjusted(coefficients), steadyState: fast)
             }
-            var state = try model(coefficients, transformed: transformed)
-            let l = state.filter(adjusted(coefficients), steadyState: fast)
             let nu = Double(l.used)
             return 0.5 * (Double.log(l.ssq / nu) + l.sumlog / nu)
         }

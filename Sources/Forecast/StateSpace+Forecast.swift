@@ -24,8 +24,8 @@ extension StateSpace {
         return means
     }
 
-    /// `h` steps ahead of the filtered state: means and variance multipliers (times sigma2 for the
-    /// prediction variance), without changing the model.
+    /// `h` steps ahead of the filtered state: means (`forecastMeans`) and variance multipliers (times
+    /// sigma2 for the prediction variance), without changing the model.
     func forecast(_ h: Int) -> (mean: [Double], variance: [Double]) {
         let rd = self.rd
         var t = [Double](repeating: 0, count: rd * rd)
@@ -40,19 +40,12 @@ extension StateSpace {
         var rv = [Double](repeating: 0, count: rd)
         rv[0] = 1
         for i in 0..<min(theta.count, r - 1) { rv[i + 1] = theta[i] }
-        var state = a
         var cov = P
-        var means: [Double] = []
         var variances: [Double] = []
         for _ in 0..<h {
-            var next = [Double](repeating: 0, count: rd)
-            for j in 0..<rd where state[j] != 0 { for i in 0..<rd { next[i] += t[i + rd * j] * state[j] } }
-            state = next
             var predicted = Matrix.multiply(Matrix.multiply(t, cov, rd), t, rd, transposingB: true)
             for j in 0..<rd { for i in 0..<rd { predicted[i + rd * j] += rv[i] * rv[j] } }
             cov = predicted
-            var mean = state[0]
-            for k in 0..<delta.count { mean += delta[k] * state[r + k] }
             // Z P Z'
             var z = [Double](repeating: 0, count: rd)
             z[0] = 1
@@ -61,9 +54,8 @@ extension StateSpace {
             for j in 0..<rd where z[j] != 0 {
                 for i in 0..<rd where z[i] != 0 { variance += z[i] * cov[i + rd * j] * z[j] }
             }
-            means.append(mean)
             variances.append(variance)
         }
-        return (means, variances)
+        return (forecastMeans(h), variances)
     }
 }
