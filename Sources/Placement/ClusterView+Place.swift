@@ -178,9 +178,10 @@ public struct NodeSnapshot: Sendable, Equatable {
     public var weight: Double
     public var ready: Bool
     public var labels: [String: String]
-    /// The load over the first horizon, and over each.
-    public var load: NodeLoad
+    /// The load over each horizon.
     public var loads: [NodeLoad]
+    /// The load over the first horizon.
+    public var load: NodeLoad { loads.first ?? .idle }
 
     public var free: ResourceVector { capacity - reserved }
 }
@@ -213,10 +214,11 @@ extension ClusterView {
         let r = request.resources
         var bestKey = UInt64.max
         var bestSlot = Int.max
+        let h = min(request.horizon, horizons - 1)
         for s in ids.indices where ready[s] && r.fits(in: capacity[s] - reserved[s]) {
             let shape = shapes[Int(shapeOf[s])]
             guard shape.matches(request.constraints) else { continue }
-            let key = (Self.fixed(staticCost(s, horizon: request.horizon)) | rank[s]) &+ requestOffset(r, shape)
+            let key = (Self.fixed(staticCost(s, horizon: h)) | rank[s]) &+ requestOffset(r, shape)
             if key < bestKey || (key == bestKey && s < bestSlot) {
                 bestKey = key
                 bestSlot = s

@@ -145,7 +145,7 @@ public struct ClusterView: Sendable {
         return NodeSnapshot(
             id: id, capacity: capacity[slot], reserved: reserved[slot], running: Int(running[slot]),
             placedSinceReport: Int(placedSinceReport[slot]), weight: weight[slot], ready: ready[slot],
-            labels: shapes[Int(shapeOf[slot])].key.labels, load: load[slot * horizons],
+            labels: shapes[Int(shapeOf[slot])].key.labels,
             loads: Array(load[(slot * horizons)..<((slot + 1) * horizons)]))
     }
 
