@@ -181,7 +181,7 @@ public struct ReplayBenchmark: Sendable {
             }
             for arrival in stream[step] {
                 let seconds = Double(arrival.duration) * Self.stepSeconds
-                let horizon = horizons.firstIndex { $0 >= seconds } ?? horizons.count - 1
+                let horizon = ARIMAForecaster.horizon(forExpectedDuration: seconds, in: horizons)
                 guard case .success(let choice) = view.place(view.request(task, horizon: horizon)),
                     let n = ids.firstIndex(of: choice.node)
                 else {

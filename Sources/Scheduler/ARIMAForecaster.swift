@@ -8,7 +8,7 @@ import Placement
 /// Until a node has `minimumSamples` samples and a model, the exponentially weighted mean stands in.
 /// Forecasts are averaged over each of the configured horizons (placement scores a task by the one
 /// covering its expected duration): a new sample moves only the means on, the 80% interval widths are
-/// worked out when a model is installed.
+/// worked out with the model, off the actor.
 public struct ARIMAForecaster: LoadForecaster {
     public struct Configuration: Sendable, Equatable {
         public var sampleSeconds: Double = 5
@@ -37,11 +37,15 @@ public struct ARIMAForecaster: LoadForecaster {
         public var series: [[Double]]
         public var total: Int
         public var period = 1
+        /// Steps out to the longest horizon: how far the models' interval widths are worked out.
+        public var steps = 1
     }
 
     public struct RefitResult: Sendable {
         public var node: String
         public var models: [ARIMAFit?]
+        /// Each model's 80% interval half-width at each step out to the longest horizon.
+        public var widths: [[Double]] = [[], [], []]
         public var total: Int
     }
 
@@ -53,7 +57,7 @@ public struct ARIMAForecaster: LoadForecaster {
         var pending: NodeLoad?
         var models: [ARIMAFit?] = [nil, nil, nil]
         var fittedAt = 0
-        /// Each model's 80% interval half-width at each step out to the longest horizon, from its install.
+        /// Each model's 80% interval half-width at each step out to the longest horizon, from its fit.
         var widths: [[Double]] = [[], [], []]
         /// Each model's forecast over each horizon ([horizon][resource]), worked out when a sample or model
         /// arrives rather than on every report (reports can come many times a sample interval), and
@@ -132,10 +136,11 @@ public struct ARIMAForecaster: LoadForecaster {
         }
     }
 
-    /// The 80% half-widths of a model's forecast out to the longest horizon.
-    func intervalWidths(_ model: ARIMAFit?) -> [Double] {
-        guard let model else { return [] }
-        return model.forecast(configuration.horizonsSeconds.map(steps).max() ?? 1).map { $0.hi80 - $0.mean }
+    /// Which of `horizons` (seconds, ascending) scores a task expected to run `seconds`: the first that
+    /// covers it, the last when it runs longer, the first when it is not said.
+    public static func horizon(forExpectedDuration seconds: Double?, in horizons: [Double]) -> Int {
+        guard let seconds else { return 0 }
+        return horizons.firstIndex { $0 >= seconds } ?? max(horizons.count - 1, 0)
     }
 
     static func values(_ load: NodeLoad) -> [Double] { [load.cpu, load.memory, load.io] }
@@ -181,7 +186,9 @@ public struct ARIMAForecaster: LoadForecaster {
             guard due else { continue }
             let columns = (0..<3).map { k in series.samples.map { Self.values($0)[k] } }
             jobs.append(
-                RefitJob(node: node, series: columns, total: series.total, period: configuration.seasonPeriod))
+                RefitJob(
+                    node: node, series: columns, total: series.total, period: configuration.seasonPeriod,
+                    steps: configuration.horizonsSeconds.map(steps).max() ?? 1))
         }
         return jobs
     }
@@ -192,7 +199,9 @@ public struct ARIMAForecaster: LoadForecaster {
             guard column.contains(where: { $0 != column[0] }) else { return nil }  // constant: the mean does
             return try? AutoARIMA().fit(column, period: job.period)
         }
-        return RefitResult(node: job.node, models: models, total: job.total)
+        // The widths cost a covariance product per step: here, not on the scheduler's actor at install.
+        let widths = models.map { model in model.map { $0.forecast(job.steps).map { $0.hi80 - $0.mean } } ?? [] }
+        return RefitResult(node: job.node, models: models, widths: widths, total: job.total)
     }
 
     /// Installs new models, moved on by the samples that arrived since their series was taken.
@@ -206,7 +215,7 @@ public struct ARIMAForecaster: LoadForecaster {
         }
         series.models = models
         series.fittedAt = result.total
-        series.widths = models.map(intervalWidths)
+        series.widths = result.widths
         cache(&series)
         nodes[result.node] = series
     }

@@ -25,8 +25,7 @@ public struct SchedulerCore: Sendable {
 
         /// Which of `forecastHorizons` scores a task expected to run `seconds` (nil: not said).
         public func horizon(forExpectedDuration seconds: Double?) -> Int {
-            guard let seconds else { return 0 }
-            return forecastHorizons.firstIndex { $0 >= seconds } ?? max(forecastHorizons.count - 1, 0)
+            ARIMAForecaster.horizon(forExpectedDuration: seconds, in: forecastHorizons)
         }
 
         public init(
