@@ -160,6 +160,36 @@ struct SpawnTests {
         #expect(failed.exec == 1 && failed.error.err == ENOENT, "exec errors come back through the spawner too")
     }
 
+    @Test func theSpawnerKeepsOnlyLibcTheLoaderAndItsOwnBinaryMapped() throws {
+        var spawnerPID: pid_t = 0
+        let socket = corral_spawner_start("/proc/self/exe", &spawnerPID)
+        try #require(socket >= 0, "spawner did not start: errno \(-socket)")
+        defer {
+            close(socket)
+            var status: Int32 = 0
+            waitpid(spawnerPID, &status, 0)
+        }
+        // A served request: the spawner has passed its start-up (and so its shedding).
+        #expect(try run(["/bin/true"], isolate: true, via: socket).status == "exit 0\n")
+        // /proc files report size 0: read them to the end through a handle.
+        func read(_ path: String) throws -> String {
+            let handle = try #require(FileHandle(forReadingAtPath: path), "cannot open \(path)")
+            return String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
+        }
+        let ours = try read("/proc/self/maps")
+        let maps = try read("/proc/\(spawnerPID)/maps")
+        func libraries(_ text: String) -> Set<String> {
+            Set(
+                text.split(separator: "\n").compactMap { line in
+                    line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(5).first.map(String.init)
+                }.filter { $0.hasPrefix("/") && $0.contains(".so") })
+        }
+        #expect(libraries(ours).contains { $0.hasSuffix("/libswiftCore.so") }, "the test process maps the Swift runtime")
+        let kept = libraries(maps).map { ($0 as NSString).lastPathComponent }
+        #expect(kept.allSatisfy { $0.hasPrefix("libc.so") || $0.hasPrefix("ld-linux") }, "spawner still maps \(kept)")
+        #expect(!kept.isEmpty, "libc stays mapped")
+    }
+
     @Test func aDeadSpawnerIsReportedAsABrokenPipe() throws {
         var spawnerPID: pid_t = 0
         let socket = corral_spawner_start("/proc/self/exe", &spawnerPID)
