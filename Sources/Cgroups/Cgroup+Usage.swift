@@ -65,8 +65,8 @@ extension Cgroup {
 /// first sample and kept: a supervisor sampling hundreds of tasks every second otherwise spends most of
 /// that time resolving paths in cgroupfs. A read at offset 0 makes the kernel produce the file anew.
 ///
-/// The CPU-time counter is read first. When it has not moved since the last sample, no process of the
-/// cgroup has run: memory in use, I/O and pids are taken from the last full read (the kernel's own
+/// The CPU-time counter is read first, into a buffer on the stack, and compared byte for byte with the
+/// last read. When it has not changed, no process of the cgroup has run: memory in use, I/O and pids are taken from the last full read (the kernel's own
 /// work, such as reclaim, can still move memory a little), which is redone at least every
 /// `fullReadEvery` samples. Most tasks on a busy node sleep most of the time; for them a sample is
 /// one read instead of four.
@@ -80,8 +80,12 @@ public final class CgroupUsageReader: Sendable {
         /// nil until the first sample; -1 for a file that could not be opened; empty once closed.
         var descriptors: [Int32]?
         var last: CgroupStats?
+        /// The CPU file's bytes at the last read.
+        var lastCPU: [UInt8] = []
         var sinceFullRead = 0
     }
+    /// Larger than any cpu.stat or cpuacct.usage: a file that fills it is parsed the long way.
+    private static let cpuBufferSize = 1024
     private let state = Mutex(State())
 
     public init(_ cgroup: Cgroup) {
@@ -98,13 +102,29 @@ public final class CgroupUsageReader: Sendable {
                 files[index].apply(text, to: &stats)
             }
             var stats = CgroupStats()
-            if let cpuFile {
-                read(cpuFile, into: &stats)
-                if let last = state.last, stats.cpuUsageUsec == last.cpuUsageUsec,
-                    state.sinceFullRead + 1 < Self.fullReadEvery
-                {
-                    state.sinceFullRead += 1
-                    return last
+            if let cpuFile, cpuFile < fds.count, fds[cpuFile] >= 0 {
+                let unchanged = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Self.cpuBufferSize) {
+                    buffer -> Bool in
+                    let n = pread(fds[cpuFile], buffer.baseAddress, buffer.count, 0)
+                    guard n > 0, n < buffer.count else {
+                        read(cpuFile, into: &stats)
+                        state.lastCPU = []
+                        return false
+                    }
+                    let bytes = UnsafeBufferPointer(rebasing: buffer[0..<n])
+                    if state.last != nil, bytes.elementsEqual(state.lastCPU) { return true }
+                    state.lastCPU = Array(bytes)
+                    files[cpuFile].apply(String(decoding: bytes, as: UTF8.self), to: &stats)
+                    return false
+                }
+                if unchanged, let last = state.last {
+                    if state.sinceFullRead + 1 < Self.fullReadEvery {
+                        state.sinceFullRead += 1
+                        return last
+                    }
+                    stats.cpuUsageUsec = last.cpuUsageUsec
+                    stats.cpuUserUsec = last.cpuUserUsec
+                    stats.cpuSystemUsec = last.cpuSystemUsec
                 }
             }
             for index in files.indices where index != cpuFile { read(index, into: &stats) }
@@ -120,6 +140,7 @@ public final class CgroupUsageReader: Sendable {
             for fd in state.descriptors ?? [] where fd >= 0 { Glibc.close(fd) }
             state.descriptors = []
             state.last = nil
+            state.lastCPU = []
         }
     }
 
