@@ -6,7 +6,8 @@ import Scheduler
 
 /// What the agent tells the scheduler: usage sampled on the heartbeat interval, and each allocation's report.
 extension Agent {
-    /// Node load and per-allocation usage, at most once per heartbeat interval; log sizes kept in check.
+    /// Node load and per-allocation usage, at most once per heartbeat interval; log sizes kept in check
+    /// (looked at for tasks that used CPU since the last sample).
     func sampleIfDue() {
         let now = Date().timeIntervalSince1970
         guard now - lastSample >= min(interval, 1) else { return }
@@ -20,9 +21,13 @@ extension Agent {
             defer { index = entries.index(after: index) }
             guard let task = entries.values[index].task else { continue }
             let stats = task.sampleUsage()
+            let ran = entries.values[index].usage?.cpuUsec != stats.cpuUsageUsec
             entries.values[index].usage = AllocationUsage(
                 cpuUsec: stats.cpuUsageUsec, memoryBytes: stats.memoryCurrentBytes, ioReadBytes: stats.ioReadBytes,
                 ioWriteBytes: stats.ioWriteBytes, pids: stats.pidsCurrent)
+            // Only the task's own processes hold its log files, and writing costs CPU time: a task whose
+            // counter stood still wrote nothing since the last look.
+            guard ran else { continue }
             let logs = entries.values[index].logs
             if logs.map({ $0.largestSize > limit }) ?? true {
                 TaskLogs(root: configuration.logsDir, allocation: entries.keys[index]).enforce(limit: limit, open: logs)
