@@ -136,7 +136,7 @@ let package = Package(
         .testTarget(
             name: "APITests",
             dependencies: [
-                "API", "Scheduler", "Store", "CorralModel", "TestSupport",
+                "API", "Scheduler", "Store", "CorralModel", "Placement", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict),

@@ -91,7 +91,9 @@ public enum OpenAPIDocument {
                 "allocations": {"type": "array", "items": {"type": "object", "required": ["id", "state"], "properties": {
                   "id": {"type": "string"}, "state": {"enum": ["running", "exited", "failed", "killed", "unknown"]},
                   "exitCode": {"type": ["integer", "null"]}, "error": {"type": ["string", "null"]},
-                  "usage": {"type": ["object", "null"]}, "outcome": {"type": ["object", "null"]}}}}}},
+                  "usage": {"type": ["object", "null"]}, "outcome": {"type": ["object", "null"]}}}},
+                "running": {"type": "array", "items": {"type": "string"},
+                  "description": "ids of allocations still running with nothing new to report"}}},
               "Orders": {"type": "object", "required": ["allocations", "kills", "heartbeatIntervalSeconds"], "properties": {
                 "allocations": {"type": "array", "items": {"type": "object"}}, "kills": {"type": "array", "items": {"type": "string"}},
                 "heartbeatIntervalSeconds": {"type": "number"}}}

@@ -169,7 +169,7 @@ public struct SchedulerAPI: Sendable {
             let node = try context.parameters.require("node")
             let beat: Heartbeat = try await decode(request)
             heartbeats.increment()
-            return try json(await scheduler.heartbeat(node: node, reports: beat.allocations, usage: beat.usage))
+            return try json(await scheduler.heartbeat(node: node, reports: beat.reports, usage: beat.usage))
         }
         router.get("/v1/agents/:node/allocations") { request, context in
             try authorize(request, [.agent, .admin])

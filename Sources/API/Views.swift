@@ -102,9 +102,39 @@ public struct Registration: Sendable, Codable, Equatable {
 public struct Heartbeat: Sendable, Codable, Equatable {
     public var usage: NodeLoad
     public var allocations: [AllocationReport]
+    /// Allocations still running with nothing new to say (no usage change): their ids alone. A node
+    /// must mention every allocation it runs on each heartbeat, and most of them are these.
+    public var running: [String]
 
-    public init(usage: NodeLoad, allocations: [AllocationReport]) {
+    public init(usage: NodeLoad, allocations: [AllocationReport], running: [String] = []) {
         self.usage = usage
         self.allocations = allocations
+        self.running = running
+    }
+
+    /// Reports with usage or an end go in `allocations`; bare "still running" ones become ids in `running`.
+    public init(usage: NodeLoad, reports: [AllocationReport]) {
+        self.usage = usage
+        allocations = []
+        running = []
+        for report in reports {
+            if report == AllocationReport(id: report.id, state: .running) {
+                running.append(report.id)
+            } else {
+                allocations.append(report)
+            }
+        }
+    }
+
+    /// Every allocation the heartbeat mentions, the bare running ones as reports of their own.
+    public var reports: [AllocationReport] { allocations + running.map { AllocationReport(id: $0, state: .running) } }
+
+    enum CodingKeys: String, CodingKey { case usage, allocations, running }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        usage = try container.decode(NodeLoad.self, forKey: .usage)
+        allocations = try container.decode([AllocationReport].self, forKey: .allocations)
+        running = try container.decodeIfPresent([String].self, forKey: .running) ?? []
     }
 }

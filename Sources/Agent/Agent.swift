@@ -122,7 +122,7 @@ public actor Agent {
             let delivered = reports.filter { $0.state != .running }.map(\.id)
             do {
                 let orders = try await client.heartbeat(
-                    node: configuration.nodeID, Heartbeat(usage: nodeLoad, allocations: reports))
+                    node: configuration.nodeID, Heartbeat(usage: nodeLoad, reports: reports))
                 for id in delivered {
                     entries[id] = nil
                     store.remove(id)

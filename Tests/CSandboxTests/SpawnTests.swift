@@ -184,7 +184,8 @@ struct SpawnTests {
                     line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(5).first.map(String.init)
                 }.filter { $0.hasPrefix("/") && $0.contains(".so") })
         }
-        #expect(libraries(ours).contains { $0.hasSuffix("/libswiftCore.so") }, "the test process maps the Swift runtime")
+        #expect(
+            libraries(ours).contains { $0.hasSuffix("/libswiftCore.so") }, "the test process maps the Swift runtime")
         let kept = libraries(maps).map { ($0 as NSString).lastPathComponent }
         #expect(kept.allSatisfy { $0.hasPrefix("libc.so") || $0.hasPrefix("ld-linux") }, "spawner still maps \(kept)")
         #expect(!kept.isEmpty, "libc stays mapped")
