@@ -92,7 +92,7 @@ public enum OpenAPIDocument {
                   "id": {"type": "string"}, "state": {"enum": ["running", "exited", "failed", "killed", "unknown"]},
                   "exitCode": {"type": ["integer", "null"]}, "error": {"type": ["string", "null"]},
                   "usage": {"type": ["object", "null"]}, "outcome": {"type": ["object", "null"]}}}},
-                "running": {"type": "array", "items": {"type": "string"},
+                "running": {"type": ["array", "null"], "items": {"type": "string"},
                   "description": "ids of allocations still running with nothing new to report"}}},
               "Orders": {"type": "object", "required": ["allocations", "kills", "heartbeatIntervalSeconds"], "properties": {
                 "allocations": {"type": "array", "items": {"type": "object"}}, "kills": {"type": "array", "items": {"type": "string"}},
