@@ -40,4 +40,8 @@ int corral_join(char *out, size_t n, const char *a, const char *b);
 /// Closes every descriptor not listed in keep[0..n) (n small). Uses close_range on the gaps.
 void corral_close_all_except(int *keep, int n);
 
+/// The spawner, before it serves: default signal handlers, and every library but libc and the loader
+/// unmapped (spawner_shed.c).
+void corral_spawner_shed(void);
+
 #endif

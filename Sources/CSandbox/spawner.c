@@ -5,9 +5,9 @@
 // clone3 alone from the Swift process, 130-165 us from a freshly exec'd one; the whole launch drops
 // from ~2.1 ms to ~1.5 ms. So the agent execs its own binary once with argv[1] = "__corral_spawner"; a
 // constructor takes over before the Swift runtime starts and serves spawn requests on a SOCK_SEQPACKET
-// socket, after unmapping the libraries the loader brought in for Swift (shed_libraries: 113 mappings and
-// 17.8 MiB resident become 37 and 4.5 MiB, ~10% off the whole launch). PID 1 is cloned with CLONE_PARENT: it is still the agent's child (waitid on its pidfd works,
-// and it outlives the spawner).
+// socket, after unmapping the libraries the loader brought in for Swift (spawner_shed.c: 113 mappings
+// and 17.8 MiB resident become 37 and 4.5 MiB, ~10% off the whole launch). PID 1 is cloned with
+// CLONE_PARENT: it is still the agent's child (waitid on its pidfd works, and it outlives the spawner).
 //
 // Wire format: one message per request; the config flattened into a buffer (below) and the stdio,
 // status and cgroup descriptors as SCM_RIGHTS. The reply: rc, pid, and pidfd/error/release as SCM_RIGHTS.
@@ -20,7 +20,6 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -118,7 +117,7 @@ int corral_spawner_start(const char *exe, pid_t *pid_out) {
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
     posix_spawn_file_actions_addclosefrom_np(&actions, SPAWNER_FD + 1);
     char *argv[] = {(char *)exe, SPAWNER_ARG, NULL};
-    // Every symbol bound at load: the spawner unmaps the libraries it does not use (shed_libraries), after
+    // Every symbol bound at load: the spawner unmaps the libraries it does not use (spawner_shed.c), after
     // which a lazy PLT lookup would walk their unmapped symbol tables.
     char *envp[] = {"LD_BIND_NOW=1", NULL};
     pid_t pid;
@@ -200,80 +199,6 @@ too_big:
 
 // ---- the spawner's side ----
 
-/// Whether a mapped file is one the spawner's own code needs: this binary (CSandbox), libc, the loader.
-static int needed_mapping(const char *path, const char *exe) {
-    if (strcmp(path, exe) == 0) return 1;
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    return strncmp(base, "libc.so", 7) == 0 || strncmp(base, "ld-linux", 8) == 0 || strncmp(base, "ld64.so", 7) == 0;
-}
-
-/// Unmaps every shared library but libc and the loader. The loader mapped all of the binary's libraries
-/// (the Swift runtime, Foundation, ICU, SQLite...) before this constructor ran; clone3 copies each of their
-/// mappings and dirty pages into every PID 1, and PID 1's exit tears the copy down again: ~20 libraries,
-/// ~80 mappings, 1.4 MiB of relocated pages. The spawner runs only CSandbox's C code, which calls libc
-/// alone, with every symbol bound at load (LD_BIND_NOW) and never through exit handlers (it leaves by
-/// _exit). Best effort: what cannot be read or unmapped stays mapped.
-static void shed_libraries(void) {
-    char exe[4096];
-    ssize_t len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    if (len <= 0) return;
-    exe[len] = 0;
-    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return;
-    size_t cap = 256 * 1024, used = 0;
-    char *maps = malloc(cap);
-    if (!maps) {
-        close(fd);
-        return;
-    }
-    for (;;) {
-        ssize_t n = read(fd, maps + used, cap - 1 - used);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        used += (size_t)n;
-        if (used == cap - 1) break;  // more mappings than fit: shed what was read
-    }
-    close(fd);
-    maps[used] = 0;
-    // Collected first and unmapped after: the text being parsed must not change under us.
-    enum { MAX_RANGES = 1024 };
-    static uintptr_t ranges[MAX_RANGES][2];
-    int count = 0;
-    for (char *line = maps; *line && count < MAX_RANGES;) {
-        char *end = strchr(line, '\n');
-        if (end) *end = 0;
-        char *path = strchr(line, '/');
-        if (path && !needed_mapping(path, exe)) {
-            char *dash;
-            uintptr_t start = (uintptr_t)strtoull(line, &dash, 16);
-            uintptr_t stop = *dash == '-' ? (uintptr_t)strtoull(dash + 1, NULL, 16) : 0;
-            if (stop > start) {
-                ranges[count][0] = start;
-                ranges[count][1] = stop;
-                count++;
-            }
-        }
-        if (!end) break;
-        line = end + 1;
-    }
-    free(maps);
-    for (int i = 0; i < count; i++) munmap((void *)ranges[i][0], ranges[i][1] - ranges[i][0]);
-}
-
-/// Default dispositions: handlers the libraries' constructors installed point into code now unmapped,
-/// and PID 1 inherits the table.
-static void reset_signal_handlers(void) {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = SIG_DFL;
-    for (int sig = 1; sig < NSIG; sig++) {
-        struct sigaction old;
-        if (sigaction(sig, NULL, &old) == 0 && old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN)
-            sigaction(sig, &sa, NULL);
-    }
-}
-
 static int serve_one(int sock, char *buf) {
     int fds[8];
     int nfds = 0;
@@ -339,8 +264,7 @@ answer:
 __attribute__((noreturn)) static void spawner_main(void) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);  // no orphaned spawner when the agent dies
     if (getppid() == 1) _exit(0);      // the agent died before we got here
-    reset_signal_handlers();
-    shed_libraries();
+    corral_spawner_shed();
     signal(SIGPIPE, SIG_IGN);
     char *buf = malloc(MAX_MESSAGE);
     if (!buf) _exit(1);

@@ -139,56 +139,59 @@ struct SpawnTests {
         #expect(lines.contains { $0.hasPrefix("NoNewPrivs:") && $0.hasSuffix("1") })
     }
 
-    @Test func theSpawnerClonesPid1AsOurChildAndKeepsServing() throws {
+    /// Runs `body` with a spawner of this test binary's (its socket and pid), stopped afterwards.
+    func withSpawner(_ body: (_ socket: Int32, _ pid: pid_t) throws -> Void) throws {
         var spawnerPID: pid_t = 0
         let socket = corral_spawner_start("/proc/self/exe", &spawnerPID)
         try #require(socket >= 0, "spawner did not start: errno \(-socket)")
         defer {
-            close(socket)
+            close(socket)  // EOF: the spawner leaves
             var status: Int32 = 0
             waitpid(spawnerPID, &status, 0)
         }
-        var parent: pid_t = 0
-        for code in 1...3 {
-            let result = try run(
-                ["/bin/sh", "-c", "echo via spawner; exit \(code)"], isolate: true, via: socket, parent: &parent)
-            #expect(result.exec == 0 && result.output == "via spawner\n")
-            #expect(result.status == "exit \(code)\n", "reaped through the pidfd by us, the parent")
-            #expect(parent == getpid(), "CLONE_PARENT makes PID 1 our child, not the spawner's (PPid \(parent))")
+        try body(socket, spawnerPID)
+    }
+
+    @Test func theSpawnerClonesPid1AsOurChildAndKeepsServing() throws {
+        try withSpawner { socket, _ in
+            var parent: pid_t = 0
+            for code in 1...3 {
+                let result = try run(
+                    ["/bin/sh", "-c", "echo via spawner; exit \(code)"], isolate: true, via: socket, parent: &parent)
+                #expect(result.exec == 0 && result.output == "via spawner\n")
+                #expect(result.status == "exit \(code)\n", "reaped through the pidfd by us, the parent")
+                #expect(parent == getpid(), "CLONE_PARENT makes PID 1 our child, not the spawner's (PPid \(parent))")
+            }
+            let failed = try run(["/no/such/binary"], via: socket)
+            #expect(failed.exec == 1 && failed.error.err == ENOENT, "exec errors come back through the spawner too")
         }
-        let failed = try run(["/no/such/binary"], via: socket)
-        #expect(failed.exec == 1 && failed.error.err == ENOENT, "exec errors come back through the spawner too")
     }
 
     @Test func theSpawnerKeepsOnlyLibcTheLoaderAndItsOwnBinaryMapped() throws {
-        var spawnerPID: pid_t = 0
-        let socket = corral_spawner_start("/proc/self/exe", &spawnerPID)
-        try #require(socket >= 0, "spawner did not start: errno \(-socket)")
-        defer {
-            close(socket)
-            var status: Int32 = 0
-            waitpid(spawnerPID, &status, 0)
+        try withSpawner { socket, spawnerPID in
+            // A served request: the spawner has passed its start-up (and so its shedding).
+            #expect(try run(["/bin/true"], isolate: true, via: socket).status == "exit 0\n")
+            // /proc files report size 0: read them to the end through a handle.
+            func read(_ path: String) throws -> String {
+                let handle = try #require(FileHandle(forReadingAtPath: path), "cannot open \(path)")
+                return String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
+            }
+            let ours = try read("/proc/self/maps")
+            let maps = try read("/proc/\(spawnerPID)/maps")
+            func libraries(_ text: String) -> Set<String> {
+                Set(
+                    text.split(separator: "\n").compactMap { line in
+                        line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(5).first.map(String.init)
+                    }.filter { $0.hasPrefix("/") && $0.contains(".so") })
+            }
+            #expect(
+                libraries(ours).contains { $0.hasSuffix("/libswiftCore.so") }, "the test process maps the Swift runtime"
+            )
+            let kept = libraries(maps).map { ($0 as NSString).lastPathComponent }
+            #expect(
+                kept.allSatisfy { $0.hasPrefix("libc.so") || $0.hasPrefix("ld-linux") }, "spawner still maps \(kept)")
+            #expect(!kept.isEmpty, "libc stays mapped")
         }
-        // A served request: the spawner has passed its start-up (and so its shedding).
-        #expect(try run(["/bin/true"], isolate: true, via: socket).status == "exit 0\n")
-        // /proc files report size 0: read them to the end through a handle.
-        func read(_ path: String) throws -> String {
-            let handle = try #require(FileHandle(forReadingAtPath: path), "cannot open \(path)")
-            return String(decoding: try handle.readToEnd() ?? Data(), as: UTF8.self)
-        }
-        let ours = try read("/proc/self/maps")
-        let maps = try read("/proc/\(spawnerPID)/maps")
-        func libraries(_ text: String) -> Set<String> {
-            Set(
-                text.split(separator: "\n").compactMap { line in
-                    line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(5).first.map(String.init)
-                }.filter { $0.hasPrefix("/") && $0.contains(".so") })
-        }
-        #expect(
-            libraries(ours).contains { $0.hasSuffix("/libswiftCore.so") }, "the test process maps the Swift runtime")
-        let kept = libraries(maps).map { ($0 as NSString).lastPathComponent }
-        #expect(kept.allSatisfy { $0.hasPrefix("libc.so") || $0.hasPrefix("ld-linux") }, "spawner still maps \(kept)")
-        #expect(!kept.isEmpty, "libc stays mapped")
     }
 
     @Test func aDeadSpawnerIsReportedAsABrokenPipe() throws {
