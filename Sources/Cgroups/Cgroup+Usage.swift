@@ -66,9 +66,9 @@ extension Cgroup {
 /// that time resolving paths in cgroupfs. A read at offset 0 makes the kernel produce the file anew.
 ///
 /// The CPU-time counter is read first, into a buffer on the stack, and compared byte for byte with the
-/// last read. When it has not changed, no process of the cgroup has run: memory in use, I/O and pids are taken from the last full read (the kernel's own
-/// work, such as reclaim, can still move memory a little), which is redone at least every
-/// `fullReadEvery` samples. Most tasks on a busy node sleep most of the time; for them a sample is
+/// last read. When it has not changed, no process of the cgroup has run: memory in use, I/O and pids
+/// are taken from the last full read (the kernel's own work, such as reclaim, can still move memory a
+/// little), which is redone at least every `fullReadEvery` samples. Most tasks on a busy node sleep most of the time; for them a sample is
 /// one read instead of four.
 public final class CgroupUsageReader: Sendable {
     public static let fullReadEvery = 10
