@@ -131,7 +131,7 @@ static void write_status(int fd, int status) {
 }
 
 void corral_pid1_main(const corral_spawn_config *cfg, corral_child_fds fds) {
-    int keep[] = {fds.in, fds.out, fds.err, fds.status, fds.error_w, fds.release_r};
+    int keep[] = {fds.in, fds.out, fds.err, fds.status, fds.error_w, fds.release_r, fds.cpu_quota};
     corral_close_all_except(keep, (int)(sizeof(keep) / sizeof(keep[0])));
 
     // Signals: everything blocked and taken with sigwaitinfo. The forwarded ones also get a handler,
@@ -183,8 +183,17 @@ void corral_pid1_main(const corral_spawn_config *cfg, corral_child_fds fds) {
     }
 
     pid_t task = corral_start_task(cfg, &fds);  // returns after the task's exec (or its failure)
-    close(fds.error_w);
     if (task < 0) _exit(125);
+    // The CPU quota goes on now, before the error pipe's last write end closes: the agent learns of the
+    // exec once every limit is in force, and Corral's setup did not spend a small quota (csandbox.h). After
+    // the write the period's quota is fresh, so nothing here waits for a throttled period. Failing, we
+    // leave, and the pid namespace's end takes the task with us.
+    if (fds.cpu_quota >= 0 && cfg->cpu_quota) {
+        size_t len = strlen(cfg->cpu_quota);
+        if (write(fds.cpu_quota, cfg->cpu_quota, len) != (ssize_t)len) fail(&fds, CORRAL_STEP_CPU_QUOTA, errno, cfg->cpu_quota_path);
+        close(fds.cpu_quota);
+    }
+    close(fds.error_w);
 
     for (;;) {
         siginfo_t info;

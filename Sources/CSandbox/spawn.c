@@ -72,6 +72,7 @@ int corral_spawn_flags(const corral_spawn_config *cfg, corral_spawn_handle *out,
             .status = cfg->status_fd,
             .error_w = error_pipe[1],
             .release_r = cfg->hold ? release_pipe[0] : -1,
+            .cpu_quota = cfg->cpu_quota_fd,
         };
         corral_pid1_main(cfg, fds);
     }
@@ -225,6 +226,7 @@ const char *corral_step_name(int step) {
         case CORRAL_STEP_NO_NEW_PRIVS: return "no_new_privs";
         case CORRAL_STEP_STDIO: return "set up stdio";
         case CORRAL_STEP_CHDIR: return "chdir";
+        case CORRAL_STEP_CPU_QUOTA: return "write CPU quota";
         case CORRAL_STEP_EXEC: return "exec";
         default: return "setup";
     }

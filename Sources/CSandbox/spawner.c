@@ -29,7 +29,8 @@
 #define SPAWNER_FD 3
 #define MAX_MESSAGE (256 * 1024)
 #define MAX_STRINGS 8192
-#define IN_FDS 5  // stdin, stdout, stderr, status, cgroup (each may be absent: index -1)
+#define IN_FDS 6  // stdin, stdout, stderr, status, cgroup, CPU quota (each may be absent: index -1)
+#define SINGLES 8  // the NUL-terminated strings after the three lists
 
 extern char **environ;
 
@@ -42,8 +43,8 @@ typedef struct wire_header {
     int32_t nargv, nenv, njoin;
     int32_t fd_index[IN_FDS];  // position of each descriptor in SCM_RIGHTS, or -1
     // then: groups (uint32 x ngroups), rlimits (corral_rlimit x nrlimits), then NUL-terminated strings:
-    // argv..., envp..., join_files..., search_path, cwd, hostname, rootfs, work_source, work_target
-    // ("" stands for NULL among the last six)
+    // argv..., envp..., join_files..., search_path, cwd, hostname, rootfs, work_source, work_target,
+    // cpu_quota, cpu_quota_path ("" stands for NULL among the last eight)
 } wire_header;
 
 typedef struct wire_reply {
@@ -147,7 +148,8 @@ int corral_spawn_via(int sock, const corral_spawn_config *cfg, corral_spawn_hand
     h.tmp_size = cfg->tmp_size;
     int fds[IN_FDS];
     int nfds = 0;
-    const int given[IN_FDS] = {cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd, cfg->status_fd, cfg->cgroup_fd};
+    const int given[IN_FDS] = {cfg->stdin_fd, cfg->stdout_fd, cfg->stderr_fd, cfg->status_fd, cfg->cgroup_fd,
+                               cfg->cpu_quota_fd};
     for (int i = 0; i < IN_FDS; i++) {
         h.fd_index[i] = given[i] >= 0 ? nfds : -1;
         if (given[i] >= 0) fds[nfds++] = given[i];
@@ -162,8 +164,9 @@ int corral_spawn_via(int sock, const corral_spawn_config *cfg, corral_spawn_hand
     for (const char *const *a = cfg->argv; a && *a; a++, h.nargv++) if (append(buf, &at, *a)) goto too_big;
     for (const char *const *e = cfg->envp; e && *e; e++, h.nenv++) if (append(buf, &at, *e)) goto too_big;
     for (const char *const *j = cfg->join_files; j && *j; j++, h.njoin++) if (append(buf, &at, *j)) goto too_big;
-    const char *tail[] = {cfg->search_path, cfg->cwd, cfg->hostname, cfg->rootfs, cfg->work_source, cfg->work_target};
-    for (int i = 0; i < 6; i++) if (append(buf, &at, tail[i] ? tail[i] : "")) goto too_big;
+    const char *tail[SINGLES] = {cfg->search_path, cfg->cwd,         cfg->hostname,  cfg->rootfs,
+                                 cfg->work_source, cfg->work_target, cfg->cpu_quota, cfg->cpu_quota_path};
+    for (int i = 0; i < SINGLES; i++) if (append(buf, &at, tail[i] ? tail[i] : "")) goto too_big;
     h.size = (uint32_t)at;
     memcpy(buf, &h, sizeof(h));
 
@@ -211,11 +214,11 @@ static int serve_one(int sock, char *buf) {
     if ((size_t)n < sizeof(h)) goto answer;
     memcpy(&h, buf, sizeof(h));
     size_t at = sizeof(h) + sizeof(uint32_t) * (size_t)h.ngroups + sizeof(corral_rlimit) * (size_t)h.nrlimits;
-    int total = h.nargv + h.nenv + h.njoin + 6;
+    int total = h.nargv + h.nenv + h.njoin + SINGLES;
     if (h.size != (uint32_t)n || at > (size_t)n || h.nargv < 1 || total > MAX_STRINGS || buf[n - 1] != 0) goto answer;
     strings = calloc((size_t)total + 3, sizeof(char *));
     if (!strings) goto answer;
-    // argv, NULL, envp, NULL, join, NULL, then the six singles
+    // argv, NULL, envp, NULL, join, NULL, then the singles
     int slot = 0;
     int counts[3] = {h.nargv, h.nenv, h.njoin};
     for (int part = 0; part < 3; part++) {
@@ -226,8 +229,8 @@ static int serve_one(int sock, char *buf) {
         }
         strings[slot++] = NULL;
     }
-    const char *single[6];
-    for (int i = 0; i < 6; i++) {
+    const char *single[SINGLES];
+    for (int i = 0; i < SINGLES; i++) {
         if (at >= (size_t)n) goto answer;
         single[i] = buf[at] ? buf + at : NULL;
         at += strlen(buf + at) + 1;
@@ -238,7 +241,8 @@ static int serve_one(int sock, char *buf) {
         .argv = strings, .envp = strings + h.nargv + 1,
         .join_files = h.njoin ? strings + h.nargv + h.nenv + 2 : NULL,
         .search_path = single[0], .cwd = single[1], .hostname = single[2], .rootfs = single[3],
-        .work_source = single[4], .work_target = single[5],
+        .work_source = single[4], .work_target = single[5], .cpu_quota = single[6], .cpu_quota_path = single[7],
+        .cpu_quota_fd = fd[5],
         .cgroup_fd = fd[4], .hold = h.hold, .isolate = h.isolate, .new_network = h.new_network,
         .tmp_size = h.tmp_size, .uid = h.uid, .gid = h.gid,
         .groups = (const uint32_t *)(buf + sizeof(h)), .ngroups = h.ngroups,

@@ -13,9 +13,11 @@ extension Sandbox {
 
     /// Clones PID 1 into the cgroup2 directory (PID 1 then joins the v1 ones itself; without
     /// CLONE_INTO_CGROUP it is held until we wrote its pid to cgroup.procs), then waits for the task's exec
-    /// without blocking a thread: EOF on the close-on-exec error pipe means it runs.
+    /// without blocking a thread: EOF on the close-on-exec error pipe means it runs, with
+    /// `cpuQuota` written by PID 1 after the exec.
     func start(
-        _ spec: TaskSpec, user: UserIdentity, rootfs: String?, work: WorkDirectory, cgroup: Cgroup
+        _ spec: TaskSpec, user: UserIdentity, rootfs: String?, work: WorkDirectory, cgroup: Cgroup,
+        cpuQuota: Cgroup.DeferredWrite?
     ) async throws(SandboxError) -> SandboxedTask {
         let status = try StatusChannel.open(file: spec.statusFile)
         defer { status.closeWriteEnd() }
@@ -32,7 +34,7 @@ extension Sandbox {
             rc = spawn(
                 spec, user: user, rootfs: rootfs, work: work, status: status,
                 cgroupFD: cgroupFD, joinFiles: cgroup.legacyTaskFiles, hold: cgroup.unifiedPath != nil && !useClone,
-                handle: &handle)
+                cpuQuota: cpuQuota, handle: &handle)
             if cgroupFD >= 0 { close(cgroupFD) }
             // Kernels without CLONE_INTO_CGROUP (< 5.7) or refusing this cgroup: fall back to holding PID 1
             // until its pid is written to cgroup.procs.
@@ -84,7 +86,8 @@ extension Sandbox {
     /// Fills the C config (pointers live in the arena and the closures' buffers) and clones PID 1.
     private func spawn(
         _ spec: TaskSpec, user: UserIdentity, rootfs: String?, work: WorkDirectory, status: StatusChannel,
-        cgroupFD: Int32, joinFiles: [String], hold: Bool, handle: inout corral_spawn_handle
+        cgroupFD: Int32, joinFiles: [String], hold: Bool, cpuQuota: Cgroup.DeferredWrite?,
+        handle: inout corral_spawn_handle
     ) -> Int32 {
         let arena = CStringArena()
         var environment = [
@@ -113,6 +116,9 @@ extension Sandbox {
         cfg.stdout_fd = spec.stdout ?? devNull
         cfg.stderr_fd = spec.stderr ?? devNull
         cfg.status_fd = status.writeFD
+        cfg.cpu_quota_fd = cpuQuota?.fd ?? -1
+        cfg.cpu_quota = arena.optional(cpuQuota?.value)
+        cfg.cpu_quota_path = arena.optional(cpuQuota?.path)
         let rlimits = spec.rlimits.map { corral_rlimit(resource: $0.resource, soft: $0.soft, hard: $0.hard) }
         let groups: [UInt32] = user.groups.map { UInt32($0) }
         return groups.withUnsafeBufferPointer { groups in

@@ -70,8 +70,10 @@ public final class Sandbox: Sendable {
             throw SandboxError(error)
         }
         do throws(SandboxError) {
-            do { try cgroup.apply(spec.limits) } catch { throw SandboxError(error) }
-            return try await start(spec, user: user, rootfs: rootfs, work: work, cgroup: cgroup)
+            let cpuQuota: Cgroup.DeferredWrite?
+            do { cpuQuota = try cgroup.applyDeferringCPUQuota(spec.limits) } catch { throw SandboxError(error) }
+            defer { if let cpuQuota { close(cpuQuota.fd) } }
+            return try await start(spec, user: user, rootfs: rootfs, work: work, cgroup: cgroup, cpuQuota: cpuQuota)
         } catch {
             try? await cgroup.remove()
             work.remove()

@@ -32,6 +32,7 @@ struct SpawnTests {
                 cfg.envp = UnsafePointer(envBuffer.baseAddress)
                 cfg.search_path = search.map(c)
                 cfg.cgroup_fd = -1
+                cfg.cpu_quota_fd = -1
                 cfg.hold = hold ? 1 : 0
                 cfg.isolate = isolate ? 1 : 0
                 cfg.work_source = workSource.map(c)
@@ -209,6 +210,7 @@ struct SpawnTests {
         let rc = argv.withUnsafeBufferPointer { buffer in
             cfg.argv = buffer.baseAddress
             (cfg.stdin_fd, cfg.stdout_fd, cfg.stderr_fd, cfg.status_fd, cfg.cgroup_fd) = (-1, -1, -1, -1, -1)
+            cfg.cpu_quota_fd = -1
             return corral_spawn_via(socket, &cfg, &handle)
         }
         #expect(rc == -EPIPE || rc == -ECONNRESET, "rc \(rc)")

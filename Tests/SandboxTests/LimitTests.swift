@@ -115,6 +115,27 @@ struct LimitTests {
         #expect(outcome.timedOut)
     }
 
+    /// 10m is 1 ms of CPU per 100 ms period, less than the sandbox's own setup (mounts, privilege drop,
+    /// exec) takes. Charged to the quota, the setup ran out of it and the task's start waited for the next
+    /// period; PID 1 now writes the quota after the exec, before the launch returns.
+    @Test func aSmallCPUQuotaIsInForceAtTheStartAndTheSetupSpentNoneOfIt() async throws {
+        let harness = try Harness()
+        for _ in 0..<20 {
+            var spec = harness.spec("")
+            spec.argv = ["/bin/sleep", "5"]
+            spec.limits = CgroupLimits(cpuCores: 0.01)
+            var quota: String?
+            var throttled: UInt64 = .max
+            _ = try await harness.run(spec) { task in
+                throttled = task.stats().cpuThrottledPeriods
+                quota = Harness.hostFile(task.cgroup, controller: "cpu", v1: "cpu.cfs_quota_us", v2: "cpu.max")
+                await task.kill()
+            }
+            #expect(quota?.hasPrefix("1000") == true, "the quota when the launch returned: \(quota ?? "none")")
+            #expect(throttled == 0, "periods throttled before the task could run: \(throttled)")
+        }
+    }
+
     @Test func anIOLimitIsWrittenForTheDevice() async throws {
         let harness = try Harness()
         var st = stat()

@@ -39,6 +39,7 @@ typedef enum corral_step {
     CORRAL_STEP_NO_NEW_PRIVS,
     CORRAL_STEP_STDIO,
     CORRAL_STEP_CHDIR,
+    CORRAL_STEP_CPU_QUOTA,
     CORRAL_STEP_EXEC,
 } corral_step;
 
@@ -75,6 +76,14 @@ typedef struct corral_spawn_config {
     int nrlimits;
     int stdin_fd, stdout_fd, stderr_fd;  ///< the task's stdio (must be valid descriptors)
     int status_fd;            ///< PID 1 writes "exit N\n" or "signal N\n" here when the task ends, or -1
+    /// The cgroup's CPU quota file (cpu.max, or v1 cpu.cfs_quota_us) open for writing, or -1, and the value
+    /// PID 1 writes to it once the task has exec'd, before it lets the caller know (cpu_quota_path names
+    /// the file in errors). Until then the sandbox's setup runs without a quota: with a small one (10m is
+    /// 1 ms per 100 ms period) the setup's own ~1-2 ms of CPU used to exhaust the period and stall the
+    /// task's start by up to 100 ms. The task runs unthrottled only between its exec and that write.
+    int cpu_quota_fd;
+    const char *cpu_quota;
+    const char *cpu_quota_path;
 } corral_spawn_config;
 
 typedef struct corral_spawn_handle {
