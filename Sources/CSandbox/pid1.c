@@ -191,7 +191,6 @@ void corral_pid1_main(const corral_spawn_config *cfg, corral_child_fds fds) {
     if (fds.cpu_quota >= 0 && cfg->cpu_quota) {
         size_t len = strlen(cfg->cpu_quota);
         if (write(fds.cpu_quota, cfg->cpu_quota, len) != (ssize_t)len) fail(&fds, CORRAL_STEP_CPU_QUOTA, errno, cfg->cpu_quota_path);
-        close(fds.cpu_quota);
     }
     close(fds.error_w);
 
@@ -207,6 +206,10 @@ void corral_pid1_main(const corral_spawn_config *cfg, corral_child_fds fds) {
         pid_t pid;
         while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
             if (pid != task) continue;  // an orphan re-parented to us: reaped, nothing more
+            if (fds.cpu_quota >= 0 && cfg->cpu_quota_lift) {
+                ssize_t ignored = write(fds.cpu_quota, cfg->cpu_quota_lift, strlen(cfg->cpu_quota_lift));
+                (void)ignored;  // at worst the teardown is throttled, as it used to be
+            }
             write_status(fds.status, status);
             // Leaving tears the pid namespace down: the kernel kills whatever the task left behind.
             _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));

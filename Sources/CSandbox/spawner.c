@@ -30,7 +30,7 @@
 #define MAX_MESSAGE (256 * 1024)
 #define MAX_STRINGS 8192
 #define IN_FDS 6  // stdin, stdout, stderr, status, cgroup, CPU quota (each may be absent: index -1)
-#define SINGLES 8  // the NUL-terminated strings after the three lists
+#define SINGLES 9  // the NUL-terminated strings after the three lists
 
 extern char **environ;
 
@@ -44,7 +44,7 @@ typedef struct wire_header {
     int32_t fd_index[IN_FDS];  // position of each descriptor in SCM_RIGHTS, or -1
     // then: groups (uint32 x ngroups), rlimits (corral_rlimit x nrlimits), then NUL-terminated strings:
     // argv..., envp..., join_files..., search_path, cwd, hostname, rootfs, work_source, work_target,
-    // cpu_quota, cpu_quota_path ("" stands for NULL among the last eight)
+    // cpu_quota, cpu_quota_path, cpu_quota_lift ("" stands for NULL among the last nine)
 } wire_header;
 
 typedef struct wire_reply {
@@ -165,7 +165,8 @@ int corral_spawn_via(int sock, const corral_spawn_config *cfg, corral_spawn_hand
     for (const char *const *e = cfg->envp; e && *e; e++, h.nenv++) if (append(buf, &at, *e)) goto too_big;
     for (const char *const *j = cfg->join_files; j && *j; j++, h.njoin++) if (append(buf, &at, *j)) goto too_big;
     const char *tail[SINGLES] = {cfg->search_path, cfg->cwd,         cfg->hostname,  cfg->rootfs,
-                                 cfg->work_source, cfg->work_target, cfg->cpu_quota, cfg->cpu_quota_path};
+                                 cfg->work_source, cfg->work_target, cfg->cpu_quota, cfg->cpu_quota_path,
+                                 cfg->cpu_quota_lift};
     for (int i = 0; i < SINGLES; i++) if (append(buf, &at, tail[i] ? tail[i] : "")) goto too_big;
     h.size = (uint32_t)at;
     memcpy(buf, &h, sizeof(h));
@@ -242,6 +243,7 @@ static int serve_one(int sock, char *buf) {
         .join_files = h.njoin ? strings + h.nargv + h.nenv + 2 : NULL,
         .search_path = single[0], .cwd = single[1], .hostname = single[2], .rootfs = single[3],
         .work_source = single[4], .work_target = single[5], .cpu_quota = single[6], .cpu_quota_path = single[7],
+        .cpu_quota_lift = single[8],
         .cpu_quota_fd = fd[5],
         .cgroup_fd = fd[4], .hold = h.hold, .isolate = h.isolate, .new_network = h.new_network,
         .tmp_size = h.tmp_size, .uid = h.uid, .gid = h.gid,

@@ -124,17 +124,19 @@ public struct Cgroup: Sendable {
         }
     }
 
-    /// A limit to be written later through a descriptor opened now (the caller closes it).
+    /// A limit to be written later through a descriptor opened now (the caller closes it), and the value
+    /// that lifts it again.
     public struct DeferredWrite: Sendable {
         public let fd: Int32
         public let path: String
         public let value: String
+        public let unlimited: String
     }
 
     /// Writes the limits but the CPU quota, and opens the quota's file (v2 `cpu.max`, v1
-    /// `cpu.cfs_quota_us`) for the sandbox's task to write just before its exec, so that Corral's own setup
-    /// in the cgroup does not spend a small quota. nil without a CPU limit. A new cgroup has the kernel's
-    /// 100 ms period, which is `CgroupLimits.cpuPeriodUsec`.
+    /// `cpu.cfs_quota_us`) for the sandbox's PID 1 to write after the task's exec and lift after its end,
+    /// so that Corral's own setup and teardown in the cgroup do not spend a small quota. nil without a CPU
+    /// limit. A new cgroup has the kernel's 100 ms period, which is `CgroupLimits.cpuPeriodUsec`.
     public func applyDeferringCPUQuota(_ limits: CgroupLimits) throws(CgroupError) -> DeferredWrite? {
         var others = limits
         others.cpuCores = nil
@@ -142,16 +144,17 @@ public struct Cgroup: Sendable {
         guard let quota = limits.cpuQuotaUsec else { return nil }
         let path: String
         let value: String
+        let unlimited: String
         if limitsAreUnified, let dir = unifiedPath {
-            (path, value) = (dir + "/cpu.max", "\(quota) \(CgroupLimits.cpuPeriodUsec)")
+            (path, value, unlimited) = (dir + "/cpu.max", "\(quota) \(CgroupLimits.cpuPeriodUsec)", "max")
         } else if let dir = legacyPaths["cpu"] {
-            (path, value) = (dir + "/cpu.cfs_quota_us", "\(quota)")
+            (path, value, unlimited) = (dir + "/cpu.cfs_quota_us", "\(quota)", "-1")
         } else {
             throw CgroupError(.notSupported, path: "cpu.cfs_quota_us", detail: "the cpu v1 controller is not mounted")
         }
         let fd = open(path, O_WRONLY | O_CLOEXEC)
         guard fd >= 0 else { throw CgroupError(.open, path: path, errno: errno) }
-        return DeferredWrite(fd: fd, path: path, value: value)
+        return DeferredWrite(fd: fd, path: path, value: value, unlimited: unlimited)
     }
 
     /// Opens the cgroup2 directory for clone3(CLONE_INTO_CGROUP). The caller closes it.

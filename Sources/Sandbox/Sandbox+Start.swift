@@ -14,7 +14,7 @@ extension Sandbox {
     /// Clones PID 1 into the cgroup2 directory (PID 1 then joins the v1 ones itself; without
     /// CLONE_INTO_CGROUP it is held until we wrote its pid to cgroup.procs), then waits for the task's exec
     /// without blocking a thread: EOF on the close-on-exec error pipe means it runs, with
-    /// `cpuQuota` written by PID 1 after the exec.
+    /// `cpuQuota` written by PID 1 after the exec (and lifted when the task has ended).
     func start(
         _ spec: TaskSpec, user: UserIdentity, rootfs: String?, work: WorkDirectory, cgroup: Cgroup,
         cpuQuota: Cgroup.DeferredWrite?
@@ -119,6 +119,7 @@ extension Sandbox {
         cfg.cpu_quota_fd = cpuQuota?.fd ?? -1
         cfg.cpu_quota = arena.optional(cpuQuota?.value)
         cfg.cpu_quota_path = arena.optional(cpuQuota?.path)
+        cfg.cpu_quota_lift = arena.optional(cpuQuota?.unlimited)
         let rlimits = spec.rlimits.map { corral_rlimit(resource: $0.resource, soft: $0.soft, hard: $0.hard) }
         let groups: [UInt32] = user.groups.map { UInt32($0) }
         return groups.withUnsafeBufferPointer { groups in

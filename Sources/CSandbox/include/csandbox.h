@@ -84,6 +84,9 @@ typedef struct corral_spawn_config {
     int cpu_quota_fd;
     const char *cpu_quota;
     const char *cpu_quota_path;
+    /// Written to cpu_quota_fd once the task has ended (NULL = nothing): PID 1's own end (the namespaces'
+    /// teardown, killing what the task left behind) is Corral's work too and must not wait for a period.
+    const char *cpu_quota_lift;
 } corral_spawn_config;
 
 typedef struct corral_spawn_handle {
