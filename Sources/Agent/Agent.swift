@@ -175,7 +175,7 @@ public actor Agent {
         var stored = initial
         let id = stored.allocation.id
         do {
-            try store.save(stored)
+            try store.create(stored)
             let logs = TaskLogs(root: configuration.logsDir, allocation: id)
             let stdio = try logs.open()
             entries[id]?.logs = stdio
