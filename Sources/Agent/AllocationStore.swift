@@ -35,7 +35,7 @@ struct StoredAllocation: Sendable, Codable, Equatable {
 ///
 /// A delivered allocation's two files are not deleted but emptied and kept in `spare/`, and the next
 /// allocations take them by rename: ext4 without a journal (this project's machines) checks every new
-/// inode against each inode deleted in its group within the last 30 seconds (`recently_deleted`), so two
+/// inode against each inode deleted in its group within the last 30-60 s (`recently_deleted`), so two
 /// files created and deleted per task made every creation cost in proportion to the task rate, a third
 /// of all CPU time in `corral bench e2e`. A rename allocates and frees no inode.
 struct AllocationStore: Sendable {

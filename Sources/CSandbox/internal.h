@@ -19,7 +19,7 @@ typedef struct corral_child_fds {
     int status;        // PID 1 writes the task's end here
     int error_w;       // close-on-exec error pipe (write end)
     int release_r;     // hold pipe (read end) or -1
-    int cpu_quota;     // the cgroup's CPU quota file, written by the task just before exec, or -1
+    int cpu_quota;     // the cgroup's CPU quota file, written after the task's exec and at its end, or -1
 } corral_child_fds;
 
 /// corral_spawn with extra clone flags (the spawner adds CLONE_PARENT).

@@ -190,7 +190,8 @@ void corral_pid1_main(const corral_spawn_config *cfg, corral_child_fds fds) {
     // leave, and the pid namespace's end takes the task with us.
     if (fds.cpu_quota >= 0 && cfg->cpu_quota) {
         size_t len = strlen(cfg->cpu_quota);
-        if (write(fds.cpu_quota, cfg->cpu_quota, len) != (ssize_t)len) fail(&fds, CORRAL_STEP_CPU_QUOTA, errno, cfg->cpu_quota_path);
+        if (write(fds.cpu_quota, cfg->cpu_quota, len) != (ssize_t)len)
+            fail(&fds, CORRAL_STEP_CPU_QUOTA, errno, cfg->cpu_quota_path);
     }
     close(fds.error_w);
 
