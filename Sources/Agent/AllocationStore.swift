@@ -133,10 +133,9 @@ final class SpareFiles: Sendable {
 
     /// Moves a spare to `path` (which must not exist), if one is left; otherwise the caller's O_CREAT
     /// makes a new file there.
-    @discardableResult
-    func take(as path: String) -> Bool {
-        guard let name = state.withLock({ $0.names.popLast() }) else { return false }
-        return rename(directory + "/" + name, path) == 0
+    func take(as path: String) {
+        guard let name = state.withLock({ $0.names.popLast() }) else { return }
+        rename(directory + "/" + name, path)
     }
 
     /// Empties the file at `path` and keeps it as a spare, or deletes it when there are enough. A

@@ -141,20 +141,15 @@ public struct Cgroup: Sendable {
         var others = limits
         others.cpuCores = nil
         try apply(others)
-        guard let quota = limits.cpuQuotaUsec else { return nil }
-        let path: String
-        let value: String
-        let unlimited: String
-        if limitsAreUnified, let dir = unifiedPath {
-            (path, value, unlimited) = (dir + "/cpu.max", "\(quota) \(CgroupLimits.cpuPeriodUsec)", "max")
-        } else if let dir = legacyPaths["cpu"] {
-            (path, value, unlimited) = (dir + "/cpu.cfs_quota_us", "\(quota)", "-1")
-        } else {
-            throw CgroupError(.notSupported, path: "cpu.cfs_quota_us", detail: "the cpu v1 controller is not mounted")
+        let unified = limitsAreUnified && unifiedPath != nil
+        guard let quota = limits.cpuQuotaFile(unified: unified) else { return nil }
+        guard let dir = unified ? unifiedPath : legacyPaths["cpu"] else {
+            throw CgroupError(.notSupported, path: quota.file, detail: "the cpu v1 controller is not mounted")
         }
+        let path = dir + "/" + quota.file
         let fd = open(path, O_WRONLY | O_CLOEXEC)
         guard fd >= 0 else { throw CgroupError(.open, path: path, errno: errno) }
-        return DeferredWrite(fd: fd, path: path, value: value, unlimited: unlimited)
+        return DeferredWrite(fd: fd, path: path, value: quota.value, unlimited: quota.unlimited)
     }
 
     /// Opens the cgroup2 directory for clone3(CLONE_INTO_CGROUP). The caller closes it.

@@ -121,6 +121,21 @@ public struct CgroupLimits: Sendable, Equatable, Codable {
         return files
     }
 
+    /// The CPU quota's own file (`cpu.max` on v2, `cpu.cfs_quota_us` on v1, whose period the other files
+    /// carry), the value that sets it, and the value that lifts it: the entries `unifiedFiles` and
+    /// `legacyFiles` write. nil without a CPU limit.
+    public func cpuQuotaFile(unified: Bool) -> (file: String, value: String, unlimited: String)? {
+        guard cpuCores != nil else { return nil }
+        let file = unified ? "cpu.max" : "cpu.cfs_quota_us"
+        func value(_ limits: CgroupLimits) -> String? {
+            unified
+                ? limits.unifiedFiles(resetUnset: true).first { $0.file == file }?.value
+                : limits.legacyFiles(memsw: false, resetUnset: true).first { $0.file == file }?.value
+        }
+        guard let set = value(self), let lifted = value(CgroupLimits()) else { return nil }
+        return (file, set, lifted)
+    }
+
     /// The v1 files to write, in order, with the controller whose hierarchy holds each. `memsw` says
     /// whether swap accounting (memory.memsw.*) exists. v1 spells unlimited -1 (cfs quota, memory) and
     /// "max" (pids); with `resetUnset` unset limits are written that way.

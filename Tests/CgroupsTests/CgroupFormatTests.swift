@@ -145,6 +145,13 @@ import Testing
             ])
     }
 
+    @Test func theDeferredCPUQuotaIsTheEntryTheLimitFilesWouldWrite() {
+        let limits = CgroupLimits(cpuCores: 0.25)
+        #expect(limits.cpuQuotaFile(unified: true)! == ("cpu.max", "25000 100000", "max 100000"))
+        #expect(limits.cpuQuotaFile(unified: false)! == ("cpu.cfs_quota_us", "25000", "-1"))
+        #expect(CgroupLimits(memoryMax: 1 << 20).cpuQuotaFile(unified: true) == nil)
+    }
+
     @Test func tinyCPUQuotaIsRaisedToTheKernelMinimum() {
         #expect(CgroupLimits(cpuCores: 0.001).cpuQuotaUsec == 1000)
     }
