@@ -271,6 +271,8 @@ __attribute__((noreturn)) static void spawner_main(void) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);  // no orphaned spawner when the agent dies
     if (getppid() == 1) _exit(0);      // the agent died before we got here
     corral_spawner_shed();
+    // The spawner never execs: an empty bounding set costs it nothing, and its clones inherit it.
+    corral_bounding_set_empty = corral_drop_bounding_set() == 0;
     signal(SIGPIPE, SIG_IGN);
     char *buf = malloc(MAX_MESSAGE);
     if (!buf) _exit(1);

@@ -40,18 +40,25 @@ static void reset_oom_score(const task_args *a) {
     close(fd);
 }
 
+int corral_bounding_set_empty = 0;
+
+int corral_drop_bounding_set(void) {
+    for (int cap = 0; cap < 64; cap++) {
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0) continue;
+        return errno == EINVAL ? 0 : -1;
+    }
+    return 0;
+}
+
 static void drop_privileges(const task_args *a) {
     const corral_spawn_config *cfg = a->cfg;
     for (int i = 0; i < cfg->nrlimits; i++) {
         struct rlimit rl = {.rlim_cur = cfg->rlimits[i].soft, .rlim_max = cfg->rlimits[i].hard};
         if (syscall(SYS_setrlimit, cfg->rlimits[i].resource, &rl) != 0) fail(a, CORRAL_STEP_RLIMIT, errno, NULL);
     }
-    // The bounding set needs CAP_SETPCAP, so it goes before setuid. EINVAL marks the last capability.
-    for (int cap = 0; cap < 64; cap++) {
-        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0) continue;
-        if (errno == EINVAL) break;
-        fail(a, CORRAL_STEP_DROP_BOUNDING, errno, NULL);
-    }
+    // The bounding set needs CAP_SETPCAP, so it goes before setuid. A task cloned by the spawner
+    // inherited an empty one.
+    if (!corral_bounding_set_empty && corral_drop_bounding_set() != 0) fail(a, CORRAL_STEP_DROP_BOUNDING, errno, NULL);
     prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
     // Raw syscalls, not glibc's wrappers: glibc still believes it runs in the multi-threaded agent and
     // would broadcast the change to threads that do not exist here, taking a lock another agent thread

@@ -195,6 +195,24 @@ struct SpawnTests {
         }
     }
 
+    @Test func theSpawnerEmptiesItsBoundingSetOnceAndItsTasksInheritIt() throws {
+        try withSpawner { socket, spawnerPID in
+            let script = "grep -E '^(CapEff|CapBnd)' /proc/self/status"
+            let task = try run(["/bin/sh", "-c", script], isolate: true, via: socket)
+            #expect(task.exec == 0, "the task ran")
+            let status = try String(contentsOfFile: "/proc/\(spawnerPID)/status", encoding: .utf8)
+            func field(_ name: String, _ text: String) -> String? {
+                text.split(separator: "\n").first { $0.hasPrefix(name + ":") }.map {
+                    $0.dropFirst(name.count + 1).trimmingCharacters(in: .whitespaces)
+                }
+            }
+            #expect(field("CapBnd", status) == "0000000000000000", "the spawner's bounding set is empty")
+            #expect(field("CapEff", status) != "0000000000000000", "and it keeps its own capabilities to clone with")
+            #expect(field("CapBnd", task.output) == "0000000000000000", "\(task.output)")
+            #expect(field("CapEff", task.output) == "0000000000000000", "\(task.output)")
+        }
+    }
+
     @Test func aDeadSpawnerIsReportedAsABrokenPipe() throws {
         var spawnerPID: pid_t = 0
         let socket = corral_spawner_start("/proc/self/exe", &spawnerPID)
