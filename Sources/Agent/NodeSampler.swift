@@ -26,7 +26,7 @@ struct NodeSampler {
 
     /// The load since the previous call (the first call reports memory only).
     mutating func sample(now: Double) -> NodeLoad {
-        let (busy, total) = Self.procStat()
+        let (busy, total) = HostCPU.jiffies()
         let ticks = Self.diskTicks()
         let stats = subtree?.stats(.summary)
         let subtreeUsec = stats?.cpuUsageUsec ?? 0
@@ -49,16 +49,6 @@ struct NodeSampler {
         load.io = min(busiest / elapsedMs, 1)
         load.cpu = max(load.cpu, 0)
         return load
-    }
-
-    /// Busy and total jiffies from the first line of /proc/stat.
-    static func procStat() -> (busy: UInt64, total: UInt64) {
-        guard let line = FileIO.readIfPresent("/proc/stat")?.split(separator: "\n").first else { return (0, 0) }
-        let values = line.split(separator: " ").dropFirst().compactMap { UInt64($0) }
-        guard values.count >= 5 else { return (0, 0) }
-        let total = values.prefix(8).reduce(0, +)
-        let idle = values[3] + values[4]  // idle + iowait
-        return (total - idle, total)
     }
 
     /// 1 - MemAvailable / MemTotal.

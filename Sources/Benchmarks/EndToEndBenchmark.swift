@@ -1,7 +1,9 @@
 import API
+import Cgroups
 import CorralModel
 import Demo
 import Foundation
+import Sandbox
 import Scheduler
 
 /// `corral bench e2e`: short tasks through a real scheduler and agents, each a `corral` process on
@@ -12,6 +14,10 @@ import Scheduler
 /// the scheduler shows every job ended. Latency: on the idle cluster, single-task jobs are submitted
 /// one every `pace`; each one's submit->running is from just before the client sent it until the
 /// scheduler recorded the agent's word that it runs (`startedAt`), one clock, one machine.
+///
+/// Before the cluster starts, the same tasks run straight through a `Sandbox` in this process
+/// (`SandboxCeiling`): what this machine's sandboxes allow without scheduler or agents. The throughput
+/// is reported as a ratio to that ceiling as well.
 public struct EndToEndBenchmark: Sendable {
     public var agents: Int
     public var tasks: Int
@@ -20,11 +26,14 @@ public struct EndToEndBenchmark: Sendable {
     public var pace: Duration
     public var binary: String
     public var dataDir: String
+    /// Launches in flight while measuring the sandbox ceiling; 0 skips it.
+    public var ceilingConcurrency: Int
 
     public init(
         agents: Int, tasks: Int, batch: Int = 100, latencySamples: Int = 200, pace: Duration = .milliseconds(20),
-        binary: String, dataDir: String
+        binary: String, dataDir: String, ceilingConcurrency: Int = 16
     ) {
+        self.ceilingConcurrency = ceilingConcurrency
         self.agents = agents
         self.tasks = tasks
         self.batch = batch
@@ -48,11 +57,30 @@ public struct EndToEndBenchmark: Sendable {
         public var submitToRunningP50Ms: Double
         public var submitToRunningP99Ms: Double
         public var submitToRunningMaxMs: Double
+        /// The same tasks through a `Sandbox` alone, and `tasksPerSecond` over its rate (nil when skipped).
+        public var sandboxCeiling: SandboxCeiling.Report?
+        public var ratioToCeiling: Double?
     }
 
+    static let endedStates: Set<String> = ["completed", "failed", "cancelled"]
     static let resources = #""resources": {"cpu": "10m", "memory": "8Mi", "pids": 8}"#
 
-    public func run(progress: @escaping @Sendable (String) -> Void) async throws -> Report {
+    public func run(sandbox: Sandbox?, progress: @escaping @Sendable (String) -> Void) async throws -> Report {
+        var ceiling: SandboxCeiling.Report?
+        if let sandbox, ceilingConcurrency > 0 {
+            progress("sandbox ceiling: \(tasks) tasks through the Sandbox alone, \(ceilingConcurrency) at a time")
+            ceiling = try await SandboxCeiling(tasks: tasks, concurrency: ceilingConcurrency).run(sandbox: sandbox)
+            // The kernel tears the namespaces down in its workers for a while after the last task: the
+            // cluster phase should not share the CPU with that.
+            if !(await HostCPU.waitUntilQuiet()) { progress("the host did not get quiet within 30 s; going on") }
+        }
+        var report = try await runCluster(progress: progress)
+        report.sandboxCeiling = ceiling
+        report.ratioToCeiling = ceiling.map { report.tasksPerSecond / $0.tasksPerSecond }
+        return report
+    }
+
+    func runCluster(progress: @escaping @Sendable (String) -> Void) async throws -> Report {
         let config = SchedulerConfig.benchmark(heartbeatIntervalSeconds: 1)
         return try await LocalCluster.with(binary: binary, dataDir: dataDir, config: config) { cluster in
             try cluster.startScheduler()
@@ -73,11 +101,15 @@ public struct EndToEndBenchmark: Sendable {
                 jobs.append(try await client.submit(Data(spec.utf8)).id)
                 remaining -= count
             }
+            // Jobs end in about the order they were submitted, so each poll asks only about the oldest job
+            // not yet seen ended (and the next ones, while they have ended too): listing every job every
+            // 50 ms cost the client and the scheduler about 5% of the machine.
             var ended = 0
             while ended < jobs.count {
                 try await Task.sleep(for: .milliseconds(50))
-                let views = try await client.jobs()
-                ended = views.filter { ["completed", "failed", "cancelled"].contains($0.state) }.count
+                while ended < jobs.count, Self.endedStates.contains(try await client.job(jobs[ended]).state) {
+                    ended += 1
+                }
             }
             let duration = Date().timeIntervalSince1970 - start
             var counts: [TaskState: Int] = [:]
@@ -115,7 +147,7 @@ public struct EndToEndBenchmark: Sendable {
                 lost: counts[.lost] ?? 0, retried: retried, durationSeconds: duration,
                 tasksPerSecond: Double(completed) / duration, latencySamples: latencySamples,
                 submitToRunningP50Ms: latency.percentile(50), submitToRunningP99Ms: latency.percentile(99),
-                submitToRunningMaxMs: latency.values.max() ?? .nan)
+                submitToRunningMaxMs: latency.values.max() ?? .nan, sandboxCeiling: nil, ratioToCeiling: nil)
         }
     }
 }

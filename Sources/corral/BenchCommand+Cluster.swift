@@ -1,6 +1,7 @@
 import ArgumentParser
 import Benchmarks
 import Foundation
+import Sandbox
 
 /// The benchmarks that run `corral` processes: a scheduler alone, a scheduler with agents.
 extension BenchCommand {
@@ -69,24 +70,33 @@ extension BenchCommand {
             commandName: "e2e",
             abstract: "Short-task throughput and submit->running latency through a scheduler and local agents.")
 
+        @OptionGroup var global: GlobalOptions
         @OptionGroup var options: ClusterOptions
         @Option(help: "Agents (separate processes, 2 cores and 4 GiB declared each).") var agents = 3
         @Option(help: "Tasks in the throughput phase.") var tasks = 5000
         @Option(help: "Tasks per job in the throughput phase.") var batch = 100
         @Option(help: "Single-task jobs in the latency phase, one every 20 ms.") var latencySamples = 200
+        @Option(
+            help:
+                "Launches in flight when first running the same tasks through the sandbox alone, no scheduler or agents (the ceiling; 0 skips it)."
+        )
+        var ceilingConcurrency = 16
 
         func validate() throws {
             guard agents > 0, tasks > 0, batch > 0, latencySamples > 0 else {
                 throw ValidationError("--agents, --tasks, --batch and --latency-samples must be positive")
             }
+            guard ceilingConcurrency >= 0 else { throw ValidationError("--ceiling-concurrency must not be negative") }
         }
 
         func run() async throws {
+            let logger = global.bootstrap(label: "corral.bench")
+            let sandbox = ceilingConcurrency > 0 ? try Sandbox(config: SandboxConfig(), logger: logger) : nil
             let report = try await options.withDirectory("e2e") { directory, binary in
                 try await EndToEndBenchmark(
                     agents: agents, tasks: tasks, batch: batch, latencySamples: latencySamples, binary: binary,
-                    dataDir: directory
-                ).run(progress: { options.progress($0) })
+                    dataDir: directory, ceilingConcurrency: ceilingConcurrency
+                ).run(sandbox: sandbox, progress: { options.progress($0) })
             }
             if options.json { return try BenchCommand.printJSON(report) }
             print("end to end: scheduler + \(report.agents) agents on 127.0.0.1, /bin/true in a full sandbox")
@@ -102,6 +112,13 @@ extension BenchCommand {
                         "submit->running   p50 %.2f ms   p99 %.2f ms   max %.2f ms (%d single-task jobs, idle cluster)",
                     report.submitToRunningP50Ms, report.submitToRunningP99Ms, report.submitToRunningMaxMs,
                     report.latencySamples))
+            if let ceiling = report.sandboxCeiling, let ratio = report.ratioToCeiling {
+                print(
+                    String(
+                        format:
+                            "sandbox ceiling   %.0f tasks/s (the same tasks through the sandbox alone, %d at a time, in %.2f s); throughput is %.2fx of it",
+                        ceiling.tasksPerSecond, ceiling.concurrency, ceiling.durationSeconds, ratio))
+            }
         }
     }
 
