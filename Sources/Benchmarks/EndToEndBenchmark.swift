@@ -57,6 +57,8 @@ public struct EndToEndBenchmark: Sendable {
         public var submitToRunningP50Ms: Double
         public var submitToRunningP99Ms: Double
         public var submitToRunningMaxMs: Double
+        /// CPU time of the throughput phase per task, by where it went.
+        public var cpuMsPerTask: CPUPerTask
         /// The same tasks through a `Sandbox` alone, and `tasksPerSecond` over its rate (nil when skipped).
         public var sandboxCeiling: SandboxCeiling.Report?
         public var ratioToCeiling: Double?
@@ -90,6 +92,8 @@ public struct EndToEndBenchmark: Sendable {
             progress("\(agents) agents ready; submitting \(tasks) tasks in jobs of \(batch)")
 
             // Throughput.
+            let agentPIDs = (1...agents).compactMap { cluster.agentPID("node-\($0)") }
+            let startCPU = CPUPerTask.Mark(scheduler: cluster.schedulerPID, agents: agentPIDs)
             let start = Date().timeIntervalSince1970
             var jobs: [String] = []
             var remaining = tasks
@@ -112,6 +116,8 @@ public struct EndToEndBenchmark: Sendable {
                 }
             }
             let duration = Date().timeIntervalSince1970 - start
+            let cpu = CPUPerTask(
+                from: startCPU, to: CPUPerTask.Mark(scheduler: cluster.schedulerPID, agents: agentPIDs), tasks: tasks)
             var counts: [TaskState: Int] = [:]
             var retried = 0
             for job in jobs {
@@ -147,7 +153,8 @@ public struct EndToEndBenchmark: Sendable {
                 lost: counts[.lost] ?? 0, retried: retried, durationSeconds: duration,
                 tasksPerSecond: Double(completed) / duration, latencySamples: latencySamples,
                 submitToRunningP50Ms: latency.percentile(50), submitToRunningP99Ms: latency.percentile(99),
-                submitToRunningMaxMs: latency.values.max() ?? .nan, sandboxCeiling: nil, ratioToCeiling: nil)
+                submitToRunningMaxMs: latency.values.max() ?? .nan, cpuMsPerTask: cpu, sandboxCeiling: nil,
+                ratioToCeiling: nil)
         }
     }
 }

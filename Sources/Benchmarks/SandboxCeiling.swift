@@ -26,6 +26,10 @@ public struct SandboxCeiling: Sendable {
         public var concurrency: Int
         public var durationSeconds: Double
         public var tasksPerSecond: Double
+        /// The host's busy CPU time over the run, per task (every process and kernel worker).
+        public var cpuMsPerTask: Double
+        /// The same by where it went: `agents` is this process (the launcher), `scheduler` is 0.
+        public var cpuBreakdown: CPUPerTask
     }
 
     /// The end-to-end bench's resources (`EndToEndBenchmark.resources`) as the agent maps them.
@@ -34,6 +38,7 @@ public struct SandboxCeiling: Sendable {
     public func run(sandbox: Sandbox) async throws -> Report {
         let prefix = "ceiling-\(getpid())"
         let start = ContinuousClock.now
+        let mark = CPUPerTask.Mark(scheduler: nil, agents: [getpid()])
         try await withThrowingTaskGroup(of: Void.self) { group in
             var next = 0
             func launchNext() {
@@ -52,7 +57,9 @@ public struct SandboxCeiling: Sendable {
             }
         }
         let seconds = (ContinuousClock.now - start).inMilliseconds / 1000
+        let cpu = CPUPerTask(from: mark, to: CPUPerTask.Mark(scheduler: nil, agents: [getpid()]), tasks: tasks)
         return Report(
-            tasks: tasks, concurrency: concurrency, durationSeconds: seconds, tasksPerSecond: Double(tasks) / seconds)
+            tasks: tasks, concurrency: concurrency, durationSeconds: seconds, tasksPerSecond: Double(tasks) / seconds,
+            cpuMsPerTask: cpu.total, cpuBreakdown: cpu)
     }
 }

@@ -109,6 +109,7 @@ public final class LocalCluster: @unchecked Sendable {
     }
 
     public func agentPID(_ id: String) -> pid_t? { lock.withLock { agents[id]?.process.processIdentifier } }
+    public var schedulerPID: pid_t? { lock.withLock { scheduler?.processIdentifier } }
 
     /// Waits until the scheduler answers.
     public func waitForScheduler(timeout: Duration = .seconds(30)) async throws {

@@ -112,12 +112,24 @@ extension BenchCommand {
                         "submit->running   p50 %.2f ms   p99 %.2f ms   max %.2f ms (%d single-task jobs, idle cluster)",
                     report.submitToRunningP50Ms, report.submitToRunningP99Ms, report.submitToRunningMaxMs,
                     report.latencySamples))
+            let cpu = report.cpuMsPerTask
+            print(
+                String(
+                    format:
+                        "CPU per task      %.2f ms: scheduler %.2f, agents %.2f, sandboxes %.2f, other (kernel workers, client) %.2f",
+                    cpu.total, cpu.scheduler, cpu.agents, cpu.sandboxes, cpu.other))
             if let ceiling = report.sandboxCeiling, let ratio = report.ratioToCeiling {
                 print(
                     String(
                         format:
-                            "sandbox ceiling   %.0f tasks/s (the same tasks through the sandbox alone, %d at a time, in %.2f s); throughput is %.2fx of it",
-                        ceiling.tasksPerSecond, ceiling.concurrency, ceiling.durationSeconds, ratio))
+                            "sandbox ceiling   %.0f tasks/s, %.2f ms CPU per task (the same tasks through the sandbox alone, %d at a time, in %.2f s); throughput is %.2fx of it",
+                        ceiling.tasksPerSecond, ceiling.cpuMsPerTask, ceiling.concurrency, ceiling.durationSeconds,
+                        ratio))
+                let own = ceiling.cpuBreakdown
+                print(
+                    String(
+                        format: "  its CPU per task: launcher %.2f, sandboxes %.2f, other (kernel workers) %.2f",
+                        own.agents, own.sandboxes, own.other))
             }
         }
     }
