@@ -114,11 +114,13 @@ public final class UsageHistory: Sendable {
         for resolution in family.resolutions {
             var arguments: StatementArguments = [key, resolution.bucket(time)]
             arguments += StatementArguments(values)
-            try db.execute(
+            // One statement text per family and resolution: prepared once per connection, then reused.
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO \(family.table(resolution)) (\(family.key), time, n, \(names)) VALUES (?, ?, 1, \(marks))
                     ON CONFLICT(\(family.key), time) DO UPDATE SET n = n + 1, \(updates)
-                    """, arguments: arguments)
+                    """
+            ).execute(arguments: arguments)
         }
     }
 
