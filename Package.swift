@@ -141,7 +141,7 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "AgentTests", dependencies: ["Agent", "Scheduler", "CorralModel", "TestSupport"],
+            name: "AgentTests", dependencies: ["Agent", "Scheduler", "Sandbox", "CorralModel", "TestSupport"],
             swiftSettings: strict),
         .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "CSandboxTests", dependencies: ["CSandbox", "TestSupport"], swiftSettings: strict),

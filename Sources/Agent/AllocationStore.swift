@@ -1,3 +1,4 @@
+import Cgroups
 import Foundation
 import Sandbox
 import Scheduler
@@ -20,12 +21,29 @@ struct StoredAllocation: Sendable, Codable, Equatable {
     var report: AllocationReport?
     /// Whether the scheduler asked for the kill (the end is then reported as killed, not failed).
     var killRequested = false
+
+    /// Everything of the record but the allocation itself: what a change appends (see `AllocationStore`).
+    struct Change: Codable, Equatable {
+        var phase: Phase
+        var adoption: AdoptionRecord?
+        var report: AllocationReport?
+        var killRequested: Bool
+    }
+
+    var change: Change { Change(phase: phase, adoption: adoption, report: report, killRequested: killRequested) }
+
+    mutating func apply(_ change: Change) {
+        (phase, adoption, report, killRequested) = (change.phase, change.adoption, change.report, change.killRequested)
+    }
 }
 
-/// `<data-dir>/allocations/<id>.json`, one JSON line per change of the allocation, appended (the last
-/// line that decodes is the record: a line torn by a power loss is skipped), plus `<id>.status` that
-/// PID 1 writes the task's end to. One file per allocation, created once: on ext4 a new inode costs
-/// about as much as the rest of a save, and a replace-by-rename made three of them per task.
+/// `<data-dir>/allocations/<id>.json`, one JSON line per change of the allocation, appended: the whole
+/// record first, then each change as the record without its allocation (`StoredAllocation.Change`),
+/// which is all that changes; encoding the allocation again for every change was most of what a save
+/// cost. The record is the last whole line with the last change after it that decodes (a line torn by a
+/// power loss is skipped). Plus `<id>.status` that PID 1 writes the task's end to. One file per
+/// allocation, created once: on ext4 a new inode costs about as much as the rest of a save, and a
+/// replace-by-rename made three of them per task.
 ///
 /// An ended allocation's record is fsynced (its outcome must reach the scheduler even after a power
 /// loss). The starting and running records are not: they guard against the agent's own crash, which
@@ -51,16 +69,23 @@ struct AllocationStore: Sendable {
     func statusFile(_ id: String) -> String { directory + "/" + id + ".status" }
     private func recordFile(_ id: String) -> String { directory + "/" + id + ".json" }
 
+    /// Appends the record: whole to an empty file, otherwise as a change.
     func save(_ stored: StoredAllocation) throws {
-        var line = try JSONEncoder().encode(stored)
-        line.append(UInt8(ascii: "\n"))
         let path = recordFile(stored.allocation.id)
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw AgentError.io("cannot open \(path)", errno: errno) }
         defer { close(fd) }
+        let encoder = JSONEncoder()
+        let whole = (FileIO.size(fd) ?? 0) == 0
+        var line = try whole ? encoder.encode(stored) : encoder.encode(stored.change)
+        line.append(UInt8(ascii: "\n"))
         // One write(2) of the whole line: an agent killed meanwhile leaves the line whole or absent.
         let written = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard written == line.count else { throw AgentError.io("cannot write \(path)", errno: errno) }
+        guard written == line.count else {
+            let err = errno
+            if whole { ftruncate(fd, 0) }  // a short first line (disk full): the next save writes it whole again
+            throw AgentError.io("cannot write \(path)", errno: err)
+        }
         if stored.phase == .ended, fsync(fd) != 0 { throw AgentError.io("cannot sync \(path)", errno: errno) }
     }
 
@@ -100,13 +125,21 @@ struct AllocationStore: Sendable {
         return (records, errors)
     }
 
-    /// The last line of a record file that decodes.
+    /// The last whole record in a record file with the last change after it applied; lines that decode as
+    /// neither are skipped. (Agents before changes were appended wrote the whole record every time.)
     static func latest(in data: Data) throws -> StoredAllocation {
+        let decoder = JSONDecoder()
         var firstError: (any Error)?
+        var change: StoredAllocation.Change?
         for line in data.split(separator: UInt8(ascii: "\n")).reversed() {
-            do { return try JSONDecoder().decode(StoredAllocation.self, from: Data(line)) } catch {
+            do {
+                var stored = try decoder.decode(StoredAllocation.self, from: Data(line))
+                if let change { stored.apply(change) }
+                return stored
+            } catch {
                 firstError = firstError ?? error
             }
+            if change == nil { change = try? decoder.decode(StoredAllocation.Change.self, from: Data(line)) }
         }
         throw firstError ?? AgentError.configuration("empty allocation record")
     }

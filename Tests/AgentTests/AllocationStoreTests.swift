@@ -1,5 +1,6 @@
 import CorralModel
 import Foundation
+import Sandbox
 import TestSupport
 import Testing
 
@@ -81,5 +82,54 @@ struct AllocationStoreTests {
         let left = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0 != "spare" }
         #expect(left.isEmpty, "\(left)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/spare").count == 1)
+    }
+
+    /// What a launched task's record looks like (made by the Sandbox from a real cgroup otherwise).
+    static func adoption(_ id: String) throws -> AdoptionRecord {
+        let json = """
+            {"id": "\(id)", "pid": 4242, "startTime": 99, "cgroup": "corral.slice/\(id)", "legacyPaths": {},
+             "workDirectory": "/run/corral/work/\(id)", "ownsWorkDirectory": true, "statusFile": "/tmp/\(id).status",
+             "killGraceSeconds": 5}
+            """
+        return try JSONDecoder().decode(AdoptionRecord.self, from: Data(json.utf8))
+    }
+
+    @Test func changesAreAppendedWithoutTheAllocationAndLoadOverTheWholeRecord() throws {
+        let dir = TemporaryDirectory()
+        let store = try AllocationStore(directory: dir.path)
+        var stored = Self.allocation("d-1")
+        try store.create(stored)
+        stored.phase = .running
+        stored.adoption = try Self.adoption("d-1")
+        try store.save(stored)
+        let running = stored
+        stored.phase = .ended
+        stored.report = AllocationReport(id: "d-1", state: .exited, exitCode: 3)
+        try store.save(stored)
+
+        let path = dir.path + "/d-1.json"
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 3)
+        #expect(lines[0].contains("\"allocation\""), "the first line is the whole record")
+        #expect(lines.dropFirst().allSatisfy { !$0.contains("\"allocation\"") }, "changes leave the allocation out")
+        #expect(store.loadAll().records == [stored])
+
+        // A change torn by a power loss: the one before it holds.
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data(#"{"phase":"ended","rep"#.utf8))
+        try handle.close()
+        let loaded = store.loadAll()
+        #expect(loaded.errors.isEmpty, "\(loaded.errors)")
+        #expect(loaded.records.count == 1)
+        #expect(loaded.records.first?.report == stored.report, "the last whole change is the ended one")
+
+        // Records written whole every time (agents before changes were appended) load as before.
+        let whole = [Self.allocation("d-2"), running].map {
+            String(decoding: try! JSONEncoder().encode($0), as: UTF8.self)
+        }
+        try (whole.joined(separator: "\n") + "\n").write(
+            toFile: dir.path + "/d-2.json", atomically: false, encoding: .utf8)
+        #expect(store.loadAll().records.last == running)
     }
 }
