@@ -83,5 +83,9 @@ public struct CPUPerTask: Sendable, Encodable {
         sandboxes = (reaped + cloning) * 1000 / n
         total = Double(end.host.busy - start.host.busy) / ProcessCPU.ticksPerSecond * 1000 / n
         other = max(total - scheduler - agents - sandboxes, 0)
+        // Clock ticks are 10 ms: microseconds per task are all the figures can tell.
+        for field in [\Self.scheduler, \.agents, \.sandboxes, \.other, \.total] {
+            self[keyPath: field] = (self[keyPath: field] * 1000).rounded() / 1000
+        }
     }
 }

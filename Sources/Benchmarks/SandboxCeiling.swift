@@ -26,10 +26,9 @@ public struct SandboxCeiling: Sendable {
         public var concurrency: Int
         public var durationSeconds: Double
         public var tasksPerSecond: Double
-        /// The host's busy CPU time over the run, per task (every process and kernel worker).
-        public var cpuMsPerTask: Double
-        /// The same by where it went: `agents` is this process (the launcher), `scheduler` is 0.
-        public var cpuBreakdown: CPUPerTask
+        /// CPU time per task by where it went, as in the cluster's report: `agents` is this process (the
+        /// launcher), `scheduler` is 0.
+        public var cpuMsPerTask: CPUPerTask
     }
 
     /// The end-to-end bench's resources (`EndToEndBenchmark.resources`) as the agent maps them.
@@ -60,6 +59,6 @@ public struct SandboxCeiling: Sendable {
         let cpu = CPUPerTask(from: mark, to: CPUPerTask.Mark(scheduler: nil, agents: [getpid()]), tasks: tasks)
         return Report(
             tasks: tasks, concurrency: concurrency, durationSeconds: seconds, tasksPerSecond: Double(tasks) / seconds,
-            cpuMsPerTask: cpu.total, cpuBreakdown: cpu)
+            cpuMsPerTask: cpu)
     }
 }

@@ -123,9 +123,10 @@ extension BenchCommand {
                     String(
                         format:
                             "sandbox ceiling   %.0f tasks/s, %.2f ms CPU per task (the same tasks through the sandbox alone, %d at a time, in %.2f s); throughput is %.2fx of it",
-                        ceiling.tasksPerSecond, ceiling.cpuMsPerTask, ceiling.concurrency, ceiling.durationSeconds,
+                        ceiling.tasksPerSecond, ceiling.cpuMsPerTask.total, ceiling.concurrency,
+                        ceiling.durationSeconds,
                         ratio))
-                let own = ceiling.cpuBreakdown
+                let own = ceiling.cpuMsPerTask
                 print(
                     String(
                         format: "  its CPU per task: launcher %.2f, sandboxes %.2f, other (kernel workers) %.2f",
