@@ -1,3 +1,4 @@
+import CSandbox
 import Cgroups
 import Foundation
 
@@ -24,7 +25,7 @@ struct ProcessCPU {
             ownSeconds: (utime + stime) / ticksPerSecond, childrenSeconds: (cutime + cstime) / ticksPerSecond)
     }
 
-    /// The agent's spawner (`corral __corral_spawner`, its long-lived child that clones the sandboxes),
+    /// The agent's spawner (argv[1] `CORRAL_SPAWNER_ARG`, its long-lived child that clones the sandboxes),
     /// whose time counts for the sandboxes: it is reaped only when the agent stops.
     static func spawners(of agent: pid_t) -> [pid_t] {
         let threads = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(agent)/task")) ?? []
@@ -35,14 +36,15 @@ struct ProcessCPU {
         }
         return children.filter { child in
             let cmdline = FileIO.readIfPresent("/proc/\(child)/cmdline") ?? ""
-            return cmdline.split(separator: "\0").dropFirst().first == "__corral_spawner"
+            return cmdline.split(separator: "\0").dropFirst().first.map(String.init) == CORRAL_SPAWNER_ARG
         }
     }
 }
 
 /// Where the machine's CPU went over a measured phase, in milliseconds per task: the scheduler, the
-/// agents themselves, their sandboxes (the spawners' clones, PID 1 and the task), and the rest of the host (the kernel's
-/// workers, which finish tearing down namespaces and cgroups, and the bench's own client).
+/// agents themselves, their sandboxes (the spawners' clones, PID 1 and the task), and the rest of the
+/// host (the kernel's workers, which finish tearing down namespaces and cgroups, and the bench's own
+/// client).
 public struct CPUPerTask: Sendable, Encodable {
     public var scheduler: Double
     public var agents: Double

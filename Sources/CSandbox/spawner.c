@@ -25,7 +25,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define SPAWNER_ARG "__corral_spawner"
 #define SPAWNER_FD 3
 #define MAX_MESSAGE (256 * 1024)
 #define MAX_STRINGS 8192
@@ -117,7 +116,7 @@ int corral_spawner_start(const char *exe, pid_t *pid_out) {
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
     posix_spawn_file_actions_addclosefrom_np(&actions, SPAWNER_FD + 1);
-    char *argv[] = {(char *)exe, SPAWNER_ARG, NULL};
+    char *argv[] = {(char *)exe, CORRAL_SPAWNER_ARG, NULL};
     // Every symbol bound at load: the spawner unmaps the libraries it does not use (spawner_shed.c), after
     // which a lazy PLT lookup would walk their unmapped symbol tables.
     char *envp[] = {"LD_BIND_NOW=1", NULL};
@@ -284,5 +283,5 @@ __attribute__((noreturn)) static void spawner_main(void) {
 // Runs before main() (and so before the Swift runtime) in every binary that links CSandbox.
 __attribute__((constructor)) static void corral_spawner_entry(int argc, char **argv, char **envp) {
     (void)envp;
-    if (argc == 2 && strcmp(argv[1], SPAWNER_ARG) == 0) spawner_main();
+    if (argc == 2 && strcmp(argv[1], CORRAL_SPAWNER_ARG) == 0) spawner_main();
 }

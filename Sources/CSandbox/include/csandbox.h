@@ -112,6 +112,9 @@ int corral_spawn(const corral_spawn_config *cfg, corral_spawn_handle *out);
 /// Returns the caller's end of the socket (close it to stop the spawner; then reap *pid_out), or -errno.
 int corral_spawner_start(const char *exe, pid_t *pid_out);
 
+/// The spawner's argv[1]: what tells a running process apart as a spawner (`/proc/PID/cmdline`).
+#define CORRAL_SPAWNER_ARG "__corral_spawner"
+
 /// corral_spawn performed by the spawner on `sock`: same contract, PID 1 is still the caller's child.
 /// -EPIPE (or -ECONNRESET) means the spawner is gone; -E2BIG that the request does not fit a message.
 int corral_spawn_via(int sock, const corral_spawn_config *cfg, corral_spawn_handle *out);
