@@ -28,11 +28,18 @@ let package = Package(
     targets: [
         // The only C: clone3 spawner, PID-1 reaper, exec. Everything else is Swift.
         .target(name: "CSandbox", cSettings: [.define("_GNU_SOURCE"), .unsafeFlags(["-Wall", "-Werror"])]),
+        // Files, descriptors, epoll, statfs: the kernel layer under Cgroups, Sandbox and the agent.
+        .target(name: "SystemSupport", dependencies: ["CSandbox"], swiftSettings: strict),
+        // Domain values: job specs, resources, task states, quotas, units.
         .target(name: "CorralModel", swiftSettings: strict),
-        .target(name: "Cgroups", dependencies: ["CSandbox", "CorralModel"], swiftSettings: strict),
+        // Every type that crosses a process boundary (CLI, agent, scheduler); typed identifiers.
+        .target(name: "CorralProtocol", dependencies: ["CorralModel"], swiftSettings: strict),
+        .target(name: "Cgroups", dependencies: ["CSandbox", "SystemSupport"], swiftSettings: strict),
         .target(
             name: "Sandbox",
-            dependencies: ["CSandbox", "Cgroups", "CorralModel", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CSandbox", "Cgroups", "CorralModel", "SystemSupport", .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict
         ),
         // Pure placement: a cluster view in structure-of-arrays form and the cost of DESIGN.md. No I/O.
@@ -42,28 +49,33 @@ let package = Package(
             name: "Forecast", dependencies: [.product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: strict),
         // StateStore (etcd-shaped: revisions, compare-and-swap transactions, watch) and its SQLite backend.
-        .target(
-            name: "Store",
-            dependencies: ["CorralModel", .product(name: "GRDB", package: "GRDB.swift")],
-            swiftSettings: strict
-        ),
-        // The scheduler service: admission, queue, task state machine, retries, quotas, placement loop.
+        .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
+        // The scheduler's core: admission, queue, task and node state machines, retries, quotas, placement loop.
         .target(
             name: "Scheduler",
             dependencies: [
-                "CorralModel", "Forecast", "Placement", "Store", .product(name: "Logging", package: "swift-log"),
+                "CorralModel", "CorralProtocol", "Forecast", "Placement", "Store",
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),
         // Capacity-planning and quota reports from the usage history: JSON, Markdown, HTML with inline SVG.
         .target(
-            name: "Reports", dependencies: ["CorralModel", "Forecast", "Placement", "Scheduler", "Store"],
+            name: "Reports", dependencies: ["CorralModel", "CorralProtocol", "Forecast", "Placement", "Store"],
             swiftSettings: strict),
-        // HTTP: the scheduler's routes (Hummingbird), auth, errors, OpenAPI document, and the typed client.
+        // The typed HTTP client of the scheduler's API (AsyncHTTPClient), for the CLI and the agent.
         .target(
-            name: "API",
+            name: "CorralClient",
             dependencies: [
-                "CorralModel", "Placement", "Reports", "Scheduler", "Store",
+                "CorralModel", "CorralProtocol", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: strict
+        ),
+        // The scheduler as a service: routes, authentication, configuration, metrics, composition root.
+        .target(
+            name: "SchedulerService",
+            dependencies: [
+                "CorralModel", "CorralProtocol", "Placement", "Reports", "Scheduler", "Store",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -78,7 +90,7 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "API", "Scheduler", "Placement", "Sandbox", "Cgroups", "CorralModel",
+                "CorralClient", "CorralProtocol", "CorralModel", "Sandbox", "Cgroups", "SystemSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -89,22 +101,24 @@ let package = Package(
         // `corral demo` and the end-to-end tests: a scheduler and agents as processes on this machine.
         .target(
             name: "Demo",
-            dependencies: ["API", "Reports", "Scheduler", "Placement", "Sandbox", "Cgroups", "CorralModel"],
+            dependencies: [
+                "CorralClient", "CorralProtocol", "SchedulerService", "Reports", "Scheduler", "Sandbox", "Cgroups",
+                "CorralModel", "SystemSupport",
+            ],
             swiftSettings: strict
         ),
         .target(
             name: "Benchmarks",
             dependencies: [
-                "API", "Demo", "Forecast", "Scheduler", "Store", "Sandbox", "Cgroups", "CSandbox", "Placement",
-                "CorralModel",
+                "CorralClient", "CorralProtocol", "SchedulerService", "Demo", "Forecast", "Scheduler", "Store",
+                "Sandbox", "Cgroups", "CSandbox", "Placement", "CorralModel", "SystemSupport",
             ],
             swiftSettings: strict),
         .executableTarget(
             name: "corral",
             dependencies: [
-                "API", "Agent", "Benchmarks", "Demo", "Forecast", "Reports", "Sandbox", "Cgroups", "CorralModel",
-                "Placement",
-                "Scheduler", "Store",
+                "Agent", "Benchmarks", "Cgroups", "CorralClient", "CorralModel", "CorralProtocol", "Demo", "Forecast",
+                "Reports", "Sandbox", "SchedulerService",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -113,8 +127,12 @@ let package = Package(
             swiftSettings: strict
         ),
         // Preconditions (root, binaries) and temp directories shared by the test targets.
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        .target(
+            name: "TestSupport", dependencies: ["CorralProtocol"], path: "Tests/TestSupport", swiftSettings: strict),
         .testTarget(name: "CorralModelTests", dependencies: ["CorralModel"], swiftSettings: strict),
+        .testTarget(
+            name: "CorralProtocolTests", dependencies: ["CorralProtocol", "CorralModel", "TestSupport"],
+            swiftSettings: strict),
         .testTarget(name: "PlacementTests", dependencies: ["Placement", "CorralModel"], swiftSettings: strict),
         // Parity with R's forecast package on real series (fixtures from Tests/ForecastTests/Fixtures/make-fixtures.R).
         .testTarget(
@@ -123,7 +141,7 @@ let package = Package(
         // Report numbers from synthetic histories, the JSON Schema, and the HTML in headless chromium.
         .testTarget(
             name: "ReportsTests",
-            dependencies: ["Reports", "Scheduler", "Store", "Placement", "CorralModel", "TestSupport"],
+            dependencies: ["Reports", "CorralProtocol", "Store", "Placement", "CorralModel", "TestSupport"],
             exclude: ["Scripts"],
             swiftSettings: strict),
         .testTarget(
@@ -131,30 +149,38 @@ let package = Package(
             dependencies: ["Store", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict),
         .testTarget(
-            name: "SchedulerTests", dependencies: ["Scheduler", "Placement", "Store", "CorralModel", "TestSupport"],
+            name: "SchedulerTests",
+            dependencies: ["Scheduler", "CorralProtocol", "Placement", "Store", "CorralModel", "TestSupport"],
             swiftSettings: strict),
         .testTarget(
-            name: "APITests",
+            name: "SchedulerServiceTests",
             dependencies: [
-                "API", "Scheduler", "Store", "CorralModel", "Placement", "TestSupport",
+                "SchedulerService", "CorralClient", "CorralProtocol", "Scheduler", "Store", "CorralModel", "Placement",
+                "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "AgentTests", dependencies: ["Agent", "Scheduler", "Sandbox", "CorralModel", "TestSupport"],
+            name: "AgentTests", dependencies: ["Agent", "CorralProtocol", "Sandbox", "CorralModel", "TestSupport"],
             swiftSettings: strict),
-        .testTarget(name: "CgroupsTests", dependencies: ["Cgroups", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "CgroupsTests", dependencies: ["Cgroups", "SystemSupport", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "CSandboxTests", dependencies: ["CSandbox", "TestSupport"], swiftSettings: strict),
         // Boots a pure-v2 and a pure-v1 kernel under qemu and runs the enforcement suite inside (Tests/vm).
         .testTarget(name: "VMTests", dependencies: ["TestSupport"], swiftSettings: strict),
         // Scheduler and agents as processes: demo, agent re-adoption, scheduler restart, node loss.
         .testTarget(
-            name: "ClusterTests", dependencies: ["Demo", "API", "Reports", "Scheduler", "CorralModel", "TestSupport"],
+            name: "ClusterTests",
+            dependencies: [
+                "Demo", "CorralClient", "CorralProtocol", "SchedulerService", "Reports", "Scheduler", "CorralModel",
+                "TestSupport",
+            ],
             swiftSettings: strict),
         // Runs the built `corral` binary as an operator would (build it first: `swift build`).
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "SandboxTests", dependencies: ["Sandbox", "Cgroups", "CorralModel", "CSandbox", "TestSupport"],
+            name: "SandboxTests",
+            dependencies: ["Sandbox", "Cgroups", "CorralModel", "CSandbox", "SystemSupport", "TestSupport"],
             swiftSettings: strict),
     ]
 )

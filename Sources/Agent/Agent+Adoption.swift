@@ -1,8 +1,9 @@
 import Cgroups
+import CorralProtocol
 import Foundation
 import Logging
 import Sandbox
-import Scheduler
+import SystemSupport
 
 extension Agent {
     /// Every allocation a previous run recorded: live tasks are supervised again, tasks that ended while no
@@ -10,41 +11,36 @@ extension Agent {
     func adoptAll() async {
         let (records, errors) = store.loadAll()
         for error in errors { logger.error("unreadable allocation record", metadata: ["error": "\(error)"]) }
-        for var stored in records {
+        for stored in records {
             let id = stored.allocation.id
-            switch stored.phase {
-            case .ended:
-                entries[id] = Entry(stored: stored)
-            case .running where stored.adoption != nil:
-                switch await sandbox.adopt(stored.adoption!) {
+            entries[id] = Entry(allocation: stored.allocation, machine: stored.machine, adoption: stored.adoption)
+            switch (stored.phase, stored.adoption) {
+            case (.ended, _):
+                continue
+            case (.running, let adoption?):
+                switch await sandbox.adopt(adoption) {
                 case .running(let task):
                     logger.info("re-adopted a running task", metadata: ["allocation": "\(id)", "pid": "\(task.pid)"])
-                    entries[id] = Entry(stored: stored, task: task)
-                    watch(task)
+                    entries[id]?.task = task
+                    watch(task, id)
                 case .ended(let outcome):
                     logger.info("a task ended while the agent was down", metadata: ["allocation": "\(id)"])
-                    entries[id] = Entry(stored: stored)
-                    ended(id, outcome)
+                    handle(.exited(outcome), id)
                 }
-            case .starting, .running:
-                await undoLaunch(id)
-                stored.phase = .ended
-                stored.report = AllocationReport(
-                    id: id, state: .failed, error: "the agent restarted while launching the task; the launch was undone"
-                )
-                record(stored)
+            case (.starting, _), (.running, nil):
+                handle(.launchCutShort, id)
             }
         }
     }
 
     /// Kills and removes whatever a launch interrupted by a crash left: the task's cgroup in every
     /// hierarchy and its work directory.
-    func undoLaunch(_ id: String) async {
-        let relative = configuration.sandbox.cgroupParent + "/" + id
+    func undoLaunch(_ id: AllocationID) async {
+        let relative = configuration.sandbox.cgroupParent + "/\(id)"
         if let cgroup = Cgroup.existing(relative, host: sandbox.host, owned: true) {
             try? await cgroup.killRemaining()
             try? await cgroup.remove()
         }
-        try? FileIO.removeTree(configuration.sandbox.workRoot + "/" + id)
+        try? FileIO.removeTree(configuration.sandbox.workRoot + "/\(id)")
     }
 }

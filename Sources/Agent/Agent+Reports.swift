@@ -1,8 +1,8 @@
 import Cgroups
 import CorralModel
+import CorralProtocol
 import Foundation
 import Sandbox
-import Scheduler
 
 /// What the agent tells the scheduler: usage sampled on the heartbeat interval, and each allocation's report.
 extension Agent {
@@ -39,35 +39,12 @@ extension Agent {
     /// the scheduler last heard it (the scheduler keeps the last usage it got). Nothing while it is still
     /// starting: it does not run yet, and an agent killed now undoes the launch when it comes back.
     static func report(_ entry: Entry) -> AllocationReport? {
-        if let report = entry.stored.report { return report }
-        guard entry.stored.phase == .running else { return nil }
-        return AllocationReport(
-            id: entry.stored.allocation.id, state: .running,
-            usage: entry.usage == entry.reportedUsage ? nil : entry.usage)
-    }
-
-    /// How an ended task is reported: killed on request, or exited with the code a shell would show and,
-    /// when it did not succeed, why (out of memory, timed out, the signal).
-    static func report(id: String, outcome: TaskOutcome, killRequested: Bool) -> AllocationReport {
-        let usage = AllocationUsage(
-            cpuUsec: outcome.cpuUserUsec + outcome.cpuSystemUsec, memoryBytes: outcome.memoryPeakBytes,
-            ioReadBytes: outcome.ioReadBytes, ioWriteBytes: outcome.ioWriteBytes, pids: 0)
-        if killRequested {
-            return AllocationReport(
-                id: id, state: .killed, exitCode: outcome.shellStatus, error: "stopped at the scheduler's request",
-                usage: usage, outcome: outcome)
+        switch entry.machine.state {
+        case .ended: entry.machine.report
+        case .running:
+            AllocationReport(
+                id: entry.allocation.id, state: .running, usage: entry.usage == entry.reportedUsage ? nil : entry.usage)
+        case .accepted, .launching, .released: nil
         }
-        var error: String?
-        if outcome.oomKilled {
-            error = "out of memory: the task reached its memory limit and the kernel killed it"
-        } else if outcome.timedOut {
-            error = "timed out"
-        } else if let signal = outcome.signal {
-            error = "killed by signal \(signal)"
-        } else if let code = outcome.exitCode, code != 0 {
-            error = "exit code \(code)"
-        }
-        return AllocationReport(
-            id: id, state: .exited, exitCode: outcome.shellStatus, error: error, usage: usage, outcome: outcome)
     }
 }

@@ -1,14 +1,13 @@
 /// Agent: the node daemon. It registers the node, heartbeats usage and allocation states, long-polls
 /// for new allocations, runs them through the Sandbox, and keeps every allocation on disk so that a
 /// restarted agent finds its tasks again (and starts none twice).
-import API
 import Cgroups
+import CorralClient
 import CorralModel
+import CorralProtocol
 import Foundation
 import Logging
-import Placement
 import Sandbox
-import Scheduler
 import ServiceLifecycle
 
 public actor Agent {
@@ -18,20 +17,31 @@ public actor Agent {
     let store: AllocationStore
     let logger: Logger
     var sampler: NodeSampler
-    var entries: [String: Entry] = [:]
+    var entries: [AllocationID: Entry] = [:]
     var interval: Double = 5
     var nodeLoad = NodeLoad.idle
     var lastSample: Double = 0
     let doorbell = Doorbell()
 
     struct Entry {
-        var stored: StoredAllocation
+        var allocation: Allocation
+        var machine: AllocationMachine
+        /// How to find the task again after a restart, once it runs.
+        var adoption: AdoptionRecord?
         var task: SandboxedTask?
         var usage: AllocationUsage?
         /// The usage a delivered heartbeat carried last.
         var reportedUsage: AllocationUsage?
         /// The agent's descriptors of the task's log files, while it runs here.
         var logs: OpenLogs?
+
+        init(allocation: Allocation, machine: AllocationMachine, adoption: AdoptionRecord? = nil) {
+            self.allocation = allocation
+            self.machine = machine
+            self.adoption = adoption
+        }
+
+        var stored: StoredAllocation { StoredAllocation(allocation: allocation, machine: machine, adoption: adoption) }
     }
 
     public init(configuration: AgentConfiguration, logger: Logger) throws {
@@ -81,9 +91,11 @@ public actor Agent {
     }
 
     /// Whether the allocation runs here now (launched or launching, not yet ended).
-    func isRunning(_ id: String) -> Bool {
-        guard let entry = entries[id] else { return false }
-        return entry.stored.phase != .ended
+    func isRunning(_ id: AllocationID) -> Bool {
+        switch entries[id]?.machine.state {
+        case .accepted, .launching, .running: true
+        case .ended, .released, nil: false
+        }
     }
 
     // MARK: Talking to the scheduler
@@ -109,10 +121,10 @@ public actor Agent {
     }
 
     func registration() -> Registration {
-        var info = ["cgroupMode": sandbox.host.mode.rawValue, "kernel": HostReport.kernelRelease()]
-        if let listen = configuration.listen { info["address"] = "http://\(listen)" }
-        return Registration(
-            node: configuration.nodeID, capacity: sampler.capacity, labels: configuration.labels, info: info)
+        Registration(
+            node: configuration.nodeID, capacity: sampler.capacity, labels: configuration.labels,
+            address: configuration.listen.map { "http://\($0)" },
+            info: ["cgroupMode": sandbox.host.mode.rawValue, "kernel": HostReport.kernelRelease()])
     }
 
     func heartbeatLoop() async {
@@ -123,10 +135,7 @@ public actor Agent {
             do {
                 let orders = try await client.heartbeat(
                     node: configuration.nodeID, Heartbeat(usage: nodeLoad, reports: reports))
-                for id in delivered {
-                    entries[id] = nil
-                    store.remove(id)
-                }
+                for id in delivered { handle(.reportDelivered, id) }
                 for report in reports where report.state == .running && report.usage != nil {
                     entries[report.id]?.reportedUsage = report.usage
                 }
@@ -161,81 +170,80 @@ public actor Agent {
 
     func apply(_ orders: AgentOrders) {
         interval = max(orders.heartbeatIntervalSeconds, 0.05)
-        for id in orders.kills { kill(id) }
+        for id in orders.kills { handle(.killRequested, id) }
         for allocation in orders.allocations where entries[allocation.id] == nil {
-            let stored = StoredAllocation(allocation: allocation, phase: .starting)
-            entries[allocation.id] = Entry(stored: stored)
-            Task { await self.start(stored) }
+            entries[allocation.id] = Entry(allocation: allocation, machine: AllocationMachine(id: allocation.id))
+            handle(.launch, allocation.id)
         }
     }
 
     // MARK: Running allocations
 
-    func start(_ initial: StoredAllocation) async {
-        var stored = initial
-        let id = stored.allocation.id
-        do {
-            try store.create(stored)
-            let logs = TaskLogs(root: configuration.logsDir, allocation: id)
-            let stdio = try logs.open()
-            entries[id]?.logs = stdio
-            let task = try await sandbox.launch(taskSpec(stored.allocation, stdout: stdio.stdout, stderr: stdio.stderr))
-            stored.phase = .running
-            stored.adoption = task.record
-            stored.killRequested = entries[id]?.stored.killRequested ?? false
-            do { try store.save(stored) } catch {
-                logger.error(
-                    "cannot record a started allocation", metadata: ["allocation": "\(id)", "error": "\(error)"])
+    /// Runs an event through the allocation's machine and carries out its actions.
+    func handle(_ event: AllocationMachine.Event, _ id: AllocationID) {
+        guard var entry = entries[id] else { return }
+        let before = entry.machine.state
+        let actions = entry.machine.handle(event)
+        if case .ended = entry.machine.state, before != .ended {
+            // An ended allocation keeps only its record until the report is delivered.
+            entry = Entry(allocation: entry.allocation, machine: entry.machine, adoption: entry.adoption)
+        }
+        entries[id] = entry
+        for action in actions {
+            switch action {
+            case .persist:
+                do {
+                    if before == .accepted { try store.create(entry.stored) } else { try store.save(entry.stored) }
+                } catch {
+                    logger.error(
+                        "cannot record an allocation",
+                        metadata: ["allocation": "\(id)", "state": "\(entry.machine.state)", "error": "\(error)"])
+                }
+            case .startTask:
+                Task { await self.launch(id) }
+            case .stopTask:
+                if let task = entry.task { Task { await task.stop() } }
+            case .undoLaunch:
+                Task { await self.undoLaunch(id) }
+            case .announce:
+                doorbell.ring()
+            case .release:
+                entries[id] = nil
+                store.remove(id)
             }
-            entries[id]?.stored = stored
-            entries[id]?.task = task
-            if stored.killRequested { await task.stop() }
-            watch(task)
-            doorbell.ring()  // report the start now: submit->running latency is the scheduler's to see
+        }
+    }
+
+    func launch(_ id: AllocationID) async {
+        guard let allocation = entries[id]?.allocation else { return }
+        let task: SandboxedTask
+        do {
+            let stdio = try TaskLogs(root: configuration.logsDir, allocation: id).open()
+            entries[id]?.logs = stdio
+            task = try await sandbox.launch(taskSpec(allocation, stdout: stdio.stdout, stderr: stdio.stderr))
         } catch {
             logger.warning("launch failed", metadata: ["allocation": "\(id)", "error": "\(error)"])
-            stored.phase = .ended
-            stored.report = AllocationReport(id: id, state: .failed, error: "\(error)")
-            record(stored)
+            handle(.launchFailed("\(error)"), id)
+            return
         }
+        entries[id]?.task = task
+        entries[id]?.adoption = task.record
+        // Reported at once: submit->running latency is the scheduler's to see.
+        handle(.launched, id)
+        watch(task, id)
     }
 
-    func watch(_ task: SandboxedTask) {
+    func watch(_ task: SandboxedTask, _ id: AllocationID) {
         Task {
             let outcome = await task.wait()
-            self.ended(task.id, outcome)
+            self.handle(.exited(outcome), id)
         }
-    }
-
-    func ended(_ id: String, _ outcome: TaskOutcome) {
-        guard var stored = entries[id]?.stored else { return }
-        stored.phase = .ended
-        stored.report = Self.report(id: id, outcome: outcome, killRequested: stored.killRequested)
-        record(stored)
-    }
-
-    /// Keeps an ended allocation (on disk first) until a heartbeat delivered its report.
-    func record(_ stored: StoredAllocation) {
-        let id = stored.allocation.id
-        do { try store.save(stored) } catch {
-            logger.error("cannot record an ended allocation", metadata: ["allocation": "\(id)", "error": "\(error)"])
-        }
-        entries[id] = Entry(stored: stored)
-        doorbell.ring()
-    }
-
-    func kill(_ id: String) {
-        guard var entry = entries[id], entry.stored.phase != .ended else { return }
-        entry.stored.killRequested = true
-        entries[id] = entry
-        try? store.save(entry.stored)
-        if let task = entry.task { Task { await task.stop() } }
     }
 
     func taskSpec(_ allocation: Allocation, stdout: Int32, stderr: Int32) -> TaskSpec {
         var environment = allocation.environment
-        environment["CORRAL_ALLOCATION"] = allocation.id
-        environment["CORRAL_JOB"] = allocation.task.job
+        environment["CORRAL_ALLOCATION"] = allocation.id.description
+        environment["CORRAL_JOB"] = allocation.task.job.rawValue
         environment["CORRAL_TASK_INDEX"] = String(allocation.task.index)
         environment["CORRAL_ATTEMPT"] = String(allocation.attempt)
         let resources = allocation.resources
@@ -244,7 +252,7 @@ public actor Agent {
             limits.io = [IOLimit(device: device, readBps: resources.ioReadBps, writeBps: resources.ioWriteBps)]
         }
         return TaskSpec(
-            id: allocation.id, argv: allocation.command, environment: environment, image: allocation.image,
+            id: allocation.id.description, argv: allocation.command, environment: environment, image: allocation.image,
             limits: limits, timeout: allocation.timeoutMs.map { .milliseconds($0) }, stdout: stdout, stderr: stderr,
             statusFile: store.statusFile(allocation.id))
     }

@@ -1,13 +1,13 @@
 import Cgroups
+import CorralProtocol
 import Foundation
-import Placement
 import Sandbox
 
 /// How an agent is set up: where the scheduler is, who this node is, where it keeps its state.
 public struct AgentConfiguration: Sendable {
     public var schedulerURL: String
     public var token: String
-    public var nodeID: String
+    public var nodeID: NodeID
     /// Allocation records, status files and task logs live here.
     public var dataDir: String
     public var labels: [String: String]
@@ -24,7 +24,7 @@ public struct AgentConfiguration: Sendable {
     public var listen: String?
 
     public init(
-        schedulerURL: String, token: String, nodeID: String? = nil, dataDir: String = "/var/lib/corral/agent",
+        schedulerURL: String, token: String, nodeID: NodeID? = nil, dataDir: String = "/var/lib/corral/agent",
         labels: [String: String] = [:], cpuCores: Double? = nil, memoryBytes: UInt64? = nil,
         sandbox: SandboxConfig = SandboxConfig(), logLimitBytes: UInt64 = 8 << 20, ioDevice: DeviceNumber? = nil,
         listen: String? = nil
@@ -43,10 +43,10 @@ public struct AgentConfiguration: Sendable {
     }
 
     /// The host name, cut to a valid node id.
-    public static func defaultNodeID() -> String {
+    public static func defaultNodeID() -> NodeID {
         let name = ProcessInfo.processInfo.hostName.split(separator: ".").first.map(String.init) ?? "node"
-        let valid = name.filter { $0.isLetter || $0.isNumber || "-_.".contains($0) }
-        return valid.isEmpty ? "node" : String(valid.prefix(63))
+        let valid = name.filter { $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }
+        return NodeID(valid.prefix(63)) ?? NodeID("node")!
     }
 
     var allocationsDir: String { dataDir + "/allocations" }

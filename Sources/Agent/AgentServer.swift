@@ -1,4 +1,4 @@
-import API
+import CorralProtocol
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -22,13 +22,14 @@ enum AgentServer {
         let token = agent.configuration.token
         router.get("/v1/allocations/:id/logs/:stream") { request, context -> Response in
             guard request.headers[.authorization] == "Bearer \(token)" else {
-                return APIError.unauthorized().response()
+                return response(APIError.unauthorized())
             }
-            let id = try context.parameters.require("id")
+            let text = try context.parameters.require("id")
             let stream = try context.parameters.require("stream")
-            let logs = TaskLogs(root: agent.configuration.logsDir, allocation: id)
-            guard LogHeaders.streams.contains(stream), id != ".", id != "..", logs.exists else {
-                return APIError.notFound("logs of \(id)/\(stream) on this node").response()
+            guard let id = AllocationID(text), LogRelay.streams.contains(stream),
+                case let logs = TaskLogs(root: agent.configuration.logsDir, allocation: id), logs.exists
+            else {
+                return response(APIError.notFound("logs of \(text)/\(stream) on this node"))
             }
             let offset = request.uri.queryParameters.get("offset").flatMap { UInt64($0) } ?? 0
             let running = await agent.isRunning(id)
@@ -36,11 +37,17 @@ enum AgentServer {
             return Response(
                 status: .ok,
                 headers: [
-                    .contentType: "application/octet-stream", LogHeaders.offset: String(next),
-                    LogHeaders.running: String(running),
+                    .contentType: "application/octet-stream", HTTPField.Name(LogRelay.offsetHeader)!: String(next),
+                    HTTPField.Name(LogRelay.runningHeader)!: String(running),
                 ],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
         }
         return router
+    }
+
+    static func response(_ error: APIError) -> Response {
+        Response(
+            status: HTTPResponse.Status(code: error.status), headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: error.body)))
     }
 }

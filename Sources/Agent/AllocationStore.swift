@@ -1,8 +1,9 @@
 import Cgroups
+import CorralProtocol
 import Foundation
 import Sandbox
-import Scheduler
 import Synchronization
+import SystemSupport
 
 /// One allocation as the agent keeps it on disk, so that a restarted agent neither loses nor repeats it.
 struct StoredAllocation: Sendable, Codable, Equatable {
@@ -31,6 +32,41 @@ struct StoredAllocation: Sendable, Codable, Equatable {
     }
 
     var change: Change { Change(phase: phase, adoption: adoption, report: report, killRequested: killRequested) }
+
+    init(
+        allocation: Allocation, phase: Phase, adoption: AdoptionRecord? = nil, report: AllocationReport? = nil,
+        killRequested: Bool = false
+    ) {
+        self.allocation = allocation
+        self.phase = phase
+        self.adoption = adoption
+        self.report = report
+        self.killRequested = killRequested
+    }
+
+    /// The record of an allocation in `machine`'s state.
+    init(allocation: Allocation, machine: AllocationMachine, adoption: AdoptionRecord?) {
+        let phase: Phase =
+            switch machine.state {
+            case .accepted, .launching: .starting
+            case .running: .running
+            case .ended, .released: .ended
+            }
+        self.init(
+            allocation: allocation, phase: phase, adoption: adoption, report: machine.report,
+            killRequested: machine.killRequested)
+    }
+
+    /// The machine this record leaves: a launch under way, a running task, or an ended one.
+    var machine: AllocationMachine {
+        let state: AllocationMachine.State =
+            switch phase {
+            case .starting: .launching
+            case .running: .running
+            case .ended: .ended
+            }
+        return AllocationMachine(id: allocation.id, state: state, killRequested: killRequested, report: report)
+    }
 
     mutating func apply(_ change: Change) {
         (phase, adoption, report, killRequested) = (change.phase, change.adoption, change.report, change.killRequested)
@@ -66,8 +102,8 @@ struct AllocationStore: Sendable {
         spares = try SpareFiles(directory: directory + "/spare", limit: spareLimit)
     }
 
-    func statusFile(_ id: String) -> String { directory + "/" + id + ".status" }
-    private func recordFile(_ id: String) -> String { directory + "/" + id + ".json" }
+    func statusFile(_ id: AllocationID) -> String { directory + "/\(id).status" }
+    private func recordFile(_ id: AllocationID) -> String { directory + "/\(id).json" }
 
     /// Appends the record: whole to an empty file, otherwise as a change.
     func save(_ stored: StoredAllocation) throws {
@@ -97,7 +133,7 @@ struct AllocationStore: Sendable {
         try save(stored)
     }
 
-    func remove(_ id: String) {
+    func remove(_ id: AllocationID) {
         spares.keep(recordFile(id))
         spares.keep(statusFile(id))
     }
@@ -112,7 +148,7 @@ struct AllocationStore: Sendable {
             do {
                 let data = try Data(contentsOf: URL(fileURLWithPath: path))
                 if data.isEmpty {  // a spare taken by an agent that stopped before its first write
-                    remove(String(name.dropLast(".json".count)))
+                    if let id = AllocationID(name.dropLast(".json".count)) { remove(id) } else { unlink(path) }
                     continue
                 }
                 records.append(try Self.latest(in: data))
@@ -120,13 +156,11 @@ struct AllocationStore: Sendable {
                 errors.append("\(path): \(error)")
             }
         }
-        // Left by agents before records were appended to (replaced through a temporary file).
-        for name in names where name.hasSuffix(".json.tmp") { unlink(directory + "/" + name) }
         return (records, errors)
     }
 
     /// The last whole record in a record file with the last change after it applied; lines that decode as
-    /// neither are skipped. (Agents before changes were appended wrote the whole record every time.)
+    /// neither are skipped.
     static func latest(in data: Data) throws -> StoredAllocation {
         let decoder = JSONDecoder()
         var firstError: (any Error)?

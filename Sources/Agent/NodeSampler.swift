@@ -1,7 +1,8 @@
 import Cgroups
+import CorralModel
 import Foundation
-import Placement
 import Sandbox
+import SystemSupport
 
 /// What this node offers and how busy it is. Capacity is measured from the host unless the operator
 /// declared a share of it (`--cpu`, `--memory`). Usage is a fraction of capacity per resource: from

@@ -1,5 +1,7 @@
 import Cgroups
+import CorralProtocol
 import Foundation
+import SystemSupport
 
 /// A task's stdout and stderr: `<logs>/<allocation>/stdout` and `stderr`, opened for appending and
 /// handed to the task. Each is kept below a size limit: when a file passes it, its content moves to
@@ -8,8 +10,8 @@ struct TaskLogs: Sendable {
     static let streams = ["stdout", "stderr"]
     let directory: String
 
-    init(root: String, allocation: String) {
-        directory = root + "/" + allocation
+    init(root: String, allocation: AllocationID) {
+        directory = root + "/\(allocation)"
     }
 
     func path(_ stream: String) -> String { directory + "/" + stream }

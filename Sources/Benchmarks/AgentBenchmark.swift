@@ -1,8 +1,10 @@
-import API
+import CorralClient
 import CorralModel
+import CorralProtocol
 import Demo
 import Foundation
 import Scheduler
+import SchedulerService
 
 /// `corral bench agent`: what a `corral agent` process costs while it supervises `tasks` running tasks
 /// and reports on a one-second heartbeat (each heartbeat samples every task's cgroup, checks its log
@@ -50,7 +52,7 @@ public struct AgentBenchmark: Sendable {
                 {"name": "sleepers", "tenant": "bench", "count": \#(tasks), "command": ["/bin/sleep", "600"],
                  "resources": {"cpu": "5m", "memory": "8Mi", "pids": 4}, "retry": {"maxAttempts": 1}}
                 """#
-            let job = try await client.submit(Data(spec.utf8)).id
+            let job = try await client.submit(Data(spec.utf8)).id.rawValue
             progress("starting \(tasks) sleeping tasks")
             let deadline = Date().addingTimeInterval(300)
             while try await client.tasks(job).filter({ $0.state == .running }).count < tasks {

@@ -1,6 +1,7 @@
 import CSandbox
 import Cgroups
 import Foundation
+import SystemSupport
 
 /// CPU time by process from /proc/PID/stat: a process's own (utime + stime) and that of its children
 /// it has reaped (cutime + cstime). An agent reaps each sandbox's PID 1, and PID 1 reaps the task, so

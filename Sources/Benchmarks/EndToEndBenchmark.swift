@@ -1,10 +1,13 @@
-import API
 import Cgroups
+import CorralClient
 import CorralModel
+import CorralProtocol
 import Demo
 import Foundation
 import Sandbox
 import Scheduler
+import SchedulerService
+import SystemSupport
 
 /// `corral bench e2e`: short tasks through a real scheduler and agents, each a `corral` process on
 /// 127.0.0.1, every task a full sandbox (cgroup, namespaces, exec, teardown) running `/bin/true`.
@@ -64,7 +67,6 @@ public struct EndToEndBenchmark: Sendable {
         public var ratioToCeiling: Double?
     }
 
-    static let endedStates: Set<String> = ["completed", "failed", "cancelled"]
     static let resources = #""resources": {"cpu": "10m", "memory": "8Mi", "pids": 8}"#
 
     public func run(sandbox: Sandbox?, progress: @escaping @Sendable (String) -> Void) async throws -> Report {
@@ -102,7 +104,7 @@ public struct EndToEndBenchmark: Sendable {
                 let spec =
                     #"{"name": "short", "tenant": "bench", "count": \#(count), "command": ["/bin/true"], "#
                     + Self.resources + "}"
-                jobs.append(try await client.submit(Data(spec.utf8)).id)
+                jobs.append(try await client.submit(Data(spec.utf8)).id.rawValue)
                 remaining -= count
             }
             // Jobs end in about the order they were submitted, so each poll asks only about the oldest job
@@ -111,7 +113,7 @@ public struct EndToEndBenchmark: Sendable {
             var ended = 0
             while ended < jobs.count {
                 try await Task.sleep(for: .milliseconds(50))
-                while ended < jobs.count, Self.endedStates.contains(try await client.job(jobs[ended]).state) {
+                while ended < jobs.count, try await client.job(jobs[ended]).state.isTerminal {
                     ended += 1
                 }
             }
@@ -134,7 +136,7 @@ public struct EndToEndBenchmark: Sendable {
             for _ in 0..<latencySamples {
                 let spec = #"{"name": "probe", "tenant": "bench", "command": ["/bin/true"], "# + Self.resources + "}"
                 let at = Date().timeIntervalSince1970
-                sent.append((try await client.submit(Data(spec.utf8)).id, at))
+                sent.append((try await client.submit(Data(spec.utf8)).id.rawValue, at))
                 try await Task.sleep(for: pace)
             }
             var latency = Samples()

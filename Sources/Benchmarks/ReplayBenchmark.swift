@@ -1,3 +1,4 @@
+import CorralModel
 import Forecast
 import Foundation
 import Placement

@@ -1,4 +1,6 @@
-import API
+import CorralClient
+import CorralProtocol
+import SchedulerService
 
 extension SchedulerConfig {
     /// What the cluster benchmarks run with: fresh tokens and one tenant, `bench`, without a quota.

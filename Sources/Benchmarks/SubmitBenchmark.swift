@@ -1,7 +1,9 @@
-import API
+import CorralClient
+import CorralProtocol
 import Demo
 import Foundation
 import Scheduler
+import SchedulerService
 import Store
 
 /// `corral bench submit`: how long a client waits for a job to be acknowledged (201, the job durable

@@ -1,4 +1,5 @@
 import CSandbox
+import SystemSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -9,13 +10,13 @@ extension Cgroup {
     /// freeze, SIGKILL each process, thaw (v2 cgroup.freeze, or the v1 freezer).
     public func kill() async throws(CgroupError) {
         if let dir = unifiedPath, FileIO.exists(dir + "/cgroup.kill") {
-            try FileIO.write("1", to: dir + "/cgroup.kill")
+            try CgroupFile.write("1", to: dir + "/cgroup.kill")
             return
         }
         if let dir = unifiedPath, FileIO.exists(dir + "/cgroup.freeze") {
-            try FileIO.write("1", to: dir + "/cgroup.freeze")
+            try CgroupFile.write("1", to: dir + "/cgroup.freeze")
             for pid in processes() { Glibc.kill(pid, SIGKILL) }
-            try FileIO.write("0", to: dir + "/cgroup.freeze")
+            try CgroupFile.write("0", to: dir + "/cgroup.freeze")
             return
         }
         guard let freezer = legacyPaths["freezer"] else {
@@ -27,16 +28,17 @@ extension Cgroup {
             }
             throw CgroupError(.kill, path: relativePath, detail: "processes kept appearing")
         }
-        try FileIO.write("FROZEN", to: freezer + "/freezer.state")
+        try CgroupFile.write("FROZEN", to: freezer + "/freezer.state")
         var delay = Duration.microseconds(200)
         for _ in 0..<50 {
-            let state = (try FileIO.read(freezer + "/freezer.state")).split(whereSeparator: \.isWhitespace).first ?? ""
+            let state =
+                (try CgroupFile.read(freezer + "/freezer.state")).split(whereSeparator: \.isWhitespace).first ?? ""
             if state == "FROZEN" { break }
             try? await Task.sleep(for: delay)
             delay = min(delay * 2, .milliseconds(50))
         }
         for pid in processes() { Glibc.kill(pid, SIGKILL) }
-        try FileIO.write("THAWED", to: freezer + "/freezer.state")
+        try CgroupFile.write("THAWED", to: freezer + "/freezer.state")
     }
 
     /// Kills whatever is still in the cgroup and waits until it is empty; nothing to do when it is.

@@ -1,3 +1,5 @@
+import SystemSupport
+
 extension Cgroup {
     /// How much to read: `.full` for everything; `.summary` for a task's final report (CPU time, memory
     /// peak, OOM kills, I/O bytes, PSI totals), which skips current values, op counts and pids; `.usage` for

@@ -1,5 +1,6 @@
 import CSandbox
 import Synchronization
+import SystemSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -46,7 +47,7 @@ public struct Cgroup: Sendable {
         do throws(CgroupError) {
             if let mount = host.unifiedMount {
                 let dir = mount + "/" + relative
-                if try FileIO.makeDirectory(dir) {
+                if try CgroupFile.makeDirectory(dir) {
                     created.append(dir)
                 } else {
                     throw CgroupError(.create, path: dir, errno: EEXIST)
@@ -55,7 +56,7 @@ public struct Cgroup: Sendable {
             }
             for (controller, mount) in host.legacyDirectories(for: legacyControllers) {
                 let dir = mount + "/" + relative
-                if try FileIO.makeDirectory(dir) {
+                if try CgroupFile.makeDirectory(dir) {
                     created.append(dir)
                 } else {
                     throw CgroupError(.create, path: dir, errno: EEXIST)
@@ -111,7 +112,7 @@ public struct Cgroup: Sendable {
     public func apply(_ limits: CgroupLimits, resetUnset: Bool = false) throws(CgroupError) {
         if limitsAreUnified, let dir = unifiedPath {
             for (file, value) in limits.unifiedFiles(resetUnset: resetUnset) {
-                try FileIO.write(value, to: dir + "/" + file)
+                try CgroupFile.write(value, to: dir + "/" + file)
             }
             return
         }
@@ -120,7 +121,7 @@ public struct Cgroup: Sendable {
             guard let dir = legacyPaths[controller] else {
                 throw CgroupError(.notSupported, path: file, detail: "the \(controller) v1 controller is not mounted")
             }
-            try FileIO.write(value, to: dir + "/" + file)
+            try CgroupFile.write(value, to: dir + "/" + file)
         }
     }
 
@@ -164,8 +165,8 @@ public struct Cgroup: Sendable {
 
     /// Moves a process in: into the v2 directory and/or every v1 directory.
     public func add(pid: pid_t, unified: Bool = true, legacy: Bool = true) throws(CgroupError) {
-        if unified, let dir = unifiedPath { try FileIO.write("\(pid)", to: dir + "/cgroup.procs") }
-        if legacy { for dir in legacyDirectories { try FileIO.write("\(pid)", to: dir + "/cgroup.procs") } }
+        if unified, let dir = unifiedPath { try CgroupFile.write("\(pid)", to: dir + "/cgroup.procs") }
+        if legacy { for dir in legacyDirectories { try CgroupFile.write("\(pid)", to: dir + "/cgroup.procs") } }
     }
 
     /// Each v1 directory once (co-mounted controllers share one).
@@ -218,7 +219,7 @@ public enum CgroupParent {
         let key = ([host.unifiedMount ?? "", parent] + host.legacyMounts.values.sorted()).joined(separator: "|")
         if prepared.withLock({ $0.contains(key) }) { return }
         if let mount = host.unifiedMount {
-            _ = try FileIO.makeDirectories(mount + "/" + parent)
+            _ = try CgroupFile.makeDirectories(mount + "/" + parent)
             var level = mount
             try enableControllers(at: level)
             for component in parent.split(separator: "/") {
@@ -226,7 +227,7 @@ public enum CgroupParent {
                 try enableControllers(at: level)
             }
         }
-        for mount in Set(host.legacyMounts.values) { _ = try FileIO.makeDirectories(mount + "/" + parent) }
+        for mount in Set(host.legacyMounts.values) { _ = try CgroupFile.makeDirectories(mount + "/" + parent) }
         prepared.withLock { _ = $0.insert(key) }
     }
 
@@ -251,6 +252,6 @@ public enum CgroupParent {
         let offered = Set(available.split(whereSeparator: \.isWhitespace).map(String.init))
         let missing = unifiedControllers.filter { offered.contains($0) && !enabled.contains($0) }
         guard !missing.isEmpty else { return }
-        try FileIO.write(missing.map { "+" + $0 }.joined(separator: " "), to: dir + "/cgroup.subtree_control")
+        try CgroupFile.write(missing.map { "+" + $0 }.joined(separator: " "), to: dir + "/cgroup.subtree_control")
     }
 }

@@ -1,3 +1,5 @@
+import SystemSupport
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -25,5 +27,42 @@ public struct CgroupError: Error, Sendable, Equatable, CustomStringConvertible {
         if errno != 0 { text += ": \(String(cString: strerror(errno))) (errno \(errno))" }
         if !detail.isEmpty { text += ": \(detail)" }
         return text
+    }
+}
+
+extension CgroupError {
+    /// A failed file operation inside a cgroup hierarchy, as the driver reports it.
+    public init(_ error: SystemError) {
+        let code: Code =
+            switch error.operation {
+            case .read: .read
+            case .write: .write
+            case .create: .create
+            case .remove: .remove
+            case .open: .open
+            }
+        self.init(code, path: error.path, errno: error.errno, detail: error.detail)
+    }
+}
+
+/// `FileIO` for cgroup files, with failures as `CgroupError`s.
+enum CgroupFile {
+    static func read(_ path: String) throws(CgroupError) -> String {
+        do throws(SystemError) { return try FileIO.read(path) } catch { throw CgroupError(error) }
+    }
+
+    static func write(_ value: String, to path: String) throws(CgroupError) {
+        do throws(SystemError) { try FileIO.write(value, to: path) } catch { throw CgroupError(error) }
+    }
+
+    @discardableResult
+    static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws(CgroupError) -> Bool {
+        do throws(SystemError) { return try FileIO.makeDirectory(path, mode: mode) } catch { throw CgroupError(error) }
+    }
+
+    static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(CgroupError) -> [String] {
+        do throws(SystemError) { return try FileIO.makeDirectories(path, mode: mode) } catch {
+            throw CgroupError(error)
+        }
     }
 }

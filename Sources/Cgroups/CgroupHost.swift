@@ -1,8 +1,6 @@
 import CSandbox
-/// Cgroups: the cgroup v2 driver with v1 and hybrid fallbacks. It creates a task's cgroup, writes its
-/// limits, reads its statistics, kills it and removes it. It knows nothing about jobs or scheduling and
-/// imports nothing of Corral's but CorralModel.
 import Synchronization
+import SystemSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -40,13 +38,13 @@ public struct CgroupHost: Sendable, Equatable {
     /// Detects this host's mode with statfs of /sys/fs/cgroup and /sys/fs/cgroup/unified, as systemd does,
     /// and finds the mounts in /proc/self/mountinfo.
     public static func detect(root: String = "/sys/fs/cgroup") throws(CgroupError) -> CgroupHost {
-        let mounts = parseMountinfo(try FileIO.read("/proc/self/mountinfo"))
-        switch filesystemType(root) {
+        let mounts = parseMountinfo(try CgroupFile.read("/proc/self/mountinfo"))
+        switch FileSystem.type(root) {
         case cgroup2Magic:
             return CgroupHost(mode: .unified, unifiedMount: root, legacyMounts: [:])
         case tmpfsMagic:
             let unified = root + "/unified"
-            if filesystemType(unified) == cgroup2Magic {
+            if FileSystem.type(unified) == cgroup2Magic {
                 return CgroupHost(mode: .hybrid, unifiedMount: unified, legacyMounts: mounts.legacy)
             }
             guard !mounts.legacy.isEmpty else {
@@ -56,11 +54,6 @@ public struct CgroupHost: Sendable, Equatable {
         default:
             throw CgroupError(.notSupported, path: root, detail: "neither cgroup2 nor a tmpfs of v1 hierarchies")
         }
-    }
-
-    /// The filesystem magic of a path (statfs f_type), or 0.
-    public static func filesystemType(_ path: String) -> Int {
-        Int(corral_fs_type(path))
     }
 
     /// cgroup mounts from /proc/self/mountinfo: the cgroup2 mount point and v1 controller -> mount point.

@@ -1,10 +1,12 @@
 /// Demo: `corral demo` — a scheduler and three agents as separate processes on this machine, a mixed
 /// workload across two tenants, live progress, and a summary checked against what each job should show.
-import API
+import CorralClient
 import CorralModel
+import CorralProtocol
 import Foundation
 import Reports
 import Scheduler
+import SchedulerService
 
 public enum Demo {
     public struct Options: Sendable {

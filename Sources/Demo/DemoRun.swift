@@ -1,8 +1,10 @@
-import API
+import CorralClient
 import CorralModel
+import CorralProtocol
 import Foundation
 import Placement
 import Scheduler
+import SchedulerService
 
 /// One run of the demo workload: submits, follows every task's state changes, and sums up.
 struct DemoRun {
@@ -30,7 +32,7 @@ struct DemoRun {
         let client = cluster.client(token: cluster.config.tenants[job.tenant]?.token)
         do {
             let view = try await client.submit(try DemoWorkload.body(job))
-            submitted.append((job, view.id))
+            submitted.append((job, view.id.rawValue))
             say("  \(pad(job.name, 12)) \(pad(job.tenant, 9)) \(view.id)  \(job.what)")
         } catch let error as APIError {
             rejected.append((job, "\(error.status) \(error.code): \(error.message)"))
@@ -53,7 +55,7 @@ struct DemoRun {
                     waited[job.name] = reason
                     say("\(elapsed)  \(pad(job.name, 16)) waiting: \(reason)")
                 }
-                if !["completed", "failed", "cancelled"].contains(view.state) { finished = false }
+                if !view.state.isTerminal { finished = false }
                 for task in try await client.tasks(id) { note(job.name, task) }
             }
             if ContinuousClock.now - lastNodes >= .seconds(2) || finished {
@@ -75,7 +77,9 @@ struct DemoRun {
         let state = "\(task.state.rawValue) \(task.attempt)"
         guard seen[key] != state else { return }
         seen[key] = state
-        if let node = task.node, let allocation = task.allocation { placements[node, default: []].insert(allocation) }
+        if let node = task.node, let allocation = task.allocation {
+            placements[node.rawValue, default: []].insert(allocation.description)
+        }
         var detail = task.node.map { "on \($0)" } ?? ""
         if task.attempt > 1 { detail += " (attempt \(task.attempt))" }
         switch task.state {
@@ -98,13 +102,14 @@ struct DemoRun {
             let view = try await client.job(id)
             let tasks = try await client.tasks(id).map { task in
                 DemoSummary.Task(
-                    index: task.index, state: task.state.rawValue, attempts: task.attempt, node: task.node,
+                    index: task.index, state: task.state.rawValue, attempts: task.attempt, node: task.node?.rawValue,
                     exitCode: task.exitCode, error: task.lastError, oomKilled: task.outcome?.oomKilled ?? false,
                     memoryPeakBytes: task.outcome?.memoryPeakBytes)
             }
             lost += tasks.filter { $0.state == "lost" }.count
             var result = DemoSummary.Job(
-                name: job.name, tenant: job.tenant, id: id, what: job.what, expected: job.expect, state: view.state,
+                name: job.name, tenant: job.tenant, id: id, what: job.what, expected: job.expect,
+                state: view.state.rawValue,
                 waitedFor: waited[job.name], rejection: nil, tasks: tasks, ok: false)
             result.ok = Self.check(result)
             jobs.append(result)

@@ -1,5 +1,7 @@
-import API
+import CorralClient
+import CorralProtocol
 import Foundation
+import SchedulerService
 
 /// The demo's cluster and workload: three nodes with labels, two tenants with quotas, and jobs that show
 /// placement, limits, retries and quotas at work.

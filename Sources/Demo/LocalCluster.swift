@@ -1,8 +1,11 @@
-import API
 import Cgroups
+import CorralClient
+import CorralProtocol
 import Foundation
 import Sandbox
 import Scheduler
+import SchedulerService
+import SystemSupport
 
 /// A scheduler and agents on this machine, each a separate `corral` process with its own data directory,
 /// cgroup parent and log file: what `corral demo` runs, and what the end-to-end tests start, stop and kill.

@@ -1,3 +1,5 @@
+import CorralModel
+
 /// Choosing a node: hard filters (ready, free >= request on every resource, constraints) and the lowest
 /// cost, exactly as a scan of every node would find it, but through each shape's tree.
 extension ClusterView {

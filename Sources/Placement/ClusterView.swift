@@ -1,3 +1,5 @@
+import CorralModel
+
 /// Everything placement knows about the cluster, laid out for speed: per-node values in parallel arrays
 /// indexed by a node slot, and the nodes grouped into shapes (same capacity and labels) whose
 /// `ShapeTree`s answer "lowest cost node that fits" in about log(n) steps. Every change (a placement, a

@@ -1,3 +1,5 @@
+import CorralModel
+
 /// The constants of the cost (DESIGN.md):
 ///
 ///     wlc(n)  = (running(n) + placedSinceLastReport(n) + 1) / weight(n)

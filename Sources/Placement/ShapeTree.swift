@@ -1,3 +1,5 @@
+import CorralModel
+
 /// A tournament tree over the nodes of one shape (same capacity and labels), for exact placement without
 /// scanning every node. Each entry holds, for its subtree, the smallest node key (the request-independent
 /// part of the cost, with the tie-break rank in its low bits), the largest free amount of each resource,

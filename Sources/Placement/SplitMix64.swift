@@ -1,3 +1,5 @@
+import CorralModel
+
 /// SplitMix64: a small, fast, seeded generator. Placement uses its finaliser to hash node ids into tie
 /// ranks; benchmarks and property tests use the generator so that every run builds the same cluster.
 public struct SplitMix64: RandomNumberGenerator, Sendable {

@@ -1,7 +1,7 @@
 import CorralModel
+import CorralProtocol
 import Foundation
 import Placement
-import Scheduler
 import Store
 
 extension CapacityReport {
@@ -37,7 +37,7 @@ extension CapacityReport {
         }
         let fits = zip(snapshot.nodes, nodes).filter { $0.0.ready }.map { node, scope in
             NodeFit(
-                node: node.id, fitNow: fit(free(node, scope, atPeak: false)),
+                node: node.id.rawValue, fitNow: fit(free(node, scope, atPeak: false)),
                 fitAtPeak: fit(free(node, scope, atPeak: true)))
         }
         return Headroom(
@@ -59,7 +59,7 @@ extension CapacityReport {
             let cpuOnly = free.memory < shape.memory && free.cpu >= shape.cpu
             let memoryOnly = free.cpu < shape.cpu && free.memory >= shape.memory
             return NodeStranded(
-                node: node.id, reservedIdleCPU: idle(scope.resources[0], scope.cpuCapacity),
+                node: node.id.rawValue, reservedIdleCPU: idle(scope.resources[0], scope.cpuCapacity),
                 reservedIdleMemory: idle(scope.resources[1], scope.memoryCapacity),
                 cpuWithoutMemory: cpuOnly ? free.cpu : 0, memoryWithoutCPU: memoryOnly ? free.memory : 0)
         }

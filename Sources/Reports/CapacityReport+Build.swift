@@ -1,7 +1,7 @@
 import CorralModel
+import CorralProtocol
 import Foundation
 import Placement
-import Scheduler
 import Store
 
 extension CapacityReport {
@@ -18,7 +18,8 @@ extension CapacityReport {
         let (resolution, step) = options.grid(start: start)
         var nodeSamples: [String: [UsageHistory.Sample]] = [:]
         for node in snapshot.nodes {
-            nodeSamples[node.id] = try await history.samples(node: node.id, since: since, resolution: resolution)
+            nodeSamples[node.id.rawValue] = try await history.samples(
+                node: node.id.rawValue, since: since, resolution: resolution)
         }
         var tenantSamples: [String: [UsageHistory.TenantSample]] = [:]
         for tenant in snapshot.tenants {
@@ -35,7 +36,7 @@ extension CapacityReport {
         var series: [(name: String, grid: GridSeries)] = []
         var nodeGrids: [String: NodeGrids] = [:]
         for node in snapshot.nodes {
-            let samples = nodeSamples[node.id] ?? []
+            let samples = nodeSamples[node.id.rawValue] ?? []
             let grids = NodeGrids(
                 used: [
                     grid(samples.map { ($0.time, $0.cpu) }), grid(samples.map { ($0.time, $0.memory) }),
@@ -45,10 +46,12 @@ extension CapacityReport {
                     grid(samples.map { ($0.time, $0.cpuReserved) }),
                     grid(samples.map { ($0.time, $0.memoryReserved) }),
                 ])
-            nodeGrids[node.id] = grids
+            nodeGrids[node.id.rawValue] = grids
         }
         let clusterGrids = NodeGrids.cluster(snapshot.nodes, nodeGrids, start: gridStart, step: step)
-        for (id, grids) in [("cluster", clusterGrids)] + snapshot.nodes.map({ ($0.id, nodeGrids[$0.id]!) }) {
+        for (id, grids) in [("cluster", clusterGrids)]
+            + snapshot.nodes.map({ ($0.id.rawValue, nodeGrids[$0.id.rawValue]!) })
+        {
             for kind in Resource.Kind.allCases { series.append(("\(id) \(kind.rawValue)", grids.used[kind.index])) }
         }
         var tenantGrids: [String: [GridSeries]] = [:]
@@ -87,8 +90,9 @@ extension CapacityReport {
         }
         let nodes = snapshot.nodes.map {
             scope(
-                $0.id, ready: $0.ready, cpu: Double($0.capacity.cpuMillis) / 1000, memory: Double($0.capacity.memory),
-                nodeGrids[$0.id]!)
+                $0.id.rawValue, ready: $0.ready, cpu: Double($0.capacity.cpuMillis) / 1000,
+                memory: Double($0.capacity.memory),
+                nodeGrids[$0.id.rawValue]!)
         }
         let cluster = scope(
             "cluster", ready: snapshot.nodes.contains(where: \.ready), cpu: nodes.map(\.cpuCapacity).reduce(0, +),
@@ -147,7 +151,9 @@ struct NodeGrids {
             for i in 0..<count {
                 var (sum, total) = (0.0, 0.0)
                 for node in nodes {
-                    guard let grid = grids[node.id], case let v = pick(grid).values[i], !v.isNaN else { continue }
+                    guard let grid = grids[node.id.rawValue], case let v = pick(grid).values[i], !v.isNaN else {
+                        continue
+                    }
                     sum += v * weight(node)
                     total += weight(node)
                 }

@@ -1,5 +1,6 @@
 import CSandbox
 import Cgroups
+import SystemSupport
 
 #if canImport(Glibc)
     import Glibc

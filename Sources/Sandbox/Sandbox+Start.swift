@@ -3,6 +3,7 @@ import Cgroups
 import CorralModel
 import Logging
 import Synchronization
+import SystemSupport
 
 #if canImport(Glibc)
     import Glibc

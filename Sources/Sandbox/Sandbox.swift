@@ -5,6 +5,7 @@ import Cgroups
 import CorralModel
 import Logging
 import Synchronization
+import SystemSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -32,11 +33,11 @@ public final class Sandbox: Sendable {
                 .notPermitted,
                 "Corral launches tasks as root (namespaces, cgroups, mounts); run it with sudo or as root")
         }
-        do {
-            host = try CgroupHost.detect()
+        do throws(CgroupError) { host = try CgroupHost.detect() } catch { throw SandboxError(error) }
+        do throws(SystemError) {
             _ = try FileIO.makeDirectories(config.workRoot, mode: 0o711)
         } catch {
-            throw SandboxError(error)
+            throw SandboxError(.workDirectory, error.description, errno: error.errno, path: error.path)
         }
         self.config = config
         self.logger = logger

@@ -1,5 +1,6 @@
 import CSandbox
 import Cgroups
+import SystemSupport
 
 /// Where a sandbox puts things and what it defaults to.
 public struct SandboxConfig: Sendable {
@@ -52,6 +53,6 @@ public struct SandboxConfig: Sendable {
     /// `/run/corral/work` when /run is a tmpfs (as on systemd hosts), otherwise `/dev/shm/corral/work`:
     /// removing work directories on a disk filesystem costs milliseconds per task.
     public static func defaultWorkRoot() -> String {
-        CgroupHost.filesystemType("/run") == CgroupHost.tmpfsMagic ? "/run/corral/work" : "/dev/shm/corral/work"
+        FileSystem.type("/run") == CgroupHost.tmpfsMagic ? "/run/corral/work" : "/dev/shm/corral/work"
     }
 }

@@ -2,6 +2,7 @@ import CSandbox
 import Cgroups
 import CorralModel
 import Logging
+import SystemSupport
 
 #if canImport(Glibc)
     import Glibc

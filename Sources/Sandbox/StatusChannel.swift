@@ -1,6 +1,7 @@
 import CSandbox
 import Cgroups
 import CorralModel
+import SystemSupport
 
 #if canImport(Glibc)
     import Glibc

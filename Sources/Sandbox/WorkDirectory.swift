@@ -1,4 +1,5 @@
 import Cgroups
+import SystemSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -35,9 +36,9 @@ struct WorkDirectory: Sendable {
 
     /// Removes an owned work directory (cheap on tmpfs). Errors are returned for logging.
     @discardableResult
-    func remove() -> CgroupError? {
+    func remove() -> SystemError? {
         guard owned else { return nil }
-        do { try FileIO.removeTree(path) } catch { return error }
+        do throws(SystemError) { try FileIO.removeTree(path) } catch { return error }
         return nil
     }
 }

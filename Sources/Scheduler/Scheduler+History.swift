@@ -1,4 +1,5 @@
 import CorralModel
+import CorralProtocol
 import Foundation
 import Logging
 import Placement
@@ -10,9 +11,9 @@ extension Scheduler {
     static let pruneSeconds = 3600.0
 
     /// A node's sample: its agent's utilisation, and what its allocations reserve, as fractions.
-    func nodeSample(node: String, usage: NodeLoad, time: Double) -> UsageHistory.Sample {
+    func nodeSample(node: NodeID, usage: NodeLoad, time: Double) -> UsageHistory.Sample {
         var sample = UsageHistory.Sample(time: time, cpu: usage.cpu, memory: usage.memory, io: usage.io)
-        if let capacity = core.nodes[node]?.record.capacity, let reserved = core.view.node(node)?.reserved {
+        if let capacity = core.nodes[node]?.record.capacity, let reserved = core.view.node(node.rawValue)?.reserved {
             if capacity.cpuMillis > 0 { sample.cpuReserved = Double(reserved.cpuMillis) / Double(capacity.cpuMillis) }
             if capacity.memory > 0 { sample.memoryReserved = Double(reserved.memory) / Double(capacity.memory) }
         }
@@ -24,14 +25,14 @@ extension Scheduler {
     func jobSamples(_ reports: [AllocationReport], time: Double) -> [(job: String, sample: UsageHistory.JobSample)] {
         var samples: [(job: String, sample: UsageHistory.JobSample)] = []
         for report in reports {
-            guard report.state == .running, let usage = report.usage, let task = core.allocations[report.id] else {
+            guard report.state == .running, let usage = report.usage, let task = core.table.task(of: report.id) else {
                 cpuCounters[report.id] = nil
                 continue
             }
             defer { cpuCounters[report.id] = (time, usage.cpuUsec) }
             guard let (then, usec) = cpuCounters[report.id], time > then, usage.cpuUsec >= usec else { continue }
             let cores = Double(usage.cpuUsec - usec) / 1e6 / (time - then)
-            samples.append((task.job, .init(time: time, cpu: cores, memory: Double(usage.memoryBytes))))
+            samples.append((task.job.rawValue, .init(time: time, cpu: cores, memory: Double(usage.memoryBytes))))
         }
         return samples
     }
@@ -43,7 +44,7 @@ extension Scheduler {
         while !Task.isCancelled {
             let time = now()
             do {
-                let samples = core.usage.map { tenant, held in
+                let samples = core.ledger.held.map { tenant, held in
                     (
                         tenant,
                         UsageHistory.TenantSample(
@@ -52,7 +53,7 @@ extension Scheduler {
                 }
                 try await history.record(tenants: samples)
                 // Allocations that vanished without a last report (their node was lost) leave no counters behind.
-                cpuCounters = cpuCounters.filter { core.allocations[$0.key] != nil }
+                cpuCounters = cpuCounters.filter { core.table.task(of: $0.key) != nil }
                 if time - pruned >= Self.pruneSeconds {
                     try await history.prune(now: time)
                     pruned = time

@@ -1,4 +1,5 @@
 import CorralModel
+import CorralProtocol
 import Foundation
 import Logging
 import Placement
@@ -13,11 +14,11 @@ public actor Scheduler {
     let logger: Logger
     let now: @Sendable () -> Double
     var core: SchedulerCore
-    var waiters: [String: [CheckedContinuation<Void, Never>]] = [:]
+    var waiters: [NodeID: [CheckedContinuation<Void, Never>]] = [:]
     /// Set by `shutdown()`: long-polls are refused, so that the server can drain.
     var stopping = false
     /// Each running allocation's last CPU-time counter and when it came, for its rate of use.
-    var cpuCounters: [String: (time: Double, usec: UInt64)] = [:]
+    var cpuCounters: [AllocationID: (time: Double, usec: UInt64)] = [:]
     let encoder = JSONEncoder()
     let decoder = JSONDecoder()
 
@@ -47,7 +48,7 @@ public actor Scheduler {
         if let why = core.rejection(of: spec) { throw SchedulerError.overQuota(why) }
         let record = core.makeJobRecord(spec, id: Self.newJobID(), now: now())
         _ = try await store.txn(
-            if: [.absent("jobs/\(record.id)")], then: [.put("jobs/\(record.id)", try encode(record))])
+            if: [.absent(StoreKeys.job(record.id))], then: [.put(StoreKeys.job(record.id), try encode(record))])
         core.admit(record, now: now())
         // Acknowledged now that it is durable; placement follows without holding up the client.
         Task {
@@ -58,23 +59,23 @@ public actor Scheduler {
         return record
     }
 
-    public func job(_ id: String) -> JobRecord? { core.job(id) }
-    public func tasks(of job: String) -> [TaskRecord] { core.tasks(of: job) }
+    public func job(_ id: JobID) -> JobRecord? { core.job(id) }
+    public func tasks(of job: JobID) -> [TaskRecord] { core.tasks(of: job) }
     public func jobs(tenant: String?) -> [JobRecord] {
         core.allJobs.filter { tenant == nil || $0.spec.tenant == tenant }
     }
-    public func blockedReason(job: String) -> String? { core.blockedReason(job: job) }
+    public func blockedReason(job: JobID) -> String? { core.blockedReason(job: job) }
     public func usage(of tenant: String) -> TenantUsage { core.usage(of: tenant) }
     public func quota(of tenant: String) -> TenantQuota? { core.configuration.quotas[tenant] }
     public var deadLetters: [TaskRecord] { core.deadLetters }
     public var nodes: [NodeStatus] { core.nodeStatuses }
 
-    public func cancel(job id: String) async throws -> JobRecord? {
+    public func cancel(job id: JobID) async throws -> JobRecord? {
         guard let job = core.job(id) else { return nil }
         let changed = core.cancel(job: id, now: now())
         var cancelled = job
         cancelled.cancelled = true
-        try await persist(changed, also: [.put("jobs/\(id)", try encode(cancelled))])
+        try await persist(changed, also: [.put(StoreKeys.job(id), try encode(cancelled))])
         wakeAll()
         return core.job(id)
     }
@@ -84,29 +85,30 @@ public actor Scheduler {
     public func register(_ record: NodeRecord) async throws -> AgentOrders {
         var record = record
         record.registeredAt = now()
-        _ = try await store.txn(then: [.put("nodes/\(record.id)", try encode(record))])
+        _ = try await store.txn(then: [.put(StoreKeys.node(record.id), try encode(record))])
         core.register(record, now: now())
         logger.info("node registered", metadata: ["node": "\(record.id)"])
         try await schedule()
         return core.takeOrders(node: record.id, now: now())
     }
 
-    public func heartbeat(node: String, reports: [AllocationReport], usage: NodeLoad) async throws -> AgentOrders {
-        guard core.isRegistered(node) else { throw SchedulerError.unknownNode(node) }
+    public func heartbeat(node: NodeID, reports: [AllocationReport], usage: NodeLoad) async throws -> AgentOrders {
+        guard core.isRegistered(node) else { throw SchedulerError.unknownNode(node.rawValue) }
         let time = now()
         let changed = core.heartbeat(node: node, reports: reports, usage: usage, now: time)
         try await persist(changed)
         if let history {
             try await history.record(
-                node: node, [nodeSample(node: node, usage: usage, time: time)], jobs: jobSamples(reports, time: time))
+                node: node.rawValue, [nodeSample(node: node, usage: usage, time: time)],
+                jobs: jobSamples(reports, time: time))
         }
         try await schedule()
         return core.takeOrders(node: node, now: now())
     }
 
     /// Waits up to `timeout` for orders for `node` (the long-poll).
-    public func poll(node: String, timeout: Duration) async throws -> AgentOrders {
-        guard core.isRegistered(node) else { throw SchedulerError.unknownNode(node) }
+    public func poll(node: NodeID, timeout: Duration) async throws -> AgentOrders {
+        guard core.isRegistered(node) else { throw SchedulerError.unknownNode(node.rawValue) }
         guard !stopping else { throw SchedulerError.shuttingDown }
         if !core.hasOrders(node: node) {
             let wake = Task { [weak self] in
@@ -119,7 +121,7 @@ public actor Scheduler {
         return core.takeOrders(node: node, now: now())
     }
 
-    func wake(_ node: String) {
+    func wake(_ node: NodeID) {
         for waiter in waiters.removeValue(forKey: node) ?? [] { waiter.resume() }
     }
 
@@ -179,17 +181,14 @@ public actor Scheduler {
 
     func persist(_ records: [TaskRecord], also: [Op] = []) async throws {
         guard !records.isEmpty || !also.isEmpty else { return }
-        let ops = try records.map { Op.put("tasks/\($0.id.job)/\($0.id.index)", try encode($0)) } + also
+        let ops = try records.map { Op.put(StoreKeys.task($0.id), try encode($0)) } + also
         _ = try await store.txn(then: ops)
     }
 
     func encode(_ value: some Encodable) throws -> [UInt8] { Array(try encoder.encode(value)) }
 
-    /// Time-ordered, unique: `j` + milliseconds since the epoch in base 36 + 6 random hex digits.
-    static func newJobID() -> String {
-        let ms = UInt64(Date().timeIntervalSince1970 * 1000)
-        let random = String(UInt32.random(in: 0..<(1 << 24)), radix: 16)
-        return "j" + String(ms, radix: 36) + String(repeating: "0", count: 6 - random.count) + random
+    static func newJobID() -> JobID {
+        JobID.generate(millisecondsSinceEpoch: UInt64(Date().timeIntervalSince1970 * 1000))
     }
 }
 

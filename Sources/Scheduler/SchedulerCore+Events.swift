@@ -1,66 +1,74 @@
 import CorralModel
+import CorralProtocol
 import Placement
 
 extension SchedulerCore {
     mutating func enqueue(_ id: TaskID) {
-        guard let job = jobs[id.job] else { return }
+        guard let job = table.job(id.job) else { return }
         queue.push(TaskQueue.Item(priority: job.spec.priority, sequence: job.sequence, task: id))
     }
 
-    func makeAllocation(_ record: TaskRecord, _ job: JobRecord) -> Allocation {
-        Allocation(
-            id: record.allocation ?? "", task: record.id, attempt: record.machine.attempt, tenant: job.spec.tenant,
-            command: job.spec.command, environment: job.spec.environment, image: job.spec.image,
-            resources: job.spec.resources,
-            timeoutMs: job.spec.timeout?.wholeMilliseconds)
+    /// What the agent is told to run for a placed task, or nil when it holds no allocation.
+    func makeAllocation(_ record: TaskRecord, _ job: JobRecord) -> Allocation? {
+        record.allocation.map { id in
+            Allocation(
+                id: id, tenant: job.spec.tenant, command: job.spec.command, environment: job.spec.environment,
+                image: job.spec.image, resources: job.spec.resources, timeoutMs: job.spec.timeout?.wholeMilliseconds)
+        }
     }
 
-    /// Runs one event through a task's machine and carries out its actions. Returns whether it changed.
+    /// Runs one event through a task's machine and carries out its actions. Returns the record when it
+    /// changed.
     @discardableResult
-    mutating func apply(_ event: TaskMachine.Event, to id: TaskID, now: Double) -> Bool {
-        guard var record = tasks[id], let job = jobs[id.job] else { return false }
+    mutating func apply(_ event: TaskMachine.Event, to id: TaskID, now: Double) -> TaskRecord? {
+        guard var record = table[id], let job = table.job(id.job) else { return nil }
         let before = record
         let actions = record.machine.handle(event)
         switch event {
-        case .placed:
+        case .placed(let node):
             record.startedAt = nil  // a new attempt; the last one's start stays visible until this one starts
+            if before.state == .pending, record.machine.node == node {
+                record.allocation = AllocationID(task: id, attempt: record.machine.attempt)
+                record.notBefore = nil
+                ledger.hold(job.spec.resources, tenant: job.spec.tenant)
+            }
         case .started:
             record.startedAt = now
-            if let timeout = job.spec.timeout { deadlines.append((now + timeout.inSeconds, id, now)) }
+            if let timeout = job.spec.timeout { timers.deadline(id, at: now + timeout.inSeconds, runStartedAt: now) }
         case .exited(let code, _):
             record.exitCode = code
             // Ended before any report said it runs: it ran, and this is when the scheduler heard of it.
             if before.state == .scheduled { record.startedAt = now }
-        default: break
+        case .crashed, .lost, .timedOut, .cancel:
+            break
         }
         for action in actions {
             switch action {
             case .release(let node):
-                view.release(ResourceVector(job.spec.resources), on: node)
-                usage[job.spec.tenant]?.remove(job.spec.resources)
-                if let allocation = record.allocation { allocations[allocation] = nil }
-                nodes[node]?.outbox.removeAll { $0.id == record.allocation }
+                view.release(ResourceVector(job.spec.resources), on: node.rawValue)
+                ledger.release(job.spec.resources, tenant: job.spec.tenant)
+                if let allocation = record.allocation { nodes.withdraw(allocation, from: node) }
                 record.allocation = nil
                 unblockAll()
             case .kill(let node):
-                if let allocation = record.allocation { nodes[node]?.kills.append(allocation) }
+                if let allocation = record.allocation { nodes.kill(allocation, on: node) }
             case .retry(let attempt):
                 // A task lost with its node did nothing wrong: it is re-placed at once, not after a backoff.
                 var at = now
-                switch event {
-                case .lost: break
-                default: at += job.spec.retry.delay(beforeAttempt: attempt, random: random()).inSeconds
+                if case .lost = event {
+                } else {
+                    at += job.spec.retry.delay(beforeAttempt: attempt, random: random()).inSeconds
                 }
                 record.notBefore = at
-                retries.append((at, id))
+                timers.retry(id, at: at)
             case .deadLetter:
                 break
             }
         }
-        guard record != before else { return false }
+        guard record != before else { return nil }
         record.updatedAt = now
-        tasks[id] = record
-        return true
+        table.update(record)
+        return record
     }
 
     mutating func unblockAll() {
@@ -75,17 +83,15 @@ extension SchedulerCore {
     /// or with no node to take them wait in `blocked` until resources are released or nodes appear.
     public mutating func schedule(now: Double) -> [TaskRecord] {
         var changed: [TaskRecord] = []
-        var requests: [String: PlacementRequest] = [:]
+        var requests: [JobID: PlacementRequest] = [:]
         // Within one pass free capacity only shrinks: a job that found no node keeps finding none.
-        var unplaceable: [String: String] = [:]
+        var unplaceable: [JobID: String] = [:]
         while let item = queue.pop() {
-            guard let record = tasks[item.task], record.state == .pending, let job = jobs[item.task.job] else {
+            guard let record = table[item.task], record.state == .pending, let job = table.job(item.task.job) else {
                 continue
             }
             if let at = record.notBefore, at > now { continue }
-            if let quota = configuration.quotas[job.spec.tenant],
-                !usage(of: job.spec.tenant).admits(job.spec.resources, under: quota)
-            {
+            if !ledger.admits(job.spec.resources, tenant: job.spec.tenant) {
                 blocked[item.task] = "waiting for tenant \(job.spec.tenant)'s quota"
                 continue
             }
@@ -104,13 +110,8 @@ extension SchedulerCore {
                 unplaceable[job.id] = reason.description
                 blocked[item.task] = reason.description
             case .success(let choice):
-                apply(.placed(node: choice.node), to: item.task, now: now)
-                guard var placed = tasks[item.task] else { continue }
-                placed.allocation = "\(item.task.job).\(item.task.index).\(placed.machine.attempt)"
-                placed.notBefore = nil
-                tasks[item.task] = placed
-                allocations[placed.allocation!] = item.task
-                usage[job.spec.tenant, default: TenantUsage()].add(job.spec.resources)
+                guard let node = NodeID(choice.node), let placed = apply(.placed(node: node), to: item.task, now: now)
+                else { continue }
                 changed.append(placed)
             }
         }
@@ -120,9 +121,10 @@ extension SchedulerCore {
     /// Hands placed allocations to their nodes' outboxes (after they were persisted).
     public mutating func deliver(_ records: [TaskRecord]) {
         for record in records where record.state == .scheduled {
-            guard let node = record.machine.node, let job = jobs[record.id.job] else { continue }
-            let allocation = makeAllocation(record, job)
-            nodes[node]?.outbox.append(allocation)
+            guard let node = record.machine.node, let job = table.job(record.id.job),
+                let allocation = makeAllocation(record, job)
+            else { continue }
+            nodes.send(allocation, to: node)
         }
     }
 
@@ -132,28 +134,34 @@ extension SchedulerCore {
     /// and their tasks are lost. Returns the changed records.
     public mutating func tick(now: Double) -> [TaskRecord] {
         var changed: [TaskRecord] = []
-        let due = retries.filter { $0.at <= now }
-        retries.removeAll { $0.at <= now }
-        for retry in due { enqueue(retry.task) }
-        let expired = deadlines.filter { $0.at < now }
-        deadlines.removeAll { $0.at < now }
-        for deadline in expired {
+        for task in timers.dueRetries(now: now) { enqueue(task) }
+        for deadline in timers.expiredDeadlines(now: now) {
             // Only the run the deadline was set for: the task may have ended, or restarted since.
-            guard let record = tasks[deadline.task], record.state == .running, record.startedAt == deadline.started
+            guard let record = table[deadline.task], record.state == .running, record.startedAt == deadline.started
             else { continue }
-            if apply(.timedOut, to: deadline.task, now: now) { changed.append(tasks[deadline.task]!) }
+            if let record = apply(.timedOut, to: deadline.task, now: now) { changed.append(record) }
         }
         let ttl = self.ttl
-        for (id, node) in nodes where node.ready && now - node.lastSeen > ttl {
-            nodes[id]?.ready = false
-            view.setReady(id, false)
-            let placedThere = allocations.values.filter { tasks[$0]?.machine.node == id }
-            for task in placedThere.sorted() {
-                if apply(.lost("node \(id) stopped reporting for \(Int(ttl)) s"), to: task, now: now) {
-                    changed.append(tasks[task]!)
-                }
+        for id in Array(nodes.ids) {
+            for action in nodes.handle(.tick(at: now, ttl: ttl), node: id) {
+                changed += carryOut(action, node: id, now: now, ttl: ttl)
             }
         }
         return changed
+    }
+
+    /// Carries out what a node's machine decided.
+    mutating func carryOut(_ action: NodeMachine.Action, node id: NodeID, now: Double, ttl: Double) -> [TaskRecord] {
+        switch action {
+        case .markReady:
+            view.setReady(id.rawValue, true)
+            unblockAll()
+            return []
+        case .markDown:
+            view.setReady(id.rawValue, false)
+            return table.placed(on: id).compactMap {
+                apply(.lost("node \(id) stopped reporting for \(Int(ttl)) s"), to: $0, now: now)
+            }
+        }
     }
 }

@@ -1,4 +1,5 @@
 import CorralModel
+import CorralProtocol
 import Placement
 
 /// The scheduler's whole in-memory state and its rules, with time passed in (`now`, seconds since the
@@ -41,41 +42,22 @@ public struct SchedulerCore: Sendable {
         }
     }
 
-    struct NodeState: Sendable {
-        var record: NodeRecord
-        var lastSeen: Double
-        var ready: Bool
-        var outbox: [Allocation] = []
-        var kills: [String] = []
-        /// Handed to the agent, not yet reported running: resent if still unreported after an interval.
-        var inflight: [String: (allocation: Allocation, at: Double)] = [:]
-        var usage: NodeLoad = .idle
-        /// Allocations the node has reported running, and since when each has gone unmentioned.
-        var reportedRunning: Set<String> = []
-        var unmentionedSince: [String: Double] = [:]
-    }
-
     public var configuration: Configuration
-    var jobs: [String: JobRecord] = [:]
-    var tasks: [TaskID: TaskRecord] = [:]
-    var tasksOfJob: [String: [TaskID]] = [:]
-    var nodes: [String: NodeState] = [:]
+    var table = TaskTable()
+    var nodes = NodeRegistry()
+    var ledger: QuotaLedger
     var view: ClusterView
     var queue = TaskQueue()
-    /// Tasks that could not be placed (no room, or over quota) until something frees up.
+    /// Tasks that could not be placed (no room, or over quota) until something frees up, and why.
     var blocked: [TaskID: String] = [:]
-    var retries: [(at: Double, task: TaskID)] = []
-    /// Running tasks with a timeout: when each run started and when it must have ended.
-    var deadlines: [(at: Double, task: TaskID, started: Double)] = []
-    var usage: [String: TenantUsage] = [:]
-    var allocations: [String: TaskID] = [:]
+    var timers = Timers()
     public var forecaster: ARIMAForecaster
-    var nextSequence: Int64 = 1
     /// Random source for retry jitter; injected so that tests know the delays.
     var random: @Sendable () -> Double
 
     public init(configuration: Configuration, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
         self.configuration = configuration
+        self.ledger = QuotaLedger(quotas: configuration.quotas)
         self.view = ClusterView(weights: configuration.placement, horizons: configuration.forecastHorizons.count)
         self.random = random
         var forecasting = ARIMAForecaster.Configuration(
@@ -91,69 +73,61 @@ public struct SchedulerCore: Sendable {
     // MARK: Jobs
 
     /// Why a valid spec can never run for its tenant, if so (the API answers 422).
-    public func rejection(of spec: JobSpec) -> String? {
-        configuration.quotas[spec.tenant]?.excess(of: spec.resources)
-    }
+    public func rejection(of spec: JobSpec) -> String? { ledger.rejection(of: spec) }
 
-    public mutating func makeJobRecord(_ spec: JobSpec, id: String, now: Double) -> JobRecord {
-        defer { nextSequence += 1 }
-        return JobRecord(id: id, spec: spec, sequence: nextSequence, submittedAt: now)
+    public mutating func makeJobRecord(_ spec: JobSpec, id: JobID, now: Double) -> JobRecord {
+        table.makeJob(spec, id: id, now: now)
     }
 
     /// Takes in a job already made durable, with any task records stored for it (after a restart).
     public mutating func admit(_ job: JobRecord, stored: [TaskRecord] = [], now: Double) {
-        jobs[job.id] = job
-        nextSequence = max(nextSequence, job.sequence + 1)
         let byIndex = Dictionary(stored.map { ($0.id.index, $0) }, uniquingKeysWith: { a, _ in a })
-        var ids: [TaskID] = []
+        var records: [TaskRecord] = []
         for index in 0..<job.spec.count {
             let id = TaskID(job: job.id, index: index)
-            ids.append(id)
             var record =
                 byIndex[index]
                 ?? TaskRecord(id: id, machine: TaskMachine(maxAttempts: job.spec.retry.maxAttempts), updatedAt: now)
             if job.cancelled, !record.state.isTerminal, !record.state.isPlaced { _ = record.machine.handle(.cancel) }
-            tasks[id] = record
+            records.append(record)
+        }
+        table.insert(job, tasks: records)
+        for record in records {
             switch record.state {
             case .pending:
-                if let at = record.notBefore, at > now { retries.append((at, id)) } else { enqueue(id) }
+                if let at = record.notBefore, at > now { timers.retry(record.id, at: at) } else { enqueue(record.id) }
             case .scheduled, .running:
-                if let node = record.machine.node, let allocation = record.allocation {
-                    allocations[allocation] = id
-                    view.reserve(ResourceVector(job.spec.resources), on: node)
-                    usage[job.spec.tenant, default: TenantUsage()].add(job.spec.resources)
-                    if let started = record.startedAt, let timeout = job.spec.timeout {
-                        deadlines.append((started + timeout.inSeconds, id, started))
-                    }
-                    if record.state == .scheduled {
-                        let allocation = makeAllocation(record, job)
-                        nodes[node]?.outbox.append(allocation)
-                    }
+                guard let node = record.machine.node, record.allocation != nil else { continue }
+                view.reserve(ResourceVector(job.spec.resources), on: node.rawValue)
+                ledger.hold(job.spec.resources, tenant: job.spec.tenant)
+                if let started = record.startedAt, let timeout = job.spec.timeout {
+                    timers.deadline(record.id, at: started + timeout.inSeconds, runStartedAt: started)
                 }
-            default: break
+                if record.state == .scheduled, let allocation = makeAllocation(record, job) {
+                    nodes.send(allocation, to: node)
+                }
+            case .completed, .failed, .killed, .lost:
+                continue
             }
         }
-        tasksOfJob[job.id] = ids
     }
 
-    public func job(_ id: String) -> JobRecord? { jobs[id] }
-    public func tasks(of job: String) -> [TaskRecord] { (tasksOfJob[job] ?? []).compactMap { tasks[$0] } }
-    public var allJobs: [JobRecord] { jobs.values.sorted { $0.sequence < $1.sequence } }
-    public func blockedReason(job: String) -> String? {
-        (tasksOfJob[job] ?? []).lazy.compactMap { blocked[$0] }.first
+    public func job(_ id: JobID) -> JobRecord? { table.job(id) }
+    public func tasks(of job: JobID) -> [TaskRecord] { table.tasks(of: job) }
+    public var allJobs: [JobRecord] { table.allJobs }
+    public func blockedReason(job: JobID) -> String? {
+        table.taskIDs(of: job).lazy.compactMap { blocked[$0] }.first
     }
-    public func usage(of tenant: String) -> TenantUsage { usage[tenant] ?? TenantUsage() }
-    public var deadLetters: [TaskRecord] {
-        tasks.values.filter { $0.machine.isDeadLetter }.sorted { $0.id < $1.id }
-    }
+    public func usage(of tenant: String) -> TenantUsage { ledger.usage(of: tenant) }
+    public var deadLetters: [TaskRecord] { table.deadLetters }
 
     /// Cancels every task of the job not yet ended; returns the changed records.
-    public mutating func cancel(job id: String, now: Double) -> [TaskRecord] {
-        guard jobs[id] != nil else { return [] }
-        jobs[id]?.cancelled = true
+    public mutating func cancel(job id: JobID, now: Double) -> [TaskRecord] {
+        guard table.job(id) != nil else { return [] }
+        table.markCancelled(id)
         var changed: [TaskRecord] = []
-        for task in tasksOfJob[id] ?? [] where !(tasks[task]?.state.isTerminal ?? true) {
-            if apply(.cancel, to: task, now: now) { changed.append(tasks[task]!) }
+        for task in table.taskIDs(of: id) where !(table[task]?.state.isTerminal ?? true) {
+            if let record = apply(.cancel, to: task, now: now) { changed.append(record) }
         }
         return changed
     }

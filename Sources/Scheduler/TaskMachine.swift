@@ -1,6 +1,7 @@
 /// Scheduler: admission, the priority queue, each task's state machine, retries with backoff, tenant
 /// quotas and the placement loop, over a `StateStore`. Knows nothing of HTTP or command lines.
 import CorralModel
+import CorralProtocol
 
 /// One task's lifecycle as a value: events in, actions out (STYLE.md 3). The scheduler carries out the
 /// actions; this type never does I/O, so its table is tested exhaustively.
@@ -10,9 +11,9 @@ public struct TaskMachine: Sendable, Equatable, Codable {
     public private(set) var attempt = 0
     public let maxAttempts: Int
     /// The node holding the current attempt, while scheduled or running.
-    public private(set) var node: String?
+    public private(set) var node: NodeID?
     /// The node of the latest attempt, kept after it ended.
-    public private(set) var lastNode: String?
+    public private(set) var lastNode: NodeID?
     public private(set) var lastError: String?
     /// Failed or lost with no attempts left: on the dead-letter list.
     public var isDeadLetter: Bool { (state == .failed || state == .lost) && lastError != nil }
@@ -20,7 +21,7 @@ public struct TaskMachine: Sendable, Equatable, Codable {
     public init(maxAttempts: Int) { self.maxAttempts = max(1, maxAttempts) }
 
     public enum Event: Sendable, Equatable {
-        case placed(node: String)
+        case placed(node: NodeID)
         case started
         /// The task's process ended with this status (0 = success).
         case exited(code: Int32, detail: String?)
@@ -34,9 +35,9 @@ public struct TaskMachine: Sendable, Equatable, Codable {
 
     public enum Action: Sendable, Equatable {
         /// Return the attempt's reservation on the node.
-        case release(node: String)
+        case release(node: NodeID)
         /// Tell the node to kill the attempt.
-        case kill(node: String)
+        case kill(node: NodeID)
         /// Queue attempt `attempt` after the retry policy's backoff.
         case retry(attempt: Int)
         /// No attempts left: keep the error on the dead-letter list.
@@ -74,8 +75,11 @@ public struct TaskMachine: Sendable, Equatable, Codable {
             var actions = finish(.killed, error: nil)
             if let node { actions.insert(.kill(node: node), at: 0) }
             return actions
-        default:
-            return []
+        case (.pending, .started), (.pending, .exited), (.pending, .crashed), (.pending, .lost), (.pending, .timedOut),
+            (.scheduled, .placed), (.running, .placed), (.running, .started):
+            return []  // a stale report, or one about an attempt not placed yet: nothing to do
+        case (.completed, _), (.failed, _), (.killed, _), (.lost, _):
+            return []  // ended for good: a retry goes through pending, never through an ended state
         }
     }
 

@@ -1,3 +1,5 @@
+import CorralProtocol
+
 /// Tasks waiting for placement, highest priority first, then in submission order: a binary heap.
 struct TaskQueue: Sendable {
     struct Item: Sendable, Equatable {
@@ -46,18 +48,4 @@ struct TaskQueue: Sendable {
         }
         return top
     }
-}
-
-/// A task: its job and its index within the job.
-public struct TaskID: Hashable, Sendable, Codable, Comparable, CustomStringConvertible {
-    public var job: String
-    public var index: Int
-
-    public init(job: String, index: Int) {
-        self.job = job
-        self.index = index
-    }
-
-    public static func < (a: TaskID, b: TaskID) -> Bool { (a.job, a.index) < (b.job, b.index) }
-    public var description: String { "\(job)/\(index)" }
 }

@@ -2,6 +2,7 @@ import Agent
 import ArgumentParser
 import Cgroups
 import CorralModel
+import CorralProtocol
 import Foundation
 import Sandbox
 
@@ -63,12 +64,13 @@ struct AgentOptions: ParsableArguments {
             device = DeviceNumber(major: major, minor: minor)
         }
         if let cpu, !(cpu > 0) { throw ValidationError("--cpu: must be positive") }
-        if let nodeId, !Names.isValid(nodeId, maxLength: 63) {
-            throw ValidationError("--node-id: \"\(nodeId)\" must be 1-63 characters of A-Z a-z 0-9 . _ -")
+        let node = try nodeId.map { text in
+            guard let node = NodeID(text) else { throw ValidationError("--node-id: \"\(text)\" \(NodeID.rule)") }
+            return node
         }
         return AgentConfiguration(
             schedulerURL: scheduler ?? defaultScheduler ?? environment["CORRAL_ADDR"] ?? "http://127.0.0.1:4646",
-            token: token, nodeID: nodeId, dataDir: dataDir, labels: parsedLabels, cpuCores: cpu,
+            token: token, nodeID: node, dataDir: dataDir, labels: parsedLabels, cpuCores: cpu,
             memoryBytes: try memory.flatMap { text throws(ValueError) in try ByteSize.parse(text, field: "--memory") },
             sandbox: SandboxConfig(cgroupParent: cgroupParent, workRoot: workRoot),
             logLimitBytes: try ByteSize.parse(logLimit, field: "--log-limit") ?? 8 << 20, ioDevice: device,

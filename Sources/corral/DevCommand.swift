@@ -1,8 +1,10 @@
-import API
 import Agent
 import ArgumentParser
+import CorralClient
+import CorralProtocol
 import Foundation
 import Sandbox
+import SchedulerService
 import ServiceLifecycle
 import UnixSignals
 
@@ -22,7 +24,7 @@ struct DevCommand: AsyncParsableCommand {
             dataDir: dataDir + "/scheduler", host: "127.0.0.1", port: port, configPath: nil, logger: logger)
         let agent = try Agent(
             configuration: AgentConfiguration(
-                schedulerURL: server.address, token: server.config.agentToken, nodeID: "dev",
+                schedulerURL: server.address, token: server.config.agentToken, nodeID: NodeID("dev"),
                 dataDir: dataDir + "/agent", labels: ["mode": "dev"],
                 sandbox: SandboxConfig(cgroupParent: "corral-dev.slice")),
             logger: logger)

@@ -1,9 +1,8 @@
-import API
 import ArgumentParser
+import CorralClient
 import CorralModel
+import CorralProtocol
 import Foundation
-import Placement
-import Scheduler
 
 /// Where the scheduler is and who we are: flags or CORRAL_ADDR / CORRAL_TOKEN.
 struct ClientOptions: ParsableArguments {
@@ -64,7 +63,7 @@ struct JobCommand: AsyncParsableCommand {
                 ["TASK", "STATE", "ATTEMPT", "NODE", "EXIT", "ERROR"],
                 tasks.map {
                     [
-                        "\($0.index)", $0.state.rawValue, "\($0.attempt)", $0.node ?? "-",
+                        "\($0.index)", $0.state.rawValue, "\($0.attempt)", $0.node?.rawValue ?? "-",
                         $0.exitCode.map { "\($0)" } ?? "-",
                         $0.lastError ?? "",
                     ]
@@ -83,7 +82,7 @@ struct JobCommand: AsyncParsableCommand {
                 ["ID", "NAME", "TENANT", "PRIO", "STATE", "TASKS"],
                 jobs.map {
                     [
-                        $0.id, $0.name, $0.tenant, "\($0.priority)", $0.state,
+                        $0.id.rawValue, $0.name, $0.tenant, "\($0.priority)", $0.state.rawValue,
                         $0.tasks.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
                     ]
                 })
@@ -115,7 +114,7 @@ struct NodesCommand: AsyncParsableCommand {
             ["NODE", "READY", "CPU", "MEMORY", "RUNNING", "LABELS"],
             nodes.map {
                 [
-                    $0.id, $0.ready ? "yes" : "no",
+                    $0.id.rawValue, $0.ready ? "yes" : "no",
                     "\(Double($0.reserved.cpuMillis) / 1000)/\(Double($0.capacity.cpuMillis) / 1000)",
                     "\($0.reserved.memory >> 20)/\($0.capacity.memory >> 20) MiB", "\($0.running)",
                     $0.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),

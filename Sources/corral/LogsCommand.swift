@@ -1,5 +1,6 @@
-import API
 import ArgumentParser
+import CorralClient
+import CorralProtocol
 import Foundation
 
 struct LogsCommand: AsyncParsableCommand {
@@ -18,6 +19,9 @@ struct LogsCommand: AsyncParsableCommand {
     @Option(help: "Seconds between reads while following.") var interval = 0.5
 
     func run() async throws {
+        guard let allocation = AllocationID(allocation) else {
+            throw ValidationError("\"\(allocation)\" is not an allocation: <job>.<index>.<attempt>, like j1.0.1")
+        }
         let client = try options.client()
         let stream = stderr ? "stderr" : "stdout"
         var offset: UInt64 = 0

@@ -1,8 +1,10 @@
-import API
 import ArgumentParser
+import CorralClient
 import CorralModel
+import CorralProtocol
 import Foundation
 import Reports
+import SchedulerService
 
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

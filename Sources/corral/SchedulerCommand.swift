@@ -1,5 +1,7 @@
-import API
 import ArgumentParser
+import CorralClient
+import CorralProtocol
+import SchedulerService
 
 struct SchedulerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

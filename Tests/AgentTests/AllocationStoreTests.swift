@@ -1,19 +1,19 @@
 import CorralModel
+import CorralProtocol
 import Foundation
 import Sandbox
 import TestSupport
 import Testing
 
 @testable import Agent
-@testable import Scheduler
 
 /// The agent's allocation records on disk: appended lines, and files reused instead of deleted.
 struct AllocationStoreTests {
-    static func allocation(_ id: String) -> StoredAllocation {
+    static func allocation(_ id: AllocationID) -> StoredAllocation {
         StoredAllocation(
             allocation: Allocation(
-                id: id, task: TaskID(job: "job", index: 0), attempt: 1, tenant: "tenant", command: ["/bin/true"],
-                environment: [:], image: nil, resources: Resources(), timeoutMs: nil),
+                id: id, tenant: "tenant", command: ["/bin/true"], environment: [:], image: nil,
+                resources: Resources(), timeoutMs: nil),
             phase: .starting)
     }
 
@@ -25,59 +25,61 @@ struct AllocationStoreTests {
     @Test func aDeliveredAllocationsFilesAreEmptiedAndReusedByTheNextOne() throws {
         let dir = TemporaryDirectory()
         let store = try AllocationStore(directory: dir.path)
-        var first = Self.allocation("a-1")
+        var first = Self.allocation("a.0.1")
         try store.create(first)
         first.phase = .ended
-        first.report = AllocationReport(id: "a-1", state: .exited, exitCode: 0)
+        first.report = AllocationReport(id: "a.0.1", state: .exited, exitCode: 0)
         try store.save(first)
-        try "exit 0\n".write(toFile: store.statusFile("a-1"), atomically: false, encoding: .utf8)
-        let inodes = Set([Self.inode(dir.path + "/a-1.json"), Self.inode(store.statusFile("a-1"))].compactMap { $0 })
+        try "exit 0\n".write(toFile: store.statusFile("a.0.1"), atomically: false, encoding: .utf8)
+        let inodes = Set(
+            [Self.inode(dir.path + "/a.0.1.json"), Self.inode(store.statusFile("a.0.1"))].compactMap { $0 })
         #expect(inodes.count == 2)
 
-        store.remove("a-1")
-        #expect(!FileManager.default.fileExists(atPath: dir.path + "/a-1.json"))
+        store.remove("a.0.1")
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/a.0.1.json"))
         #expect(store.spares.count == 2)
 
-        try store.create(Self.allocation("a-2"))
-        let reused = Set([Self.inode(dir.path + "/a-2.json"), Self.inode(store.statusFile("a-2"))].compactMap { $0 })
+        try store.create(Self.allocation("a.0.2"))
+        let reused = Set(
+            [Self.inode(dir.path + "/a.0.2.json"), Self.inode(store.statusFile("a.0.2"))].compactMap { $0 })
         #expect(reused == inodes, "the second allocation's files are the first one's inodes")
         #expect(store.spares.count == 0)
-        let record = try String(contentsOfFile: dir.path + "/a-2.json", encoding: .utf8)
+        let record = try String(contentsOfFile: dir.path + "/a.0.2.json", encoding: .utf8)
         #expect(record.split(separator: "\n").count == 1, "nothing of the first allocation is left: \(record)")
-        #expect(try String(contentsOfFile: store.statusFile("a-2"), encoding: .utf8).isEmpty)
+        #expect(try String(contentsOfFile: store.statusFile("a.0.2"), encoding: .utf8).isEmpty)
         let loaded = store.loadAll()
         #expect(loaded.errors.isEmpty)
-        #expect(loaded.records.map(\.allocation.id) == ["a-2"])
+        #expect(loaded.records.map(\.allocation.id) == ["a.0.2"])
     }
 
     @Test func aRestartedAgentFindsTheSparesAndSkipsARecordThatWasNeverWritten() throws {
         let dir = TemporaryDirectory()
         do {
             let store = try AllocationStore(directory: dir.path)
-            try store.create(Self.allocation("b-1"))
-            try "exit 0\n".write(toFile: store.statusFile("b-1"), atomically: false, encoding: .utf8)
-            store.remove("b-1")
+            try store.create(Self.allocation("b.0.1"))
+            try "exit 0\n".write(toFile: store.statusFile("b.0.1"), atomically: false, encoding: .utf8)
+            store.remove("b.0.1")
         }
         let store = try AllocationStore(directory: dir.path)
         #expect(store.spares.count == 2)
         // An agent that stopped between taking a spare and writing the record leaves an empty file.
-        store.spares.take(as: dir.path + "/b-2.json")
+        store.spares.take(as: dir.path + "/b.0.2.json")
         let loaded = store.loadAll()
         #expect(loaded.records.isEmpty)
         #expect(loaded.errors.isEmpty, "\(loaded.errors)")
-        #expect(!FileManager.default.fileExists(atPath: dir.path + "/b-2.json"))
+        #expect(!FileManager.default.fileExists(atPath: dir.path + "/b.0.2.json"))
         #expect(store.spares.count == 2)
     }
 
     @Test func sparesBeyondTheLimitAreDeleted() throws {
         let dir = TemporaryDirectory()
         let store = try AllocationStore(directory: dir.path, spareLimit: 1)
-        try store.create(Self.allocation("c-1"))
-        store.remove("c-1")  // record kept; the status file was never written, so there is nothing to keep
-        try store.create(Self.allocation("c-2"))
-        try store.create(Self.allocation("c-3"))
-        store.remove("c-2")
-        store.remove("c-3")
+        try store.create(Self.allocation("c.0.1"))
+        store.remove("c.0.1")  // record kept; the status file was never written, so there is nothing to keep
+        try store.create(Self.allocation("c.0.2"))
+        try store.create(Self.allocation("c.0.3"))
+        store.remove("c.0.2")
+        store.remove("c.0.3")
         #expect(store.spares.count == 1)
         let left = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0 != "spare" }
         #expect(left.isEmpty, "\(left)")
@@ -97,17 +99,17 @@ struct AllocationStoreTests {
     @Test func changesAreAppendedWithoutTheAllocationAndLoadOverTheWholeRecord() throws {
         let dir = TemporaryDirectory()
         let store = try AllocationStore(directory: dir.path)
-        var stored = Self.allocation("d-1")
+        var stored = Self.allocation("d.0.1")
         try store.create(stored)
         stored.phase = .running
-        stored.adoption = try Self.adoption("d-1")
+        stored.adoption = try Self.adoption("d.0.1")
         try store.save(stored)
         let running = stored
         stored.phase = .ended
-        stored.report = AllocationReport(id: "d-1", state: .exited, exitCode: 3)
+        stored.report = AllocationReport(id: "d.0.1", state: .exited, exitCode: 3)
         try store.save(stored)
 
-        let path = dir.path + "/d-1.json"
+        let path = dir.path + "/d.0.1.json"
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 3)
         #expect(lines[0].contains("\"allocation\""), "the first line is the whole record")
@@ -124,12 +126,12 @@ struct AllocationStoreTests {
         #expect(loaded.records.count == 1)
         #expect(loaded.records.first?.report == stored.report, "the last whole change is the ended one")
 
-        // Records written whole every time (agents before changes were appended) load as before.
-        let whole = [Self.allocation("d-2"), running].map {
+        // A file of whole records only: the last one is the record.
+        let whole = [Self.allocation("d.0.2"), running].map {
             String(decoding: try! JSONEncoder().encode($0), as: UTF8.self)
         }
         try (whole.joined(separator: "\n") + "\n").write(
-            toFile: dir.path + "/d-2.json", atomically: false, encoding: .utf8)
+            toFile: dir.path + "/d.0.2.json", atomically: false, encoding: .utf8)
         #expect(store.loadAll().records.last == running)
     }
 }

@@ -1,9 +1,11 @@
-import API
+import CorralClient
 import CorralModel
+import CorralProtocol
 import Demo
 import Foundation
 import Reports
 import Scheduler
+import SchedulerService
 import TestSupport
 import Testing
 
@@ -29,7 +31,7 @@ struct ClusterTests {
     }
 
     static func submit(_ cluster: LocalCluster, _ spec: String) async throws -> String {
-        try await cluster.client(token: cluster.config.tenants["t"]!.token).submit(Data(spec.utf8)).id
+        try await cluster.client(token: cluster.config.tenants["t"]!.token).submit(Data(spec.utf8)).id.rawValue
     }
 
     /// Polls the job's tasks until `done` holds for them, or fails after `timeout`.

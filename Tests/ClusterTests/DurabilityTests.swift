@@ -1,7 +1,10 @@
-import API
+import CorralClient
+import CorralModel
+import CorralProtocol
 import Demo
 import Foundation
 import Scheduler
+import SchedulerService
 import Synchronization
 import TestSupport
 import Testing
@@ -37,7 +40,7 @@ struct DurabilityTests {
                             let spec = #"{"name": "\#(name)", "tenant": "t", "command": ["/bin/true"]}"#
                             do {
                                 let job = try await client.submit(Data(spec.utf8))
-                                ledger.acknowledged.withLock { $0[job.id] = name }
+                                ledger.acknowledged.withLock { $0[job.id.rawValue] = name }
                             } catch {
                                 ledger.failures.withLock { $0.append("\(name): \(error)") }
                                 return
@@ -60,7 +63,7 @@ struct DurabilityTests {
             try cluster.startScheduler()
             try await cluster.waitForScheduler()
             let stored = Dictionary(
-                uniqueKeysWithValues: try await cluster.client().jobs().map { ($0.id, $0.name) })
+                uniqueKeysWithValues: try await cluster.client().jobs().map { ($0.id.rawValue, $0.name) })
             let missing = acked.filter { stored[$0.key] != $0.value }
             #expect(missing.isEmpty, "\(missing.count) of \(acked.count) acknowledged jobs lost: \(missing.prefix(5))")
             #expect(stored.count >= acked.count)

@@ -1,8 +1,10 @@
-import API
+import CorralClient
 import CorralModel
+import CorralProtocol
 import Demo
 import Foundation
 import Scheduler
+import SchedulerService
 import TestSupport
 import Testing
 

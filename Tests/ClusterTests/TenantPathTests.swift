@@ -1,8 +1,10 @@
-import API
+import CorralClient
 import CorralModel
+import CorralProtocol
 import Demo
 import Foundation
 import Scheduler
+import SchedulerService
 import TestSupport
 import Testing
 
@@ -17,7 +19,7 @@ struct TenantPathTests {
     }
 
     /// Reads a stream the way `corral logs --follow` does: from offset 0 until the task ended and no bytes came.
-    static func follow(_ client: SchedulerClient, _ allocation: String, _ stream: String) async throws -> String {
+    static func follow(_ client: SchedulerClient, _ allocation: AllocationID, _ stream: String) async throws -> String {
         var offset: UInt64 = 0
         var text = ""
         let deadline = ContinuousClock.now + .seconds(30)
@@ -49,7 +51,7 @@ struct TenantPathTests {
                     {"name": "talker", "tenant": "t", "resources": {"cpu": 0.1, "memory": "16Mi"},
                      "command": ["sh", "-c", "for i in 1 2 3; do echo line $i; sleep 0.4; done; echo done >&2"]}
                     """#.utf8)
-            ).id
+            ).id.rawValue
             let running = try await ClusterTests.waitForTasks(cluster, job) { $0.first?.state == .running }
             let allocation = try #require(running.first?.allocation)
 
@@ -60,7 +62,9 @@ struct TenantPathTests {
             // The CLI, as an operator runs it.
             let cli = Process()
             cli.executableURL = URL(fileURLWithPath: ClusterTests.binary)
-            cli.arguments = ["logs", allocation, "--scheduler", cluster.url, "--token", config.tenants["t"]!.token]
+            cli.arguments = [
+                "logs", "\(allocation)", "--scheduler", cluster.url, "--token", config.tenants["t"]!.token,
+            ]
             let out = Pipe()
             cli.standardOutput = out
             try cli.run()
@@ -70,7 +74,7 @@ struct TenantPathTests {
             #expect(printed == "line 1\nline 2\nline 3\n")
 
             // The other tenant: not in its list, 403 on the job, its tasks, its logs and cancelling it.
-            #expect(try await other.jobs().allSatisfy { $0.id != job })
+            #expect(try await other.jobs().allSatisfy { $0.id.rawValue != job })
             for attempt in [
                 { _ = try await other.job(job) }, { _ = try await other.tasks(job) },
                 { _ = try await other.logs(allocation: allocation, stream: "stdout", offset: 0) },
@@ -84,7 +88,7 @@ struct TenantPathTests {
                 _ = try await cluster.client(token: config.agentToken).logs(
                     allocation: allocation, stream: "stdout", offset: 0)
             }
-            let address = try #require(try await cluster.client().nodes().first?.info["address"])
+            let address = try #require(try await cluster.client().nodes().first?.address)
             for token in [config.tenants["t"]!.token, config.adminToken] {
                 do {
                     _ = try await SchedulerClient(baseURL: address, token: token).logs(
@@ -94,7 +98,7 @@ struct TenantPathTests {
                     #expect(error.status == 401)
                 }
             }
-            #expect(try await owner.job(job).state == "completed")
+            #expect(try await owner.job(job).state == .completed)
         }
     }
 }

@@ -1,3 +1,4 @@
+import CorralModel
 import Testing
 
 @testable import Placement

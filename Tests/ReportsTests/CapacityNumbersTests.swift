@@ -1,6 +1,8 @@
+import CorralModel
 import Foundation
 import Reports
 import Store
+import TestSupport
 import Testing
 
 /// Built once for the suite: 336 hourly points with a daily season take auto-ARIMA a while in a debug build.

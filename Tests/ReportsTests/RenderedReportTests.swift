@@ -1,3 +1,4 @@
+import CorralModel
 import Foundation
 import Reports
 import TestSupport

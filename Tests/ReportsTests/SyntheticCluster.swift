@@ -1,9 +1,10 @@
 import CorralModel
+import CorralProtocol
 import Foundation
 import Placement
 import Reports
-import Scheduler
 import Store
+import TestSupport
 
 /// A history with known answers: one node whose CPU climbs 4 points a day (0.10 at the start, 0.66
 /// after 14 days, so 80% is 3.5 days past the end), whose memory stays at 30%, and a tenant whose held

@@ -2,6 +2,7 @@ import Cgroups
 import CorralModel
 import Foundation
 import Sandbox
+import SystemSupport
 import TestSupport
 import Testing
 

@@ -1,6 +1,8 @@
+import CorralModel
 import Forecast
 import Placement
 import Scheduler
+import TestSupport
 import Testing
 
 /// The scheduler's load forecaster: sampling reports into a regular series, the EWMA stand-in while a

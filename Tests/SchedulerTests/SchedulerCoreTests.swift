@@ -1,10 +1,12 @@
 import CorralModel
+import CorralProtocol
 import Placement
 import Scheduler
+import TestSupport
 import Testing
 
 @Suite struct SchedulerCoreTests {
-    static func node(_ id: String, cores: Int64 = 4) -> NodeRecord {
+    static func node(_ id: NodeID, cores: Int64 = 4) -> NodeRecord {
         NodeRecord(id: id, capacity: ResourceVector(cpuMillis: cores * 1000, memory: 8 << 30, pids: 10_000))
     }
 

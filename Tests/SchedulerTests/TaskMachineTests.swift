@@ -1,5 +1,6 @@
 import CorralModel
 import Scheduler
+import TestSupport
 import Testing
 
 /// Every state x every event: the transition table of DESIGN.md, checked exhaustively.

@@ -6,18 +6,18 @@
 /// read and written with one syscall each: their content must arrive in a single write to be accepted.
 public enum FileIO {
     /// Reads a whole (small) file. Throws with the path and errno.
-    public static func read(_ path: String) throws(CgroupError) -> String {
+    public static func read(_ path: String) throws(SystemError) -> String {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw CgroupError(.read, path: path, errno: errno) }
+        guard fd >= 0 else { throw SystemError(.read, path: path, errno: errno) }
         defer { close(fd) }
         // The buffer lives on the stack: sampling reads thousands of these files a second.
-        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { buffer throws(CgroupError) in
+        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { buffer throws(SystemError) in
             var result = [UInt8]()
             while true {
                 let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw CgroupError(.read, path: path, errno: errno)
+                    throw SystemError(.read, path: path, errno: errno)
                 }
                 if n == 0 { break }
                 result.append(contentsOf: UnsafeBufferPointer(rebasing: buffer[0..<n]))
@@ -51,39 +51,39 @@ public enum FileIO {
     }
 
     /// Writes `value` in one write(2) to an existing file (no O_CREAT: cgroup files must already exist).
-    public static func write(_ value: String, to path: String) throws(CgroupError) {
+    public static func write(_ value: String, to path: String) throws(SystemError) {
         let fd = open(path, O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw CgroupError(.write, path: path, errno: errno, detail: "value \(value)") }
+        guard fd >= 0 else { throw SystemError(.write, path: path, errno: errno, detail: "value \(value)") }
         defer { close(fd) }
         var bytes = Array(value.utf8)
         let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
         guard n == bytes.count else {
-            throw CgroupError(.write, path: path, errno: n < 0 ? errno : EIO, detail: "value \(value)")
+            throw SystemError(.write, path: path, errno: n < 0 ? errno : EIO, detail: "value \(value)")
         }
     }
 
     /// Creates a file with content (for state files and tests), replacing it.
-    public static func create(_ path: String, contents: String, mode: mode_t = 0o644) throws(CgroupError) {
+    public static func create(_ path: String, contents: String, mode: mode_t = 0o644) throws(SystemError) {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
-        guard fd >= 0 else { throw CgroupError(.create, path: path, errno: errno) }
+        guard fd >= 0 else { throw SystemError(.create, path: path, errno: errno) }
         defer { close(fd) }
         var bytes = Array(contents.utf8)
         let n = bytes.withUnsafeMutableBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        guard n == bytes.count else { throw CgroupError(.write, path: path, errno: n < 0 ? errno : EIO) }
+        guard n == bytes.count else { throw SystemError(.write, path: path, errno: n < 0 ? errno : EIO) }
     }
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 
     /// mkdir; returns true when this call created it, false when it already existed.
     @discardableResult
-    public static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws(CgroupError) -> Bool {
+    public static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws(SystemError) -> Bool {
         if mkdir(path, mode) == 0 { return true }
         if errno == EEXIST { return false }
-        throw CgroupError(.create, path: path, errno: errno)
+        throw SystemError(.create, path: path, errno: errno)
     }
 
     /// mkdir -p; returns the directories this call created, outermost first.
-    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(CgroupError) -> [String] {
+    public static func makeDirectories(_ path: String, mode: mode_t = 0o755) throws(SystemError) -> [String] {
         if exists(path) { return [] }
         var created: [String] = []
         let parts = path.split(separator: "/")
@@ -103,15 +103,15 @@ public enum FileIO {
     }
 
     /// Removes a directory tree (work dirs on tmpfs). Does not follow symlinks; stays on one path tree.
-    public static func removeTree(_ path: String) throws(CgroupError) {
+    public static func removeTree(_ path: String) throws(SystemError) {
         var st = stat()
         guard lstat(path, &st) == 0 else {
             if errno == ENOENT { return }
-            throw CgroupError(.remove, path: path, errno: errno)
+            throw SystemError(.remove, path: path, errno: errno)
         }
         if (st.st_mode & S_IFMT) == S_IFDIR {
             if rmdir(path) == 0 { return }  // the common case: an empty work dir
-            guard let dir = opendir(path) else { throw CgroupError(.remove, path: path, errno: errno) }
+            guard let dir = opendir(path) else { throw SystemError(.remove, path: path, errno: errno) }
             var children: [String] = []
             while let entry = readdir(dir) {
                 let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
@@ -121,9 +121,9 @@ public enum FileIO {
             }
             closedir(dir)
             for child in children { try removeTree(path + "/" + child) }
-            if rmdir(path) != 0 { throw CgroupError(.remove, path: path, errno: errno) }
+            if rmdir(path) != 0 { throw SystemError(.remove, path: path, errno: errno) }
         } else if unlink(path) != 0 && errno != ENOENT {
-            throw CgroupError(.remove, path: path, errno: errno)
+            throw SystemError(.remove, path: path, errno: errno)
         }
     }
 }

@@ -1,6 +1,9 @@
-import API
+import CorralClient
 import CorralModel
+import CorralProtocol
 import Scheduler
+import SchedulerService
+import TestSupport
 import Testing
 
 /// The configuration file's settings: each problem names its field; valid ones reach the core.

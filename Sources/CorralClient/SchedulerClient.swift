@@ -1,9 +1,9 @@
 import AsyncHTTPClient
 import CorralModel
+import CorralProtocol
 import Foundation
 import NIOCore
 import NIOHTTP1
-import Scheduler
 
 /// The typed client of the scheduler's API, used by the CLI and the agent.
 public struct SchedulerClient: Sendable {
@@ -18,29 +18,34 @@ public struct SchedulerClient: Sendable {
     }
 
     public func submit(_ body: Data) async throws -> JobView { try await call(.POST, "/v1/jobs", body: body) }
-    public func job(_ id: String) async throws -> JobView { try await call(.GET, "/v1/jobs/\(id)") }
+    public func job(_ id: String) async throws -> JobView { try await call(.GET, "/v1/jobs/\(Self.segment(id))") }
     public func jobs() async throws -> [JobView] { try await call(.GET, "/v1/jobs") }
-    public func cancel(_ id: String) async throws -> JobView { try await call(.DELETE, "/v1/jobs/\(id)") }
-    public func tasks(_ id: String) async throws -> [TaskView] { try await call(.GET, "/v1/jobs/\(id)/tasks") }
-    public func nodes() async throws -> [NodeStatusView] { try await call(.GET, "/v1/nodes") }
+    public func cancel(_ id: String) async throws -> JobView {
+        try await call(.DELETE, "/v1/jobs/\(Self.segment(id))")
+    }
+    public func tasks(_ id: String) async throws -> [TaskView] {
+        try await call(.GET, "/v1/jobs/\(Self.segment(id))/tasks")
+    }
+    public func nodes() async throws -> [NodeStatus] { try await call(.GET, "/v1/nodes") }
     public func quota(tenant: String) async throws -> QuotaStatus {
-        try await call(.GET, "/v1/tenants/\(tenant)/quota")
+        try await call(.GET, "/v1/tenants/\(Self.segment(tenant))/quota")
     }
 
     /// A task's output from `offset` on (relayed from its agent), the offset to ask for next, and whether the
     /// allocation still runs.
-    public func logs(allocation: String, stream: String, offset: UInt64) async throws -> (
+    public func logs(allocation: AllocationID, stream: String, offset: UInt64) async throws -> (
         bytes: Data, next: UInt64, running: Bool
     ) {
-        var request = HTTPClientRequest(url: baseURL + "/v1/allocations/\(allocation)/logs/\(stream)?offset=\(offset)")
+        var request = HTTPClientRequest(
+            url: baseURL + LogRelay.path(allocation, stream: Self.segment(stream), offset: offset))
         request.headers.add(name: "Authorization", value: "Bearer \(token)")
         let response = try await http.execute(request, timeout: .seconds(30))
         let bytes = try await response.body.collect(upTo: 64 << 20)
         guard response.status == .ok else {
             throw Self.error(status: response.status.code, Data(bytes.readableBytesView))
         }
-        let next = response.headers.first(name: "Corral-Log-Offset").flatMap { UInt64($0) } ?? offset
-        return (Data(bytes.readableBytesView), next, response.headers.first(name: "Corral-Log-Running") == "true")
+        let next = response.headers.first(name: LogRelay.offsetHeader).flatMap { UInt64($0) } ?? offset
+        return (Data(bytes.readableBytesView), next, response.headers.first(name: LogRelay.runningHeader) == "true")
     }
 
     /// `GET /metrics`: Prometheus text.
@@ -77,11 +82,11 @@ public struct SchedulerClient: Sendable {
     public func register(_ registration: Registration) async throws -> AgentOrders {
         try await call(.POST, "/v1/agents/register", body: JSONEncoder().encode(registration))
     }
-    public func heartbeat(node: String, _ beat: Heartbeat) async throws -> AgentOrders {
+    public func heartbeat(node: NodeID, _ beat: Heartbeat) async throws -> AgentOrders {
         try await call(.POST, "/v1/agents/\(node)/heartbeat", body: JSONEncoder().encode(beat))
     }
     /// Waits up to `wait` seconds for new allocations or kills.
-    public func poll(node: String, wait: Double) async throws -> AgentOrders {
+    public func poll(node: NodeID, wait: Double) async throws -> AgentOrders {
         try await call(.GET, "/v1/agents/\(node)/allocations?wait=\(wait)", timeout: .seconds(Int64(wait) + 15))
     }
 
@@ -109,5 +114,11 @@ public struct SchedulerClient: Sendable {
     }
 }
 
-/// `GET /v1/nodes` as the client reads it.
-public typealias NodeStatusView = NodeStatus
+extension SchedulerClient {
+    /// A path segment as typed by a user, percent-encoded so that it stays one segment.
+    static func segment(_ text: String) -> String {
+        text.addingPercentEncoding(
+            withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#")))
+            ?? text
+    }
+}

@@ -1,7 +1,11 @@
-import API
+import CorralClient
+import CorralModel
+import CorralProtocol
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import SchedulerService
+import TestSupport
 import Testing
 
 /// `GET /v1/reports/capacity`: admins only, each format with its content type, errors naming the field.

@@ -74,7 +74,8 @@ public enum OpenAPIDocument {
                 "properties": {"id": {"type": "string"}, "ready": {"type": "boolean"}, "lastSeen": {"type": "number"},
                   "capacity": {"$ref": "#/components/schemas/ResourceVector"},
                   "reserved": {"$ref": "#/components/schemas/ResourceVector"}, "running": {"type": "integer"},
-                  "labels": {"type": "object"}, "usage": {"$ref": "#/components/schemas/NodeLoad"}, "info": {"type": "object"}}},
+                  "labels": {"type": "object"}, "usage": {"$ref": "#/components/schemas/NodeLoad"},
+                  "address": {"type": ["string", "null"]}, "info": {"type": "object"}}},
               "Quota": {"type": "object", "required": ["tenant", "usage"], "properties": {"tenant": {"type": "string"},
                 "quota": {"type": "object"}, "usage": {"type": "object"}}},
               "Registration": {"type": "object", "required": ["node", "capacity"], "properties": {
@@ -85,6 +86,7 @@ public enum OpenAPIDocument {
                     "pids": {"type": "integer", "minimum": 0}}},
                 "labels": {"type": ["object", "null"], "additionalProperties": {"type": "string"}},
                 "weight": {"type": ["number", "null"], "exclusiveMinimum": 0},
+                "address": {"type": ["string", "null"], "description": "where the agent serves logs: http://HOST:PORT"},
                 "info": {"type": ["object", "null"], "additionalProperties": {"type": "string"}}}},
               "Heartbeat": {"type": "object", "required": ["usage", "allocations"], "properties": {
                 "usage": {"$ref": "#/components/schemas/NodeLoad"},

@@ -3,13 +3,6 @@ import Foundation
 import Placement
 import Scheduler
 
-/// Who a bearer token belongs to.
-public enum Principal: Sendable, Equatable {
-    case admin
-    case agent
-    case tenant(String)
-}
-
 /// The scheduler's configuration file: tokens, tenants with their quotas, placement weights, timings.
 public struct SchedulerConfig: Sendable, Codable, Equatable {
     public var adminToken: String

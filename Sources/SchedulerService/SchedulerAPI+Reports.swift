@@ -1,4 +1,5 @@
 import CorralModel
+import CorralProtocol
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -8,9 +9,9 @@ import Reports
 extension SchedulerAPI {
     /// `GET /v1/reports/capacity?since=14d&horizon=7d&format=html|json|md&shape=1,2GiB`: the capacity
     /// report, for admins (it shows every tenant and node).
-    func addReportRoutes(_ router: Router<BasicRequestContext>) {
-        router.get("/v1/reports/capacity") { request, _ in
-            try authorize(request, [.admin])
+    func addReportRoutes(_ router: Router<SchedulerRequestContext>) {
+        router.get("/v1/reports/capacity") { request, context in
+            try context.require([.admin])
             let query = request.uri.queryParameters
             let formatText = query.get("format") ?? "json"
             guard let format = CapacityReport.Format(rawValue: formatText) else {

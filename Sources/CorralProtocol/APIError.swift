@@ -1,10 +1,5 @@
-/// API: the scheduler's HTTP routes (Hummingbird 2), bearer-token auth, JSON errors with stable codes,
-/// the OpenAPI document, Prometheus metrics, and the typed client (AsyncHTTPClient) the CLI and agents
-/// use. Knows nothing of command-line parsing.
 import CorralModel
 import Foundation
-import HTTPTypes
-import Hummingbird
 
 /// An API error: JSON `{"error": {"code", "message", "problems"?}}` with a stable code.
 public struct APIError: Error, Sendable, Codable, Equatable, CustomStringConvertible {
@@ -16,6 +11,11 @@ public struct APIError: Error, Sendable, Codable, Equatable, CustomStringConvert
     public struct Problem: Sendable, Codable, Equatable {
         public var field: String
         public var message: String
+
+        public init(field: String, message: String) {
+            self.field = field
+            self.message = message
+        }
     }
 
     public init(status: Int, code: String, message: String, problems: [Problem]? = nil) {
@@ -36,17 +36,25 @@ public struct APIError: Error, Sendable, Codable, Equatable, CustomStringConvert
     public static func notFound(_ what: String) -> APIError {
         APIError(status: 404, code: "not_found", message: "\(what) not found")
     }
+
+    /// The body of the HTTP answer that carries this error: `{"error": …}`.
+    public var body: [UInt8] { (try? Array(JSONEncoder.api.encode(Envelope(error: self)))) ?? [] }
+
     public static func badRequest(_ message: String, problems: [ValueError] = []) -> APIError {
         APIError(
             status: 400, code: "invalid_request", message: message,
             problems: problems.isEmpty ? nil : problems.map { Problem(field: $0.field, message: $0.message) })
     }
 
-    struct Envelope: Codable { var error: APIError }
+    /// The body of every failed answer.
+    public struct Envelope: Codable, Sendable {
+        public var error: APIError
+        public init(error: APIError) { self.error = error }
+    }
 
     /// The error a failed answer of ours carries (`{"error": …}`), with its HTTP status; nil for a body
     /// that is not one.
-    static func decoded(status: UInt, from data: Data) -> APIError? {
+    public static func decoded(status: UInt, from data: Data) -> APIError? {
         guard var error = try? JSONDecoder().decode(Envelope.self, from: data).error else { return nil }
         error.status = Int(status)
         return error
@@ -67,20 +75,5 @@ public struct APIError: Error, Sendable, Codable, Equatable, CustomStringConvert
         try c.encode(code, forKey: .code)
         try c.encode(message, forKey: .message)
         try c.encodeIfPresent(problems, forKey: .problems)
-    }
-
-    public func response() -> Response {
-        let body = (try? JSONEncoder.api.encode(Envelope(error: self))) ?? Data()
-        return Response(
-            status: HTTPResponse.Status(code: status), headers: [.contentType: "application/json"],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
-    }
-}
-
-extension JSONEncoder {
-    static var api: JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
     }
 }

@@ -1,3 +1,4 @@
+import CorralProtocol
 import Foundation
 import Hummingbird
 import Logging
@@ -14,7 +15,7 @@ public struct SchedulerServer: Service {
     public let scheduler: Scheduler
     public let config: SchedulerConfig
     public let address: String
-    let app: Application<RouterResponder<BasicRequestContext>>
+    let app: Application<RouterResponder<SchedulerRequestContext>>
     let logger: Logger
 
     public init(dataDir: String, host: String, port: Int, configPath: String?, logger: Logger) async throws {

@@ -1,9 +1,3 @@
-/// Placement: the pure placement engine. A `ClusterView` holds every node's capacity, reservations,
-/// connection counts, weight, labels, readiness and forecast load; `place` picks the node of lowest cost
-/// (DESIGN.md, "The scheduling path") among those that can take a task. No I/O, no clocks, no locks:
-/// the scheduler owns the view and feeds it events. Imports CorralModel only.
-import CorralModel
-
 /// An amount of every resource placement accounts for, in integers so that sums are exact:
 /// CPU in millicores, memory in bytes, I/O in bytes per second, pids as a count.
 public struct ResourceVector: Sendable, Hashable, Codable, CustomStringConvertible {

@@ -1,4 +1,5 @@
 import CorralModel
+import CorralProtocol
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -35,9 +36,10 @@ public struct SchedulerAPI: Sendable {
                 helpText: "Agent heartbeats received."))
     }
 
-    public func router() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    public func router() -> Router<SchedulerRequestContext> {
+        let router = Router(context: SchedulerRequestContext.self)
         router.add(middleware: ErrorMiddleware())
+        router.add(middleware: AuthenticationMiddleware(config: config))
         router.get("/metrics") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -51,30 +53,30 @@ public struct SchedulerAPI: Sendable {
         addJobRoutes(router)
         addAgentRoutes(router)
         addLogRoutes(router)
-        router.get("/v1/nodes") { request, _ in
-            try authorize(request, [.admin, .agent])
+        router.get("/v1/nodes") { _, context in
+            try context.require([.admin, .agent])
             return try json(await scheduler.nodes)
         }
-        router.get("/v1/tenants/:tenant/quota") { request, context in
+        router.get("/v1/tenants/:tenant/quota") { _, context in
             let tenant = try context.parameters.require("tenant")
-            let who = try authenticate(request)
+            let who = try context.caller()
             guard who == .admin || who == .tenant(tenant) else { throw APIError.forbidden("not tenant \(tenant)") }
             guard config.tenants[tenant] != nil else { throw APIError.notFound("tenant \(tenant)") }
             return try json(
                 QuotaStatus(
                     tenant: tenant, quota: await scheduler.quota(of: tenant), usage: await scheduler.usage(of: tenant)))
         }
-        router.get("/v1/dead-letters") { request, _ in
-            try authorize(request, [.admin])
+        router.get("/v1/dead-letters") { _, context in
+            try context.require([.admin])
             return try json(await scheduler.deadLetters.map(TaskView.init))
         }
         addReportRoutes(router)
         return router
     }
 
-    func addJobRoutes(_ router: Router<BasicRequestContext>) {
-        router.post("/v1/jobs") { request, _ in
-            let who = try authenticate(request)
+    func addJobRoutes(_ router: Router<SchedulerRequestContext>) {
+        router.post("/v1/jobs") { request, context in
+            let who = try context.caller()
             guard who != .agent else { throw APIError.forbidden("agents cannot submit jobs") }
             let body = try await request.body.collect(upTo: 1 << 20)
             let value: JSONValue
@@ -110,8 +112,8 @@ public struct SchedulerAPI: Sendable {
                 throw APIError(status: 422, code: "over_quota", message: why)
             }
         }
-        router.get("/v1/jobs") { request, _ in
-            let who = try authenticate(request)
+        router.get("/v1/jobs") { _, context in
+            let who = try context.caller()
             guard who != .agent else { throw APIError.forbidden("agents cannot list jobs") }
             var tenant: String? = nil
             if case .tenant(let t) = who { tenant = t }
@@ -119,29 +121,26 @@ public struct SchedulerAPI: Sendable {
             for job in await scheduler.jobs(tenant: tenant) { views.append(await JobView(job, scheduler: scheduler)) }
             return try json(views)
         }
-        router.get("/v1/jobs/:id") { request, context in
-            let job = try await visibleJob(request, context)
+        router.get("/v1/jobs/:id") { _, context in
+            let job = try await visibleJob(context)
             return try json(await JobView(job, scheduler: scheduler))
         }
-        router.delete("/v1/jobs/:id") { request, context in
-            let job = try await visibleJob(request, context)
+        router.delete("/v1/jobs/:id") { _, context in
+            let job = try await visibleJob(context)
             let cancelled = try await scheduler.cancel(job: job.id) ?? job
             return try json(await JobView(cancelled, scheduler: scheduler))
         }
-        router.get("/v1/jobs/:id/tasks") { request, context in
-            let job = try await visibleJob(request, context)
+        router.get("/v1/jobs/:id/tasks") { _, context in
+            let job = try await visibleJob(context)
             return try json(await scheduler.tasks(of: job.id).map(TaskView.init))
         }
     }
 
-    func addAgentRoutes(_ router: Router<BasicRequestContext>) {
-        router.post("/v1/agents/register") { request, _ in
-            try authorize(request, [.agent, .admin])
+    func addAgentRoutes(_ router: Router<SchedulerRequestContext>) {
+        router.post("/v1/agents/register") { request, context in
+            try context.require([.agent, .admin])
             let registration: Registration = try await decode(request)
             var problems: [ValueError] = []
-            if !Names.isValid(registration.node, maxLength: 63) {
-                problems.append(ValueError(field: "node", message: "must be 1-63 characters of A-Z a-z 0-9 . _ -"))
-            }
             if registration.capacity.cpuMillis <= 0 {
                 problems.append(ValueError(field: "capacity.cpuMillis", message: "must be positive"))
             }
@@ -161,19 +160,19 @@ public struct SchedulerAPI: Sendable {
             let orders = try await scheduler.register(
                 NodeRecord(
                     id: registration.node, capacity: registration.capacity, labels: registration.labels ?? [:],
-                    weight: registration.weight ?? 1, info: registration.info ?? [:]))
+                    weight: registration.weight ?? 1, address: registration.address, info: registration.info ?? [:]))
             return try json(orders)
         }
         router.post("/v1/agents/:node/heartbeat") { request, context in
-            try authorize(request, [.agent, .admin])
-            let node = try context.parameters.require("node")
+            try context.require([.agent, .admin])
+            let node = try nodeID(context)
             let beat: Heartbeat = try await decode(request)
             heartbeats.increment()
             return try json(await scheduler.heartbeat(node: node, reports: beat.reports, usage: beat.usage))
         }
         router.get("/v1/agents/:node/allocations") { request, context in
-            try authorize(request, [.agent, .admin])
-            let node = try context.parameters.require("node")
+            try context.require([.agent, .admin])
+            let node = try nodeID(context)
             let raw = request.uri.queryParameters.get("wait")
             guard let wait = raw.map({ Double($0) }) ?? 20, (0...60).contains(wait) else {
                 throw APIError.badRequest(
@@ -186,28 +185,35 @@ public struct SchedulerAPI: Sendable {
 
     // MARK: Helpers
 
-    func authenticate(_ request: Request) throws -> Principal {
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
-            let who = config.principal(token: String(header.dropFirst(7)))
-        else { throw APIError.unauthorized() }
-        return who
-    }
-
-    func authorize(_ request: Request, _ allowed: [Principal]) throws {
-        let who = try authenticate(request)
-        guard allowed.contains(who) else { throw APIError.forbidden("this route is not open to \(who)") }
+    /// The node named in the path: 404 for a name no node can have.
+    func nodeID(_ context: SchedulerRequestContext) throws -> NodeID {
+        let text = try context.parameters.require("node")
+        guard let node = NodeID(text) else { throw SchedulerError.unknownNode(text) }
+        return node
     }
 
     /// The job named in the path, if the caller may see it (a tenant seeing another's job gets 403).
-    func visibleJob(_ request: Request, _ context: BasicRequestContext) async throws -> JobRecord {
-        let who = try authenticate(request)
+    func visibleJob(_ context: SchedulerRequestContext) async throws -> JobRecord {
+        let who = try context.caller()
         guard who != .agent else { throw APIError.forbidden("agents cannot read jobs") }
-        let id = try context.parameters.require("id")
-        guard let job = await scheduler.job(id) else { throw APIError.notFound("job \(id)") }
+        let text = try context.parameters.require("id")
+        guard let id = JobID(text), let job = await scheduler.job(id) else { throw APIError.notFound("job \(text)") }
         if case .tenant(let tenant) = who, tenant != job.spec.tenant {
             throw APIError.forbidden("job \(id) belongs to another tenant")
         }
         return job
+    }
+
+    /// A JSON path as problems name it: `allocations.0.id`.
+    static func path(_ keys: [any CodingKey]) -> String {
+        keys.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+    }
+
+    static func invalid(_ context: DecodingError.Context) -> APIError {
+        let path = Self.path(context.codingPath)
+        return APIError.badRequest(
+            "\(path): \(context.debugDescription)",
+            problems: [ValueError(field: path, message: context.debugDescription)])
     }
 
     func decode<T: Decodable>(_ request: Request) async throws -> T {
@@ -215,14 +221,13 @@ public struct SchedulerAPI: Sendable {
         do {
             return try JSONDecoder().decode(T.self, from: Data(body.readableBytesView))
         } catch let DecodingError.keyNotFound(key, context) {
-            let path = (context.codingPath + [key]).map(\.stringValue).joined(separator: ".")
+            let path = Self.path(context.codingPath + [key])
             throw APIError.badRequest(
                 "\(path): is required", problems: [ValueError(field: path, message: "is required")])
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
-            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
-            throw APIError.badRequest(
-                "\(path): \(context.debugDescription)",
-                problems: [ValueError(field: path, message: context.debugDescription)])
+            throw Self.invalid(context)
+        } catch let DecodingError.dataCorrupted(context) where !context.codingPath.isEmpty {
+            throw Self.invalid(context)  // a value that is no valid id, say
         } catch {
             throw APIError.badRequest("the body is not valid JSON for this route: \(error)")
         }
@@ -237,7 +242,7 @@ func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> 
 
 /// Turns `APIError`s (and anything unexpected) into JSON responses.
 struct ErrorMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = SchedulerRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response

@@ -1,11 +1,15 @@
-import API
+import CorralClient
+import CorralModel
+import CorralProtocol
 import Foundation
 import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
 import Scheduler
+import SchedulerService
 import Store
+import TestSupport
 import Testing
 
 /// Every route through Hummingbird's router test client (no socket): auth, tenant isolation, JSON errors.
@@ -104,6 +108,21 @@ import Testing
             ) { response in
                 #expect(response.status == .badRequest)
                 #expect(String(buffer: response.body).contains("capacity"))
+            }
+            let capacity = #""capacity": {"cpuMillis": 1000, "memory": 1, "ioRead": 0, "ioWrite": 0, "pids": 0}"#
+            try await client.execute(
+                uri: "/v1/agents/register", method: .post, headers: Self.auth("agent-token-0123456789"),
+                body: ByteBuffer(string: #"{"node": "../n1", "# + capacity + "}")
+            ) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains(#""field":"node""#), "\(String(buffer: response.body))")
+            }
+            try await client.execute(
+                uri: "/v1/agents/n1/heartbeat", method: .post, headers: Self.auth("agent-token-0123456789"),
+                body: ByteBuffer(string: #"{"usage": {"cpu": 0, "memory": 0, "io": 0}, "allocations": [], "running": ["x/y"]}"#)
+            ) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains(#""field":"running.0""#), "\(String(buffer: response.body))")
             }
         }
     }

@@ -1,0 +1,130 @@
+import CorralModel
+
+/// `POST /v1/agents/register`.
+public struct Registration: Sendable, Codable, Equatable {
+    public var node: NodeID
+    public var capacity: ResourceVector
+    public var labels: [String: String]?
+    public var weight: Double?
+    /// Where the agent serves its tasks' logs to the scheduler (`http://HOST:PORT`), if it does.
+    public var address: String?
+    /// Cgroup mode, kernel release and other facts, for display.
+    public var info: [String: String]?
+
+    public init(
+        node: NodeID, capacity: ResourceVector, labels: [String: String]? = nil, weight: Double? = nil,
+        address: String? = nil, info: [String: String]? = nil
+    ) {
+        self.node = node
+        self.capacity = capacity
+        self.labels = labels
+        self.weight = weight
+        self.address = address
+        self.info = info
+    }
+}
+
+/// `POST /v1/agents/{node}/heartbeat`.
+public struct Heartbeat: Sendable, Codable, Equatable {
+    public var usage: NodeLoad
+    public var allocations: [AllocationReport]
+    /// Allocations still running with nothing new to say (no usage change): their ids alone. A node
+    /// must mention every allocation it runs on each heartbeat, and most of them are these.
+    public var running: [AllocationID]
+
+    public init(usage: NodeLoad, allocations: [AllocationReport], running: [AllocationID] = []) {
+        self.usage = usage
+        self.allocations = allocations
+        self.running = running
+    }
+
+    /// Reports with usage or an end go in `allocations`; bare "still running" ones become ids in `running`.
+    public init(usage: NodeLoad, reports: [AllocationReport]) {
+        self.usage = usage
+        allocations = []
+        running = []
+        for report in reports {
+            if report == AllocationReport(id: report.id, state: .running) {
+                running.append(report.id)
+            } else {
+                allocations.append(report)
+            }
+        }
+    }
+
+    /// Every allocation the heartbeat mentions, the bare running ones as reports of their own.
+    public var reports: [AllocationReport] { allocations + running.map { AllocationReport(id: $0, state: .running) } }
+
+    enum CodingKeys: String, CodingKey { case usage, allocations, running }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        usage = try container.decode(NodeLoad.self, forKey: .usage)
+        allocations = try container.decode([AllocationReport].self, forKey: .allocations)
+        running = try container.decodeIfPresent([AllocationID].self, forKey: .running) ?? []
+    }
+}
+
+/// What a heartbeat or long-poll hands an agent.
+public struct AgentOrders: Sendable, Codable, Equatable {
+    public var allocations: [Allocation]
+    public var kills: [AllocationID]
+    public var heartbeatIntervalSeconds: Double
+
+    public init(allocations: [Allocation], kills: [AllocationID], heartbeatIntervalSeconds: Double) {
+        self.allocations = allocations
+        self.kills = kills
+        self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
+    }
+
+    public var isEmpty: Bool { allocations.isEmpty && kills.isEmpty }
+}
+
+/// A node as the API lists it.
+public struct NodeStatus: Sendable, Codable, Equatable {
+    public var id: NodeID
+    public var ready: Bool
+    public var lastSeen: Double
+    public var capacity: ResourceVector
+    public var reserved: ResourceVector
+    public var running: Int
+    public var labels: [String: String]
+    public var usage: NodeLoad
+    /// Where its agent serves logs, if it does.
+    public var address: String?
+    public var info: [String: String]
+
+    public init(
+        id: NodeID, ready: Bool = true, lastSeen: Double = 0, capacity: ResourceVector,
+        reserved: ResourceVector = .zero, running: Int = 0, labels: [String: String] = [:], usage: NodeLoad = .idle,
+        address: String? = nil, info: [String: String] = [:]
+    ) {
+        self.id = id
+        self.ready = ready
+        self.lastSeen = lastSeen
+        self.capacity = capacity
+        self.reserved = reserved
+        self.running = running
+        self.labels = labels
+        self.usage = usage
+        self.address = address
+        self.info = info
+    }
+}
+
+/// Task logs travel agent -> scheduler -> client: the agent serves its log files on its `--listen`
+/// address to the agent token only, and the scheduler relays them to whoever may see the job, so that
+/// tenants' tokens never reach agents and tenant isolation is checked in one place.
+public enum LogRelay {
+    /// The response header with the offset to ask for next.
+    public static let offsetHeader = "Corral-Log-Offset"
+    /// The response header that is `true` while the allocation runs on its node: a follower stops when
+    /// it is `false` and no bytes came.
+    public static let runningHeader = "Corral-Log-Running"
+    public static let streams: Set<String> = ["stdout", "stderr"]
+
+    /// `GET` path of a log stream, on the scheduler and on an agent alike.
+    public static func path(_ allocation: AllocationID, stream: String, offset: UInt64) -> String {
+        "/v1/allocations/\(allocation)/logs/\(stream)?offset=\(offset)"
+    }
+}

@@ -1,0 +1,100 @@
+import CorralModel
+
+/// What an agent is told to run: one attempt of one task.
+public struct Allocation: Sendable, Codable, Equatable {
+    public var id: AllocationID
+    public var tenant: String
+    public var command: [String]
+    public var environment: [String: String]
+    public var image: String?
+    public var resources: Resources
+    public var timeoutMs: Int64?
+
+    public var task: TaskID { id.task }
+    public var attempt: Int { id.attempt }
+
+    public init(
+        id: AllocationID, tenant: String, command: [String], environment: [String: String] = [:],
+        image: String? = nil, resources: Resources, timeoutMs: Int64? = nil
+    ) {
+        self.id = id
+        self.tenant = tenant
+        self.command = command
+        self.environment = environment
+        self.image = image
+        self.resources = resources
+        self.timeoutMs = timeoutMs
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, task, attempt, tenant, command, environment, image, resources, timeoutMs
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        id = try c.decode(AllocationID.self, forKey: .id)
+        tenant = try c.decode(String.self, forKey: .tenant)
+        command = try c.decode([String].self, forKey: .command)
+        environment = try c.decode([String: String].self, forKey: .environment)
+        image = try c.decodeIfPresent(String.self, forKey: .image)
+        resources = try c.decode(Resources.self, forKey: .resources)
+        timeoutMs = try c.decodeIfPresent(Int64.self, forKey: .timeoutMs)
+    }
+
+    /// The id, and the task and attempt it names, as separate fields as well (what readers of the JSON
+    /// expect to find without parsing the id).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(task, forKey: .task)
+        try c.encode(attempt, forKey: .attempt)
+        try c.encode(tenant, forKey: .tenant)
+        try c.encode(command, forKey: .command)
+        try c.encode(environment, forKey: .environment)
+        try c.encodeIfPresent(image, forKey: .image)
+        try c.encode(resources, forKey: .resources)
+        try c.encodeIfPresent(timeoutMs, forKey: .timeoutMs)
+    }
+}
+
+/// An agent's word on one allocation.
+public struct AllocationReport: Sendable, Codable, Equatable {
+    public enum State: String, Sendable, Codable, CaseIterable { case running, exited, failed, killed, unknown }
+    public var id: AllocationID
+    public var state: State
+    public var exitCode: Int32?
+    public var error: String?
+    /// What the allocation uses now (running) or used in all (ended).
+    public var usage: AllocationUsage?
+    /// How it ended, with OOM and timeout flags, when it has.
+    public var outcome: TaskOutcome?
+
+    public init(
+        id: AllocationID, state: State, exitCode: Int32? = nil, error: String? = nil, usage: AllocationUsage? = nil,
+        outcome: TaskOutcome? = nil
+    ) {
+        self.id = id
+        self.state = state
+        self.exitCode = exitCode
+        self.error = error
+        self.usage = usage
+        self.outcome = outcome
+    }
+}
+
+/// One allocation's resource use as its cgroup shows it.
+public struct AllocationUsage: Sendable, Codable, Equatable {
+    public var cpuUsec: UInt64
+    public var memoryBytes: UInt64
+    public var ioReadBytes: UInt64
+    public var ioWriteBytes: UInt64
+    public var pids: UInt64
+
+    public init(cpuUsec: UInt64, memoryBytes: UInt64, ioReadBytes: UInt64, ioWriteBytes: UInt64, pids: UInt64) {
+        self.cpuUsec = cpuUsec
+        self.memoryBytes = memoryBytes
+        self.ioReadBytes = ioReadBytes
+        self.ioWriteBytes = ioWriteBytes
+        self.pids = pids
+    }
+}

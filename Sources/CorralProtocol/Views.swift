@@ -1,0 +1,113 @@
+import CorralModel
+
+/// A job's state as the API shows it, from its tasks' states.
+public enum JobState: String, Sendable, Codable, CaseIterable {
+    case pending, scheduled, running, completed, failed, cancelling, cancelled
+
+    /// The state of a job whose `total` tasks are in the states `counts` gives.
+    public init(cancelled: Bool, counts: [TaskState: Int], total: Int) {
+        let terminal = TaskState.allCases.filter(\.isTerminal).reduce(0) { $0 + (counts[$1] ?? 0) }
+        if cancelled {
+            self = terminal == total ? .cancelled : .cancelling
+        } else if counts[.completed] == total {
+            self = .completed
+        } else if terminal == total {
+            self = .failed
+        } else if counts[.running, default: 0] > 0 {
+            self = .running
+        } else if counts[.scheduled, default: 0] > 0 {
+            self = .scheduled
+        } else {
+            self = .pending
+        }
+    }
+
+    public var isTerminal: Bool {
+        switch self {
+        case .completed, .failed, .cancelled: true
+        case .pending, .scheduled, .running, .cancelling: false
+        }
+    }
+}
+
+/// A job as the API shows it: its spec, its state and how many tasks are in each state.
+public struct JobView: Sendable, Codable, Equatable {
+    public var id: JobID
+    public var name: String
+    public var tenant: String
+    public var priority: Int
+    public var state: JobState
+    public var submittedAt: Double
+    /// Tasks per state (`TaskState` raw values).
+    public var tasks: [String: Int]
+    /// Why tasks wait, when they do (quota, or which resource no node has free).
+    public var waitingFor: String?
+    public var spec: JobSpec
+
+    public init(
+        id: JobID, spec: JobSpec, cancelled: Bool, submittedAt: Double, taskStates: [TaskState],
+        waitingFor: String?
+    ) {
+        self.id = id
+        name = spec.name
+        tenant = spec.tenant
+        priority = spec.priority
+        self.submittedAt = submittedAt
+        self.spec = spec
+        var counts: [TaskState: Int] = [:]
+        for state in taskStates { counts[state, default: 0] += 1 }
+        tasks = Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) })
+        self.waitingFor = waitingFor
+        state = JobState(cancelled: cancelled, counts: counts, total: taskStates.count)
+    }
+}
+
+/// One task of a job as the API shows it.
+public struct TaskView: Sendable, Codable, Equatable {
+    public var job: JobID
+    public var index: Int
+    public var state: TaskState
+    public var attempt: Int
+    /// The current attempt's node while placed, else the last one's.
+    public var node: NodeID?
+    public var allocation: AllocationID?
+    public var exitCode: Int32?
+    public var lastError: String?
+    public var retryAt: Double?
+    /// When the scheduler heard the current attempt is running (seconds since the Unix epoch).
+    public var startedAt: Double?
+    public var usage: AllocationUsage?
+    public var outcome: TaskOutcome?
+
+    public init(
+        job: JobID, index: Int, state: TaskState, attempt: Int, node: NodeID? = nil, allocation: AllocationID? = nil,
+        exitCode: Int32? = nil, lastError: String? = nil, retryAt: Double? = nil, startedAt: Double? = nil,
+        usage: AllocationUsage? = nil, outcome: TaskOutcome? = nil
+    ) {
+        self.job = job
+        self.index = index
+        self.state = state
+        self.attempt = attempt
+        self.node = node
+        self.allocation = allocation
+        self.exitCode = exitCode
+        self.lastError = lastError
+        self.retryAt = retryAt
+        self.startedAt = startedAt
+        self.usage = usage
+        self.outcome = outcome
+    }
+}
+
+/// `GET /v1/tenants/{tenant}/quota`.
+public struct QuotaStatus: Sendable, Codable, Equatable {
+    public var tenant: String
+    public var quota: TenantQuota?
+    public var usage: TenantUsage
+
+    public init(tenant: String, quota: TenantQuota?, usage: TenantUsage) {
+        self.tenant = tenant
+        self.quota = quota
+        self.usage = usage
+    }
+}

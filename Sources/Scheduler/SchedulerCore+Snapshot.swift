@@ -1,0 +1,47 @@
+import CorralModel
+import CorralProtocol
+import Foundation
+import Store
+
+extension SchedulerCore {
+    public func snapshot(now: Double) -> ClusterSnapshot {
+        let jobs = allJobs.map { job in
+            let tasks = self.tasks(of: job.id)
+            return ClusterSnapshot.Job(
+                id: job.id.rawValue, name: job.spec.name, tenant: job.spec.tenant, cpu: job.spec.resources.cpu,
+                memory: job.spec.resources.memory, tasks: job.spec.count,
+                active: tasks.filter { $0.state == .scheduled || $0.state == .running }.count,
+                submittedAt: job.submittedAt)
+        }
+        let names = ledger.tenants.union(jobs.map(\.tenant))
+        return ClusterSnapshot(
+            time: now, nodes: nodeStatuses, jobs: jobs,
+            tenants: names.sorted().map {
+                ClusterSnapshot.Tenant(name: $0, quota: configuration.quotas[$0], usage: self.usage(of: $0))
+            })
+    }
+
+    /// The scheduler's state as its store holds it, loaded as `Scheduler.start` loads it but without
+    /// placing anything: what `corral report --data-dir` reads.
+    public static func loaded(from store: any StateStore, configuration: Configuration, now: Double) async throws
+        -> SchedulerCore
+    {
+        let decoder = JSONDecoder()
+        var core = SchedulerCore(configuration: configuration)
+        for kv in try await store.list(prefix: StoreKeys.nodes, limit: nil).items {
+            core.restore(try decoder.decode(NodeRecord.self, from: Data(kv.value)), now: now)
+        }
+        var stored: [JobID: [TaskRecord]] = [:]
+        for kv in try await store.list(prefix: StoreKeys.tasks, limit: nil).items {
+            let record = try decoder.decode(TaskRecord.self, from: Data(kv.value))
+            stored[record.id.job, default: []].append(record)
+        }
+        let jobs = try await store.list(prefix: StoreKeys.jobs, limit: nil).items.map {
+            try decoder.decode(JobRecord.self, from: Data($0.value))
+        }
+        for job in jobs.sorted(by: { $0.sequence < $1.sequence }) {
+            core.admit(job, stored: stored[job.id] ?? [], now: now)
+        }
+        return core
+    }
+}

@@ -1,0 +1,12 @@
+import CorralProtocol
+
+/// The scheduler's key layout in its `StateStore`, spelled here only.
+public enum StoreKeys {
+    public static let jobs = "jobs/"
+    public static let tasks = "tasks/"
+    public static let nodes = "nodes/"
+
+    public static func job(_ id: JobID) -> String { jobs + id.rawValue }
+    public static func task(_ id: TaskID) -> String { tasks + "\(id.job.rawValue)/\(id.index)" }
+    public static func node(_ id: NodeID) -> String { nodes + id.rawValue }
+}

@@ -1,0 +1,56 @@
+import CorralModel
+import CorralProtocol
+
+/// Every job and task record the scheduler holds, with the two indexes it needs: a job's tasks in
+/// index order, and the task an allocation belongs to while it is placed.
+struct TaskTable: Sendable {
+    private(set) var jobs: [JobID: JobRecord] = [:]
+    private(set) var tasks: [TaskID: TaskRecord] = [:]
+    private var tasksOfJob: [JobID: [TaskID]] = [:]
+    /// Placed allocations (scheduled or running) and their tasks.
+    private(set) var allocations: [AllocationID: TaskID] = [:]
+    /// The submission sequence the next job gets.
+    private(set) var nextSequence: Int64 = 1
+
+    func job(_ id: JobID) -> JobRecord? { jobs[id] }
+    subscript(task: TaskID) -> TaskRecord? { tasks[task] }
+    func taskIDs(of job: JobID) -> [TaskID] { tasksOfJob[job] ?? [] }
+    func tasks(of job: JobID) -> [TaskRecord] { taskIDs(of: job).compactMap { tasks[$0] } }
+    func task(of allocation: AllocationID) -> TaskID? { allocations[allocation] }
+    var allJobs: [JobRecord] { jobs.values.sorted { $0.sequence < $1.sequence } }
+
+    /// A new job's record, with the next submission sequence.
+    mutating func makeJob(_ spec: JobSpec, id: JobID, now: Double) -> JobRecord {
+        defer { nextSequence += 1 }
+        return JobRecord(id: id, spec: spec, sequence: nextSequence, submittedAt: now)
+    }
+
+    /// Adds a job with its task records (all of them, in index order).
+    mutating func insert(_ job: JobRecord, tasks records: [TaskRecord]) {
+        jobs[job.id] = job
+        nextSequence = max(nextSequence, job.sequence + 1)
+        tasksOfJob[job.id] = records.map(\.id)
+        for record in records {
+            tasks[record.id] = record
+            if let allocation = record.allocation, record.state.isPlaced, record.machine.node != nil {
+                allocations[allocation] = record.id
+            }
+        }
+    }
+
+    mutating func markCancelled(_ job: JobID) { jobs[job]?.cancelled = true }
+
+    /// Stores a changed record and keeps the allocation index in step with it.
+    mutating func update(_ record: TaskRecord) {
+        if let old = tasks[record.id]?.allocation, old != record.allocation { allocations[old] = nil }
+        tasks[record.id] = record
+        if let allocation = record.allocation { allocations[allocation] = record.id }
+    }
+
+    /// Tasks placed (scheduled or running) on `node`, in id order.
+    func placed(on node: NodeID) -> [TaskID] {
+        allocations.values.filter { tasks[$0]?.machine.node == node }.sorted()
+    }
+
+    var deadLetters: [TaskRecord] { tasks.values.filter { $0.machine.isDeadLetter }.sorted { $0.id < $1.id } }
+}

@@ -1,0 +1,23 @@
+import CorralModel
+import CorralProtocol
+import Scheduler
+
+extension JobView {
+    /// The job as the scheduler holds it now: its tasks' states and why they wait.
+    init(_ job: JobRecord, scheduler: Scheduler) async {
+        self.init(
+            id: job.id, spec: job.spec, cancelled: job.cancelled, submittedAt: job.submittedAt,
+            taskStates: await scheduler.tasks(of: job.id).map(\.state),
+            waitingFor: await scheduler.blockedReason(job: job.id))
+    }
+}
+
+extension TaskView {
+    init(_ record: TaskRecord) {
+        self.init(
+            job: record.id.job, index: record.id.index, state: record.state, attempt: record.machine.attempt,
+            node: record.machine.lastNode, allocation: record.allocation, exitCode: record.exitCode,
+            lastError: record.machine.lastError, retryAt: record.state == .pending ? record.notBefore : nil,
+            startedAt: record.startedAt, usage: record.usage, outcome: record.outcome)
+    }
+}
