@@ -113,6 +113,7 @@ let package = Package(
                 "CorralClient", "CorralProtocol", "SchedulerService", "Demo", "Forecast", "Scheduler", "Store",
                 "Sandbox", "Cgroups", "CSandbox", "Placement", "CorralModel", "SystemSupport",
             ],
+            exclude: ["Datasets"],
             swiftSettings: strict),
         .executableTarget(
             name: "corral",

@@ -135,7 +135,7 @@ public struct ForecastBenchmark: Sendable {
 
     func runPanel(_ directory: String) throws -> PanelReport {
         guard let data = FileManager.default.contents(atPath: directory + "/auto.json") else {
-            throw BenchmarkError("\(directory)/auto.json not found: run from the repository or pass --panel DIR")
+            throw BenchmarkError("\(directory)/auto.json not found: pass --panel DIR")
         }
         let entries = try JSONDecoder().decode([PanelEntry].self, from: data)
         var cpu = 0.0

@@ -2,7 +2,7 @@ import Forecast
 import Foundation
 import Placement
 
-/// Auto-ARIMA on the M3 monthly panel (Tests/ForecastTests/Fixtures/m3: 300 series, 18 held-out
+/// Auto-ARIMA on the M3 monthly panel (Sources/Benchmarks/Datasets/m3: 300 series, 18 held-out
 /// points each): corral's CPU time and accuracy against statsforecast's and R's forecasts, which the
 /// fixture scripts recorded, and their model choices. statsforecast is also timed in the same run
 /// when python3 can import it.
@@ -52,7 +52,7 @@ public struct M3Benchmark: Sendable {
 
     func read(_ name: String) throws -> [Substring] {
         guard let text = try? String(contentsOfFile: directory + "/" + name, encoding: .utf8) else {
-            throw BenchmarkError("\(directory)/\(name) not found: run from the repository or pass --m3 DIR")
+            throw BenchmarkError("\(directory)/\(name) not found: pass --m3 DIR")
         }
         return text.split(whereSeparator: \.isNewline).dropFirst().map { $0 }
     }

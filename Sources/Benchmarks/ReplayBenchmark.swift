@@ -88,7 +88,7 @@ public struct ReplayBenchmark: Sendable {
         let series = try names.map { name -> [Double] in
             let path = "\(traces)/\(name)-cpu-300s.csv"
             guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-                throw BenchmarkError("\(path) not found: run from the repository or pass --traces DIR")
+                throw BenchmarkError("\(path) not found: pass --traces DIR")
             }
             let values = try CSVSeries.parse(text).filter { !$0.isNaN }
             let (low, high) = (values.min() ?? 0, values.max() ?? 1)

@@ -169,11 +169,12 @@ extension BenchCommand {
             commandName: "forecast", abstract: "CPU time of ARIMA fits, against R's forecast package in the same run.")
 
         @Option(help: "Fits to time (the median is reported).") var repeats = 20
-        @Option(help: "Parity fixtures (auto.json, auto/*.csv) for the auto-ARIMA panel.")
-        var panel = "Tests/ForecastTests/Fixtures"
+        @Option(help: "The auto-ARIMA panel's directory (auto.json, auto/*.csv; default: the package's).")
+        var panel: String?
         @Flag(help: "Skip the auto-ARIMA panel.") var noPanel = false
-        @Option(help: "The M3 monthly panel (monthly.csv, statsforecast.csv, r.csv).")
-        var m3 = "Tests/ForecastTests/Fixtures/m3"
+        @Option(
+            help: "The M3 monthly panel's directory (monthly.csv, statsforecast.csv, r.csv; default: the package's).")
+        var m3: String?
         @Flag(help: "Skip the M3 monthly panel.") var noM3 = false
         @Option(help: "Only the M3 panel's first N series (default all 300).") var m3Series: Int?
         @Flag(help: "Print one JSON object.") var json = false
@@ -184,8 +185,10 @@ extension BenchCommand {
         }
 
         func run() throws {
+            let panel = noPanel ? nil : try self.panel ?? Datasets.directory(holding: "auto.json", flag: "--panel")
+            let m3 = noM3 ? nil : try self.m3 ?? Datasets.directory(holding: "m3", flag: "--m3") + "/m3"
             let report = try ForecastBenchmark(
-                repeats: repeats, panel: noPanel ? nil : panel, m3: noM3 ? nil : m3, m3Series: m3Series
+                repeats: repeats, panel: panel, m3: m3, m3Series: m3Series
             ).run { line in
                 if !json { FileHandle.standardError.write(Data("bench: \(line)\n".utf8)) }
             }

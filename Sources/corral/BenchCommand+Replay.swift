@@ -9,8 +9,8 @@ extension BenchCommand {
             abstract: "Replay recorded data-centre CPU traces under placement on requests alone and on ARIMA forecasts."
         )
 
-        @Option(help: "Directory of the traces (alibaba2018/google2019/azure2-cpu-300s.csv).")
-        var traces = "Tests/ForecastTests/Fixtures/traces"
+        @Option(help: "Directory of the traces (alibaba2018/google2019/azure2-cpu-300s.csv; default: the package's).")
+        var traces: String?
         @Option(help: "Simulated nodes (8 cores each).") var nodes = 6
         @Option(help: "5-minute steps to replay (at most 2016, a week).") var steps = 2016
         @Option(help: "Mean task arrivals per step (1 core, 0.5-3 h each).") var arrivals = 1.4
@@ -23,6 +23,7 @@ extension BenchCommand {
         }
 
         func run() throws {
+            let traces = try self.traces ?? Datasets.directory(holding: "traces", flag: "--traces") + "/traces"
             let report = try ReplayBenchmark(traces: traces, nodes: nodes, steps: steps, arrivals: arrivals).run {
                 if !json { FileHandle.standardError.write(Data("bench: \($0)\n".utf8)) }
             }

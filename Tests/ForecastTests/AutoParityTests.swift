@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// Automatic order selection against R's forecast::auto.arima (defaults) on 20 real series of R's
-/// datasets package (fixtures from Tests/ForecastTests/Fixtures/make-auto-fixtures.R).
+/// datasets package (fixtures from Sources/Benchmarks/Datasets/make-auto-fixtures.R).
 @Suite struct AutoParityTests {
     struct Reference: Decodable {
         var name: String
@@ -14,7 +14,7 @@ import Testing
         var aicc: Double
     }
 
-    static let directory = ParityTests.directory
+    static let directory = datasetsDirectory
     static let references: [Reference] = {
         let data = FileManager.default.contents(atPath: directory + "/auto.json") ?? Data("[]".utf8)
         return (try? JSONDecoder().decode([Reference].self, from: data)) ?? []
@@ -29,7 +29,7 @@ import Testing
         var sameDifferencing = 0
         var mismatches: [String] = []
         for reference in Self.references {
-            let y = try ParityTests.series("auto/\(reference.name)")
+            let y = try ParityTests.series("auto/\(reference.name)", in: Self.directory)
             let fit = try AutoARIMA().fit(y, period: max(reference.period, 1))
             let o = fit.order
             let differencing = o.d == reference.d && o.D == reference.D

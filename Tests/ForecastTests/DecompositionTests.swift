@@ -1,5 +1,6 @@
 import Forecast
 import Foundation
+import TestSupport
 import Testing
 
 /// Long seasonal periods (m = 288, a daily cycle in 5-minute data): STL takes the season out and a
@@ -81,7 +82,7 @@ import Testing
         var lines: [String] = []
         for name in ["alibaba2018", "google2019", "azure2"] {
             let text = try String(
-                contentsOfFile: ParityTests.directory + "/traces/\(name)-cpu-300s.csv", encoding: .utf8)
+                contentsOfFile: datasetsDirectory + "/traces/\(name)-cpu-300s.csv", encoding: .utf8)
             let y = try CSVSeries.parse(text)
             let (train, test) = (Array(y.dropLast(Self.day)), Array(y.suffix(Self.day)))
             func error(_ fit: ARIMAFit) -> Double {

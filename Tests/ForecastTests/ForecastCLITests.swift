@@ -44,7 +44,7 @@ import Testing
     @Test("--period 288 on 5-minute data decomposes the daily season")
     func longPeriodIsDecomposed() throws {
         let result = try corral(
-            "forecast", "--csv", "Tests/ForecastTests/Fixtures/traces/google2019-cpu-300s.csv", "--period", "288",
+            "forecast", "--csv", "Sources/Benchmarks/Datasets/traces/google2019-cpu-300s.csv", "--period", "288",
             "--horizon", "288", "--json")
         let json = try object(result)
         let model = try #require(json["model"] as? [String: Any])
@@ -53,7 +53,7 @@ import Testing
         #expect([model["P"], model["D"], model["Q"]].map { $0 as? Int } == [0, 0, 0])
         #expect((json["forecast"] as? [Any])?.count == 288)
         let text = try corral(
-            "forecast", "--csv", "Tests/ForecastTests/Fixtures/traces/google2019-cpu-300s.csv", "--period", "288",
+            "forecast", "--csv", "Sources/Benchmarks/Datasets/traces/google2019-cpu-300s.csv", "--period", "288",
             "--horizon", "3")
         #expect(text.stdout.hasPrefix("STL[288] + ARIMA("), "\(text.stdout)")
     }

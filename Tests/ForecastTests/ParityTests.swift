@@ -38,7 +38,7 @@ import Testing
         return (try? JSONDecoder().decode([Reference].self, from: data)) ?? []
     }()
 
-    static func series(_ name: String) throws -> [Double] {
+    static func series(_ name: String, in directory: String = directory) throws -> [Double] {
         let text = try String(contentsOfFile: directory + "/\(name).csv", encoding: .utf8)
         return text.split(separator: "\n").dropFirst().map { Double($0.trimmingCharacters(in: .whitespaces)) ?? .nan }
     }

@@ -119,10 +119,12 @@ import Testing
             }
             try await client.execute(
                 uri: "/v1/agents/n1/heartbeat", method: .post, headers: Self.auth("agent-token-0123456789"),
-                body: ByteBuffer(string: #"{"usage": {"cpu": 0, "memory": 0, "io": 0}, "allocations": [], "running": ["x/y"]}"#)
+                body: ByteBuffer(
+                    string: #"{"usage": {"cpu": 0, "memory": 0, "io": 0}, "allocations": [], "running": ["x/y"]}"#)
             ) { response in
                 #expect(response.status == .badRequest)
-                #expect(String(buffer: response.body).contains(#""field":"running.0""#), "\(String(buffer: response.body))")
+                #expect(
+                    String(buffer: response.body).contains(#""field":"running.0""#), "\(String(buffer: response.body))")
             }
         }
     }

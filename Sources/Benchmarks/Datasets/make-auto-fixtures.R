@@ -1,6 +1,6 @@
 #!/usr/bin/env Rscript
 # Regenerates the auto.arima parity fixtures from R's forecast package (Debian: apt-get install r-cran-forecast):
-#   Rscript Tests/ForecastTests/Fixtures/make-auto-fixtures.R Tests/ForecastTests/Fixtures
+#   Rscript Sources/Benchmarks/Datasets/make-auto-fixtures.R Sources/Benchmarks/Datasets
 # For each real series of R's datasets package: auto/<name>.csv (column "value") and, in auto.json, the
 # period and the model auto.arima() chooses with its defaults (orders, constant, AICc).
 suppressPackageStartupMessages(library(forecast))
