@@ -1,11 +1,46 @@
 import CorralModel
 
+/// An identifier with one text form: `description` writes it, `init?` is its one parser, and JSON
+/// carries it as that text.
+public protocol TextIdentifier: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+    init?(_ text: some StringProtocol)
+    /// What a text that does not parse is told.
+    static var rule: String { get }
+}
+
+extension TextIdentifier {
+    public init(from decoder: any Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let id = Self(text) else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "\"\(text)\" \(Self.rule)"))
+        }
+        self = id
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+/// An identifier that is a name under `Names`' rule (1-63 characters of `A-Z a-z 0-9 . _ -`, not `.`
+/// or `..`, so that it is safe in paths).
+public protocol NameIdentifier: TextIdentifier {
+    var rawValue: String { get }
+}
+
+extension NameIdentifier {
+    public static var rule: String { "must be 1-63 characters of A-Z a-z 0-9 . _ -" }
+    public var description: String { rawValue }
+    public static func < (a: Self, b: Self) -> Bool { a.rawValue < b.rawValue }
+}
+
 /// A job: `j` + milliseconds since the epoch in base 36 + 6 random hex digits, so that ids sort by
-/// submission time. Any valid name (`Names`, at most 63 characters) parses, as ids travel in paths.
-public struct JobID: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+/// submission time. Any valid name parses, as ids travel in paths.
+public struct JobID: NameIdentifier {
     public let rawValue: String
 
-    /// The id `text` names, or nil when it is not a valid name.
     public init?(_ text: some StringProtocol) {
         guard Names.isValid(String(text), maxLength: 63) else { return nil }
         rawValue = String(text)
@@ -18,50 +53,15 @@ public struct JobID: Hashable, Sendable, Comparable, CustomStringConvertible, Co
     }
 
     private init(unchecked: String) { rawValue = unchecked }
-
-    public var description: String { rawValue }
-    public static func < (a: JobID, b: JobID) -> Bool { a.rawValue < b.rawValue }
-
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let id = JobID(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a job id"))
-        }
-        self = id
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
-    }
 }
 
-/// A node, as its agent names it: 1-63 characters of `A-Z a-z 0-9 . _ -`.
-public struct NodeID: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+/// A node, as its agent names it.
+public struct NodeID: NameIdentifier {
     public let rawValue: String
-
-    public static let rule = "must be 1-63 characters of A-Z a-z 0-9 . _ -"
 
     public init?(_ text: some StringProtocol) {
         guard Names.isValid(String(text), maxLength: 63) else { return nil }
         rawValue = String(text)
-    }
-
-    public var description: String { rawValue }
-    public static func < (a: NodeID, b: NodeID) -> Bool { a.rawValue < b.rawValue }
-
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let id = NodeID(text) else {
-            throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: "\"\(text)\" \(Self.rule)"))
-        }
-        self = id
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(rawValue)
     }
 }
 
@@ -81,7 +81,7 @@ public struct TaskID: Hashable, Sendable, Codable, Comparable, CustomStringConve
 
 /// One attempt of one task on one node: `<job>.<index>.<attempt>`, the name of its cgroup, work
 /// directory, log directory and record on the node.
-public struct AllocationID: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+public struct AllocationID: TextIdentifier {
     public var task: TaskID
     /// 1 for the first attempt.
     public var attempt: Int
@@ -103,20 +103,7 @@ public struct AllocationID: Hashable, Sendable, Comparable, CustomStringConverti
         self.init(task: TaskID(job: job, index: index), attempt: attempt)
     }
 
+    public static let rule = "is not an allocation: <job>.<index>.<attempt>, like j1.0.1"
     public var description: String { "\(task.job).\(task.index).\(attempt)" }
     public static func < (a: AllocationID, b: AllocationID) -> Bool { (a.task, a.attempt) < (b.task, b.attempt) }
-
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let id = AllocationID(text) else {
-            throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: "\"\(text)\" is not an allocation id"))
-        }
-        self = id
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
 }

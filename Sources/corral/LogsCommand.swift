@@ -20,7 +20,7 @@ struct LogsCommand: AsyncParsableCommand {
 
     func run() async throws {
         guard let allocation = AllocationID(allocation) else {
-            throw ValidationError("\"\(allocation)\" is not an allocation: <job>.<index>.<attempt>, like j1.0.1")
+            throw ValidationError("\"\(allocation)\" \(AllocationID.rule)")
         }
         let client = try options.client()
         let stream = stderr ? "stderr" : "stdout"

@@ -52,3 +52,13 @@ import Testing
         #expect(try JSONDecoder().decode(Allocation.self, from: JSONEncoder().encode(allocation)) == allocation)
     }
 }
+
+extension IdentifierTests {
+    @Test func jobAndNodeIdsTravelAsTheirText() throws {
+        let job = try #require(Self.parse("j1", JobID.init))
+        let node = try #require(Self.parse("node-1", NodeID.init))
+        #expect(String(decoding: try JSONEncoder().encode(job), as: UTF8.self) == #""j1""#)
+        #expect(String(decoding: try JSONEncoder().encode(node), as: UTF8.self) == #""node-1""#)
+        #expect(try JSONDecoder().decode(NodeID.self, from: Data(#""node-1""#.utf8)) == node)
+    }
+}
