@@ -160,7 +160,9 @@ public struct SchedulerAPI: Sendable {
             let orders = try await scheduler.register(
                 NodeRecord(
                     id: registration.node, capacity: registration.capacity, labels: registration.labels ?? [:],
-                    weight: registration.weight ?? 1, address: registration.address, info: registration.info ?? [:]))
+                    weight: registration.weight ?? 1,
+                    // Agents older than the `address` field advertise it in `info`.
+                    address: registration.address ?? registration.info?["address"], info: registration.info ?? [:]))
             return try json(orders)
         }
         router.post("/v1/agents/:node/heartbeat") { request, context in
