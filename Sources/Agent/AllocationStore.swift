@@ -75,8 +75,8 @@ struct StoredAllocation: Sendable, Codable, Equatable {
 
 /// `<data-dir>/allocations/<id>.json`, one JSON line per change of the allocation, appended: the whole
 /// record first, then each change as the record without its allocation (`StoredAllocation.Change`),
-/// which is all that changes; encoding the allocation again for every change was most of what a save
-/// cost. The record is the last whole line with the last change after it that decodes (a line torn by a
+/// which is all that changes (encoding the allocation again would be most of what a save costs). The
+/// record is the last whole line with the last change after it that decodes (a line torn by a
 /// power loss is skipped). Plus `<id>.status` that PID 1 writes the task's end to. One file per
 /// allocation, created once: on ext4 a new inode costs about as much as the rest of a save, and a
 /// replace-by-rename made three of them per task.
@@ -89,9 +89,9 @@ struct StoredAllocation: Sendable, Codable, Equatable {
 ///
 /// A delivered allocation's two files are not deleted but emptied and kept in `spare/`, and the next
 /// allocations take them by rename: ext4 without a journal (this project's machines) checks every new
-/// inode against each inode deleted in its group within the last 30-60 s (`recently_deleted`), so two
-/// files created and deleted per task made every creation cost in proportion to the task rate, a third
-/// of all CPU time in `corral bench e2e`. A rename allocates and frees no inode.
+/// inode against each inode deleted in its group within the last 30-60 s (`recently_deleted`), so files
+/// created and deleted per task would make every creation cost in proportion to the task rate. A rename
+/// allocates and frees no inode.
 struct AllocationStore: Sendable {
     let directory: String
     let spares: SpareFiles

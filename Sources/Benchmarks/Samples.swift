@@ -1,8 +1,5 @@
 import CorralModel
 
-/// Benchmarks: the measurement code behind `corral bench …`. Each benchmark compares Corral against its
-/// peers in the same run and reports ratios, because the machines it runs on are shared and noisy.
-
 /// Latency samples of one variant, in milliseconds.
 public struct Samples: Sendable {
     public private(set) var values: [Double] = []

@@ -209,7 +209,7 @@ void corral_pid1_main(const corral_spawn_config *cfg, corral_child_fds fds) {
             if (pid != task) continue;  // an orphan re-parented to us: reaped, nothing more
             if (fds.cpu_quota >= 0 && cfg->cpu_quota_lift) {
                 ssize_t ignored = write(fds.cpu_quota, cfg->cpu_quota_lift, strlen(cfg->cpu_quota_lift));
-                (void)ignored;  // at worst the teardown is throttled, as it used to be
+                (void)ignored;  // at worst the teardown runs under the task's quota
             }
             write_status(fds.status, status);
             // Leaving tears the pid namespace down: the kernel kills whatever the task left behind.

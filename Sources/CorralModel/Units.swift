@@ -1,6 +1,3 @@
-/// CorralModel: the domain and wire types every other target shares (units, outcomes, specs).
-/// It does no I/O and imports nothing but the standard library.
-
 /// A problem with one input value: which field, what was given, and why it is wrong.
 public struct ValueError: Error, Equatable, Sendable, CustomStringConvertible {
     public var field: String

@@ -1,3 +1,8 @@
+/// Scheduler: admission, the priority queue, each task's and node's state machine, retries with
+/// backoff, tenant quotas and the placement loop, over a `StateStore`. `SchedulerCore` is the state and
+/// its rules (a `TaskTable`, a `NodeRegistry`, a `QuotaLedger`, `Timers`, the placement view), with time
+/// passed in; the `Scheduler` actor adds durability. Knows nothing of HTTP or command lines; its wire
+/// types are CorralProtocol's.
 import CorralModel
 import CorralProtocol
 import Foundation

@@ -1,5 +1,3 @@
-/// Scheduler: admission, the priority queue, each task's state machine, retries with backoff, tenant
-/// quotas and the placement loop, over a `StateStore`. Knows nothing of HTTP or command lines.
 import CorralModel
 import CorralProtocol
 

@@ -121,8 +121,8 @@ public final class SQLiteStore: StateStore {
     }
 
     /// The store's revision. Statements here are prepared once per connection and kept
-    /// (`cachedStatement`): preparing one anew for every call was a fifth of the scheduler's CPU time in
-    /// `corral bench e2e` (GRDB's authorizer and region tracking run on each prepare).
+    /// (`cachedStatement`): GRDB's authorizer and region tracking run on each prepare, which would cost
+    /// the scheduler a large share of its CPU time if every call prepared its statement anew.
     static func revision(_ db: Database) throws -> Int64 {
         try Int64.fetchOne(db.cachedStatement(sql: "SELECT rev FROM meta")) ?? 0
     }

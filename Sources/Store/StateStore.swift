@@ -1,8 +1,3 @@
-/// Store: where the scheduler's cluster state lives. `StateStore` is shaped like etcd's KV API (keys
-/// with revisions, multi-key compare-and-swap transactions, watch from a revision) so that an etcd
-/// backend can implement it; `SQLiteStore` is the embedded default. Usage history, which is not cluster
-/// state, lives in `UsageHistory`. Imports nothing of the scheduler.
-
 /// A store-wide revision: every committed transaction that changes something gets the next one.
 public struct Revision: Comparable, Hashable, Sendable, Codable, CustomStringConvertible {
     public var raw: Int64

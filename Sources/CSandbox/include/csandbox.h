@@ -79,7 +79,7 @@ typedef struct corral_spawn_config {
     /// The cgroup's CPU quota file (cpu.max, or v1 cpu.cfs_quota_us) open for writing, or -1, and the value
     /// PID 1 writes to it once the task has exec'd, before it lets the caller know (cpu_quota_path names
     /// the file in errors). Until then the sandbox's setup runs without a quota: with a small one (10m is
-    /// 1 ms per 100 ms period) the setup's own ~1-2 ms of CPU used to exhaust the period and stall the
+    /// 1 ms per 100 ms period) the setup's own ~1-2 ms of CPU would exhaust the period and stall the
     /// task's start by up to 100 ms. The task runs unthrottled only between its exec and that write.
     int cpu_quota_fd;
     const char *cpu_quota;
