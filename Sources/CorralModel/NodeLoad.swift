@@ -7,6 +7,7 @@ public struct NodeLoad: Sendable, Equatable, Codable {
 
     public static let idle = NodeLoad(cpu: 0, memory: 0, io: 0)
 
+    @inlinable
     public init(cpu: Double, memory: Double, io: Double) {
         self.cpu = cpu
         self.memory = memory

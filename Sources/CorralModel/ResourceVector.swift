@@ -11,6 +11,7 @@ public struct ResourceVector: Sendable, Hashable, Codable, CustomStringConvertib
     public static let unmetered: Int64 = 1 << 60
     public static let zero = ResourceVector(cpuMillis: 0, memory: 0, ioRead: 0, ioWrite: 0, pids: 0)
 
+    @inlinable
     public init(cpuMillis: Int64, memory: Int64, ioRead: Int64 = 0, ioWrite: Int64 = 0, pids: Int64 = 0) {
         self.cpuMillis = cpuMillis
         self.memory = memory
@@ -29,7 +30,7 @@ public struct ResourceVector: Sendable, Hashable, Codable, CustomStringConvertib
 
     private static func clamp(_ value: UInt64) -> Int64 { Int64(min(value, UInt64(unmetered))) }
 
-    public subscript(kind: ResourceKind) -> Int64 {
+    @inlinable public subscript(kind: ResourceKind) -> Int64 {
         switch kind {
         case .cpu: cpuMillis
         case .memory: memory
@@ -45,13 +46,13 @@ public struct ResourceVector: Sendable, Hashable, Codable, CustomStringConvertib
             && pids <= other.pids
     }
 
-    public static func + (a: ResourceVector, b: ResourceVector) -> ResourceVector {
+    @inlinable public static func + (a: ResourceVector, b: ResourceVector) -> ResourceVector {
         ResourceVector(
             cpuMillis: a.cpuMillis + b.cpuMillis, memory: a.memory + b.memory, ioRead: a.ioRead + b.ioRead,
             ioWrite: a.ioWrite + b.ioWrite, pids: a.pids + b.pids)
     }
 
-    public static func - (a: ResourceVector, b: ResourceVector) -> ResourceVector {
+    @inlinable public static func - (a: ResourceVector, b: ResourceVector) -> ResourceVector {
         ResourceVector(
             cpuMillis: a.cpuMillis - b.cpuMillis, memory: a.memory - b.memory, ioRead: a.ioRead - b.ioRead,
             ioWrite: a.ioWrite - b.ioWrite, pids: a.pids - b.pids)
