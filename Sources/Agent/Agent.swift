@@ -189,17 +189,21 @@ public actor Agent {
             entry = Entry(allocation: entry.allocation, machine: entry.machine, adoption: entry.adoption)
         }
         entries[id] = entry
+        var unrecorded: (any Error)?
         for action in actions {
             switch action {
             case .persist:
                 do {
                     if before == .accepted { try store.create(entry.stored) } else { try store.save(entry.stored) }
                 } catch {
+                    unrecorded = error
                     logger.error(
                         "cannot record an allocation",
                         metadata: ["allocation": "\(id)", "state": "\(entry.machine.state)", "error": "\(error)"])
                 }
             case .startTask:
+                // A task without a record would be neither found nor undone after a restart: not started.
+                if let unrecorded { return handle(.launchFailed("cannot record the allocation: \(unrecorded)"), id) }
                 Task { await self.launch(id) }
             case .stopTask:
                 if let task = entry.task { Task { await task.stop() } }
