@@ -117,9 +117,13 @@ struct LimitTests {
 
     /// 10m is 1 ms of CPU per 100 ms period, less than the sandbox's own setup (mounts, privilege drop,
     /// exec) takes. Charged to the quota, the setup ran out of it and the task's start waited for the next
-    /// period; PID 1 now writes the quota after the exec, before the launch returns.
+    /// period; PID 1 now writes the quota after the exec, before the launch returns. The task's own start
+    /// (the loader, libc's CPUID probes, which trap to the hypervisor here) is charged to the quota, as it
+    /// should be, and on a busy host it can pass 1 ms now and then: one launch in 20 may be throttled.
+    /// With the setup charged, about one launch in five was.
     @Test func aSmallCPUQuotaIsInForceAtTheStartAndTheSetupSpentNoneOfIt() async throws {
         let harness = try Harness()
+        var throttledLaunches: [UInt64] = []
         for _ in 0..<20 {
             var spec = harness.spec("")
             spec.argv = ["/bin/sleep", "5"]
@@ -132,8 +136,9 @@ struct LimitTests {
                 await task.kill()
             }
             #expect(quota?.hasPrefix("1000") == true, "the quota when the launch returned: \(quota ?? "none")")
-            #expect(throttled == 0, "periods throttled before the task could run: \(throttled)")
+            if throttled > 0 { throttledLaunches.append(throttled) }
         }
+        #expect(throttledLaunches.count <= 1, "launches throttled before the task could run: \(throttledLaunches)")
     }
 
     @Test func anIOLimitIsWrittenForTheDevice() async throws {
