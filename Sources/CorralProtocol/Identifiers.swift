@@ -82,28 +82,43 @@ public struct TaskID: Hashable, Sendable, Codable, Comparable, CustomStringConve
 /// One attempt of one task on one node: `<job>.<index>.<attempt>`, the name of its cgroup, work
 /// directory, log directory and record on the node.
 public struct AllocationID: TextIdentifier {
-    public var task: TaskID
+    public let task: TaskID
     /// 1 for the first attempt.
-    public var attempt: Int
+    public let attempt: Int
+    /// The text form, made once: agents send hundreds of these in every heartbeat.
+    public let description: String
 
     public init(task: TaskID, attempt: Int) {
         self.task = task
         self.attempt = attempt
+        description = "\(task.job).\(task.index).\(attempt)"
     }
 
     /// The allocation `text` names, or nil when it is not `<job>.<index>.<attempt>` with a valid job id,
     /// an index of at least 0 and an attempt of at least 1, both in decimal without sign or leading zeros.
     public init?(_ text: some StringProtocol) {
-        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count >= 3, let index = Int(parts[parts.count - 2]), index >= 0,
-            let attempt = Int(parts[parts.count - 1]), attempt >= 1,
-            String(index) == parts[parts.count - 2], String(attempt) == parts[parts.count - 1],
-            let job = JobID(parts.dropLast(2).joined(separator: "."))
+        let text = Substring(text)
+        guard let second = text.lastIndex(of: "."), let first = text[..<second].lastIndex(of: "."),
+            let index = Self.number(text[text.index(after: first)..<second]),
+            let attempt = Self.number(text[text.index(after: second)...]), attempt >= 1,
+            let job = JobID(text[..<first])
         else { return nil }
-        self.init(task: TaskID(job: job, index: index), attempt: attempt)
+        self.task = TaskID(job: job, index: index)
+        self.attempt = attempt
+        description = String(text)
+    }
+
+    /// A decimal number as `description` writes it: digits only, no leading zero but for 0 itself.
+    private static func number(_ digits: Substring) -> Int? {
+        guard let lead = digits.utf8.first, digits.utf8.count <= 18,
+            digits.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), lead != 0x30 || digits.utf8.count == 1
+        else { return nil }
+        return Int(digits)
     }
 
     public static let rule = "is not an allocation: <job>.<index>.<attempt>, like j1.0.1"
-    public var description: String { "\(task.job).\(task.index).\(attempt)" }
     public static func < (a: AllocationID, b: AllocationID) -> Bool { (a.task, a.attempt) < (b.task, b.attempt) }
+    // The text determines the task and attempt: equality and hashing need only it.
+    public static func == (a: AllocationID, b: AllocationID) -> Bool { a.description == b.description }
+    public func hash(into hasher: inout Hasher) { hasher.combine(description) }
 }
