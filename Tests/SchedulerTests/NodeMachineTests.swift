@@ -22,18 +22,11 @@ import Testing
         #expect(Self.states.allSatisfy { $0.1.lastSeen == 100 })
     }
 
-    @Test(arguments: 0..<3)
-    func aRegistrationMakesAnyNodeReadyAndOnlyADownOneIsMarkedReadyAgain(_ row: Int) {
+    /// A registration and a heartbeat alike: the node is ready, and only a down one is marked so again.
+    @Test(arguments: 0..<3, [NodeMachine.Event.registered(at: 150), .heartbeat(at: 150)])
+    func hearingFromANodeMakesItReadyAndOnlyADownOneIsMarkedReadyAgain(_ row: Int, _ event: NodeMachine.Event) {
         var machine = Self.states[row].1
-        let actions = machine.handle(.registered(at: 150))
-        #expect(machine.state == .ready(lastSeen: 150))
-        #expect(actions == (Self.states[row].0 == "down" ? [.markReady] : []))
-    }
-
-    @Test(arguments: 0..<3)
-    func aHeartbeatMakesAnyNodeReadyAndOnlyADownOneIsMarkedReadyAgain(_ row: Int) {
-        var machine = Self.states[row].1
-        let actions = machine.handle(.heartbeat(at: 150))
+        let actions = machine.handle(event)
         #expect(machine.state == .ready(lastSeen: 150))
         #expect(actions == (Self.states[row].0 == "down" ? [.markReady] : []))
     }
