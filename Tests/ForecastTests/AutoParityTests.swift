@@ -22,12 +22,17 @@ import Testing
 
     static func describe(_ fit: ARIMAFit) -> String { "\(fit.order)\(fit.constant == .none ? "" : "+c")" }
 
-    @Test("auto.arima's model (orders and constant) on at least 80% of the series, the same d and D on all")
+    /// The one series where we choose another model than R, and why that is allowed: our model's AICc is
+    /// lower than R's choice (847.49 against 848.26); R's stepwise search stops before it reaches it.
+    static let allowedDifferences: Set<String> = ["ldeaths"]
+
+    @Test("auto.arima's model (orders and constant) on 19 of the 20 series, the same d and D on all")
     func sameModelAsR() throws {
         try #require(Self.references.count == 20, "auto.json: regenerate with make-auto-fixtures.R")
         var same = 0
         var sameDifferencing = 0
         var mismatches: [String] = []
+        var unexpected: [String] = []
         for reference in Self.references {
             let y = try ParityTests.series("auto/\(reference.name)", in: Self.directory)
             let fit = try AutoARIMA().fit(y, period: max(reference.period, 1))
@@ -40,6 +45,9 @@ import Testing
             if model {
                 same += 1
             } else {
+                if !Self.allowedDifferences.contains(reference.name) || fit.aicc > reference.aicc {
+                    unexpected.append(reference.name)
+                }
                 let r = ARIMAOrder(
                     p: reference.p, d: reference.d, q: reference.q, P: reference.P, D: reference.D, Q: reference.Q,
                     period: max(reference.period, 1))
@@ -49,7 +57,8 @@ import Testing
             }
         }
         #expect(sameDifferencing == Self.references.count, "\(mismatches)")
-        #expect(same * 10 >= Self.references.count * 8, "\(same) of \(Self.references.count) the same: \(mismatches)")
+        #expect(same >= 19, "\(same) of \(Self.references.count) the same: \(mismatches)")
+        #expect(unexpected.isEmpty, "models R does not choose, beyond \(Self.allowedDifferences): \(unexpected)")
         print("auto.arima parity: \(same) of \(Self.references.count) the same model; \(mismatches)")
     }
 }

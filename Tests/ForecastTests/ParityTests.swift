@@ -65,28 +65,39 @@ import Testing
     }
 
     @Test(
-        "where the optimum is R's, sigma2, AICc, standard errors and the forecast with its intervals are R's",
+        "every fit reaches R's optimum, and its sigma2, AICc, standard errors and 12-step forecast with all four interval bounds are R's",
         arguments: references)
     func forecastsMatchRsAtTheSameOptimum(_ reference: Reference) throws {
         let y = try Self.series(reference.series)
         let fit = try ARIMA.fit(y, order: reference.arimaOrder, constant: reference.arimaConstant)
-        guard abs(fit.logLikelihood - reference.loglik) < 1e-3 else { return }  // another optimum: judged above
+        // All 15 reach R's optimum today; a fit that finds another must fail here, not skip the comparison.
+        try #require(
+            abs(fit.logLikelihood - reference.loglik) < 1e-3,
+            "ours \(fit.logLikelihood) at \(fit.coefficients), R \(reference.loglik) at \(reference.coefficients)")
         func close(_ a: Double, _ b: Double, _ what: String) {
             #expect(abs(a - b) <= 1e-3 * max(1, abs(b)), "\(what): ours \(a), R \(b)")
         }
         close(fit.sigma2, reference.sigma2, "sigma2")
-        for (index, (ours, theirs)) in zip(fit.standardErrors, reference.se).enumerated() {
+        close(fit.aicc, reference.aicc, "aicc")
+        try #require(
+            fit.standardErrors.count == reference.se.count,
+            "standard errors: ours \(fit.standardErrors), R \(reference.se)")
+        for (index, theirs) in reference.se.enumerated() {
+            let ours = fit.standardErrors[index]
             if let theirs {
                 #expect(abs(ours - theirs) <= 1e-2 * theirs, "se[\(index)]: ours \(ours), R \(theirs)")
             } else {
                 #expect(ours.isNaN, "se[\(index)]: ours \(ours), R NaN")
             }
         }
-        close(fit.aicc, reference.aicc, "aicc")
         let forecast = fit.forecast(12)
+        let bounds = [reference.mean, reference.lo80, reference.hi80, reference.lo95, reference.hi95]
+        try #require(forecast.count == 12 && bounds.allSatisfy { $0.count == 12 }, "12 steps on both sides")
         for (step, point) in forecast.enumerated() {
             close(point.mean, reference.mean[step], "mean[\(step)]")
             close(point.lo80, reference.lo80[step], "lo80[\(step)]")
+            close(point.hi80, reference.hi80[step], "hi80[\(step)]")
+            close(point.lo95, reference.lo95[step], "lo95[\(step)]")
             close(point.hi95, reference.hi95[step], "hi95[\(step)]")
         }
     }
