@@ -45,8 +45,9 @@ struct CLITests {
     }
 
     @Test func badOptionsNameTheOptionAndRunNothing() throws {
-        let result = try corral("exec", "--memory", "12XB", "--cpu=-1", "--", "/bin/true")
+        let result = try corral("exec", "--memory", "12XB", "--cpu=-1", "--", "/bin/echo", "the-task-ran")
         #expect(result.status == 125)
+        #expect(!result.stdout.contains("the-task-ran"), "the task ran despite bad options: \(result.stdout)")
         #expect(result.stderr.contains("memory: \"12XB\" is not a size"))
         #expect(result.stderr.contains("cpu: \"-1\""))
     }

@@ -4,7 +4,7 @@ import Testing
 
 /// The Cgroup type against a temporary directory laid out like a cgroup tree: limits written, stats read,
 /// only created directories removed.
-@Suite struct CgroupDirectoryTests {
+@Suite(.timeLimit(.minutes(1))) struct CgroupDirectoryTests {
     @Test func unifiedStatsAreReadFromTheV2Files() {
         let dir = TemporaryDirectory()
         dir.write(

@@ -1,4 +1,5 @@
 import Cgroups
+import Foundation
 import Testing
 
 @Suite struct MountinfoTests {
@@ -31,13 +32,30 @@ import Testing
         #expect(dirs.map(\.mount) == ["/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/memory"])
     }
 
-    @Test func thisHostIsDetected() throws {
-        let host = try CgroupHost.detect()
-        switch host.mode {
-        case .unified: #expect(host.unifiedMount == "/sys/fs/cgroup")
-        case .hybrid: #expect(host.unifiedMount == "/sys/fs/cgroup/unified" && !host.legacyMounts.isEmpty)
-        case .legacy: #expect(host.unifiedMount == nil && !host.legacyMounts.isEmpty)
+    /// Detection against the kernel's own mount table read here by hand, not against itself.
+    @Test func thisHostIsDetectedAsItsMountTableSays() throws {
+        let mounts = try String(contentsOfFile: "/proc/self/mounts", encoding: .utf8).split(separator: "\n").map {
+            $0.split(separator: " ").map(String.init)
         }
+        let v2 = mounts.filter { $0.count > 3 && $0[2] == "cgroup2" }.map { $0[1] }
+        var v1: [String: String] = [:]
+        for fields in mounts where fields.count > 3 && fields[2] == "cgroup" {
+            for option in fields[3].split(separator: ",")
+            where !["rw", "ro", "nosuid", "nodev", "noexec", "relatime"]
+                .contains(String(option)) && !option.hasPrefix("name=")
+            {
+                v1[String(option)] = fields[1]
+            }
+        }
+        let host = try CgroupHost.detect()
+        #expect(host.unifiedMount == v2.first, "cgroup2 mounts in /proc/self/mounts: \(v2)")
+        for (controller, mount) in v1 where CgroupHost.legacyControllers.contains(controller) {
+            #expect(host.legacyMounts[controller] == mount, "\(controller) is mounted at \(mount)")
+        }
+        #expect(Set(host.legacyMounts.keys).isSubset(of: Set(v1.keys)), "\(host.legacyMounts) against \(v1)")
+        let expected: CgroupMode =
+            v1.isEmpty ? .unified : (v2.isEmpty ? .legacy : .hybrid)
+        #expect(host.mode == expected, "mounts: cgroup2 \(v2), v1 \(v1)")
     }
 }
 

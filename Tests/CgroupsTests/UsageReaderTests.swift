@@ -5,7 +5,7 @@ import Testing
 
 /// `CgroupUsageReader` against a directory laid out like a cgroup tree, its files rewritten in place
 /// (the reader keeps its descriptors open, as it does on cgroupfs).
-@Suite struct UsageReaderTests {
+@Suite(.timeLimit(.minutes(1))) struct UsageReaderTests {
     /// Replaces a file's content without replacing the file.
     static func overwrite(_ path: String, _ text: String) throws {
         let handle = try #require(FileHandle(forUpdatingAtPath: path), "cannot open \(path)")
@@ -32,7 +32,7 @@ import Testing
         #expect(reader.sample().memoryCurrentBytes == 1000)
         // ...until the full read comes round.
         var samples = 2
-        while reader.sample().memoryCurrentBytes == 1000 { samples += 1 }
+        while samples <= CgroupUsageReader.fullReadEvery, reader.sample().memoryCurrentBytes == 1000 { samples += 1 }
         #expect(samples == CgroupUsageReader.fullReadEvery, "full read after \(samples) samples")
 
         // The task ran: everything is read at once.

@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// `corral forecast` as a user runs it: the built binary on the committed fixtures.
-@Suite struct ForecastCLITests {
+@Suite(.timeLimit(.minutes(3))) struct ForecastCLITests {
     func corral(_ arguments: String...) throws -> CommandResult { try runCorral(arguments) }
 
     func object(_ result: CommandResult) throws -> [String: Any] {

@@ -22,10 +22,12 @@ struct Harness {
         return spec
     }
 
-    /// Launches, lets `during` look at the running task, waits, and returns the outcome and output.
-    func run(_ spec: TaskSpec, during: (SandboxedTask) async throws -> Void = { _ in }) async throws -> (
-        TaskOutcome, String
-    ) {
+    /// Launches, lets `during` look at the running task, waits, and returns the outcome and output. With
+    /// `ready`, `during` runs only once the task has printed that text (a handshake: the task says when its
+    /// traps are set or its children forked, instead of the test guessing with a sleep).
+    func run(
+        _ spec: TaskSpec, ready: String? = nil, during: (SandboxedTask) async throws -> Void = { _ in }
+    ) async throws -> (TaskOutcome, String) {
         var spec = spec
         let output = Pipe()
         spec.stdout = output.fileHandleForWriting.fileDescriptor
@@ -38,6 +40,14 @@ struct Harness {
             throw error
         }
         try? output.fileHandleForWriting.close()
+        if let ready {
+            guard await reader.wait(for: ready, timeout: .seconds(20)) else {
+                await task.kill()
+                _ = await task.wait()
+                Issue.record("the task never printed \(ready): \(await reader.text())")
+                return (await task.wait(), await reader.text())
+            }
+        }
         try await during(task)
         let outcome = await task.wait()
         return (outcome, await reader.text())
@@ -64,15 +74,39 @@ struct Harness {
 /// Reads a pipe to EOF on a thread of its own: a blocking read must not occupy one of the few threads of
 /// Swift's cooperative pool, or the timers that end the task (and so close the pipe) could never run.
 final class OutputReader: Sendable {
+    private final class Buffer: @unchecked Sendable {
+        let lock = NSLock()
+        var data = Data()
+    }
+    private let buffer = Buffer()
     private let done: Task<String, Never>
 
     init(_ handle: FileHandle) {
         let (stream, continuation) = AsyncStream.makeStream(of: String.self)
+        let buffer = self.buffer
         Thread {
-            continuation.yield(String(decoding: handle.readDataToEndOfFile(), as: UTF8.self))
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                buffer.lock.withLock { buffer.data.append(chunk) }
+            }
+            continuation.yield(buffer.lock.withLock { String(decoding: buffer.data, as: UTF8.self) })
             continuation.finish()
         }.start()
         done = Task { await stream.first { _ in true } ?? "" }
+    }
+
+    /// Everything read so far.
+    var sofar: String { buffer.lock.withLock { String(decoding: buffer.data, as: UTF8.self) } }
+
+    /// Waits until the output contains `text`; false after `timeout` or at EOF without it.
+    func wait(for text: String, timeout: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if sofar.contains(text) { return true }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return sofar.contains(text)
     }
 
     func text() async -> String { await done.value }

@@ -13,12 +13,15 @@ struct LifecycleTests {
     @Test func aTimeoutLeavesNoProcessBehindEvenADoubleForkedSetsidSleeper() async throws {
         let harness = try Harness()
         let marker = "3\(UInt32.random(in: 100_000 ... 999_999))"
-        let spec = harness.spec("trap '' TERM; setsid sh -c 'sleep \(marker) & sleep \(marker)' & sleep \(marker)") {
-            $0.timeout = .milliseconds(500)
+        // The setsid shell says when its backgrounded sleeper runs; the timeout is long enough for the
+        // handshake on a busy host and still ends the task long before the sleepers would.
+        let spec = harness.spec(
+            "trap '' TERM; setsid sh -c 'sleep \(marker) & echo forked; sleep \(marker)' & sleep \(marker)"
+        ) {
+            $0.timeout = .seconds(3)
         }
-        let (outcome, _) = try await harness.run(spec) { _ in
-            try await Task.sleep(for: .milliseconds(200))
-            #expect(Harness.processes(containing: "sleep \(marker)").count >= 2, "the sleepers should be running")
+        let (outcome, _) = try await harness.run(spec, ready: "forked") { _ in
+            #expect(!Harness.processes(containing: "sleep \(marker)").isEmpty, "the sleepers should be running")
         }
         #expect(outcome.timedOut)
         #expect(outcome.signal == 9, "TERM was ignored, so the cgroup kill ended it: \(outcome)")
@@ -27,21 +30,15 @@ struct LifecycleTests {
 
     @Test func stopSendsTermWhichTheTaskMayHandle() async throws {
         let harness = try Harness()
-        let spec = harness.spec("trap 'exit 42' TERM; while :; do sleep 0.05; done")
-        let (outcome, _) = try await harness.run(spec) { task in
-            try await Task.sleep(for: .milliseconds(150))
-            await task.stop()
-        }
+        let spec = harness.spec("trap 'exit 42' TERM; echo trapped; while :; do sleep 0.05; done")
+        let (outcome, _) = try await harness.run(spec, ready: "trapped") { task in await task.stop() }
         #expect(outcome.exitCode == 42 && !outcome.timedOut, "\(outcome)")
     }
 
     @Test func signalsAreForwardedByPid1ToTheTask() async throws {
         let harness = try Harness()
-        let spec = harness.spec("trap 'exit 11' HUP; trap 'exit 12' USR1; while :; do sleep 0.05; done")
-        let (outcome, _) = try await harness.run(spec) { task in
-            try await Task.sleep(for: .milliseconds(150))
-            await task.signal(SIGUSR1)
-        }
+        let spec = harness.spec("trap 'exit 11' HUP; trap 'exit 12' USR1; echo trapped; while :; do sleep 0.05; done")
+        let (outcome, _) = try await harness.run(spec, ready: "trapped") { task in await task.signal(SIGUSR1) }
         #expect(outcome.exitCode == 12, "\(outcome)")
     }
 
@@ -70,9 +67,9 @@ struct LifecycleTests {
     @Test func killEndsEverythingAtOnce() async throws {
         let harness = try Harness()
         let start = ContinuousClock.now
-        let (outcome, _) = try await harness.run(harness.spec("trap '' TERM; sleep 30")) { task in
-            try await Task.sleep(for: .milliseconds(100))
-            await task.kill()
+        let (outcome, _) = try await harness.run(harness.spec("trap '' TERM; echo trapped; sleep 30"), ready: "trapped")
+        {
+            task in await task.kill()
         }
         #expect(outcome.signal == 9)
         #expect(ContinuousClock.now - start < .seconds(5))

@@ -60,47 +60,51 @@ struct LimitTests {
             Requirement.file("/usr/bin/python3", hint: "apt-get install python3").isMet,
             "needs /usr/bin/python3: apt-get install python3")
         let python = "/usr/bin/python3"
-        // Forks until the kernel refuses, keeps trying, and holds its children for a second.
+        // Forks until the kernel refuses and keeps trying; its children sleep until the sandbox ends. It
+        // prints its counts when it is done forking (the handshake) and exits 0 on SIGUSR1.
         let bomb = """
-            import os, time
+            import os, signal, time
+            signal.signal(signal.SIGUSR1, lambda *_: os._exit(0))
             forked = failed = 0
             for _ in range(200):
                 try:
                     if os.fork() == 0:
-                        time.sleep(2); os._exit(0)
+                        time.sleep(300); os._exit(0)
                     forked += 1
                 except OSError:
                     failed += 1
-            print(forked, failed, flush=True)
-            time.sleep(1)
+            print("forked", forked, failed, flush=True)
+            time.sleep(300)
             """
         var spec = harness.spec("") { $0.limits = CgroupLimits(pidsMax: 16) }
         spec.argv = [python, "-c", bomb]
-        var highest: UInt64 = 0
-        let (outcome, output) = try await harness.run(spec) { task in
-            for _ in 0..<30 {
-                highest = max(highest, task.stats().pidsCurrent)
-                try await Task.sleep(for: .milliseconds(20))
-            }
+        var current: UInt64 = 0
+        let (outcome, output) = try await harness.run(spec, ready: "forked") { task in
+            current = task.stats().pidsCurrent
+            await task.signal(SIGUSR1)
         }
         let counts = output.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
         try #require(counts.count == 2, "bomb output: \(output)")
         #expect(counts[0] <= 14, "forked \(counts[0]) children under pids.max 16 (PID 1 and python count)")
-        #expect(counts[1] >= 186, "the rest of the 200 forks failed: \(counts[1])")
-        #expect(highest <= 16 && highest >= 12, "pids.current peaked at \(highest)")
-        #expect(outcome.exitCode == 0, "the bomb itself survives, contained: \(outcome)")
+        #expect(counts[0] >= 1, "the bomb could fork at all")
+        #expect(counts[0] + counts[1] == 200 && counts[1] >= 186, "the rest of the 200 forks failed: \(counts[1])")
+        #expect(
+            current == UInt64(counts[0] + 2), "pids.current \(current): PID 1, python and its \(counts[0]) children")
+        #expect(outcome.exitCode == 0, "the bomb itself survives, contained, until told to end: \(outcome)")
     }
 
-    @Test func aCPUHogAtHalfACoreUsesHalfACoreAndIsThrottled() async throws {
+    /// On this shared host a precise ratio is a timing race; that the quota holds (never more than half
+    /// a core, with the kernel's own throttling count to show it acted) is not. The ratio within 10% is
+    /// checked where nothing else runs: the VM suite's cpu_quota, and `corral bench`.
+    @Test func aCPUHogAtHalfACoreNeverGetsMoreThanItsQuotaAndIsThrottled() async throws {
         let harness = try Harness()
-        let spec = harness.spec("while :; do :; done") {
+        let spec = harness.spec("echo spinning; while :; do :; done") {
             $0.limits = CgroupLimits(cpuCores: 0.5)
-            $0.timeout = .seconds(4)
+            $0.timeout = .seconds(20)
         }
         var ratio = 0.0
         var throttled: UInt64 = 0
-        let (outcome, _) = try await harness.run(spec) { task in
-            try await Task.sleep(for: .milliseconds(800))
+        let (outcome, _) = try await harness.run(spec, ready: "spinning") { task in
             let first = task.stats()
             let start = ContinuousClock.now
             try await Task.sleep(for: .seconds(2))
@@ -109,10 +113,13 @@ struct LimitTests {
             let wallUsec = Double(wall.components.seconds) * 1e6 + Double(wall.components.attoseconds) / 1e12
             ratio = Double(second.cpuUsageUsec - first.cpuUsageUsec) / wallUsec
             throttled = second.cpuThrottledPeriods
+            await task.kill()
         }
-        #expect(abs(ratio - 0.5) <= 0.05, "usage \(ratio) cores against a 0.5 quota (more than 10% off)")
+        // One 100 ms period's 50 ms can fall on either side of a 2 s window: 0.5 x (1 + 1/20) at most.
+        #expect(ratio <= 0.525, "usage \(ratio) cores against a 0.5 quota")
+        #expect(ratio > 0, "the hog ran")
         #expect(throttled > 0, "nr_throttled should count the quota's effect")
-        #expect(outcome.timedOut)
+        #expect(outcome.signal == 9 && !outcome.timedOut, "\(outcome)")
     }
 
     /// 10m is 1 ms of CPU per 100 ms period, less than the sandbox's own setup (mounts, privilege drop,
