@@ -136,25 +136,33 @@ public final class LocalCluster: @unchecked Sendable {
     }
 
     /// Runs `body` with a cluster and shuts the cluster down afterwards, whether `body` returned or threw.
+    /// With `failOnLeftovers` (the tests), a task cgroup or work directory the agents left behind once
+    /// `body` returned is an error naming them; they are removed either way.
     public static func with<T>(
         binary: String, dataDir: String, config: SchedulerConfig, host: String = "127.0.0.1",
-        _ body: (LocalCluster) async throws -> T
+        failOnLeftovers: Bool = false, _ body: (LocalCluster) async throws -> T
     ) async throws -> T {
         let cluster = try LocalCluster(binary: binary, dataDir: dataDir, config: config, host: host)
+        let result: T
         do {
-            let result = try await body(cluster)
-            await cluster.shutdown()
-            return result
+            result = try await body(cluster)
         } catch {
             await cluster.shutdown()
             throw error
         }
+        let leftovers = await cluster.shutdown()
+        if failOnLeftovers, !leftovers.isEmpty {
+            throw LocalClusterError("the agents left behind (now removed): \(leftovers.joined(separator: ", "))")
+        }
+        return result
     }
 
     /// Stops every process (SIGTERM, then SIGKILL after 10 s), then kills what tasks are left (an agent
     /// stops without stopping its tasks) and removes their cgroups, work directories and the agents'
-    /// cgroup parents.
-    public func shutdown() async {
+    /// cgroup parents. Returns what was left behind, as found before anything was removed: each task
+    /// cgroup (with its process count) and work directory.
+    @discardableResult
+    public func shutdown() async -> [String] {
         let processes = lock.withLock { () -> [Process] in
             defer {
                 agents = [:]
@@ -164,20 +172,29 @@ public final class LocalCluster: @unchecked Sendable {
         }
         for process in processes { Self.signal(process, SIGTERM) }
         guard let host = try? CgroupHost.detect(), let tree = host.unifiedMount ?? host.legacyMounts["memory"] else {
-            return
+            return []
         }
+        var leftovers: [String] = []
         let nodes = (try? FileManager.default.contentsOfDirectory(atPath: dataDir)) ?? []
         for node in nodes {
             let parent = cgroupParent(node)
             for task in (try? FileManager.default.contentsOfDirectory(atPath: tree + "/" + parent)) ?? [] {
-                guard let cgroup = Cgroup.existing(parent + "/" + task, host: host, owned: true) else { continue }
+                // The parent's own files (cgroup.procs, ...) are not task cgroups.
+                guard let procs = FileIO.readIfPresent(tree + "/\(parent)/\(task)/cgroup.procs"),
+                    let cgroup = Cgroup.existing(parent + "/" + task, host: host, owned: true)
+                else { continue }
+                let processes = procs.split(separator: "\n").count
+                leftovers.append("cgroup \(parent)/\(task) (\(processes) processes)")
+                let work = SandboxConfig.defaultWorkRoot() + "/" + task
+                if FileManager.default.fileExists(atPath: work) { leftovers.append("work directory \(work)") }
                 try? await cgroup.killRemaining()
                 try? await cgroup.remove()
-                try? FileIO.removeTree(SandboxConfig.defaultWorkRoot() + "/" + task)
+                try? FileIO.removeTree(work)
             }
             CgroupParent.removeIfEmpty(parent, host: host)
         }
         CgroupParent.removeIfEmpty(slice, host: host)
+        return leftovers
     }
 
     private func launch(_ arguments: [String], log: String, netns: String? = nil) throws -> Process {

@@ -114,7 +114,9 @@ struct ClusterTests {
     func readoption() async throws {
         try requirements()
         let directory = TemporaryDirectory("corral-adopt")
-        try await LocalCluster.with(binary: Self.binary, dataDir: directory.path, config: Self.config()) { cluster in
+        try await LocalCluster.with(
+            binary: Self.binary, dataDir: directory.path, config: Self.config(), failOnLeftovers: true
+        ) { cluster in
             let node = LocalCluster.Node(id: "n1", cpu: 4, memory: "4Gi")
             try cluster.startScheduler()
             try cluster.startAgent(node)
@@ -124,13 +126,18 @@ struct ClusterTests {
                 """
                 {"name": "sleepers", "tenant": "t", "count": 50, "retry": {"maxAttempts": 1},
                  "resources": {"cpu": 0.05, "memory": "16Mi"},
-                 "command": ["sh", "-c", "echo started; sleep $((3 + CORRAL_TASK_INDEX % 3)); exit $((CORRAL_TASK_INDEX % 7))"]}
+                 "command": ["sh", "-c", "echo started; sleep $((15 + CORRAL_TASK_INDEX % 3)); exit $((CORRAL_TASK_INDEX % 7))"]}
                 """)
             _ = try await Self.waitForTasks(cluster, job) { $0.count == 50 && $0.allSatisfy { $0.state == .running } }
+            let allRunning = ContinuousClock.now
 
             cluster.signalAgent("n1", SIGKILL)
             try await Task.sleep(for: .seconds(2))
             try cluster.startAgent(node)
+            // Every task sleeps at least 15 s after it printed: all of them are still running when the
+            // agent is back, so every one must be re-adopted (none may be judged ended meanwhile).
+            try #require(
+                ContinuousClock.now - allRunning < .seconds(8), "the outage outlasted the tasks' guaranteed sleep")
 
             let tasks = try await Self.waitForTasks(cluster, job) {
                 $0.count == 50 && $0.allSatisfy(\.state.isTerminal)
@@ -147,7 +154,7 @@ struct ClusterTests {
             let log = try String(contentsOfFile: directory.path + "/n1.log", encoding: .utf8)
             let adopted = log.components(separatedBy: "re-adopted a running task").count - 1
             let endedMeanwhile = log.components(separatedBy: "a task ended while the agent was down").count - 1
-            #expect(adopted + endedMeanwhile == 50, "adopted \(adopted), ended while down \(endedMeanwhile)")
+            #expect(adopted == 50 && endedMeanwhile == 0, "adopted \(adopted), ended while down \(endedMeanwhile)")
         }
     }
 
@@ -155,7 +162,9 @@ struct ClusterTests {
     func schedulerRestart() async throws {
         try requirements()
         let directory = TemporaryDirectory("corral-restart")
-        try await LocalCluster.with(binary: Self.binary, dataDir: directory.path, config: Self.config()) { cluster in
+        try await LocalCluster.with(
+            binary: Self.binary, dataDir: directory.path, config: Self.config(), failOnLeftovers: true
+        ) { cluster in
             try cluster.startScheduler()
             try cluster.startAgent(LocalCluster.Node(id: "n1", cpu: 2, memory: "2Gi"))
             try await cluster.waitForNodes(1)

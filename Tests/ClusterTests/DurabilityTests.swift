@@ -27,7 +27,9 @@ struct DurabilityTests {
             "\(ClusterTests.binary) missing: run `swift build` before the tests")
         let directory = TemporaryDirectory("corral-durability")
         let config = ClusterTests.config()
-        try await LocalCluster.with(binary: ClusterTests.binary, dataDir: directory.path, config: config) { cluster in
+        try await LocalCluster.with(
+            binary: ClusterTests.binary, dataDir: directory.path, config: config, failOnLeftovers: true
+        ) { cluster in
             try cluster.startScheduler()
             try await cluster.waitForScheduler()
             let client = cluster.client(token: config.tenants["t"]!.token)

@@ -20,7 +20,9 @@ struct SchemaTests {
             "\(Preconditions.missing(.pythonTool("schemathesis")))")
         let directory = TemporaryDirectory("corral-schema")
         let config = ClusterTests.config()
-        try await LocalCluster.with(binary: ClusterTests.binary, dataDir: directory.path, config: config) { cluster in
+        try await LocalCluster.with(
+            binary: ClusterTests.binary, dataDir: directory.path, config: config, failOnLeftovers: true
+        ) { cluster in
             try cluster.startScheduler()
             try await cluster.waitForScheduler()
             let process = Process()

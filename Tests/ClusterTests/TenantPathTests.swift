@@ -39,7 +39,9 @@ struct TenantPathTests {
         try ClusterTests().requirements()
         let directory = TemporaryDirectory("corral-tenants")
         let config = Self.config()
-        try await LocalCluster.with(binary: ClusterTests.binary, dataDir: directory.path, config: config) { cluster in
+        try await LocalCluster.with(
+            binary: ClusterTests.binary, dataDir: directory.path, config: config, failOnLeftovers: true
+        ) { cluster in
             try cluster.startScheduler()
             try cluster.startAgent(LocalCluster.Node(id: "n1", cpu: 2, memory: "2Gi"))
             try await cluster.waitForNodes(1)

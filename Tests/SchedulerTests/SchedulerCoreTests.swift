@@ -89,6 +89,55 @@ import Testing
         #expect(again.first?.machine.node == "n2")
     }
 
+    static func ready(_ core: SchedulerCore, _ node: NodeID) -> Bool? {
+        core.nodeStatuses.first { $0.id == node }?.ready
+    }
+
+    /// The TTL is the configured minimum x 1.1 (slack for heartbeat jitter): not down a moment before it,
+    /// down a moment after.
+    @Test func aSilentNodeIsDownNeitherBeforeItsTTLNorLaterThanJustAfter() {
+        var core = SchedulerCore(configuration: .init(heartbeatInterval: 1, minimumTTL: 3))
+        core.register(Self.node("n1"), now: 100)
+        #expect(abs(core.ttl - 3.3) < 1e-9)
+        _ = core.tick(now: 100 + 3.3 - 0.01)
+        #expect(Self.ready(core, "n1") == true, "down before its TTL")
+        _ = core.heartbeat(node: "n1", reports: [], usage: .idle, now: 103)
+        _ = core.tick(now: 103 + 3.3 - 0.01)
+        #expect(Self.ready(core, "n1") == true, "a heartbeat restarts the TTL")
+        _ = core.tick(now: 103 + 3.3 + 0.01)
+        #expect(Self.ready(core, "n1") == false, "still ready after its TTL")
+    }
+
+    /// A large cluster's TTL grows with the heartbeats the scheduler takes per second: 1,000 nodes at
+    /// 50 heartbeats/s are each heard from every 20 s, so the TTL is 20 s x 1.1, not the 3 s minimum.
+    @Test func theTTLGrowsWithTheClusterSoTheHeartbeatRateStaysBounded() {
+        var core = SchedulerCore(configuration: .init(heartbeatInterval: 1, minimumTTL: 3, maxHeartbeatRate: 50))
+        for index in 0..<1000 { core.register(Self.node(NodeID(stringLiteral: "n\(index)")), now: 0) }
+        #expect(abs(core.ttl - 22) < 1e-9, "ttl \(core.ttl)")
+        _ = core.tick(now: 21.9)
+        #expect(core.nodeStatuses.allSatisfy { $0.ready }, "a node of a large cluster went down at the small TTL")
+        _ = core.tick(now: 22.1)
+        #expect(core.nodeStatuses.allSatisfy { !$0.ready })
+        var small = SchedulerCore(configuration: .init(heartbeatInterval: 1, minimumTTL: 3, maxHeartbeatRate: 50))
+        for index in 0..<10 { small.register(Self.node(NodeID(stringLiteral: "n\(index)")), now: 0) }
+        #expect(abs(small.ttl - 3.3) < 1e-9, "a small cluster keeps the minimum: \(small.ttl)")
+    }
+
+    /// Nodes loaded after a scheduler restart get the 30 s grace on top of the TTL before they are judged,
+    /// so that their agents have time to find the new scheduler; a heartbeat makes them ordinary again.
+    @Test func nodesRestoredAfterARestartAreNotJudgedBeforeTheGraceAndTheTTLEnd() {
+        var core = SchedulerCore(configuration: .init(heartbeatInterval: 1, minimumTTL: 3))
+        #expect(core.configuration.restartGrace == 30)
+        core.restore(Self.node("n1"), now: 0)
+        core.restore(Self.node("n2"), now: 0)
+        _ = core.heartbeat(node: "n2", reports: [], usage: .idle, now: 1)
+        _ = core.tick(now: 30 + 3.3 - 0.01)
+        #expect(Self.ready(core, "n1") == true, "judged during the grace")
+        #expect(Self.ready(core, "n2") == false, "a node heard from after the restart is on its TTL, no grace")
+        _ = core.tick(now: 30 + 3.3 + 0.01)
+        #expect(Self.ready(core, "n1") == false)
+    }
+
     @Test("a running allocation its node stops mentioning for more than an interval is lost and placed again")
     func anAllocationTheNodeForgetsIsLost() throws {
         var core = SchedulerCore(configuration: .init(heartbeatInterval: 1, minimumTTL: 3))

@@ -24,6 +24,20 @@ struct VMTests {
     static let v2Checks = common + ["psi_reported"]
     static let v1Checks = common + ["psi_absent_is_null"]
 
+    /// The guest's suite ran to its end with status 0 in the boot the results come from, and the
+    /// harness (which also fails on a guest that never finished) exited 0.
+    @Test(arguments: ["v2", "v1"])
+    func theGuestSuiteFinishedCleanly(mode: String) async throws {
+        let missing = Self.requirements.filter { !$0.isMet }.map(\.message)
+        try #require(missing.isEmpty, "\(missing)")
+        let run = try await GuestRuns.shared.run(mode)
+        #expect(
+            run.done == "CORRAL-VM-DONE status=0", "\(mode): \(run.done ?? "no DONE line"); console tail:\n\(run.tail)")
+        #expect(run.status == 0, "Tests/vm/run \(mode) exited \(run.status); console tail:\n\(run.tail)")
+        let expected = Set(mode == "v2" ? Self.v2Checks : Self.v1Checks)
+        #expect(Set(run.results.keys) == expected, "\(mode) checks reported: \(run.results.keys.sorted())")
+    }
+
     @Test(arguments: v2Checks)
     func pureV2Kernel(check: String) async throws {
         try await expect(check, in: "v2")
@@ -50,6 +64,10 @@ actor GuestRuns {
 
     struct Run {
         var results: [String: (passed: Bool, detail: String)]
+        /// The last boot's `CORRAL-VM-DONE status=N` line.
+        var done: String?
+        /// Tests/vm/run's exit status.
+        var status: Int32
         var tail: String
     }
 
@@ -80,12 +98,20 @@ actor GuestRuns {
         try output.close()
         let text = try String(contentsOfFile: log, encoding: .utf8)
         print(text)  // the console summary belongs in the test log
+        // Only the last boot counts: a starved first boot's result lines are left out.
+        let lines = text.split(separator: "\n")
+        let lastBoot = lines.lastIndex { $0 == "CORRAL-VM-BOOT \(mode)" }.map { $0 + 1 } ?? lines.startIndex
         var results: [String: (Bool, String)] = [:]
-        for line in text.split(separator: "\n") where line.hasPrefix("CORRAL-RESULT \(mode) ") {
+        var done: String?
+        for line in lines[lastBoot...] {
+            if line.hasPrefix("CORRAL-VM-DONE") { done = String(line) }
+            guard line.hasPrefix("CORRAL-RESULT \(mode) ") else { continue }
             let fields = line.split(separator: " ", maxSplits: 4)
             guard fields.count >= 4 else { continue }
             results[String(fields[2])] = (fields[3] == "PASS", fields.count > 4 ? String(fields[4]) : "")
         }
-        return Run(results: results, tail: text.split(separator: "\n").suffix(25).joined(separator: "\n"))
+        return Run(
+            results: results, done: done, status: process.terminationStatus,
+            tail: lines.suffix(25).joined(separator: "\n"))
     }
 }
