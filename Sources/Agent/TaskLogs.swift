@@ -6,6 +6,11 @@ import SystemSupport
 /// A task's stdout and stderr: `<logs>/<allocation>/stdout` and `stderr`, opened for appending and
 /// handed to the task. Each is kept below a size limit: when a file passes it, its content moves to
 /// `<name>.1` (replacing the previous one) and the file is truncated; the task keeps appending to it.
+///
+/// Readers address a stream by its position since the task started, not by a file offset: `<name>.rotated`
+/// holds how many bytes all rotations moved out so far (`base`), so `<name>.1` holds the positions just
+/// below `base` and the file itself those from `base` on. A follower that has not read a burst before it
+/// is rotated still gets it from `<name>.1`.
 struct TaskLogs: Sendable {
     static let streams = ["stdout", "stderr"]
     let directory: String
@@ -41,25 +46,46 @@ struct TaskLogs: Sendable {
             guard size > limit else { continue }
             let rotated = file + ".1"
             // The task's descriptor stays on `file` (O_APPEND): copy the content out, then truncate.
+            guard let data = FileManager.default.contents(atPath: file) else { continue }
+            let base = self.base(stream)
             unlink(rotated)
-            if let data = FileManager.default.contents(atPath: file) {
-                _ = FileManager.default.createFile(
-                    atPath: rotated, contents: data, attributes: [.posixPermissions: 0o640])
-            }
+            _ = FileManager.default.createFile(atPath: rotated, contents: data, attributes: [.posixPermissions: 0o640])
             truncate(file, 0)
+            // Last, so that a reader that saw the old base before and the new one after knows to read again.
+            _ = FileManager.default.createFile(
+                atPath: file + ".rotated", contents: Data(String(base + UInt64(data.count)).utf8),
+                attributes: [.posixPermissions: 0o640])
         }
     }
 
-    /// The bytes of `stream` from `offset` on, and the offset to ask for next. An offset past the file's
-    /// end means it was rotated since: the rest of `<stream>.1` comes first, then the new file from its
-    /// start (that answer is not cut at `limit`). A reader that falls more than one rotation behind misses
-    /// what was rotated out twice.
+    /// Bytes of `stream` rotated out so far: the position the current file starts at.
+    func base(_ stream: String) -> UInt64 {
+        FileIO.readIfPresent(path(stream) + ".rotated").flatMap { UInt64($0) } ?? 0
+    }
+
+    /// Up to `limit` bytes of `stream` from position `offset` on, and the position to ask for next.
+    /// Positions before the current file are read from `<stream>.1`; what was rotated out twice before the
+    /// reader got to it is gone, and the answer then starts at the oldest byte kept.
     func read(_ stream: String, from offset: UInt64, limit: Int = 1 << 20) -> (bytes: [UInt8], next: UInt64) {
-        let current = Self.slice(path(stream), from: offset, limit: limit)
-        guard offset > current.size else { return (current.bytes, offset + UInt64(current.bytes.count)) }
-        let rotated = Self.slice(path(stream) + ".1", from: offset, limit: .max)
-        let head = Self.slice(path(stream), from: 0, limit: .max)
-        return (rotated.bytes + head.bytes, UInt64(head.bytes.count))
+        var answer: (bytes: [UInt8], next: UInt64) = ([], offset)
+        for _ in 0..<3 {
+            let base = self.base(stream)
+            answer = Self.read(path(stream), base: base, from: offset, limit: limit)
+            if self.base(stream) == base { break }  // no rotation while reading
+        }
+        return answer
+    }
+
+    static func read(_ file: String, base: UInt64, from offset: UInt64, limit: Int) -> (bytes: [UInt8], next: UInt64) {
+        if offset >= base {
+            let current = slice(file, from: offset - base, limit: limit)
+            return (current.bytes, offset + UInt64(current.bytes.count))
+        }
+        let rotatedSize = slice(file + ".1", from: .max, limit: 0).size
+        let start = base - min(rotatedSize, base)  // the position of `.1`'s first byte
+        let from = max(offset, start)
+        let rotated = slice(file + ".1", from: from - start, limit: limit)
+        return (rotated.bytes, from + UInt64(rotated.bytes.count))
     }
 
     /// A file's size through its end offset (checked for every task each heartbeat: three cheap syscalls,

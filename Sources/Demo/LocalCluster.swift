@@ -22,6 +22,8 @@ public final class LocalCluster: @unchecked Sendable {
         public var netns: String?
         /// Where the agent serves its logs (a port is picked); default the cluster's host.
         public var listenHost: String?
+        /// More `corral agent` options (`--log-limit 4Ki`, ...).
+        public var arguments: [String] = []
 
         public init(
             id: String, labels: [String: String] = [:], cpu: Double = 1, memory: String = "1Gi",
@@ -94,15 +96,18 @@ public final class LocalCluster: @unchecked Sendable {
                 node.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
             ]
         }
-        let process = try launch(arguments, log: dataDir + "/\(node.id).log", netns: node.netns)
+        let process = try launch(arguments + node.arguments, log: dataDir + "/\(node.id).log", netns: node.netns)
         lock.withLock { agents[node.id] = (node, process) }
     }
 
-    /// Sends a signal to the scheduler process and, for SIGKILL and SIGTERM, waits for it to end.
-    public func signalScheduler(_ signal: Int32) {
-        guard let process = lock.withLock({ scheduler }) else { return }
+    /// Sends a signal to the scheduler process and waits for it to end (SIGKILL after 10 s); returns how it
+    /// ended, nil when no scheduler ran.
+    @discardableResult
+    public func signalScheduler(_ signal: Int32) -> (reason: Process.TerminationReason, status: Int32)? {
+        guard let process = lock.withLock({ scheduler }) else { return nil }
         Self.signal(process, signal)
         lock.withLock { scheduler = nil }
+        return (process.terminationReason, process.terminationStatus)
     }
 
     public func signalAgent(_ id: String, _ signal: Int32) {
