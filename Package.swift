@@ -162,7 +162,11 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(
-            name: "AgentTests", dependencies: ["Agent", "CorralProtocol", "Sandbox", "CorralModel", "TestSupport"],
+            name: "AgentTests",
+            dependencies: [
+                "Agent", "CorralProtocol", "Sandbox", "Cgroups", "CorralModel", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "CgroupsTests", dependencies: ["Cgroups", "SystemSupport", "TestSupport"], swiftSettings: strict),
