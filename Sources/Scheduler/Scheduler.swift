@@ -130,10 +130,16 @@ public actor Scheduler {
         for waiter in waiters.removeValue(forKey: node) ?? [] { waiter.resume() }
     }
 
-    /// Ends every long-poll now and refuses later ones (a graceful shutdown).
-    public func shutdown() {
+    /// Long-polls waiting for orders now.
+    public var openPolls: Int { waiters.values.reduce(0) { $0 + $1.count } }
+
+    /// Ends every long-poll now and refuses later ones (a graceful shutdown); returns how many it ended.
+    @discardableResult
+    public func shutdown() -> Int {
+        let answered = openPolls
         stopping = true
         for node in Array(waiters.keys) { wake(node) }
+        return answered
     }
 
     func wakeAll() {

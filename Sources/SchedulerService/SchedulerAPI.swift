@@ -17,6 +17,7 @@ public struct SchedulerAPI: Sendable {
     let submitted: Counter
     let rejected: Counter
     let heartbeats: Counter
+    let openPolls: Gauge
 
     public init(scheduler: Scheduler, config: SchedulerConfig) {
         self.scheduler = scheduler
@@ -34,6 +35,10 @@ public struct SchedulerAPI: Sendable {
             descriptor: MetricNameDescriptor(
                 namespace: "corral", metricName: "heartbeats", unitName: "total",
                 helpText: "Agent heartbeats received."))
+        openPolls = metrics.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "corral", metricName: "open_long_polls", unitName: "",
+                helpText: "Agents' long-polls waiting for orders when /metrics was read."))
     }
 
     public func router() -> Router<SchedulerRequestContext> {
@@ -41,7 +46,8 @@ public struct SchedulerAPI: Sendable {
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: AuthenticationMiddleware(config: config))
         router.get("/metrics") { _, _ in
-            Response(
+            openPolls.set(Double(await scheduler.openPolls))
+            return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
         }

@@ -38,8 +38,12 @@ public struct SchedulerServer: Service {
         defer { loop.cancel() }
         try await withGracefulShutdownHandler {
             try await app.run()
-        } onGracefulShutdown: {
-            Task { await scheduler.shutdown() }
+        } onGracefulShutdown: { [scheduler, logger] in
+            Task {
+                let answered = await scheduler.shutdown()
+                logger.info(
+                    "shutting down: open long-polls answered, new ones refused", metadata: ["answered": "\(answered)"])
+            }
         }
     }
 

@@ -158,6 +158,36 @@ struct ClusterTests {
         }
     }
 
+    /// Hummingbird's graceful shutdown waits for requests in flight; the agent's long-poll (20 s) is one of
+    /// them, so SIGTERM must answer it for the scheduler to stop promptly.
+    @Test("a scheduler SIGTERMed while an agent's long-poll waits answers it and exits at once with status 0")
+    func schedulerTerminatesPromptly() async throws {
+        try requirements()
+        let directory = TemporaryDirectory("corral-sigterm")
+        try await LocalCluster.with(
+            binary: Self.binary, dataDir: directory.path, config: Self.config(), failOnLeftovers: true
+        ) { cluster in
+            try cluster.startScheduler()
+            try cluster.startAgent(LocalCluster.Node(id: "n1"))
+            try await cluster.waitForNodes(1)
+            // The handshake: the scheduler's own gauge says the agent's poll is waiting.
+            var metrics = ""
+            let deadline = ContinuousClock.now + .seconds(15)
+            while ContinuousClock.now < deadline, !metrics.contains("\ncorral_open_long_polls 1") {
+                metrics = (try? await cluster.client().metrics()) ?? ""
+                if !metrics.contains("\ncorral_open_long_polls 1") { try await Task.sleep(for: .milliseconds(20)) }
+            }
+            try #require(metrics.contains("\ncorral_open_long_polls 1"), "no long-poll open: \(metrics)")
+            let start = ContinuousClock.now
+            let ended = try #require(cluster.signalScheduler(SIGTERM))
+            let took = ContinuousClock.now - start
+            #expect(ended.reason == .exit && ended.status == 0, "\(ended)")
+            #expect(took < .seconds(5), "the open long-poll held the shutdown for \(took)")
+            let log = try String(contentsOfFile: directory.path + "/scheduler.log", encoding: .utf8)
+            #expect(log.contains("answered=1"), "the shutdown answered the agent's poll: \(log.suffix(600))")
+        }
+    }
+
     @Test("a scheduler SIGKILLed mid-run loses nothing and runs no task twice")
     func schedulerRestart() async throws {
         try requirements()
