@@ -1,8 +1,9 @@
 import CorralModel
 import Foundation
-import Sandbox
 import TestSupport
 import Testing
+
+@testable import Sandbox
 
 /// Finding a task again from its adoption record, as a restarted agent does (a live task adopted after a
 /// SIGKILLed agent is ClusterTests' re-adoption test).
@@ -21,6 +22,9 @@ struct AdoptionTests {
         #expect(outcome.exitCode == 0)
         var recycled = try #require(record, "a task with a status file has an adoption record")
 
+        // A pid reused within the same clock tick (10 ms) would have the same start time; a real reuse
+        // needs the pid space to wrap first. The stranger starts in a later tick.
+        try await Task.sleep(for: .milliseconds(30))
         let stranger = Process()
         stranger.executableURL = URL(fileURLWithPath: "/bin/sleep")
         stranger.arguments = ["300"]
@@ -29,6 +33,9 @@ struct AdoptionTests {
             if stranger.isRunning { kill(stranger.processIdentifier, SIGKILL) }
             stranger.waitUntilExit()
         }
+        try #require(
+            ProcessStartTime.read(stranger.processIdentifier) != recycled.startTime,
+            "the stranger started in the task's clock tick")
         recycled.pid = stranger.processIdentifier  // the ended task's start time, another process's pid
         switch await harness.sandbox.adopt(recycled) {
         case .running(let task):
