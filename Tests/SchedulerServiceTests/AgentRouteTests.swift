@@ -20,13 +20,23 @@ struct AgentRouteTests {
     static let registration =
         #"{"node": "n1", "capacity": {"cpuMillis": 4000, "memory": 4294967296, "ioRead": 0, "ioWrite": 0, "pids": 0}}"#
 
-    static func scheduler() async throws -> Scheduler {
+    /// A started scheduler with node n1 registered through the router, and the router's test client.
+    static func withRegisteredNode(
+        _ body: @Sendable (Scheduler, any TestClientProtocol) async throws -> Void
+    ) async throws {
         let scheduler = Scheduler(
             store: try SQLiteStore(path: nil), history: try UsageHistory(path: nil),
             configuration: SchedulerCore.Configuration(quotas: RouterTests.config.quotas), logger: Logger(label: "test")
         )
         try await scheduler.start()
-        return scheduler
+        let app = Application(router: SchedulerAPI(scheduler: scheduler, config: RouterTests.config).router())
+        try await app.test(.router) { client in
+            try await client.execute(
+                uri: "/v1/agents/register", method: .post, headers: Self.agent,
+                body: ByteBuffer(string: Self.registration)
+            ) { #expect($0.status == .ok) }
+            try await body(scheduler, client)
+        }
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ response: TestResponse) throws -> T {
@@ -34,13 +44,7 @@ struct AgentRouteTests {
     }
 
     @Test func aTaskOutOfAttemptsIsOnTheDeadLetterListWithItsLastErrorAndExitCode() async throws {
-        let scheduler = try await Self.scheduler()
-        let app = Application(router: SchedulerAPI(scheduler: scheduler, config: RouterTests.config).router())
-        try await app.test(.router) { client in
-            try await client.execute(
-                uri: "/v1/agents/register", method: .post, headers: Self.agent,
-                body: ByteBuffer(string: Self.registration)
-            ) { #expect($0.status == .ok) }
+        try await Self.withRegisteredNode { _, client in
             let spec = #"""
                 {"name": "doomed", "tenant": "acme", "count": 2, "command": ["/bin/false"],
                  "resources": {"cpu": "100m"}, "retry": {"maxAttempts": 1}}
@@ -80,13 +84,7 @@ struct AgentRouteTests {
     /// SIGTERM calls `shutdown()`: a long-poll waiting for orders is answered at once (so the server can
     /// stop without waiting out its 20 s), and a new one is refused with 503 `shutting_down`.
     @Test func aShutdownAnswersOpenLongPollsAtOnceAndRefusesNewOnesWith503() async throws {
-        let scheduler = try await Self.scheduler()
-        let app = Application(router: SchedulerAPI(scheduler: scheduler, config: RouterTests.config).router())
-        try await app.test(.router) { client in
-            try await client.execute(
-                uri: "/v1/agents/register", method: .post, headers: Self.agent,
-                body: ByteBuffer(string: Self.registration)
-            ) { #expect($0.status == .ok) }
+        try await Self.withRegisteredNode { scheduler, client in
             let started = ContinuousClock.now
             async let answered = client.execute(
                 uri: "/v1/agents/n1/allocations?wait=30", method: .get, headers: Self.agent
