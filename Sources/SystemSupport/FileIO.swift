@@ -102,28 +102,9 @@ public enum FileIO {
         return UInt64(max(st.st_size, 0))
     }
 
-    /// Removes a directory tree (work dirs on tmpfs). Does not follow symlinks; stays on one path tree.
+    /// Removes a directory tree by descriptor, never following a symlink (`TreeRemoval`); a missing
+    /// path is not an error.
     public static func removeTree(_ path: String) throws(SystemError) {
-        var st = stat()
-        guard lstat(path, &st) == 0 else {
-            if errno == ENOENT { return }
-            throw SystemError(.remove, path: path, errno: errno)
-        }
-        if (st.st_mode & S_IFMT) == S_IFDIR {
-            if rmdir(path) == 0 { return }  // the common case: an empty work dir
-            guard let dir = opendir(path) else { throw SystemError(.remove, path: path, errno: errno) }
-            var children: [String] = []
-            while let entry = readdir(dir) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
-                }
-                if name != "." && name != ".." { children.append(name) }
-            }
-            closedir(dir)
-            for child in children { try removeTree(path + "/" + child) }
-            if rmdir(path) != 0 { throw SystemError(.remove, path: path, errno: errno) }
-        } else if unlink(path) != 0 && errno != ENOENT {
-            throw SystemError(.remove, path: path, errno: errno)
-        }
+        try TreeRemoval.remove(path)
     }
 }
