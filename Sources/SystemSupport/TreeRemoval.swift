@@ -21,13 +21,14 @@ enum TreeRemoval {
         defer { close(parent) }
         // Most work directories are empty when their task ends: one rmdir, no walk.
         if unlinkat(parent, name, AT_REMOVEDIR) == 0 || errno == ENOENT { return }
-        try removeEntry(name, in: parent, device: nil, path: path, depth: 0)
+        try removeEntry(Array(name.utf8CString), in: parent, device: nil, path: path, depth: 0)
     }
 
     /// Removes `name` in the directory `parent`: unlinked if it is not a directory, else emptied and removed.
-    /// `device` is the root's file system (nil for the root itself, which sets it).
+    /// `device` is the root's file system (nil for the root itself, which sets it). Names are the bytes
+    /// readdir gave (a task may write any bytes but `/` and NUL; they need not be UTF-8).
     private static func removeEntry(
-        _ name: String, in parent: Int32, device: dev_t?, path: String, depth: Int
+        _ name: [CChar], in parent: Int32, device: dev_t?, path: String, depth: Int
     ) throws(SystemError) {
         if unlinkat(parent, name, 0) == 0 || errno == ENOENT { return }
         guard errno == EISDIR || errno == EPERM else { throw SystemError(.remove, path: path, errno: errno) }
@@ -49,15 +50,16 @@ enum TreeRemoval {
             throw SystemError(.remove, path: path, errno: EXDEV, detail: "another file system is mounted there")
         }
         for child in try entries(fd, path: path) {
-            try removeEntry(child, in: fd, device: st.st_dev, path: path + "/" + child, depth: depth + 1)
+            let shown = path + "/" + String(decoding: child.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            try removeEntry(child, in: fd, device: st.st_dev, path: shown, depth: depth + 1)
         }
         if unlinkat(parent, name, AT_REMOVEDIR) != 0 && errno != ENOENT {
             throw SystemError(.remove, path: path, errno: errno)
         }
     }
 
-    /// The names in an open directory (its own descriptor is left open).
-    private static func entries(_ fd: Int32, path: String) throws(SystemError) -> [String] {
+    /// The names in an open directory, NUL-terminated bytes (its own descriptor is left open).
+    private static func entries(_ fd: Int32, path: String) throws(SystemError) -> [[CChar]] {
         let copy = dup(fd)
         guard copy >= 0, let dir = fdopendir(copy) else {
             let err = errno
@@ -65,12 +67,14 @@ enum TreeRemoval {
             throw SystemError(.remove, path: path, errno: err)
         }
         defer { closedir(dir) }
-        var names: [String] = []
+        var names: [[CChar]] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(cString: raw.baseAddress!.assumingMemoryBound(to: CChar.self))
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw -> [CChar] in
+                let bytes = raw.bindMemory(to: CChar.self)
+                let length = strnlen(bytes.baseAddress!, bytes.count)
+                return Array(bytes[..<length]) + [0]
             }
-            if name != "." && name != ".." { names.append(name) }
+            if name != [46, 0] && name != [46, 46, 0] { names.append(name) }  // "." and ".."
         }
         return names
     }

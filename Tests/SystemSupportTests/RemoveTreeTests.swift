@@ -15,7 +15,7 @@ struct RemoveTreeTests {
         }
     }
 
-    @Test func aTreeWithFilesSymlinksAndNestedDirectoriesIsRemovedWithoutFollowingALink() throws {
+    @Test func aTreeWithFilesSymlinksNestedDirectoriesAndNonUTF8NamesIsRemovedWithoutFollowingALink() throws {
         let scratch = TemporaryDirectory("corral-remove")
         let victim = scratch.path + "/victim"
         Self.makeFiles(victim, count: 3)
@@ -24,6 +24,11 @@ struct RemoveTreeTests {
         Self.makeFiles(tree + "/d", count: 2)
         try FileManager.default.createSymbolicLink(atPath: tree + "/a/link", withDestinationPath: victim)
         try FileManager.default.createSymbolicLink(atPath: tree + "/dangling", withDestinationPath: "/nonexistent")
+        // A name that is not UTF-8 (a task may write any bytes but '/' and NUL).
+        let odd: [CChar] = Array((tree + "/d/").utf8CString.dropLast()) + [-1, -2, 0x41, 0]
+        let fd = open(odd, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
+        try #require(fd >= 0)
+        close(fd)
         try FileIO.removeTree(tree)
         #expect(!FileManager.default.fileExists(atPath: tree))
         #expect(try FileManager.default.contentsOfDirectory(atPath: victim).count == 3, "a link was followed")
