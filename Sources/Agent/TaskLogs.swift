@@ -81,8 +81,7 @@ struct TaskLogs: Sendable {
             let current = slice(file, from: offset - base, limit: limit)
             return (current.bytes, offset + UInt64(current.bytes.count))
         }
-        let rotatedSize = slice(file + ".1", from: .max, limit: 0).size
-        let start = base - min(rotatedSize, base)  // the position of `.1`'s first byte
+        let start = base - min(size(file + ".1"), base)  // the position of `.1`'s first byte
         let from = max(offset, start)
         let rotated = slice(file + ".1", from: from - start, limit: limit)
         return (rotated.bytes, from + UInt64(rotated.bytes.count))
