@@ -45,6 +45,10 @@ void corral_close_all_except(int *keep, int n);
 /// unmapped (spawner_shed.c).
 void corral_spawner_shed(void);
 
+/// Installs the task's default seccomp filter (seccomp.c) on the calling thread; no_new_privs must be set.
+/// Returns 0, or -1 with errno set.
+int corral_seccomp_install(void);
+
 /// Empties this process's capability bounding set (CAP_SETPCAP needed; EINVAL marks the last
 /// capability). Returns 0, or -1 with errno set. Its effective and permitted sets are untouched.
 int corral_drop_bounding_set(void);

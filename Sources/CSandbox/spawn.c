@@ -207,14 +207,18 @@ const char *corral_step_name(int step) {
         case CORRAL_STEP_SETSID: return "setsid";
         case CORRAL_STEP_MOUNT_PRIVATE: return "make mounts private";
         case CORRAL_STEP_BIND_ROOTFS: return "bind image rootfs";
+        case CORRAL_STEP_ASSEMBLE_ROOT: return "assemble the task's root";
         case CORRAL_STEP_BIND_WORKDIR: return "bind work dir";
         case CORRAL_STEP_MOUNT_TMP: return "mount tmpfs /tmp";
         case CORRAL_STEP_MOUNT_PROC: return "mount /proc";
         case CORRAL_STEP_MOUNT_DEV: return "populate /dev";
+        case CORRAL_STEP_MOUNT_SYS: return "mount /sys";
+        case CORRAL_STEP_MASK_PATHS: return "mask /proc and /sys paths";
         case CORRAL_STEP_PIVOT_ROOT: return "pivot_root";
         case CORRAL_STEP_READONLY_ROOT: return "remount image read-only";
         case CORRAL_STEP_HOSTNAME: return "sethostname";
         case CORRAL_STEP_LOOPBACK: return "bring up loopback";
+        case CORRAL_STEP_CGROUP_NS: return "unshare the cgroup namespace";
         case CORRAL_STEP_FORK_TASK: return "fork task";
         case CORRAL_STEP_OOM_SCORE: return "reset oom_score_adj";
         case CORRAL_STEP_RLIMIT: return "setrlimit";
@@ -224,6 +228,7 @@ const char *corral_step_name(int step) {
         case CORRAL_STEP_SETUID: return "setuid";
         case CORRAL_STEP_CAPSET: return "capset";
         case CORRAL_STEP_NO_NEW_PRIVS: return "no_new_privs";
+        case CORRAL_STEP_SECCOMP: return "install the seccomp filter";
         case CORRAL_STEP_STDIO: return "set up stdio";
         case CORRAL_STEP_CHDIR: return "chdir";
         case CORRAL_STEP_CPU_QUOTA: return "write CPU quota";

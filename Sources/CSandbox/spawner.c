@@ -29,21 +29,23 @@
 #define MAX_MESSAGE (256 * 1024)
 #define MAX_STRINGS 8192
 #define IN_FDS 6  // stdin, stdout, stderr, status, cgroup, CPU quota (each may be absent: index -1)
-#define SINGLES 9  // the NUL-terminated strings after the three lists
+#define SINGLES 10  // the NUL-terminated strings after the five lists
+#define LISTS 5
 
 extern char **environ;
 
 typedef struct wire_header {
     uint32_t size;        // bytes of the whole message
-    int32_t hold, isolate, new_network;
+    int32_t hold, isolate, new_network, seccomp;
     uint32_t uid, gid;
     int32_t ngroups, nrlimits;
     uint64_t tmp_size;
-    int32_t nargv, nenv, njoin;
+    int32_t nargv, nenv, njoin, nbinds, nlinks;
     int32_t fd_index[IN_FDS];  // position of each descriptor in SCM_RIGHTS, or -1
     // then: groups (uint32 x ngroups), rlimits (corral_rlimit x nrlimits), then NUL-terminated strings:
-    // argv..., envp..., join_files..., search_path, cwd, hostname, rootfs, work_source, work_target,
-    // cpu_quota, cpu_quota_path, cpu_quota_lift ("" stands for NULL among the last nine)
+    // argv..., envp..., join_files..., root_binds..., root_links..., search_path, cwd, hostname, rootfs,
+    // work_source, work_target, cpu_quota, cpu_quota_path, cpu_quota_lift, root_dir ("" stands for NULL
+    // among the last ten)
 } wire_header;
 
 typedef struct wire_reply {
@@ -140,6 +142,7 @@ int corral_spawn_via(int sock, const corral_spawn_config *cfg, corral_spawn_hand
     h.hold = cfg->hold;
     h.isolate = cfg->isolate;
     h.new_network = cfg->new_network;
+    h.seccomp = cfg->seccomp;
     h.uid = cfg->uid;
     h.gid = cfg->gid;
     h.ngroups = cfg->ngroups;
@@ -163,9 +166,11 @@ int corral_spawn_via(int sock, const corral_spawn_config *cfg, corral_spawn_hand
     for (const char *const *a = cfg->argv; a && *a; a++, h.nargv++) if (append(buf, &at, *a)) goto too_big;
     for (const char *const *e = cfg->envp; e && *e; e++, h.nenv++) if (append(buf, &at, *e)) goto too_big;
     for (const char *const *j = cfg->join_files; j && *j; j++, h.njoin++) if (append(buf, &at, *j)) goto too_big;
+    for (const char *const *b = cfg->root_binds; b && *b; b++, h.nbinds++) if (append(buf, &at, *b)) goto too_big;
+    for (const char *const *l = cfg->root_links; l && *l; l++, h.nlinks++) if (append(buf, &at, *l)) goto too_big;
     const char *tail[SINGLES] = {cfg->search_path, cfg->cwd,         cfg->hostname,  cfg->rootfs,
                                  cfg->work_source, cfg->work_target, cfg->cpu_quota, cfg->cpu_quota_path,
-                                 cfg->cpu_quota_lift};
+                                 cfg->cpu_quota_lift, cfg->root_dir};
     for (int i = 0; i < SINGLES; i++) if (append(buf, &at, tail[i] ? tail[i] : "")) goto too_big;
     h.size = (uint32_t)at;
     memcpy(buf, &h, sizeof(h));
@@ -214,14 +219,19 @@ static int serve_one(int sock, char *buf) {
     if ((size_t)n < sizeof(h)) goto answer;
     memcpy(&h, buf, sizeof(h));
     size_t at = sizeof(h) + sizeof(uint32_t) * (size_t)h.ngroups + sizeof(corral_rlimit) * (size_t)h.nrlimits;
-    int total = h.nargv + h.nenv + h.njoin + SINGLES;
+    int counts[LISTS] = {h.nargv, h.nenv, h.njoin, h.nbinds, h.nlinks};
+    int total = SINGLES, starts[LISTS];
+    for (int part = 0; part < LISTS; part++) {
+        if (counts[part] < 0 || counts[part] > MAX_STRINGS) goto answer;
+        starts[part] = total - SINGLES + part;  // each list is followed by its NULL
+        total += counts[part];
+    }
     if (h.size != (uint32_t)n || at > (size_t)n || h.nargv < 1 || total > MAX_STRINGS || buf[n - 1] != 0) goto answer;
-    strings = calloc((size_t)total + 3, sizeof(char *));
+    strings = calloc((size_t)total + LISTS, sizeof(char *));
     if (!strings) goto answer;
-    // argv, NULL, envp, NULL, join, NULL, then the singles
+    // each list followed by a NULL (argv, envp, join, binds, links), then the singles
     int slot = 0;
-    int counts[3] = {h.nargv, h.nenv, h.njoin};
-    for (int part = 0; part < 3; part++) {
+    for (int part = 0; part < LISTS; part++) {
         for (int i = 0; i < counts[part]; i++) {
             if (at >= (size_t)n) goto answer;
             strings[slot++] = buf + at;
@@ -238,8 +248,10 @@ static int serve_one(int sock, char *buf) {
     int fd[IN_FDS];
     for (int i = 0; i < IN_FDS; i++) fd[i] = (h.fd_index[i] >= 0 && h.fd_index[i] < nfds) ? fds[h.fd_index[i]] : -1;
     corral_spawn_config cfg = {
-        .argv = strings, .envp = strings + h.nargv + 1,
-        .join_files = h.njoin ? strings + h.nargv + h.nenv + 2 : NULL,
+        .argv = strings + starts[0], .envp = strings + starts[1],
+        .join_files = h.njoin ? strings + starts[2] : NULL,
+        .root_binds = h.nbinds ? strings + starts[3] : NULL, .root_links = h.nlinks ? strings + starts[4] : NULL,
+        .root_dir = single[9], .seccomp = h.seccomp,
         .search_path = single[0], .cwd = single[1], .hostname = single[2], .rootfs = single[3],
         .work_source = single[4], .work_target = single[5], .cpu_quota = single[6], .cpu_quota_path = single[7],
         .cpu_quota_lift = single[8],

@@ -72,6 +72,7 @@ static void drop_privileges(const task_args *a) {
     memset(data, 0, sizeof(data));
     if (syscall(SYS_capset, &hdr, data) != 0) fail(a, CORRAL_STEP_CAPSET, errno, NULL);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(a, CORRAL_STEP_NO_NEW_PRIVS, errno, NULL);
+    if (cfg->seccomp && corral_seccomp_install() != 0) fail(a, CORRAL_STEP_SECCOMP, errno, NULL);
 }
 
 static void setup_stdio(const task_args *a) {

@@ -27,7 +27,7 @@ public struct Cgroup: Sendable {
         case .unified: return []
         case .hybrid:
             return ["memory", "pids", "blkio"] + (limits.legacyControllersNeeded.contains("cpu") ? ["cpu"] : [])
-        case .legacy: return ["memory", "pids", "blkio", "cpu", "cpuacct", "freezer"]
+        case .legacy: return ["memory", "pids", "blkio", "cpu", "cpuacct", "freezer", "devices"]
         }
     }
 

@@ -25,10 +25,12 @@ public struct AdoptionRecord: Sendable, Codable, Equatable {
     /// Seconds since the Unix epoch when the task's timeout ends.
     public var deadline: Double?
     public var killGraceSeconds: Double
+    /// The uid leased to the task (nil: an operator-chosen user, or a record of an older agent).
+    public var taskUID: UInt32?
 
     init(
         id: String, pid: Int32, startTime: UInt64, cgroup: Cgroup, work: WorkDirectory, statusFile: String,
-        deadline: Double?, killGrace: Duration
+        deadline: Double?, killGrace: Duration, taskUID: UInt32?
     ) {
         self.id = id
         self.pid = pid
@@ -41,6 +43,7 @@ public struct AdoptionRecord: Sendable, Codable, Equatable {
         self.statusFile = statusFile
         self.deadline = deadline
         killGraceSeconds = killGrace.inSeconds
+        self.taskUID = taskUID
     }
 }
 
@@ -61,6 +64,10 @@ extension Sandbox {
             owned: true)
         let work = WorkDirectory(path: record.workDirectory, owned: record.ownsWorkDirectory)
         let status = StatusChannel(readFD: -1, writeFD: -1, file: record.statusFile)
+        let lease = record.taskUID.map { uid in
+            identities.adopt(uid, cgroup: record.cgroup)
+            return IdentityLease(uid: uid, leases: identities)
+        }
         let pidfd = corral_pidfd_open(record.pid)
         if pidfd >= 0, ProcessStartTime.read(record.pid) == record.startTime {
             let now = WallClock.now
@@ -68,18 +75,18 @@ extension Sandbox {
             let task = SandboxedTask(
                 id: record.id, pid: record.pid, pidfd: pidfd, cgroup: cgroup, status: status, work: work,
                 timeout: left, grace: .milliseconds(Int64(record.killGraceSeconds * 1000)), record: record,
-                adopted: true, logger: logger)
+                lease: lease, adopted: true, logger: logger)
             return .running(task)
         }
         if pidfd >= 0 { close(pidfd) }
-        return .ended(await collectEnded(cgroup: cgroup, work: work, status: status, record: record))
+        return .ended(await collectEnded(cgroup: cgroup, work: work, lease: lease, status: status, record: record))
     }
 
     /// The outcome of a task that ended while no agent ran: its status file, its cgroup's statistics.
     private func collectEnded(
-        cgroup: Cgroup, work: WorkDirectory, status: StatusChannel, record: AdoptionRecord
+        cgroup: Cgroup, work: WorkDirectory, lease: IdentityLease?, status: StatusChannel, record: AdoptionRecord
     ) async -> TaskOutcome {
-        let stats = await Self.tearDown(cgroup: cgroup, work: work, logger: logger)
+        let stats = await Self.tearDown(cgroup: cgroup, work: work, lease: lease, logger: logger)
         // PID 1 wrote nothing: it was killed outright.
         return TaskOutcome(
             status: status.read() ?? .signaled(SIGKILL), stats: stats,
@@ -87,16 +94,22 @@ extension Sandbox {
     }
 
     /// After a task's PID 1 is gone: stragglers killed, the final statistics read, the cgroup and the work
-    /// directory removed. Failures are logged; the statistics are what could be read.
-    static func tearDown(cgroup: Cgroup, work: WorkDirectory, logger: Logger) async -> CgroupStats {
+    /// directory removed, and only then the task's uid given back. Failures are logged; the statistics are
+    /// what could be read. A cgroup that could not be removed keeps its uid leased.
+    static func tearDown(
+        cgroup: Cgroup, work: WorkDirectory, lease: IdentityLease?, logger: Logger
+    ) async -> CgroupStats {
         do { try await cgroup.killRemaining() } catch {
             logger.error("cgroup not empty after kill", metadata: ["error": "\(error)"])
         }
         let stats = cgroup.stats(.summary)
+        var removed = true
         do { try await cgroup.remove() } catch {
+            removed = false
             logger.error("cgroup removal failed", metadata: ["error": "\(error)"])
         }
         if let error = work.remove() { logger.error("work directory removal failed", metadata: ["error": "\(error)"]) }
+        if removed { lease?.release() }
         return stats
     }
 }

@@ -17,8 +17,8 @@ extension Sandbox {
     /// without blocking a thread: EOF on the close-on-exec error pipe means it runs, with
     /// `cpuQuota` written by PID 1 after the exec (and lifted when the task has ended).
     func start(
-        _ spec: TaskSpec, user: UserIdentity, rootfs: String?, work: WorkDirectory, cgroup: Cgroup,
-        cpuQuota: Cgroup.DeferredWrite?
+        _ spec: TaskSpec, user: UserIdentity, lease: IdentityLease?, rootfs: String?, work: WorkDirectory,
+        cgroup: Cgroup, cpuQuota: Cgroup.DeferredWrite?
     ) async throws(SandboxError) -> SandboxedTask {
         let status = try StatusChannel.open(file: spec.statusFile)
         defer { status.closeWriteEnd() }
@@ -76,12 +76,12 @@ extension Sandbox {
             ProcessStartTime.read(handle.pid).map { started in
                 AdoptionRecord(
                     id: spec.id, pid: handle.pid, startTime: started, cgroup: cgroup, work: work, statusFile: file,
-                    deadline: spec.timeout.map { WallClock.now + $0.inSeconds }, killGrace: grace)
+                    deadline: spec.timeout.map { WallClock.now + $0.inSeconds }, killGrace: grace, taskUID: lease?.uid)
             }
         }
         return SandboxedTask(
             id: spec.id, pid: handle.pid, pidfd: handle.pidfd, cgroup: cgroup, status: status, work: work,
-            timeout: spec.timeout, grace: grace, record: record, logger: logger)
+            timeout: spec.timeout, grace: grace, record: record, lease: lease, logger: logger)
     }
 
     /// Fills the C config (pointers live in the arena and the closures' buffers) and clones PID 1.
@@ -108,6 +108,10 @@ extension Sandbox {
         cfg.new_network = spec.network == .none ? 1 : 0
         cfg.hostname = arena.string(spec.id)
         cfg.rootfs = arena.optional(rootfs)
+        cfg.root_dir = rootfs == nil ? arena.string(rootMountPoint) : nil
+        cfg.root_binds = rootfs == nil && !hostRoot.binds.isEmpty ? arena.array(hostRoot.binds) : nil
+        cfg.root_links = rootfs == nil && !hostRoot.links.isEmpty ? arena.array(hostRoot.links.flatMap { [$0.0, $0.1] }) : nil
+        cfg.seccomp = config.seccomp ? 1 : 0
         cfg.work_source = arena.string(work.path)
         cfg.work_target = arena.string(config.workMount)
         cfg.tmp_size = spec.tmpSize ?? 0

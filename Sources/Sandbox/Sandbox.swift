@@ -16,15 +16,24 @@ public final class Sandbox: Sendable {
     public let host: CgroupHost
     public let config: SandboxConfig
     let logger: Logger
-    let defaultUser: UserIdentity
+    /// Task uids, leased per running task.
+    let identities: TaskIdentities
+    /// The root of tasks without an image, and the empty directory PID 1 assembles it on.
+    let hostRoot: HostRoot
+    let rootMountPoint: String
+    /// The work root, opened once by descriptor: work directories are made with mkdirat/fchownat in it.
+    let workRootFD: Int32
+    let devices: DeviceAllowlist
     /// Whether clone3(CLONE_INTO_CGROUP) works here; turned off after the kernel refuses it once.
     let cloneIntoCgroup = Atomic<Bool>(true)
-    let hostMountPointReady = Atomic<Bool>(false)
     /// Clones sandboxes from a small helper process (nil: in-process, e.g. when it could not start).
     let spawner: Spawner?
     /// Stdio for tasks that are given none; opened once, not per launch.
     let devNull: Int32
 
+    /// Checks the host and Corral's directories before any task runs: the work root and the directory
+    /// holding it must be root's alone (reached without following a symlink, root-owned, not writable by
+    /// group or others), the uid range must be free of host accounts, the root paths valid.
     public init(config: SandboxConfig = SandboxConfig(), logger: Logger = Logger(label: "corral.sandbox"))
         throws(SandboxError)
     {
@@ -34,32 +43,56 @@ public final class Sandbox: Sendable {
                 "Corral launches tasks as root (namespaces, cgroups, mounts); run it with sudo or as root")
         }
         do throws(CgroupError) { host = try CgroupHost.detect() } catch { throw SandboxError(error) }
+        let runtime = config.runtimeDirectory
+        guard runtime != "/" else {
+            throw SandboxError(
+                .configuration, "the work root \(config.workRoot) must be inside a directory of Corral's own",
+                path: config.workRoot)
+        }
+        let conflicts = TaskIdentities.conflicts(with: config.identities)
+        guard conflicts.isEmpty else {
+            throw SandboxError(
+                .configuration,
+                "task uid range \(config.identities) holds host accounts: \(conflicts.prefix(5).joined(separator: ", "))",
+                path: "/etc/passwd")
+        }
+        hostRoot = try HostRoot.resolve(config.rootPaths, runtimeDirectory: runtime)
+        rootMountPoint = runtime + "/task-root"
         do throws(SystemError) {
-            _ = try FileIO.makeDirectories(config.workRoot, mode: 0o711)
+            workRootFD = try TrustedDirectory.open(config.workRoot, mode: 0o711, strict: 2)
+            close(try TrustedDirectory.open(rootMountPoint, mode: 0o700, strict: 2))
         } catch {
             throw SandboxError(.workDirectory, error.description, errno: error.errno, path: error.path)
         }
+        identities = try TaskIdentities(range: config.identities, directory: runtime + "/task-ids", host: host)
+        do throws(CgroupError) { devices = try DeviceAllowlist(host: host) } catch { throw SandboxError(error) }
         self.config = config
         self.logger = logger
-        defaultUser = try UserIdentity.resolve(config.defaultUser)
         spawner = config.useSpawner ? Spawner(logger: logger) : nil
         devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
         guard devNull >= 0 else { throw SandboxError(.spawn, "cannot open /dev/null", errno: errno, path: "/dev/null") }
     }
 
-    deinit { close(devNull) }
+    deinit {
+        close(devNull)
+        close(workRootFD)
+    }
 
     /// Starts a task: cgroup with limits, work directory, PID 1 in new namespaces, the task exec'd.
     /// Returns once the task's exec succeeded; a failed setup or exec throws with the step, errno and path.
     public func launch(_ spec: TaskSpec) async throws(SandboxError) -> SandboxedTask {
         let problems = spec.validate()
         guard problems.isEmpty else { throw SandboxError(problems) }
-        let user = try spec.user.map(UserIdentity.resolve) ?? defaultUser
         let rootfs = try spec.image.map { name throws(SandboxError) in
             try ImageStore(directory: config.imagesDirectory).rootfs(for: name)
         }
-        if rootfs == nil { try ensureHostMountPoint() }
-        let work = try WorkDirectory.prepare(spec: spec, root: config.workRoot, owner: user)
+        let cgroupPath = config.cgroupParent.isEmpty ? spec.id : config.cgroupParent + "/" + spec.id
+        let (user, lease) = try identity(for: spec, cgroup: cgroupPath)
+        let work: WorkDirectory
+        do { work = try WorkDirectory.prepare(spec: spec, root: config.workRoot, rootFD: workRootFD, owner: user) } catch {
+            lease?.release()
+            throw error
+        }
 
         let cgroup: Cgroup
         do {
@@ -68,27 +101,39 @@ public final class Sandbox: Sendable {
                 legacyControllers: Cgroup.legacyControllers(for: spec.limits, mode: host.mode))
         } catch {
             work.remove()
+            lease?.release()
             throw SandboxError(error)
         }
         do throws(SandboxError) {
             let cpuQuota: Cgroup.DeferredWrite?
-            do { cpuQuota = try cgroup.applyDeferringCPUQuota(spec.limits) } catch { throw SandboxError(error) }
+            do {
+                try devices.apply(to: cgroup)
+                cpuQuota = try cgroup.applyDeferringCPUQuota(spec.limits)
+            } catch { throw SandboxError(error) }
             defer { if let cpuQuota { close(cpuQuota.fd) } }
-            return try await start(spec, user: user, rootfs: rootfs, work: work, cgroup: cgroup, cpuQuota: cpuQuota)
+            return try await start(
+                spec, user: user, lease: lease, rootfs: rootfs, work: work, cgroup: cgroup, cpuQuota: cpuQuota)
         } catch {
             try? await cgroup.remove()
             work.remove()
+            lease?.release()
             throw error
         }
     }
 
-    /// Creates the host's `/work` mount point once (tasks without an image see the host root).
-    func ensureHostMountPoint() throws(SandboxError) {
-        if hostMountPointReady.load(ordering: .relaxed) { return }
-        do { try FileIO.makeDirectory(config.workMount) } catch {
-            throw SandboxError(
-                .workDirectory, "cannot create the mount point \(config.workMount): \(error)", path: config.workMount)
+    /// Who the task runs as: the account the spec names (never root), or a uid of its own from the range,
+    /// with the spec's supplementary groups (a tenant's group).
+    func identity(for spec: TaskSpec, cgroup: String) throws(SandboxError) -> (UserIdentity, IdentityLease?) {
+        if let name = spec.user {
+            let user = try UserIdentity.resolve(name)
+            guard user.uid != 0, user.gid != 0, !user.groups.contains(0) else {
+                throw SandboxError(
+                    .user, "user: tasks never run as root (\"\(name)\" is uid \(user.uid), gid \(user.gid), groups \(user.groups))")
+            }
+            return (user, nil)
         }
-        hostMountPointReady.store(true, ordering: .relaxed)
+        let lease = try identities.lease(for: cgroup)
+        let groups = [lease.uid] + spec.groups.filter { $0 != lease.uid }
+        return (UserIdentity(name: "task-\(lease.uid)", uid: lease.uid, gid: lease.uid, groups: groups), lease)
     }
 }

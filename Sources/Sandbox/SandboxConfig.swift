@@ -12,26 +12,46 @@ public struct SandboxConfig: Sendable {
     public var imagesDirectory: String
     /// Path inside the sandbox where the work directory appears.
     public var workMount: String
-    /// User for tasks that name none (when Corral runs as root).
-    public var defaultUser: String
+    /// The uids (each also the task's gid) handed to tasks that name no user: one per running task.
+    public var identities: IdentityRange
+    /// Host directories (and top-level symlinks such as /bin -> usr/bin) a task without an image sees,
+    /// read-only, in a root of its own.
+    public var rootPaths: [String]
+    /// Runs every task under the default seccomp filter (CSandbox/seccomp.c). Only an operator turns it off
+    /// (`corral exec --seccomp unconfined`); a job cannot.
+    public var seccomp: Bool
     /// Time between SIGTERM and the cgroup kill.
     public var killGrace: Duration
     /// Clone sandboxes from a small helper process (see CSandbox/spawner.c) rather than from this one,
     /// whose size would otherwise add to every launch.
     public var useSpawner: Bool
 
+    /// What a task without an image sees of the host: programs, libraries and /etc; merged-/usr hosts have
+    /// symlinks for /bin, /sbin and /lib*, which the task gets as the same symlinks. Paths missing here
+    /// are skipped.
+    public static let defaultRootPaths = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"]
+
     public init(
         cgroupParent: String? = nil, workRoot: String? = nil, imagesDirectory: String = "/var/lib/corral/images",
-        workMount: String = "/work", defaultUser: String = "nobody", killGrace: Duration = .seconds(5),
-        useSpawner: Bool = true
+        workMount: String = "/work", identities: IdentityRange = .default, rootPaths: [String] = defaultRootPaths,
+        seccomp: Bool = true, killGrace: Duration = .seconds(5), useSpawner: Bool = true
     ) {
         self.cgroupParent = cgroupParent ?? Self.defaultCgroupParent()
         self.workRoot = workRoot ?? Self.defaultWorkRoot()
         self.imagesDirectory = imagesDirectory
         self.workMount = workMount
-        self.defaultUser = defaultUser
+        self.identities = identities
+        self.rootPaths = rootPaths
+        self.seccomp = seccomp
         self.killGrace = killGrace
         self.useSpawner = useSpawner
+    }
+
+    /// The directory holding the work root and Corral's other per-host state (`/run/corral`): the uid
+    /// leases (`task-ids`) and the mount point of assembled task roots (`task-root`).
+    public var runtimeDirectory: String {
+        guard let slash = workRoot.lastIndex(of: "/"), slash != workRoot.startIndex else { return "/" }
+        return String(workRoot[..<slash])
     }
 
     /// `corral.slice`, or `<own cgroup>/corral.slice` when this process runs in a cgroup systemd delegated

@@ -24,6 +24,7 @@ public actor SandboxedTask {
     let adopted: Bool
     let status: StatusChannel
     let work: WorkDirectory
+    let lease: IdentityLease?
     let timeout: Duration?
     let grace: Duration
     let logger: Logger
@@ -33,7 +34,7 @@ public actor SandboxedTask {
 
     init(
         id: String, pid: pid_t, pidfd: Int32, cgroup: Cgroup, status: StatusChannel, work: WorkDirectory,
-        timeout: Duration?, grace: Duration, record: AdoptionRecord?, adopted: Bool = false,
+        timeout: Duration?, grace: Duration, record: AdoptionRecord?, lease: IdentityLease?, adopted: Bool = false,
         startedAt: ContinuousClock.Instant = .now, logger: Logger
     ) {
         self.id = id
@@ -43,6 +44,7 @@ public actor SandboxedTask {
         usageReader = CgroupUsageReader(cgroup)
         self.status = status
         self.work = work
+        self.lease = lease
         self.timeout = timeout
         self.grace = grace
         self.record = record
@@ -154,7 +156,7 @@ public actor SandboxedTask {
         let duration = ContinuousClock.now - startedAt
         let taskStatus = status.read() ?? pid1
         usageReader.close()
-        let stats = await Sandbox.tearDown(cgroup: cgroup, work: work, logger: logger)
+        let stats = await Sandbox.tearDown(cgroup: cgroup, work: work, lease: lease, logger: logger)
         close(pidfd)
         status.closeReadEnd()
         var outcome = TaskOutcome(status: taskStatus, stats: stats, timedOut: lifecycle.timedOut)

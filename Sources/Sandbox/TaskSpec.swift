@@ -33,8 +33,11 @@ public struct TaskSpec: Sendable {
     public var workDirectory: String?
     /// Image name (a rootfs under the images directory) to pivot into; nil runs on the host's root.
     public var image: String?
-    /// User name or numeric uid to run as. nil: the sandbox's default (nobody when Corral runs as root).
+    /// An operator-chosen account (name or numeric uid) to run as; never root. nil: a uid of the task's
+    /// own from the sandbox's range.
     public var user: String?
+    /// Supplementary groups, e.g. the tenant's group that shared volumes are granted to.
+    public var groups: [UInt32]
     public var limits: CgroupLimits
     public var rlimits: [ResourceLimit]
     public var timeout: Duration?
@@ -53,7 +56,7 @@ public struct TaskSpec: Sendable {
 
     public init(
         id: String, argv: [String], environment: [String: String] = [:], workDirectory: String? = nil,
-        image: String? = nil, user: String? = nil, limits: CgroupLimits = CgroupLimits(), rlimits: [ResourceLimit] = [],
+        image: String? = nil, user: String? = nil, groups: [UInt32] = [], limits: CgroupLimits = CgroupLimits(), rlimits: [ResourceLimit] = [],
         timeout: Duration? = nil, killGrace: Duration? = nil, network: NetworkMode = .none, stdin: Int32? = nil,
         stdout: Int32? = nil, stderr: Int32? = nil, statusFile: String? = nil, tmpSize: UInt64? = nil
     ) {
@@ -63,6 +66,7 @@ public struct TaskSpec: Sendable {
         self.workDirectory = workDirectory
         self.image = image
         self.user = user
+        self.groups = groups
         self.limits = limits
         self.rlimits = rlimits
         self.timeout = timeout
@@ -91,6 +95,7 @@ public struct TaskSpec: Sendable {
         if let image, !Names.isValid(image, maxLength: 128) {
             problems.append(ValueError(field: "image", message: "\"\(image)\" is not an image name"))
         }
+        if groups.contains(0) { problems.append(ValueError(field: "groups", message: "0 is root's group")) }
         if let timeout, timeout <= .zero { problems.append(ValueError(field: "timeout", message: "must be positive")) }
         if let cpu = limits.cpuCores, !(cpu > 0) {
             problems.append(ValueError(field: "limits.cpu", message: "must be positive"))

@@ -10,7 +10,11 @@ struct WorkDirectory: Sendable {
     let path: String
     let owned: Bool
 
-    static func prepare(spec: TaskSpec, root: String, owner: UserIdentity) throws(SandboxError) -> WorkDirectory {
+    /// The caller's directory, or `<root>/<id>` made by descriptor in the work root (mkdirat, then
+    /// fchownat without following a link) and given to the task's user, mode 0700.
+    static func prepare(
+        spec: TaskSpec, root: String, rootFD: Int32, owner: UserIdentity
+    ) throws(SandboxError) -> WorkDirectory {
         if let given = spec.workDirectory {
             var st = stat()
             guard stat(given, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR else {
@@ -20,15 +24,15 @@ struct WorkDirectory: Sendable {
             return WorkDirectory(path: given, owned: false)
         }
         let path = root + "/" + spec.id
-        guard mkdir(path, 0o700) == 0 else {
+        guard mkdirat(rootFD, spec.id, 0o700) == 0 else {
             let message =
                 errno == EEXIST
                 ? "work directory \(path) already exists (task id in use?)" : "cannot create work directory \(path)"
             throw SandboxError(.workDirectory, message, errno: errno, path: path)
         }
-        guard chown(path, owner.uid, owner.gid) == 0 else {
+        guard fchownat(rootFD, spec.id, owner.uid, owner.gid, AT_SYMLINK_NOFOLLOW) == 0 else {
             let err = errno
-            rmdir(path)
+            unlinkat(rootFD, spec.id, AT_REMOVEDIR)
             throw SandboxError(.workDirectory, "cannot give \(path) to \(owner.name)", errno: err, path: path)
         }
         return WorkDirectory(path: path, owned: true)

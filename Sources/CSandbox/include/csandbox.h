@@ -20,14 +20,18 @@ typedef enum corral_step {
     CORRAL_STEP_SETSID,
     CORRAL_STEP_MOUNT_PRIVATE,
     CORRAL_STEP_BIND_ROOTFS,
+    CORRAL_STEP_ASSEMBLE_ROOT,
     CORRAL_STEP_BIND_WORKDIR,
     CORRAL_STEP_MOUNT_TMP,
     CORRAL_STEP_MOUNT_PROC,
     CORRAL_STEP_MOUNT_DEV,
+    CORRAL_STEP_MOUNT_SYS,
+    CORRAL_STEP_MASK_PATHS,
     CORRAL_STEP_PIVOT_ROOT,
     CORRAL_STEP_READONLY_ROOT,
     CORRAL_STEP_HOSTNAME,
     CORRAL_STEP_LOOPBACK,
+    CORRAL_STEP_CGROUP_NS,
     CORRAL_STEP_FORK_TASK,
     CORRAL_STEP_OOM_SCORE,
     CORRAL_STEP_RLIMIT,
@@ -37,6 +41,7 @@ typedef enum corral_step {
     CORRAL_STEP_SETUID,
     CORRAL_STEP_CAPSET,
     CORRAL_STEP_NO_NEW_PRIVS,
+    CORRAL_STEP_SECCOMP,
     CORRAL_STEP_STDIO,
     CORRAL_STEP_CHDIR,
     CORRAL_STEP_CPU_QUOTA,
@@ -64,10 +69,18 @@ typedef struct corral_spawn_config {
     int isolate;              ///< 1: new mount, pid, uts and ipc namespaces and the mount setup below
     int new_network;          ///< 1: new network namespace with only loopback, brought up
     const char *hostname;     ///< set in the new uts namespace, NULL = keep
-    const char *rootfs;       ///< image rootfs to pivot_root into (bound read-only), NULL = host root
+    const char *rootfs;       ///< image rootfs to pivot_root into (bound read-only, nosuid, nodev)
+    /// Without an image: an empty host directory on which PID 1 mounts a small tmpfs and assembles the task's
+    /// root from root_binds (host directories bound read-only, nosuid, nodev) and root_links (pairs: path,
+    /// symlink target, as merged-/usr hosts have /bin -> usr/bin). NULL with rootfs NULL: the host's root
+    /// (only for the C tests).
+    const char *root_dir;
+    const char *const *root_binds;  ///< NULL-terminated absolute paths
+    const char *const *root_links;  ///< NULL-terminated, flattened pairs
+    int seccomp;              ///< 1: the task runs under Corral's default seccomp filter (seccomp.c)
     const char *work_source;  ///< host directory bound at work_target, NULL = none
     const char *work_target;  ///< absolute path inside the sandbox, e.g. "/work"
-    uint64_t tmp_size;        ///< size of the private /tmp tmpfs in bytes, 0 = kernel default
+    uint64_t tmp_size;        ///< size of the private /tmp and /dev/shm tmpfs in bytes, 0 = kernel default
     uint32_t uid;
     uint32_t gid;
     const uint32_t *groups;   ///< supplementary groups
@@ -169,5 +182,12 @@ int corral_plain_run(const char *const *argv, int quiet);
 /// Returns 1 if clone3(CLONE_INTO_CGROUP) works with this cgroup2 directory fd (a child that exits at
 /// once is cloned into it and reaped), 0 if the kernel refuses it, negative errno on other failures.
 int corral_probe_clone_into_cgroup(int cgroup_fd);
+
+/// Loads the device allowlist program (devices.c) once; returns its fd or a negative errno. `log` (may be
+/// NULL) receives the verifier's log when the kernel refuses it.
+int corral_device_program_load(char *log, uint32_t log_size);
+
+/// Attaches the program to a cgroup2 directory (an O_PATH or O_DIRECTORY fd); 0 or a negative errno.
+int corral_device_program_attach(int program_fd, int cgroup_fd);
 
 #endif
