@@ -15,6 +15,7 @@ public actor Agent {
     let sandbox: Sandbox
     let client: SchedulerClient
     let store: AllocationStore
+    let tenantGroups: TenantGroups
     let logger: Logger
     var sampler: NodeSampler
     var entries: [AllocationID: Entry] = [:]
@@ -49,6 +50,9 @@ public actor Agent {
         self.logger = logger
         Self.raiseDescriptorLimit(logger: logger)
         sandbox = try Sandbox(config: configuration.sandbox, logger: logger)
+        tenantGroups = try TenantGroups(
+            path: configuration.dataDir + "/tenant-groups.json", range: configuration.tenantGroups,
+            taskUIDs: configuration.sandbox.identities, logger: logger)
         client = SchedulerClient(baseURL: configuration.schedulerURL, token: configuration.token)
         store = try AllocationStore(directory: configuration.allocationsDir)
         try FileManager.default.createDirectory(atPath: configuration.logsDir, withIntermediateDirectories: true)
@@ -257,7 +261,7 @@ public actor Agent {
         }
         return TaskSpec(
             id: allocation.id.description, argv: allocation.command, environment: environment, image: allocation.image,
-            limits: limits, timeout: allocation.timeoutMs.map { .milliseconds($0) }, stdout: stdout, stderr: stderr,
+            groups: tenantGroups.gid(for: allocation.tenant).map { [$0] } ?? [], limits: limits, timeout: allocation.timeoutMs.map { .milliseconds($0) }, stdout: stdout, stderr: stderr,
             statusFile: store.statusFile(allocation.id))
     }
 }

@@ -15,6 +15,8 @@ public struct AgentConfiguration: Sendable {
     public var cpuCores: Double?
     public var memoryBytes: UInt64?
     public var sandbox: SandboxConfig
+    /// gids of tenant groups (one per tenant), outside the task uid range.
+    public var tenantGroups: IdentityRange
     /// Each task's stdout and stderr are kept to this many bytes (plus one rotated file of the same size).
     public var logLimitBytes: UInt64
     /// Block device that tasks' I/O bandwidth requests are enforced on (`io.max` / blkio throttle);
@@ -26,7 +28,7 @@ public struct AgentConfiguration: Sendable {
     public init(
         schedulerURL: String, token: String, nodeID: NodeID? = nil, dataDir: String = "/var/lib/corral/agent",
         labels: [String: String] = [:], cpuCores: Double? = nil, memoryBytes: UInt64? = nil,
-        sandbox: SandboxConfig = SandboxConfig(), logLimitBytes: UInt64 = 8 << 20, ioDevice: DeviceNumber? = nil,
+        sandbox: SandboxConfig = SandboxConfig(), tenantGroups: IdentityRange = TenantGroups.defaultRange, logLimitBytes: UInt64 = 8 << 20, ioDevice: DeviceNumber? = nil,
         listen: String? = nil
     ) {
         self.schedulerURL = schedulerURL
@@ -37,6 +39,7 @@ public struct AgentConfiguration: Sendable {
         self.cpuCores = cpuCores
         self.memoryBytes = memoryBytes
         self.sandbox = sandbox
+        self.tenantGroups = tenantGroups
         self.logLimitBytes = logLimitBytes
         self.ioDevice = ioDevice
         self.listen = listen

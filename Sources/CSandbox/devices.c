@@ -3,13 +3,15 @@
 // on pure v2 and hybrid hosts alike (the program attaches to the cgroup2 directory). It allows exactly the
 // devices of the sandbox's minimal /dev: null, zero, full, random, urandom, tty, ptmx and the pts
 // terminals; anything else an image might ship (a disk, /dev/mem, /dev/kmsg) fails with EPERM.
-// Called from ordinary threads (not after clone).
+// Called from ordinary threads (not after clone); the probe forks (from a single-purpose command only).
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/bpf.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define INSN(c, d, s, o, i) ((struct bpf_insn){.code = (c), .dst_reg = (d), .src_reg = (s), .off = (o), .imm = (i)})
@@ -72,4 +74,32 @@ int corral_device_program_attach(int program_fd, int cgroup_fd) {
     attr.attach_bpf_fd = (uint32_t)program_fd;
     attr.attach_type = BPF_CGROUP_DEVICE;
     return bpf(BPF_PROG_ATTACH, &attr) == 0 ? 0 : -errno;
+}
+
+int corral_probe_device_allowlist(int cgroup_fd, const char *tasks_file) {
+    // A child in the cgroup (cloned into it, or joining the v1 tasks file) opens an allowed and a denied
+    // device; the parent learns from its exit code: 0 = allowed one opened and denied one refused.
+    pid_t pid = fork();
+    if (pid < 0) return -errno;
+    if (pid == 0) {
+        if (tasks_file) {
+            int fd = open(tasks_file, O_WRONLY | O_CLOEXEC);
+            if (fd < 0 || write(fd, "0", 1) != 1) _exit(10);
+            close(fd);
+        } else {
+            char procs[64] = "cgroup.procs";
+            int fd = openat(cgroup_fd, procs, O_WRONLY | O_CLOEXEC);
+            if (fd < 0 || write(fd, "0", 1) != 1) _exit(10);
+            close(fd);
+        }
+        int allowed = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        int denied = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        int denied_errno = errno;
+        _exit((allowed >= 0 ? 0 : 1) | (denied < 0 && denied_errno == EPERM ? 0 : 2));
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) return -errno;
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
 }

@@ -21,7 +21,7 @@ public struct CgroupHost: Sendable, Equatable {
     public static let cgroup2Magic: Int = 0x6367_7270
     public static let tmpfsMagic: Int = 0x0102_1994
     /// The v1 controllers Corral uses.
-    public static let legacyControllers = ["cpu", "cpuacct", "memory", "pids", "blkio", "freezer"]
+    public static let legacyControllers = ["cpu", "cpuacct", "memory", "pids", "blkio", "freezer", "devices"]
 
     public var mode: CgroupMode
     /// Mount point of the cgroup2 hierarchy (nil on pure v1).

@@ -20,6 +20,8 @@ public struct HostReport: Codable, Sendable {
     public var cgroupKill: Bool
     public var pidfd: Bool
     public var pressureStallInformation: Bool
+    /// A process in a cgroup with Corral's device allowlist opened /dev/null and was refused /dev/kmsg.
+    public var deviceAllowlist: Bool
     public var problems: [String]
 
     /// The running kernel's release (uname -r).
@@ -35,7 +37,8 @@ public struct HostReport: Codable, Sendable {
         var report = HostReport(
             kernel: kernelRelease(), cgroupMode: "unknown", unifiedMount: nil, unifiedControllers: [],
             legacyControllers: [:],
-            cloneIntoCgroup: false, cgroupKill: false, pidfd: false, pressureStallInformation: false, problems: [])
+            cloneIntoCgroup: false, cgroupKill: false, pidfd: false, pressureStallInformation: false,
+            deviceAllowlist: false, problems: [])
         let selfFD = corral_pidfd_open(getpid())
         report.pidfd = selfFD >= 0
         if selfFD >= 0 { close(selfFD) }
@@ -49,6 +52,9 @@ public struct HostReport: Codable, Sendable {
         report.unifiedControllers = host.unifiedControllers() ?? []
         report.legacyControllers = host.legacyMounts
         report.pressureStallInformation = FileIO.exists("/proc/pressure/cpu")
+        do { report.deviceAllowlist = try probeDeviceAllowlist(host) } catch {
+            report.problems.append("device allowlist: \(error)")
+        }
         guard let mount = host.unifiedMount else { return report }
         let probe = "\(mount)/corral-probe-\(getpid())"
         guard mkdir(probe, 0o755) == 0 else {
@@ -80,11 +86,31 @@ public struct HostReport: Codable, Sendable {
                         separator: " ")
             ),
             ("clone3 into cgroup", yes(cloneIntoCgroup)), ("cgroup.kill", yes(cgroupKill)), ("pidfd", yes(pidfd)),
-            ("PSI", yes(pressureStallInformation)),
+            ("PSI", yes(pressureStallInformation)), ("device allowlist", yes(deviceAllowlist)),
         ]
         lines += problems.map { ("problem", $0) }
         let width = lines.map(\.0.count).max() ?? 0
         return lines.map { $0.0.padding(width) + "  " + $0.1 }.joined(separator: "\n")
+    }
+}
+
+extension HostReport {
+    /// A throwaway cgroup with the allowlist, and a child in it that opens an allowed and a denied device.
+    static func probeDeviceAllowlist(_ host: CgroupHost) throws(CgroupError) -> Bool {
+        let allowlist = try DeviceAllowlist(host: host)
+        let cgroup = try Cgroup.create(
+            name: "corral-probe-devices-\(getpid())", parent: "", host: host,
+            legacyControllers: host.unifiedMount == nil ? ["devices"] : [])
+        defer {
+            for dir in [cgroup.unifiedPath].compactMap({ $0 }) + cgroup.legacyPaths.values { rmdir(dir) }
+        }
+        try allowlist.apply(to: cgroup)
+        let fd = cgroup.unifiedPath.map { open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) } ?? -1
+        defer { if fd >= 0 { close(fd) } }
+        let tasks = fd >= 0 ? nil : cgroup.legacyPaths["devices"].map { $0 + "/tasks" }
+        let rc = corral_probe_device_allowlist(fd, tasks)
+        guard rc >= 0 else { throw CgroupError(.open, path: cgroup.relativePath, errno: -rc) }
+        return rc == 0
     }
 }
 

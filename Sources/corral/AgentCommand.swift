@@ -40,6 +40,9 @@ struct AgentOptions: ParsableArguments {
     @Option(help: "Block device MAJ:MIN on which tasks' I/O bandwidth requests are enforced.") var ioDevice: String?
     @Option(help: "Directory on tmpfs for task work directories.") var workRoot: String?
     @Option(help: "Bytes of stdout/stderr kept per task and stream, e.g. 8Mi.") var logLimit = "8Mi"
+    @Option(help: "gids for tenant groups, one per tenant that ran here (FIRST-LAST; default \(TenantGroups.defaultRange)).")
+    var tenantGids: String?
+    @OptionGroup var sandboxOptions: SandboxOptions
 
     func configuration(defaultToken: String? = nil, defaultScheduler: String? = nil) throws -> AgentConfiguration {
         let environment = ProcessInfo.processInfo.environment
@@ -68,11 +71,19 @@ struct AgentOptions: ParsableArguments {
             guard let node = NodeID(text) else { throw ValidationError("--node-id: \"\(text)\" \(NodeID.rule)") }
             return node
         }
+        var sandbox = SandboxConfig(cgroupParent: cgroupParent, workRoot: workRoot)
+        try sandboxOptions.apply(to: &sandbox)
+        var groups: IdentityRange?
+        if let tenantGids {
+            do throws(ValueError) { groups = try IdentityRange.parse(tenantGids, field: "--tenant-gids") } catch {
+                throw ValidationError(error.description)
+            }
+        }
         return AgentConfiguration(
             schedulerURL: scheduler ?? defaultScheduler ?? environment["CORRAL_ADDR"] ?? "http://127.0.0.1:4646",
             token: token, nodeID: node, dataDir: dataDir, labels: parsedLabels, cpuCores: cpu,
             memoryBytes: try memory.flatMap { text throws(ValueError) in try ByteSize.parse(text, field: "--memory") },
-            sandbox: SandboxConfig(cgroupParent: cgroupParent, workRoot: workRoot),
+            sandbox: sandbox, tenantGroups: groups ?? TenantGroups.defaultRange,
             logLimitBytes: try ByteSize.parse(logLimit, field: "--log-limit") ?? 8 << 20, ioDevice: device,
             listen: listen)
     }

@@ -10,7 +10,9 @@ struct ExecCommand: AsyncParsableCommand {
         abstract: "Run one task in its own cgroup and namespaces, pass its output through, exit with its code.",
         discussion: """
             Sizes: 64M = 64,000,000 bytes, 64Mi = 64 MiB. CPU: 0.5 or 500m. Durations: 10s, 500ms, 1m30s.
-            The task runs as nobody (see --user) in /work, with a private /tmp and /proc, hostname = task id.
+            The task runs as a uid of its own (see --task-uids; --user names an account, never root) in /work,
+            in a read-only root of its own (the image's, or the host's --root-path directories), with a
+            private /tmp, /dev/shm and /proc, a read-only /sys, the default seccomp filter, hostname = task id.
             A usage summary goes to stderr, or one JSON object to stdout with --json.
             """)
 
@@ -33,7 +35,11 @@ struct ExecCommand: AsyncParsableCommand {
     @Option(help: "Stop the task after this long (SIGTERM, then kill after --kill-grace).") var timeout: String?
     @Option(help: "Time between SIGTERM and the cgroup kill (default 5s).") var killGrace: String?
     @Option(help: "Network: none (own namespace, loopback only) or host.") var net: String = "none"
-    @Option(help: "User name or uid to run as (default nobody).") var user: String?
+    @Option(help: "Account (name or uid) to run as instead of a uid of the task's own; root is refused.")
+    var user: String?
+    @Option(help: "Seccomp: default (Corral's filter) or unconfined (no filter; says so on stderr).")
+    var seccomp: String = "default"
+    @OptionGroup var sandboxOptions: SandboxOptions
     @Option(help: "Image to run in (see `corral image build`).") var image: String?
     @Option(help: "Host directory to bind at /work (default: a fresh one on tmpfs, removed afterwards).") var workdir:
         String?
@@ -71,8 +77,17 @@ struct ExecCommand: AsyncParsableCommand {
         do {
             var spec = try request.taskSpec()
             (spec.stdin, spec.stdout, spec.stderr) = (0, 1, 2)
-            let sandbox = try Sandbox(
-                config: SandboxConfig(cgroupParent: cgroupParent, imagesDirectory: imagesDir), logger: logger)
+            var config = SandboxConfig(cgroupParent: cgroupParent, imagesDirectory: imagesDir)
+            try sandboxOptions.apply(to: &config)
+            switch seccomp {
+            case "default": break
+            case "unconfined":
+                config.seccomp = false
+                FileHandle.standardError.write(
+                    Data("corral: --seccomp unconfined: the task runs without a seccomp filter\n".utf8))
+            default: throw ValidationError("--seccomp: \"\(seccomp)\" is not default or unconfined")
+            }
+            let sandbox = try Sandbox(config: config, logger: logger)
             let task = try await sandbox.launch(spec)
             let forwarding = SignalForwarder.forward([SIGINT, SIGTERM, SIGHUP]) { number in
                 Task { await task.signal(number) }

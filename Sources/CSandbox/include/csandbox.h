@@ -190,4 +190,9 @@ int corral_device_program_load(char *log, uint32_t log_size);
 /// Attaches the program to a cgroup2 directory (an O_PATH or O_DIRECTORY fd); 0 or a negative errno.
 int corral_device_program_attach(int program_fd, int cgroup_fd);
 
+/// Forks a child into the cgroup (cgroup2 directory fd, or the v1 `tasks_file` when not NULL) that opens
+/// /dev/null and /dev/kmsg. Returns 0 when /dev/null opened and /dev/kmsg was refused with EPERM, a
+/// positive code otherwise (1: /dev/null refused, 2: /dev/kmsg opened, 10: could not join), or -errno.
+int corral_probe_device_allowlist(int cgroup_fd, const char *tasks_file);
+
 #endif
