@@ -37,8 +37,9 @@ out=$(cat /tmp/vm-cg.out)
 short=$(echo "$members" | tr ' ' '\n' | awk -F: 'NF == 2 && $2 < 2')
 [ -n "$members" ] && [ -z "$short" ] && result cgroup_membership PASS "PID 1 and the task in every cgroup:$members" \
     || result cgroup_membership FAIL "members '$members' (want >= 2 each): $(echo $out)"
-notroot=$(echo "$out" | grep ':' | grep -v ':/$')
-echo "$out" | grep -q '^0::/$' && [ -z "$notroot" ] && result cgroup_namespace PASS "$(echo $out | head -c 200)" \
+notroot=$(echo "$out" | grep -E '^[0-9]+:' | grep -v ':/$')
+if [ "$mode" = v2 ]; then own='^0::/$'; else own=':memory:/$'; fi
+echo "$out" | grep -qE "$own" && [ -z "$notroot" ] && result cgroup_namespace PASS "$(echo $out | head -c 200)" \
     || result cgroup_namespace FAIL "/proc/self/cgroup: $(echo $out)"
 
 # --- the default seccomp filter, masked paths, the device allowlist (a real open refused by the kernel)
