@@ -261,7 +261,8 @@ public actor Agent {
         }
         return TaskSpec(
             id: allocation.id.description, argv: allocation.command, environment: environment, image: allocation.image,
-            groups: tenantGroups.gid(for: allocation.tenant).map { [$0] } ?? [], limits: limits, timeout: allocation.timeoutMs.map { .milliseconds($0) }, stdout: stdout, stderr: stderr,
+            groups: tenantGroups.gid(for: allocation.tenant).map { [$0] } ?? [], limits: limits,
+            timeout: allocation.timeoutMs.map { .milliseconds($0) }, stdout: stdout, stderr: stderr,
             statusFile: store.statusFile(allocation.id))
     }
 }

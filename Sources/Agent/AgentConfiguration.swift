@@ -28,7 +28,8 @@ public struct AgentConfiguration: Sendable {
     public init(
         schedulerURL: String, token: String, nodeID: NodeID? = nil, dataDir: String = "/var/lib/corral/agent",
         labels: [String: String] = [:], cpuCores: Double? = nil, memoryBytes: UInt64? = nil,
-        sandbox: SandboxConfig = SandboxConfig(), tenantGroups: IdentityRange = TenantGroups.defaultRange, logLimitBytes: UInt64 = 8 << 20, ioDevice: DeviceNumber? = nil,
+        sandbox: SandboxConfig = SandboxConfig(), tenantGroups: IdentityRange = TenantGroups.defaultRange,
+        logLimitBytes: UInt64 = 8 << 20, ioDevice: DeviceNumber? = nil,
         listen: String? = nil
     ) {
         self.schedulerURL = schedulerURL

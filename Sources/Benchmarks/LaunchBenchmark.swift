@@ -50,7 +50,16 @@ public struct LaunchBenchmark: Sendable {
         var samples: [String: Samples] = [:]
         let plainArgv = ["/bin/true"]
         let limits = Self.limits
-        progress("timing plain, corral\(peers.map { ", " + $0.name }.joined()) x \(iterations)")
+        // The hardened launch without one step each, to price the steps (issue 19).
+        var unhardened: [(String, Sandbox, String?)] = [("corral-no-uid-lease", sandbox, "nobody")]
+        for (name, change) in Self.withoutSteps {
+            var config = sandbox.config
+            change(&config)
+            unhardened.append((name, try Sandbox(config: config), nil))
+        }
+        progress(
+            "timing plain, corral\(unhardened.map { ", " + $0.0 }.joined())\(peers.map { ", " + $0.name }.joined()) x \(iterations)"
+        )
         for round in 0..<(warmup + iterations) {
             let keep = round >= warmup
             let plain = try PeerRuntime(name: "plain", path: "/bin/true").launch(plainArgv)
@@ -61,6 +70,15 @@ public struct LaunchBenchmark: Sendable {
             let corral = ContinuousClock.now - start
             guard outcome.exitCode == 0 else { throw BenchmarkError("corral launch failed: \(outcome.summary)") }
             if keep { samples["corral", default: Samples()].add(corral) }
+            for (name, variant, user) in unhardened {
+                let started = ContinuousClock.now
+                let spec = TaskSpec(
+                    id: "bench-\(getpid())-\(round)-\(name)", argv: ["/bin/true"], user: user, limits: limits,
+                    network: network)
+                let outcome = try await variant.launch(spec).wait()
+                guard outcome.exitCode == 0 else { throw BenchmarkError("\(name) launch failed: \(outcome.summary)") }
+                if keep { samples[name, default: Samples()].add(ContinuousClock.now - started) }
+            }
             for peer in peers {
                 let elapsed = try peer.launch(
                     peer.argv(bundle: bundle, id: "corral-bench-\(getpid())-\(round)", network: network == .none))
@@ -81,15 +99,26 @@ public struct LaunchBenchmark: Sendable {
             "corral: network \(network.rawValue), limits cpu 1, memory 64Mi, pids 64, work dir on \(sandbox.config.workRoot), cloned by \(clonedBy)"
         )
         notes.append("plain: posix_spawn + waitpid of /bin/true")
+        notes.append(
+            "corral is the hardened launch (own root, masked paths, cgroup namespace, device allowlist, seccomp, a leased uid); each corral-no-X variant leaves out one step: its p50 below corral's is that step's cost"
+        )
         return Self.report(iterations: iterations, samples: samples, notes: notes)
     }
+
+    /// Corral's launch with one hardening step switched off, by variant name.
+    static let withoutSteps: [(String, @Sendable (inout SandboxConfig) -> Void)] = [
+        ("corral-no-seccomp", { $0.seccomp = false }),
+        ("corral-no-own-root", { $0.hardening.remove(.ownRoot) }),
+        ("corral-no-devices", { $0.hardening.remove(.deviceAllowlist) }),
+    ]
 
     /// What Corral's variant (and the OCI bundle) limits: 1 CPU, 64 MiB, 64 pids.
     static let limits = CgroupLimits(cpuCores: 1, memoryMax: 64 << 20, pidsMax: 64)
 
     static func report(iterations: Int, samples: [String: Samples], notes: [String]) -> LaunchReport {
         let plain = samples["plain"] ?? Samples()
-        let order = ["plain", "corral", "crun", "runc", "bwrap"]
+        let order =
+            ["plain", "corral", "corral-no-uid-lease"] + withoutSteps.map(\.0) + ["crun", "runc", "bwrap"]
         let variants = order.compactMap { name -> LaunchVariant? in
             guard let s = samples[name] else { return nil }
             return LaunchVariant(

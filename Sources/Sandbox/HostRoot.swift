@@ -22,7 +22,8 @@ struct HostRoot: Sendable, Equatable {
             let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
             guard path.hasPrefix("/"), !parts.isEmpty, !parts.contains(where: { ["", ".", ".."].contains($0) }) else {
                 throw SandboxError(
-                    .configuration, "root path \"\(path)\" must be an absolute, normalized path other than /", path: path)
+                    .configuration, "root path \"\(path)\" must be an absolute, normalized path other than /",
+                    path: path)
             }
             if runtimeDirectory == path || runtimeDirectory.hasPrefix(path + "/")
                 || path.hasPrefix(runtimeDirectory + "/")
@@ -42,7 +43,9 @@ struct HostRoot: Sendable, Equatable {
             case S_IFLNK where parts.count == 1:
                 var buffer = [CChar](repeating: 0, count: 4096)
                 let n = readlink(path, &buffer, buffer.count - 1)
-                guard n > 0 else { throw SandboxError(.configuration, "cannot read link \(path)", errno: errno, path: path) }
+                guard n > 0 else {
+                    throw SandboxError(.configuration, "cannot read link \(path)", errno: errno, path: path)
+                }
                 root.links.append((path, String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)))
             default:
                 throw SandboxError(

@@ -108,9 +108,10 @@ extension Sandbox {
         cfg.new_network = spec.network == .none ? 1 : 0
         cfg.hostname = arena.string(spec.id)
         cfg.rootfs = arena.optional(rootfs)
-        cfg.root_dir = rootfs == nil ? arena.string(rootMountPoint) : nil
+        cfg.root_dir = rootfs == nil && config.hardening.contains(.ownRoot) ? arena.string(rootMountPoint) : nil
         cfg.root_binds = rootfs == nil && !hostRoot.binds.isEmpty ? arena.array(hostRoot.binds) : nil
-        cfg.root_links = rootfs == nil && !hostRoot.links.isEmpty ? arena.array(hostRoot.links.flatMap { [$0.0, $0.1] }) : nil
+        cfg.root_links =
+            rootfs == nil && !hostRoot.links.isEmpty ? arena.array(hostRoot.links.flatMap { [$0.0, $0.1] }) : nil
         cfg.seccomp = config.seccomp ? 1 : 0
         cfg.work_source = arena.string(work.path)
         cfg.work_target = arena.string(config.workMount)

@@ -64,6 +64,11 @@ public final class Sandbox: Sendable {
         } catch {
             throw SandboxError(.workDirectory, error.description, errno: error.errno, path: error.path)
         }
+        if !config.hardening.contains(.ownRoot) {
+            do throws(SystemError) { _ = try FileIO.makeDirectory(config.workMount) } catch {
+                throw SandboxError(.workDirectory, error.description, errno: error.errno, path: error.path)
+            }
+        }
         identities = try TaskIdentities(range: config.identities, directory: runtime + "/task-ids", host: host)
         do throws(CgroupError) { devices = try DeviceAllowlist(host: host) } catch { throw SandboxError(error) }
         self.config = config
@@ -89,7 +94,9 @@ public final class Sandbox: Sendable {
         let cgroupPath = config.cgroupParent.isEmpty ? spec.id : config.cgroupParent + "/" + spec.id
         let (user, lease) = try identity(for: spec, cgroup: cgroupPath)
         let work: WorkDirectory
-        do { work = try WorkDirectory.prepare(spec: spec, root: config.workRoot, rootFD: workRootFD, owner: user) } catch {
+        do {
+            work = try WorkDirectory.prepare(spec: spec, root: config.workRoot, rootFD: workRootFD, owner: user)
+        } catch {
             lease?.release()
             throw error
         }
@@ -107,7 +114,7 @@ public final class Sandbox: Sendable {
         do throws(SandboxError) {
             let cpuQuota: Cgroup.DeferredWrite?
             do {
-                try devices.apply(to: cgroup)
+                if config.hardening.contains(.deviceAllowlist) { try devices.apply(to: cgroup) }
                 cpuQuota = try cgroup.applyDeferringCPUQuota(spec.limits)
             } catch { throw SandboxError(error) }
             defer { if let cpuQuota { close(cpuQuota.fd) } }
@@ -128,7 +135,9 @@ public final class Sandbox: Sendable {
             let user = try UserIdentity.resolve(name)
             guard user.uid != 0, user.gid != 0, !user.groups.contains(0) else {
                 throw SandboxError(
-                    .user, "user: tasks never run as root (\"\(name)\" is uid \(user.uid), gid \(user.gid), groups \(user.groups))")
+                    .user,
+                    "user: tasks never run as root (\"\(name)\" is uid \(user.uid), gid \(user.gid), groups \(user.groups))"
+                )
             }
             return (user, nil)
         }

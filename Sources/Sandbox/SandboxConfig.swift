@@ -20,6 +20,9 @@ public struct SandboxConfig: Sendable {
     /// Runs every task under the default seccomp filter (CSandbox/seccomp.c). Only an operator turns it off
     /// (`corral exec --seccomp unconfined`); a job cannot.
     public var seccomp: Bool
+    /// The isolation steps besides seccomp; always all of them, except in `corral bench launch`, which turns
+    /// one off at a time to measure what it costs. Not exposed to operators or jobs.
+    public var hardening: Hardening = .all
     /// Time between SIGTERM and the cgroup kill.
     public var killGrace: Duration
     /// Clone sandboxes from a small helper process (see CSandbox/spawner.c) rather than from this one,
@@ -45,6 +48,17 @@ public struct SandboxConfig: Sendable {
         self.seccomp = seccomp
         self.killGrace = killGrace
         self.useSpawner = useSpawner
+    }
+
+    public struct Hardening: OptionSet, Sendable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        /// A root of the task's own with masked /proc and /sys paths (off: the host's root, a private /tmp
+        /// and /proc only, as before issue 19).
+        public static let ownRoot = Hardening(rawValue: 1)
+        /// The device allowlist on the task's cgroup.
+        public static let deviceAllowlist = Hardening(rawValue: 2)
+        public static let all: Hardening = [.ownRoot, .deviceAllowlist]
     }
 
     /// The directory holding the work root and Corral's other per-host state (`/run/corral`): the uid

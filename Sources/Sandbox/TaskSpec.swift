@@ -56,7 +56,8 @@ public struct TaskSpec: Sendable {
 
     public init(
         id: String, argv: [String], environment: [String: String] = [:], workDirectory: String? = nil,
-        image: String? = nil, user: String? = nil, groups: [UInt32] = [], limits: CgroupLimits = CgroupLimits(), rlimits: [ResourceLimit] = [],
+        image: String? = nil, user: String? = nil, groups: [UInt32] = [], limits: CgroupLimits = CgroupLimits(),
+        rlimits: [ResourceLimit] = [],
         timeout: Duration? = nil, killGrace: Duration? = nil, network: NetworkMode = .none, stdin: Int32? = nil,
         stdout: Int32? = nil, stderr: Int32? = nil, statusFile: String? = nil, tmpSize: UInt64? = nil
     ) {

@@ -40,7 +40,9 @@ struct AgentOptions: ParsableArguments {
     @Option(help: "Block device MAJ:MIN on which tasks' I/O bandwidth requests are enforced.") var ioDevice: String?
     @Option(help: "Directory on tmpfs for task work directories.") var workRoot: String?
     @Option(help: "Bytes of stdout/stderr kept per task and stream, e.g. 8Mi.") var logLimit = "8Mi"
-    @Option(help: "gids for tenant groups, one per tenant that ran here (FIRST-LAST; default \(TenantGroups.defaultRange)).")
+    @Option(
+        help: "gids for tenant groups, one per tenant that ran here (FIRST-LAST; default \(TenantGroups.defaultRange))."
+    )
     var tenantGids: String?
     @OptionGroup var sandboxOptions: SandboxOptions
 

@@ -17,7 +17,8 @@ struct SandboxOptions: ParsableArguments {
     func apply(to config: inout SandboxConfig) throws {
         if !rootPaths.isEmpty { config.rootPaths = rootPaths }
         if let taskUids {
-            do throws(ValueError) { config.identities = try IdentityRange.parse(taskUids, field: "--task-uids") } catch {
+            do throws(ValueError) { config.identities = try IdentityRange.parse(taskUids, field: "--task-uids") } catch
+            {
                 throw ValidationError(error.description)
             }
         }

@@ -153,7 +153,8 @@ struct HardeningTests {
             legacyControllers: host.mode == .legacy ? ["devices"] : [])
         try allowlist.apply(to: cgroup)
         // As root, with every capability: only the allowlist stands between this shell and /dev/kmsg.
-        let procs = cgroup.unifiedPath.map { $0 + "/cgroup.procs" } ?? (cgroup.legacyPaths["devices"]! + "/cgroup.procs")
+        let procs =
+            cgroup.unifiedPath.map { $0 + "/cgroup.procs" } ?? (cgroup.legacyPaths["devices"]! + "/cgroup.procs")
         let shell = Process()
         shell.executableURL = URL(fileURLWithPath: "/bin/sh")
         shell.arguments = [
@@ -169,7 +170,8 @@ struct HardeningTests {
         try await cgroup.remove()
         #expect(shell.terminationStatus == 0, "\(text)")
         #expect(text.contains("open /dev/null") && text.contains("open /dev/urandom"), "\(text)")
-        for denied in ["/dev/kmsg", "/dev/mem", "/dev/loop-control"] where FileManager.default.fileExists(atPath: denied) {
+        for denied in ["/dev/kmsg", "/dev/mem", "/dev/loop-control"]
+        where FileManager.default.fileExists(atPath: denied) {
             #expect(text.contains("denied \(denied)"), "\(denied) must be refused: \(text)")
         }
     }
@@ -290,7 +292,9 @@ struct HardeningTests {
             try? FileManager.default.removeItem(atPath: harness.sandbox.config.workRoot + "/" + spec.id)
         }
         let left = try FileManager.default.contentsOfDirectory(atPath: victim).count
-        #expect(left == 50, "files outside the tree were deleted: \(50 - left) of 50 (\(swaps.load(ordering: .relaxed)) swaps)")
+        #expect(
+            left == 50,
+            "files outside the tree were deleted: \(50 - left) of 50 (\(swaps.load(ordering: .relaxed)) swaps)")
         #expect(swaps.load(ordering: .relaxed) > 0, "the racer never got in")
     }
 }
