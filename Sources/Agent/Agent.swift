@@ -55,7 +55,8 @@ public actor Agent {
             taskUIDs: configuration.sandbox.identities, logger: logger)
         client = SchedulerClient(baseURL: configuration.schedulerURL, token: configuration.token)
         store = try AllocationStore(directory: configuration.allocationsDir)
-        try FileManager.default.createDirectory(atPath: configuration.logsDir, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: configuration.logsDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try CgroupParent.prepare(configuration.sandbox.cgroupParent, host: sandbox.host)
         sampler = NodeSampler(configuration: configuration, host: sandbox.host)
     }

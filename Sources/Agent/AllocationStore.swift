@@ -98,7 +98,8 @@ struct AllocationStore: Sendable {
 
     init(directory: String, spareLimit: Int = 4096) throws {
         self.directory = directory
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         spares = try SpareFiles(directory: directory + "/spare", limit: spareLimit)
     }
 
@@ -108,7 +109,7 @@ struct AllocationStore: Sendable {
     /// Appends the record: whole to an empty file, otherwise as a change.
     func save(_ stored: StoredAllocation) throws {
         let path = recordFile(stored.allocation.id)
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw AgentError.io("cannot open \(path)", errno: errno) }
         defer { close(fd) }
         let encoder = JSONEncoder()
@@ -189,7 +190,8 @@ final class SpareFiles: Sendable {
     init(directory: String, limit: Int) throws {
         self.directory = directory
         self.limit = limit
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter {
             UInt64($0) != nil
         }

@@ -24,10 +24,11 @@ struct TaskLogs: Sendable {
     /// Opens both files for the task. The agent keeps its descriptors while the task runs: their end
     /// offsets give the sizes `enforce` checks every heartbeat without a path lookup.
     func open() throws -> OpenLogs {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         var fds: [Int32] = []
         for stream in Self.streams {
-            let fd = Foundation.open(path(stream), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
+            let fd = Foundation.open(path(stream), O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o640)
             guard fd >= 0 else {
                 let err = errno
                 for open in fds { close(open) }
@@ -90,7 +91,7 @@ struct TaskLogs: Sendable {
     /// A file's size through its end offset (checked for every task each heartbeat: three cheap syscalls,
     /// where FileManager builds a dictionary of attributes).
     static func size(_ path: String) -> UInt64 {
-        let fd = Foundation.open(path, O_RDONLY | O_CLOEXEC)
+        let fd = Foundation.open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { return 0 }
         defer { close(fd) }
         return OpenLogs.size(fd)
@@ -98,7 +99,9 @@ struct TaskLogs: Sendable {
 
     /// Up to `limit` bytes of a file from `offset`, and the file's size (0 for a missing file).
     static func slice(_ path: String, from offset: UInt64, limit: Int) -> (bytes: [UInt8], size: UInt64) {
-        guard let handle = FileHandle(forReadingAtPath: path) else { return ([], 0) }
+        let fd = Foundation.open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { return ([], 0) }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         defer { try? handle.close() }
         let size = (try? handle.seekToEnd()) ?? 0
         guard offset < size, (try? handle.seek(toOffset: offset)) != nil else { return ([], size) }
@@ -116,7 +119,7 @@ struct TaskLogs: Sendable {
             let dir = root + "/" + name
             let modified = (try? FileManager.default.attributesOfItem(atPath: dir))?[.modificationDate] as? Date
             guard let modified, modified.timeIntervalSince1970 < cutoff else { continue }
-            try? FileManager.default.removeItem(atPath: dir)
+            try? FileIO.removeTree(dir)
         }
     }
 }

@@ -18,7 +18,7 @@ struct StatusChannel: Sendable {
 
     static func open(file: String?) throws(SandboxError) -> StatusChannel {
         if let file {
-            let fd = Glibc.open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            let fd = Glibc.open(file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
             guard fd >= 0 else {
                 throw SandboxError(.spawn, "cannot create status file \(file)", errno: errno, path: file)
             }

@@ -23,6 +23,25 @@ struct TaskLogsTests {
         return (String(decoding: bytes, as: UTF8.self), next)
     }
 
+    /// Log files are root's: opened with O_NOFOLLOW in 0700 directories, so a symlink left where a log
+    /// file goes is refused instead of having root append a task's output to its target.
+    @Test func aSymlinkInPlaceOfALogFileIsRefusedAndTheDirectoryIsRootsAlone() throws {
+        let directory = TemporaryDirectory()
+        let victim = directory.path + "/victim"
+        _ = FileManager.default.createFile(atPath: victim, contents: Data("intact".utf8))
+        try FileManager.default.createDirectory(atPath: directory.path + "/j1.0.1", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(
+            atPath: directory.path + "/j1.0.1/stdout", withDestinationPath: victim)
+        let logs = try Self.logs(directory)
+        #expect(throws: (any Error).self) { _ = try logs.open() }
+        #expect(directory.read("victim") == "intact")
+        #expect(logs.read("stdout", from: 0).0.isEmpty, "reads do not follow it either")
+        let fresh = TaskLogs(root: directory.path + "/logs", allocation: "j2.0.1")
+        _ = try fresh.open()
+        let mode = try FileManager.default.attributesOfItem(atPath: directory.path + "/logs/j2.0.1")[.posixPermissions]
+        #expect((mode as? Int) == 0o700)
+    }
+
     @Test func aStreamPastTheLimitMovesToDotOneAndTheTaskGoesOnWritingFromTheStart() throws {
         let directory = TemporaryDirectory()
         let logs = try Self.logs(directory)

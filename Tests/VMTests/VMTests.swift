@@ -20,6 +20,7 @@ struct VMTests {
     static let common = [
         "cgroup_membership", "memory_limit_file", "oom_kill_counted", "oom_reported", "memory_peak", "cpu_quota",
         "cpu_throttled", "pids_max", "io_limit_file", "io_write_bps", "io_accounted", "timeout_kill", "cleanup",
+        "cgroup_namespace", "seccomp", "masked_paths", "device_allowlist",
     ]
     static let v2Checks = common + ["psi_reported"]
     static let v1Checks = common + ["psi_absent_is_null"]
