@@ -129,7 +129,7 @@ struct HardeningTests {
               test -e $f && { (echo 1 > $f) 2>/dev/null && echo "wrote $f" || echo "refused $f"; }
             done
             cat /proc/self/cgroup
-            ls /sys/class/net | wc -l
+            cut -d' ' -f5 /proc/self/mountinfo | sed 's/^/mp /'
             """
         let (outcome, output) = try await harness.run(harness.spec(script))
         #expect(outcome.exitCode == 0, "\(output)")
@@ -139,6 +139,14 @@ struct HardeningTests {
         }
         #expect(lines.contains { $0.hasPrefix("/proc/keys ") }, "/proc/keys exists and is masked: \(output)")
         #expect(lines.contains { $0.hasPrefix("/sys/firmware ") }, "/sys/firmware masked: \(output)")
+        // Empty because masked, not because this uid may not read it: each one is a mount of its own.
+        for line in lines where line.hasPrefix("/proc/") || line.hasPrefix("/sys/") {
+            let path = String(line.split(separator: " ")[0])
+            #expect(lines.contains("mp " + path), "\(path) is not masked by a mount: \(output)")
+        }
+        for path in ["/proc/sys", "/proc/bus", "/proc/fs", "/proc/irq", "/sys"] {
+            #expect(lines.contains("mp " + path), "\(path) is not a read-only mount: \(output)")
+        }
         #expect(!output.contains("wrote"), "\(output)")
         #expect(lines.contains("refused /proc/sys/kernel/core_pattern"), "\(output)")
         let cgroups = lines.filter { $0.contains(":") && !$0.hasPrefix("/") }
