@@ -284,6 +284,7 @@ __attribute__((noreturn)) static void spawner_main(void) {
     corral_spawner_shed();
     // The spawner never execs: an empty bounding set costs it nothing, and its clones inherit it.
     corral_bounding_set_empty = corral_drop_bounding_set() == 0;
+    corral_seccomp_prepare();  // built once here, installed by every task this spawner clones
     signal(SIGPIPE, SIG_IGN);
     char *buf = malloc(MAX_MESSAGE);
     if (!buf) _exit(1);

@@ -71,6 +71,9 @@ public final class Sandbox: Sendable {
         }
         identities = try TaskIdentities(range: config.identities, directory: runtime + "/task-ids", host: host)
         do throws(CgroupError) { devices = try DeviceAllowlist(host: host) } catch { throw SandboxError(error) }
+        guard corral_seccomp_prepare() == 0 else {
+            throw SandboxError(.spawn, "cannot build the seccomp filter (CSandbox/seccomp.c)")
+        }
         self.config = config
         self.logger = logger
         spawner = config.useSpawner ? Spawner(logger: logger) : nil

@@ -1,3 +1,4 @@
+import CSandbox
 import Cgroups
 import CorralModel
 import Synchronization

@@ -61,12 +61,27 @@ struct CLITests {
         #expect(result.status == 137)
     }
 
+    @Test func rootIsRefusedAndUnconfinedSaysSo() throws {
+        let root = try corral("exec", "--user", "root", "--", "/bin/echo", "the-task-ran")
+        #expect(root.status == 125 && !root.stdout.contains("the-task-ran"))
+        #expect(root.stderr.contains("user: tasks never run as root"), "\(root.stderr)")
+        let unconfined = try corral(
+            "exec", "--seccomp", "unconfined", "--", "/bin/grep", "Seccomp:", "/proc/self/status")
+        #expect(unconfined.status == 0 && unconfined.stdout.contains("Seccomp:\t0"), "\(unconfined.stdout)")
+        #expect(unconfined.stderr.contains("--seccomp unconfined: the task runs without a seccomp filter"))
+        let confined = try corral("exec", "--", "/bin/grep", "Seccomp:", "/proc/self/status")
+        #expect(confined.stdout.contains("Seccomp:\t2"), "\(confined.stdout)")
+        let badRange = try corral("exec", "--task-uids", "5-2", "--", "/bin/true")
+        #expect(badRange.status != 0 && badRange.stderr.contains("--task-uids"), "\(badRange.stderr)")
+    }
+
     @Test func hostDescribesCgroupsAndKernelFeatures() throws {
         let result = try corral("host", "--json")
         #expect(result.status == 0)
         let object = try json(result.stdout)
         #expect(["unified", "hybrid", "legacy"].contains(object["cgroupMode"] as? String ?? ""))
         #expect(object["pidfd"] as? Bool == true)
+        #expect(object["deviceAllowlist"] as? Bool == true, "the allowlist is enforced here")
         let text = try corral("host")
         #expect(text.stdout.contains("cgroup mode"))
     }
@@ -79,6 +94,9 @@ struct CLITests {
         let variants = try #require(object["variants"] as? [[String: Any]])
         let names = variants.compactMap { $0["name"] as? String }
         #expect(names.starts(with: ["plain", "corral"]), "\(names)")
+        for step in ["corral-no-uid-lease", "corral-no-seccomp", "corral-no-own-root", "corral-no-devices"] {
+            #expect(names.contains(step), "the cost of each hardening step is measured: \(names)")
+        }
         for variant in variants {
             for key in ["name", "minMs", "p50Ms", "p99Ms", "ratioMin", "ratioP50"] {
                 #expect(variant[key] != nil, "\(key) missing")

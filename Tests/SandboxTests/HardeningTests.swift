@@ -87,7 +87,7 @@ struct HardeningTests {
             grep Seccomp: /proc/self/status
             unshare -U true 2>&1 || echo "unshare-cli refused"
             \(python) -c "\(program)"
-            echo 'int main(void){return 7;}' > /tmp/t.c && cc -o /tmp/t /tmp/t.c && /tmp/t; echo "compiled $?"
+            if [ -x /usr/bin/cc ]; then echo 'int main(void){return 7;}' > /tmp/t.c && cc -o /tmp/t /tmp/t.c && /tmp/t; echo "compiled $?"; fi
             echo ok | tr o O; busybox true 2>/dev/null; echo "pid $$"
             """
         let (outcome, output) = try await harness.run(harness.spec(script))
@@ -97,7 +97,9 @@ struct HardeningTests {
         for (name, _) in calls {
             #expect(output.contains("\(name) -1 1\n"), "\(name) must fail with EPERM: \(output)")
         }
-        #expect(output.contains("compiled 7"), "a compile with cc still works: \(output)")
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/cc") {
+            #expect(output.contains("compiled 7"), "a compile with cc still works: \(output)")
+        }
         #expect(output.contains("Ok\n"), "\(output)")
     }
 

@@ -183,6 +183,10 @@ int corral_plain_run(const char *const *argv, int quiet);
 /// once is cloned into it and reaped), 0 if the kernel refuses it, negative errno on other failures.
 int corral_probe_clone_into_cgroup(int cgroup_fd);
 
+/// Builds the task's seccomp filter (seccomp.c) once in this process; the spawner does it before it serves.
+/// 0, or -EINVAL if the program could not be laid out (then every launch with seccomp fails).
+int corral_seccomp_prepare(void);
+
 /// Loads the device allowlist program (devices.c) once; returns its fd or a negative errno. `log` (may be
 /// NULL) receives the verifier's log when the kernel refuses it.
 int corral_device_program_load(char *log, uint32_t log_size);
