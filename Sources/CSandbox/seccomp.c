@@ -79,7 +79,7 @@ static const struct {
 #define NRULES (sizeof(rules) / sizeof(rules[0]))
 #define LEAF 4  // a subtree of at most this many rules is a list
 
-static struct sock_filter program[512];
+static struct sock_filter program[256];
 static unsigned short program_length;
 static uint32_t sorted_nr[NRULES];
 static enum verdict sorted_verdict[NRULES];
@@ -87,7 +87,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int prepared;
 
 static size_t tree_size(size_t lo, size_t hi) {
-    if (hi - lo <= LEAF) return 2 * (hi - lo) + 1;
+    if (hi - lo <= LEAF) return (hi - lo) + 1;
     size_t mid = lo + (hi - lo) / 2;
     return 1 + tree_size(lo, mid) + tree_size(mid, hi);
 }
@@ -97,20 +97,22 @@ static void put(struct sock_filter insn) {
     program_length++;
 }
 
-/// Emits the search over sorted rules [lo, hi) (the accumulator holds the syscall number); each leaf jumps
-/// to its verdict's block, which starts at blocks[verdict]; `allow` is the RET ALLOW block.
+/// Emits the search over sorted rules [lo, hi) (the accumulator holds the syscall number): JGE splits down
+/// to lists of at most LEAF rules, each one JEQ that jumps to its verdict's block (blocks[verdict]), and a
+/// jump to `allow` (the RET ALLOW block) after each list.
 static void emit_tree(size_t lo, size_t hi, const size_t *blocks, size_t allow) {
     if (hi - lo <= LEAF) {
         for (size_t i = lo; i < hi; i++) {
-            put((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, sorted_nr[i], 0, 1));
-            put((struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, (uint32_t)(blocks[sorted_verdict[i]] - program_length - 1)));
+            // Straight to the verdict's block; build() checks the whole program fits a conditional jump.
+            size_t distance = blocks[sorted_verdict[i]] - program_length - 1;
+            put((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, sorted_nr[i], (uint8_t)distance, 0));
         }
         put((struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, (uint32_t)(allow - program_length - 1)));
         return;
     }
     size_t mid = lo + (hi - lo) / 2;
     size_t left = tree_size(lo, mid);
-    // Conditional jumps reach 255 instructions; the left half of 60 rules is far below that.
+    // Conditional jumps reach 255 instructions: build() refuses a program longer than that.
     put((struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, sorted_nr[mid], (uint8_t)left, 0));
     emit_tree(lo, mid, blocks, allow);
     emit_tree(mid, hi, blocks, allow);
@@ -165,8 +167,7 @@ static void build(void) {
     put((struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM));
     put((struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
     // A block's position was computed from the tree's size: check the layout before using it.
-    prepared = program_length <= sizeof(program) / sizeof(program[0]) && allow + 15 == program_length &&
-               tree_size(0, NRULES / 2) <= 255;
+    prepared = program_length <= 255 && allow + 15 == program_length;
 }
 
 int corral_seccomp_prepare(void) {
