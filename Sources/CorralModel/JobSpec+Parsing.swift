@@ -102,7 +102,10 @@ struct FieldReader {
         }
         var result: [String] = []
         for (index, item) in items.enumerated() {
-            if let s = string(item, "\(path)[\(index)]", required: true) { result.append(s) }
+            guard let s = string(item, "\(path)[\(index)]", required: true) else { continue }
+            // A process's arguments and environment are C strings: a NUL would cut them short or fail the
+            // launch on the agent, long after the job was accepted.
+            if s.utf8.contains(0) { fail("\(path)[\(index)]", "contains a NUL byte") } else { result.append(s) }
         }
         return result
     }
@@ -115,8 +118,11 @@ struct FieldReader {
         }
         var result: [String: String] = [:]
         for (key, item) in fields {
-            if key.isEmpty || key.contains("=") { fail("\(path).\(key)", "is not a valid name") }
-            if let s = string(item, "\(path).\(key)", required: true) { result[key] = s }
+            if key.isEmpty || key.contains("=") || key.utf8.contains(0) {
+                fail("\(path).\(key)", "is not a valid name (empty, or contains = or NUL)")
+            }
+            guard let s = string(item, "\(path).\(key)", required: true) else { continue }
+            if s.utf8.contains(0) { fail("\(path).\(key)", "contains a NUL byte") } else { result[key] = s }
         }
         return result
     }

@@ -34,6 +34,12 @@ public struct TaskRecord: Sendable, Codable, Equatable {
 
 /// A registered node (`nodes/<id>`).
 public struct NodeRecord: Sendable, Codable, Equatable {
+    /// The registration this record came from, for checking a stored record as a new one is checked.
+    public var registration: Registration {
+        Registration(
+            node: id, capacity: capacity, labels: labels, weight: weight, address: address, info: info)
+    }
+
     public var id: NodeID
     public var capacity: ResourceVector
     public var labels: [String: String]

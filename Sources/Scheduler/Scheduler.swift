@@ -40,7 +40,11 @@ public actor Scheduler {
 
     /// Loads nodes, jobs and task records from the store and re-queues what was pending.
     public func start() async throws {
-        core = try await SchedulerCore.loaded(from: store, configuration: core.configuration, now: now())
+        core = try await SchedulerCore.loaded(from: store, configuration: core.configuration, now: now()) {
+            [logger] key, why in
+            logger.error(
+                "skipped a stored node record that fails validation", metadata: ["key": "\(key)", "why": "\(why)"])
+        }
         logger.info(
             "scheduler state loaded", metadata: ["jobs": "\(core.allJobs.count)", "nodes": "\(core.nodes.count)"])
         try await schedule()

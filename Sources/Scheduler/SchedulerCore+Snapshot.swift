@@ -23,13 +23,25 @@ extension SchedulerCore {
 
     /// The scheduler's state as its store holds it, loaded as `Scheduler.start` loads it but without
     /// placing anything: what `corral report --data-dir` reads.
-    public static func loaded(from store: any StateStore, configuration: Configuration, now: Double) async throws
-        -> SchedulerCore
-    {
+    /// A node record that does not decode or fails the checks a registration gets (one stored by an older
+    /// scheduler that checked less) is skipped and reported to `skipped`: the node registers again.
+    public static func loaded(
+        from store: any StateStore, configuration: Configuration, now: Double,
+        skipped: (String, String) -> Void = { _, _ in }
+    ) async throws -> SchedulerCore {
         let decoder = JSONDecoder()
         var core = SchedulerCore(configuration: configuration)
         for kv in try await store.list(prefix: StoreKeys.nodes, limit: nil).items {
-            core.restore(try decoder.decode(NodeRecord.self, from: Data(kv.value)), now: now)
+            guard let record = try? decoder.decode(NodeRecord.self, from: Data(kv.value)) else {
+                skipped(kv.key, "does not decode")
+                continue
+            }
+            let problems = record.registration.problems()
+            guard problems.isEmpty else {
+                skipped(kv.key, problems.map(\.description).joined(separator: "; "))
+                continue
+            }
+            core.restore(record, now: now)
         }
         var stored: [JobID: [TaskRecord]] = [:]
         for kv in try await store.list(prefix: StoreKeys.tasks, limit: nil).items {

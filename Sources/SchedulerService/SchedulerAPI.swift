@@ -145,36 +145,23 @@ public struct SchedulerAPI: Sendable {
     func addAgentRoutes(_ router: Router<SchedulerRequestContext>) {
         router.post("/v1/agents/register") { request, context in
             try context.require([.agent, .admin])
-            let registration: Registration = try await decode(request)
-            var problems: [ValueError] = []
-            if registration.capacity.cpuMillis <= 0 {
-                problems.append(ValueError(field: "capacity.cpuMillis", message: "must be positive"))
-            }
-            if registration.capacity.memory <= 0 {
-                problems.append(ValueError(field: "capacity.memory", message: "must be positive"))
-            }
-            for (field, value) in [
-                ("ioRead", registration.capacity.ioRead), ("ioWrite", registration.capacity.ioWrite),
-                ("pids", registration.capacity.pids),
-            ] where value < 0 {
-                problems.append(ValueError(field: "capacity.\(field)", message: "must not be negative"))
-            }
-            if let weight = registration.weight, !(weight > 0 && weight.isFinite) {
-                problems.append(ValueError(field: "weight", message: "must be a positive number"))
-            }
+            var registration: Registration = try await decode(request)
+            // Agents older than the `address` field advertise it in `info`: checked the same way.
+            registration.address = registration.address ?? registration.info?["address"]
+            let problems = registration.problems()
             guard problems.isEmpty else { throw APIError.badRequest("the registration is invalid", problems: problems) }
             let orders = try await scheduler.register(
                 NodeRecord(
                     id: registration.node, capacity: registration.capacity, labels: registration.labels ?? [:],
-                    weight: registration.weight ?? 1,
-                    // Agents older than the `address` field advertise it in `info`.
-                    address: registration.address ?? registration.info?["address"], info: registration.info ?? [:]))
+                    weight: registration.weight ?? 1, address: registration.address, info: registration.info ?? [:]))
             return try json(orders)
         }
         router.post("/v1/agents/:node/heartbeat") { request, context in
             try context.require([.agent, .admin])
             let node = try nodeID(context)
             let beat: Heartbeat = try await decode(request)
+            let problems = beat.problems()
+            guard problems.isEmpty else { throw APIError.badRequest("the heartbeat is invalid", problems: problems) }
             heartbeats.increment()
             return try json(await scheduler.heartbeat(node: node, reports: beat.reports, usage: beat.usage))
         }
