@@ -55,6 +55,7 @@ public actor Scheduler {
     /// Validates against the tenant's quota, makes the job durable, then queues its tasks.
     public func submit(_ spec: JobSpec) async throws -> JobRecord {
         if let why = core.rejection(of: spec) { throw SchedulerError.overQuota(why) }
+        if let why = core.overLimit(spec) { throw SchedulerError.overLimit(why) }
         let record = core.makeJobRecord(spec, id: Self.newJobID(), now: now())
         _ = try await store.txn(
             if: [.absent(StoreKeys.job(record.id))], then: [.put(StoreKeys.job(record.id), try encode(record))])
@@ -210,13 +211,15 @@ public actor Scheduler {
 public enum SchedulerError: Error, Sendable, CustomStringConvertible {
     /// A single task of the job exceeds its tenant's quota: it could never run.
     case overQuota(String)
+    /// The tenant's unfinished tasks or open jobs are at their limit: a 429 until some end.
+    case overLimit(String)
     case unknownNode(String)
     /// A long-poll arrived after `shutdown()`.
     case shuttingDown
 
     public var description: String {
         switch self {
-        case .overQuota(let why): why
+        case .overQuota(let why), .overLimit(let why): why
         case .unknownNode(let node): "node \(node) is not registered"
         case .shuttingDown: "the scheduler is shutting down"
         }

@@ -23,6 +23,11 @@ public struct SchedulerCore: Sendable {
         /// first that covers its expected duration, the last when it runs longer, the first when it
         /// names none.
         public var forecastHorizons: [Double] = [60, 600, 3600]
+        /// What one tenant may have in the scheduler at once: tasks not yet ended and jobs with such tasks.
+        /// A submission past either is refused (429), so no tenant can grow the scheduler's memory without
+        /// bound however small its requests.
+        public var maxUnfinishedTasksPerTenant = 20_000
+        public var maxOpenJobsPerTenant = 2_000
 
         /// Which of `forecastHorizons` scores a task expected to run `seconds` (nil: not said).
         public func horizon(forExpectedDuration seconds: Double?) -> Int {
@@ -74,6 +79,21 @@ public struct SchedulerCore: Sendable {
 
     /// Why a valid spec can never run for its tenant, if so (the API answers 422).
     public func rejection(of spec: JobSpec) -> String? { ledger.rejection(of: spec) }
+
+    /// Why the tenant may not add this job now (its unfinished tasks or open jobs at their limit), if so.
+    public func overLimit(_ spec: JobSpec) -> String? {
+        let tasks = table.unfinishedTasks[spec.tenant] ?? 0
+        if tasks + spec.count > configuration.maxUnfinishedTasksPerTenant {
+            return "tenant \(spec.tenant) has \(tasks) unfinished tasks and asks for \(spec.count) more; "
+                + "the limit is \(configuration.maxUnfinishedTasksPerTenant) (maxUnfinishedTasksPerTenant)"
+        }
+        let jobs = table.openJobs[spec.tenant] ?? 0
+        if jobs + 1 > configuration.maxOpenJobsPerTenant {
+            return
+                "tenant \(spec.tenant) has \(jobs) open jobs; the limit is \(configuration.maxOpenJobsPerTenant) (maxOpenJobsPerTenant)"
+        }
+        return nil
+    }
 
     public mutating func makeJobRecord(_ spec: JobSpec, id: JobID, now: Double) -> JobRecord {
         table.makeJob(spec, id: id, now: now)

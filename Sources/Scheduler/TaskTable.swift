@@ -11,6 +11,11 @@ struct TaskTable: Sendable {
     private(set) var allocations: [AllocationID: TaskID] = [:]
     /// The submission sequence the next job gets.
     private(set) var nextSequence: Int64 = 1
+    /// Per tenant: tasks not yet ended (queued, placed or running), and jobs with any such task. Kept as
+    /// records change, so admission checks them without a scan.
+    private(set) var unfinishedTasks: [String: Int] = [:]
+    private(set) var openJobs: [String: Int] = [:]
+    private var unfinishedOfJob: [JobID: Int] = [:]
 
     func job(_ id: JobID) -> JobRecord? { jobs[id] }
     subscript(task: TaskID) -> TaskRecord? { tasks[task] }
@@ -31,6 +36,8 @@ struct TaskTable: Sendable {
         nextSequence = max(nextSequence, job.sequence + 1)
         tasksOfJob[job.id] = records.map(\.id)
         for record in records {
+            if let old = tasks[record.id], !old.state.isTerminal { count(old.id.job, by: -1) }
+            if !record.state.isTerminal { count(job.id, by: 1) }
             tasks[record.id] = record
             if let allocation = record.allocation, record.state.isPlaced, record.machine.node != nil {
                 allocations[allocation] = record.id
@@ -42,9 +49,22 @@ struct TaskTable: Sendable {
 
     /// Stores a changed record and keeps the allocation index in step with it.
     mutating func update(_ record: TaskRecord) {
+        let wasUnfinished = tasks[record.id].map { !$0.state.isTerminal } ?? false
+        if wasUnfinished != !record.state.isTerminal { count(record.id.job, by: wasUnfinished ? -1 : 1) }
         if let old = tasks[record.id]?.allocation, old != record.allocation { allocations[old] = nil }
         tasks[record.id] = record
         if let allocation = record.allocation { allocations[allocation] = record.id }
+    }
+
+    /// One task of `job` became unfinished (+1) or finished (-1): the tenant's counts follow.
+    private mutating func count(_ job: JobID, by change: Int) {
+        guard let tenant = jobs[job]?.spec.tenant else { return }
+        let before = unfinishedOfJob[job] ?? 0
+        let after = before + change
+        unfinishedOfJob[job] = after == 0 ? nil : after
+        unfinishedTasks[tenant, default: 0] += change
+        if before == 0 && after > 0 { openJobs[tenant, default: 0] += 1 }
+        if before > 0 && after == 0 { openJobs[tenant, default: 0] -= 1 }
     }
 
     /// Tasks placed (scheduled or running) on `node`, in id order.

@@ -116,6 +116,9 @@ public struct SchedulerAPI: Sendable {
             } catch SchedulerError.overQuota(let why) {
                 rejected.increment()
                 throw APIError(status: 422, code: "over_quota", message: why)
+            } catch SchedulerError.overLimit(let why) {
+                rejected.increment()
+                throw APIError(status: 429, code: "too_many", message: why)
             }
         }
         router.get("/v1/jobs") { _, context in

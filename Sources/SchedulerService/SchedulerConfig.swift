@@ -17,6 +17,10 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
     /// Forecast horizons in seconds, ascending (default 60, 600, 3600): each task is scored by the node
     /// loads forecast over the first that covers its `expectedDuration`.
     public var forecastHorizonsSeconds: [Double]?
+    /// What each tenant may have in the scheduler at once (defaults 20,000 unfinished tasks and 2,000 jobs
+    /// with unfinished tasks); a submission past either is a 429 naming the limit.
+    public var maxUnfinishedTasksPerTenant: Int?
+    public var maxOpenJobsPerTenant: Int?
 
     public struct Tenant: Sendable, Codable, Equatable {
         public var token: String
@@ -92,6 +96,14 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
                 }
             }
         }
+        for (field, value) in [
+            ("maxUnfinishedTasksPerTenant", maxUnfinishedTasksPerTenant),
+            ("maxOpenJobsPerTenant", maxOpenJobsPerTenant),
+        ] {
+            if let value, !(1...10_000_000).contains(value) {
+                problems.append(ValueError(field: field, message: "must be within 1...10000000"))
+            }
+        }
         if let horizons = forecastHorizonsSeconds {
             if !(1...8).contains(horizons.count) {
                 problems.append(ValueError(field: "forecastHorizonsSeconds", message: "must list 1 to 8 horizons"))
@@ -115,6 +127,8 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
         if let b = connectionWeight { configuration.placement.connections = b }
         if let conservative = conservativeForecasts { configuration.conservativeForecasts = conservative }
         if let horizons = forecastHorizonsSeconds { configuration.forecastHorizons = horizons }
+        if let limit = maxUnfinishedTasksPerTenant { configuration.maxUnfinishedTasksPerTenant = limit }
+        if let limit = maxOpenJobsPerTenant { configuration.maxOpenJobsPerTenant = limit }
         return configuration
     }
 

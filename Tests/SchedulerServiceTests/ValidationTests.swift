@@ -66,6 +66,14 @@ struct ValidationTests {
                 uri: "/v1/agents/register", method: .post, headers: AgentRouteTests.agent,
                 body: ByteBuffer(string: AgentRouteTests.registration)
             ) { #expect($0.status == .ok, "a valid registration still works") }
+            let flood = #"{"name": "flood", "tenant": "acme", "count": 100000, "command": ["/bin/true"]}"#
+            try await client.execute(
+                uri: "/v1/jobs", method: .post, headers: RouterTests.auth("acme-token-0123456789"),
+                body: ByteBuffer(string: flood)
+            ) { response in
+                #expect(response.status == .tooManyRequests)
+                #expect(String(buffer: response.body).contains("maxUnfinishedTasksPerTenant"))
+            }
             for usage in [#"{"cpu": -1, "memory": 0, "io": 0}"#, #"{"cpu": 1e300, "memory": 0, "io": 0}"#] {
                 try await client.execute(
                     uri: "/v1/agents/n1/heartbeat", method: .post, headers: AgentRouteTests.agent,
