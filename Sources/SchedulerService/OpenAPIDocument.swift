@@ -113,7 +113,7 @@ public enum OpenAPIDocument {
                 "responses": {"201": {"description": "Acknowledged: durable", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}},
                   "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
                   "403": {"$ref": "#/components/responses/Error"}, "422": {"$ref": "#/components/responses/Error"},
-                  "429": {"$ref": "#/components/responses/Error"}}},
+                  "413": {"$ref": "#/components/responses/Error"}, "429": {"$ref": "#/components/responses/Error"}}},
               "get": {"responses": {"200": {"description": "Jobs the caller may see", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Job"}}}}},
                 "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}
             },

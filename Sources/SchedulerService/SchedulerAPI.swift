@@ -84,7 +84,7 @@ public struct SchedulerAPI: Sendable {
         router.post("/v1/jobs") { request, context in
             let who = try context.caller()
             guard who != .agent else { throw APIError.forbidden("agents cannot submit jobs") }
-            let body = try await request.body.collect(upTo: 1 << 20)
+            let body = try await Self.body(of: request, upTo: 1 << 20)
             let value: JSONValue
             do {
                 value = try JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))
@@ -214,8 +214,15 @@ public struct SchedulerAPI: Sendable {
             problems: [ValueError(field: path, message: context.debugDescription)])
     }
 
+    /// A request's body, at most `limit` bytes: a larger one is a 413 with a JSON error, not NIO's error text.
+    static func body(of request: Request, upTo limit: Int) async throws -> ByteBuffer {
+        do { return try await request.body.collect(upTo: limit) } catch is NIOTooManyBytesError {
+            throw APIError(status: 413, code: "too_large", message: "the request body is over \(limit) bytes")
+        }
+    }
+
     func decode<T: Decodable>(_ request: Request) async throws -> T {
-        let body = try await request.body.collect(upTo: 4 << 20)
+        let body = try await Self.body(of: request, upTo: 4 << 20)
         do {
             return try JSONDecoder().decode(T.self, from: Data(body.readableBytesView))
         } catch let DecodingError.keyNotFound(key, context) {

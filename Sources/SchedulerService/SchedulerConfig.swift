@@ -83,7 +83,17 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
         if agentToken.count < 16 {
             problems.append(ValueError(field: "agentToken", message: "must be at least 16 characters"))
         }
+        if agentToken == adminToken {
+            problems.append(ValueError(field: "agentToken", message: "must differ from adminToken"))
+        }
         for (name, tenant) in tenants.sorted(by: { $0.key < $1.key }) {
+            if tenant.token == adminToken || tenant.token == agentToken {
+                problems.append(
+                    ValueError(field: "tenants.\(name).token", message: "must differ from adminToken and agentToken"))
+            } else if let other = tenants.first(where: { $0.key < name && $0.value.token == tenant.token }) {
+                problems.append(
+                    ValueError(field: "tenants.\(name).token", message: "is also tenant \(other.key)'s token"))
+            }
             if !Names.isValid(name, maxLength: 63) {
                 problems.append(ValueError(field: "tenants.\(name)", message: "is not a valid tenant name"))
             }
@@ -141,9 +151,26 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
         }
     }
 
+    /// Who holds `token`. Every configured token is compared, each in time that depends only on the
+    /// lengths, so neither the answer's timing nor an early exit tells a guesser how much of a token it got
+    /// right (tokens are unique across roles: `problems()` refuses duplicates).
     public func principal(token: String) -> Principal? {
-        if token == adminToken { return .admin }
-        if token == agentToken { return .agent }
-        return tenants.first { $0.value.token == token }.map { .tenant($0.key) }
+        var found: Principal?
+        if Self.constantTimeEqual(token, adminToken) { found = .admin }
+        if Self.constantTimeEqual(token, agentToken) { found = found ?? .agent }
+        for (name, tenant) in tenants where Self.constantTimeEqual(token, tenant.token) {
+            found = found ?? .tenant(name)
+        }
+        return found
+    }
+
+    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
+        var difference = UInt8(x.count == y.count ? 0 : 1)
+        for index in 0..<max(x.count, y.count) {
+            difference |= (index < x.count ? x[index] : 0) ^ (index < y.count ? y[index] : 0)
+        }
+        return difference == 0
     }
 }

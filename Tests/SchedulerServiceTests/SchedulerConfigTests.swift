@@ -24,4 +24,30 @@ import Testing
             #expect(problems.map(\.field) == ["forecastHorizonsSeconds"], "\(bad): \(problems)")
         }
     }
+
+    /// A tenant token equal to the admin token made that tenant an admin (issue 20, item 8).
+    @Test func aTokenSharedByTwoRolesIsRefusedAtLoad() {
+        var config = RouterTests.config
+        let tenant = config.tenants.keys.sorted()[0]
+        config.tenants[tenant]?.token = config.adminToken
+        #expect(config.problems().map(\.field) == ["tenants.\(tenant).token"])
+        config = RouterTests.config
+        config.agentToken = config.adminToken
+        #expect(config.problems().map(\.field) == ["agentToken"])
+        config = RouterTests.config
+        config.tenants["copycat"] = .init(token: config.tenants[tenant]!.token)
+        #expect(config.problems().map(\.field).contains("tenants.\(max(tenant, "copycat")).token"))
+    }
+
+    @Test func everyRoleIsFoundByItsTokenAndNoPrefixOrExtensionOfOneIsAnybody() {
+        let config = RouterTests.config
+        #expect(config.principal(token: config.adminToken) == .admin)
+        #expect(config.principal(token: config.agentToken) == .agent)
+        for (name, tenant) in config.tenants { #expect(config.principal(token: tenant.token) == .tenant(name)) }
+        for token in [
+            String(config.adminToken.dropLast()), config.adminToken + "x", "", String(repeating: "a", count: 64),
+        ] {
+            #expect(config.principal(token: token) == nil, "\(token)")
+        }
+    }
 }

@@ -66,6 +66,16 @@ struct ValidationTests {
                 uri: "/v1/agents/register", method: .post, headers: AgentRouteTests.agent,
                 body: ByteBuffer(string: AgentRouteTests.registration)
             ) { #expect($0.status == .ok, "a valid registration still works") }
+            let huge =
+                #"{"name": "big", "tenant": "acme", "command": ["/bin/true"], "env": {"X": ""#
+                + String(repeating: "x", count: 2 << 20) + #""}}"#
+            try await client.execute(
+                uri: "/v1/jobs", method: .post, headers: RouterTests.auth("acme-token-0123456789"),
+                body: ByteBuffer(string: huge)
+            ) { response in
+                #expect(response.status == .contentTooLarge)
+                #expect(String(buffer: response.body).contains("\"too_large\""), "a JSON error, not NIO's text")
+            }
             let flood = #"{"name": "flood", "tenant": "acme", "count": 100000, "command": ["/bin/true"]}"#
             try await client.execute(
                 uri: "/v1/jobs", method: .post, headers: RouterTests.auth("acme-token-0123456789"),
