@@ -75,7 +75,7 @@ let package = Package(
         .target(
             name: "SchedulerService",
             dependencies: [
-                "CorralModel", "CorralProtocol", "Placement", "Reports", "Scheduler", "Store",
+                "CorralModel", "CorralProtocol", "Placement", "Reports", "Scheduler", "Store", "SystemSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -6,6 +6,7 @@ import Placement
 import Scheduler
 import ServiceLifecycle
 import Store
+import SystemSupport
 import UnixSignals
 
 /// `corral scheduler`: opens the store and history in a data directory, loads the configuration (or
@@ -19,7 +20,9 @@ public struct SchedulerServer: Service {
     let logger: Logger
 
     public init(dataDir: String, host: String, port: Int, configPath: String?, logger: Logger) async throws {
-        try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        // Every job's environment and the tokens live here: the directory is root's alone.
+        try FileManager.default.createDirectory(
+            atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         config = try Self.loadOrCreateConfig(dataDir: dataDir, configPath: configPath, logger: logger)
         let store = try SQLiteStore(path: dataDir + "/state.sqlite")
         let history = try UsageHistory(path: dataDir + "/history.sqlite")
@@ -85,8 +88,7 @@ public struct SchedulerServer: Service {
         let config = SchedulerConfig.generated()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(config).write(to: URL(fileURLWithPath: path), options: .atomic)
-        chmod(path, 0o600)
+        try FileIO.writeAtomically(Array(try encoder.encode(config)), to: path, mode: 0o600)
         logger.notice("wrote a configuration with new tokens", metadata: ["path": "\(path)"])
         return config
     }

@@ -95,6 +95,33 @@ public enum FileIO {
         return created
     }
 
+    /// Replaces `path` with `bytes` atomically: a temporary file beside it created with `mode` from the
+    /// start (O_CREAT | O_EXCL, fchmod against the umask before anything is written), fsynced, renamed over
+    /// it, and the directory fsynced. A secret is never readable by others, not even for a moment.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t) throws(SystemError) {
+        let temporary = path + ".tmp-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw SystemError(.create, path: temporary, errno: errno) }
+        var failure: Int32 = fchmod(fd, mode) == 0 ? 0 : errno
+        if failure == 0 {
+            let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if written != bytes.count { failure = written < 0 ? errno : EIO }
+        }
+        if failure == 0, fsync(fd) != 0 { failure = errno }
+        close(fd)
+        if failure == 0, rename(temporary, path) != 0 { failure = errno }
+        guard failure == 0 else {
+            unlink(temporary)
+            throw SystemError(.write, path: path, errno: failure)
+        }
+        let directory = path.lastIndex(of: "/").map { String(path[..<$0]) } ?? "."
+        let dirFD = open(directory.isEmpty ? "/" : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirFD >= 0 {
+            fsync(dirFD)
+            close(dirFD)
+        }
+    }
+
     /// An open file's size (fstat), or nil when it cannot be had.
     public static func size(_ fd: Int32) -> UInt64? {
         var st = stat()

@@ -19,6 +19,8 @@ struct AgentCommand: AsyncParsableCommand {
     @OptionGroup var node: AgentOptions
 
     func run() async throws {
+        // Files this process creates (state, config, logs, records) are its own unless made otherwise.
+        umask(0o077)
         let logger = global.bootstrap(label: "corral.agent")
         let agent = try Agent(configuration: try node.configuration(), logger: logger)
         try await AgentService.run(agent, logger: logger)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CorralClient
 import CorralProtocol
+import Foundation
 import SchedulerService
 
 struct SchedulerCommand: AsyncParsableCommand {
@@ -21,6 +22,8 @@ struct SchedulerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Files this process creates (state, config, logs, records) are its own unless made otherwise.
+        umask(0o077)
         let logger = global.bootstrap(label: "corral.scheduler")
         let colon = listen.lastIndex(of: ":")!
         try await SchedulerServer.run(

@@ -75,6 +75,35 @@ struct CLITests {
         #expect(badRange.status != 0 && badRange.stderr.contains("--task-uids"), "\(badRange.stderr)")
     }
 
+    /// Secrets at rest (issue 20, item 6): the data directory is 0700 and the configuration with its
+    /// tokens, the state with every job's environment and the history are 0600 from their creation.
+    @Test func aSchedulersDataDirectoryAndFilesAreItsOwn() async throws {
+        try #require(Preconditions.missing(.root).isEmpty, "\(Preconditions.missing(.root))")
+        let scratch = TemporaryDirectory("corral-modes")
+        let data = scratch.path + "/data"
+        let scheduler = Process()
+        scheduler.executableURL = URL(fileURLWithPath: corralBinary)
+        scheduler.arguments = ["scheduler", "--data-dir", data, "--listen", "127.0.0.1:0"]
+        scheduler.standardOutput = FileHandle.nullDevice
+        scheduler.standardError = FileHandle.nullDevice
+        try scheduler.run()
+        defer {
+            kill(scheduler.processIdentifier, SIGTERM)
+            scheduler.waitUntilExit()
+        }
+        let files = ["config.json", "state.sqlite", "history.sqlite"]
+        for _ in 0..<200 where !files.allSatisfy({ FileManager.default.fileExists(atPath: data + "/" + $0) }) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        func mode(_ path: String) -> Int? {
+            (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int
+        }
+        #expect(mode(data) == 0o700, "data directory: \(String(mode(data) ?? 0, radix: 8))")
+        for file in files {
+            #expect(mode(data + "/" + file) == 0o600, "\(file): \(String(mode(data + "/" + file) ?? 0, radix: 8))")
+        }
+    }
+
     @Test func hostDescribesCgroupsAndKernelFeatures() throws {
         let result = try corral("host", "--json")
         #expect(result.status == 0)
