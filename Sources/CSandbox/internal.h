@@ -28,6 +28,15 @@ int corral_spawn_flags(const corral_spawn_config *cfg, corral_spawn_handle *out,
 /// Writes one setup error to the error pipe (best effort; the pipe is the only channel).
 void corral_report(int error_fd, int step, int err, const char *path);
 
+/// Reports a failed setup step of PID 1 on the error pipe and exits 125.
+__attribute__((noreturn)) void corral_setup_fail(const corral_child_fds *fds, int step, int err, const char *path);
+
+/// Formats v in decimal after prefix into out (size n); returns the length.
+size_t corral_format_u64(char *out, size_t n, const char *prefix, uint64_t v);
+
+/// PID 1's mount namespace: the task's own root, its mounts and masked paths, pivot_root (root.c).
+void corral_setup_mounts(const corral_spawn_config *cfg, const corral_child_fds *fds);
+
 /// Entry point of the sandbox's PID 1; never returns.
 __attribute__((noreturn)) void corral_pid1_main(const corral_spawn_config *cfg, corral_child_fds fds);
 
