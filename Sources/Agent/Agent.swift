@@ -13,7 +13,10 @@ import ServiceLifecycle
 public actor Agent {
     public nonisolated let configuration: AgentConfiguration
     let sandbox: Sandbox
-    let client: SchedulerClient
+    /// Carries the node's credential once it has one, the bootstrap token before.
+    var client: SchedulerClient
+    /// What the scheduler presents to fetch logs (from the last registration's answer); nil until then.
+    var relayToken: String?
     let store: AllocationStore
     let tenantGroups: TenantGroups
     let logger: Logger
@@ -53,7 +56,9 @@ public actor Agent {
         tenantGroups = try TenantGroups(
             path: configuration.dataDir + "/tenant-groups.json", range: configuration.tenantGroups,
             taskUIDs: configuration.sandbox.identities, logger: logger)
-        client = SchedulerClient(baseURL: configuration.schedulerURL, token: configuration.token)
+        client = SchedulerClient(
+            baseURL: configuration.schedulerURL,
+            token: NodeCredential.read(dataDir: configuration.dataDir) ?? configuration.token)
         store = try AllocationStore(directory: configuration.allocationsDir)
         try FileManager.default.createDirectory(
             atPath: configuration.logsDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -109,7 +114,7 @@ public actor Agent {
         var delay = 0.2
         while true {
             do {
-                apply(try await client.register(registration()))
+                try await register()
                 logger.info(
                     "registered",
                     metadata: ["node": "\(configuration.nodeID)", "scheduler": "\(configuration.schedulerURL)"])
@@ -166,8 +171,12 @@ public actor Agent {
     /// A failed request: re-register when the scheduler no longer knows the node, otherwise log it.
     func recover(from error: any Error, in request: String) async {
         if Task.isCancelled { return }
-        if let error = error as? APIError, error.code == "unknown_node" {
-            _ = try? await client.register(registration())
+        if let error = error as? APIError, error.code == "unknown_node" || error.status == 401 {
+            // Forgotten by the scheduler: registering again (with the bootstrap token if the credential is
+            // void) makes it known again.
+            do { try await register() } catch {
+                logger.warning("cannot register again", metadata: ["error": "\(error)"])
+            }
             return
         }
         logger.warning("\(request) failed", metadata: ["error": "\(error)"])

@@ -6,7 +6,8 @@ import Logging
 import NIOCore
 
 /// The agent's own HTTP endpoint on `--listen`: its tasks' log files, for the scheduler to relay. Only
-/// the agent token is accepted; tenants reach logs through the scheduler, which checks whose job it is.
+/// the relay token of the node's registration is accepted (no request is served before the node is
+/// registered); tenants reach logs through the scheduler, which checks whose job it is.
 enum AgentServer {
     static func application(agent: Agent, listen: String, logger: Logger) throws -> some ApplicationProtocol {
         guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]) else {
@@ -19,9 +20,10 @@ enum AgentServer {
 
     static func router(agent: Agent) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        let token = agent.configuration.token
         router.get("/v1/allocations/:id/logs/:stream") { request, context -> Response in
-            guard request.headers[.authorization] == "Bearer \(token)" else {
+            guard let token = await agent.relayToken, let presented = request.headers[.authorization],
+                Secrets.equal(presented, "Bearer " + token)
+            else {
                 return response(APIError.unauthorized())
             }
             let text = try context.parameters.require("id")

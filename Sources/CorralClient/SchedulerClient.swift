@@ -27,6 +27,9 @@ public struct SchedulerClient: Sendable {
         try await call(.GET, "/v1/jobs/\(Self.segment(id))/tasks")
     }
     public func nodes() async throws -> [NodeStatus] { try await call(.GET, "/v1/nodes") }
+    public func forget(node: String) async throws -> NodeForgotten {
+        try await call(.DELETE, "/v1/nodes/\(Self.segment(node))")
+    }
     public func quota(tenant: String) async throws -> QuotaStatus {
         try await call(.GET, "/v1/tenants/\(Self.segment(tenant))/quota")
     }

@@ -70,11 +70,21 @@ public struct AgentOrders: Sendable, Codable, Equatable {
     public var allocations: [Allocation]
     public var kills: [AllocationID]
     public var heartbeatIntervalSeconds: Double
+    /// Set in the answer to a registration made with the bootstrap (agent) token: the node's own
+    /// credential, which every later request of this node carries instead. The scheduler keeps only its hash.
+    public var credential: String?
+    /// Set in every registration's answer: what the scheduler presents when it fetches this node's logs.
+    public var relayToken: String?
 
-    public init(allocations: [Allocation], kills: [AllocationID], heartbeatIntervalSeconds: Double) {
+    public init(
+        allocations: [Allocation], kills: [AllocationID], heartbeatIntervalSeconds: Double,
+        credential: String? = nil, relayToken: String? = nil
+    ) {
         self.allocations = allocations
         self.kills = kills
         self.heartbeatIntervalSeconds = heartbeatIntervalSeconds
+        self.credential = credential
+        self.relayToken = relayToken
     }
 
     public var isEmpty: Bool { allocations.isEmpty && kills.isEmpty }
@@ -113,8 +123,9 @@ public struct NodeStatus: Sendable, Codable, Equatable {
 }
 
 /// Task logs travel agent -> scheduler -> client: the agent serves its log files on its `--listen`
-/// address to the agent token only, and the scheduler relays them to whoever may see the job, so that
-/// tenants' tokens never reach agents and tenant isolation is checked in one place.
+/// address only to the relay token its registration answer carried, and the scheduler relays them to
+/// whoever may see the job, so that tenants' tokens never reach agents and tenant isolation is checked in
+/// one place.
 public enum LogRelay {
     /// The response header with the offset to ask for next.
     public static let offsetHeader = "Corral-Log-Offset"

@@ -111,3 +111,14 @@ public struct QuotaStatus: Sendable, Codable, Equatable {
         self.usage = usage
     }
 }
+
+/// `DELETE /v1/nodes/{node}`: the node is forgotten, and this many of its tasks are placed again.
+public struct NodeForgotten: Sendable, Codable, Equatable {
+    public var node: NodeID
+    public var requeued: Int
+
+    public init(node: NodeID, requeued: Int) {
+        self.node = node
+        self.requeued = requeued
+    }
+}

@@ -85,7 +85,7 @@ public final class LocalCluster: @unchecked Sendable {
 
     public func startAgent(_ node: Node) throws {
         var arguments = [
-            "agent", "--scheduler", node.schedulerURL ?? url, "--token", config.agentToken, "--node-id", node.id,
+            "agent", "--scheduler", node.schedulerURL ?? url, "--node-id", node.id,
             "--data-dir", nodeDataDir(node.id), "--cgroup-parent", cgroupParent(node.id), "--cpu", "\(node.cpu)",
             "--memory", node.memory, "--log-level", "info", "--listen",
             "\(node.listenHost ?? host):\(try Self.freePort())",
@@ -96,7 +96,10 @@ public final class LocalCluster: @unchecked Sendable {
                 node.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
             ]
         }
-        let process = try launch(arguments + node.arguments, log: dataDir + "/\(node.id).log", netns: node.netns)
+        // The token travels in the environment, never in argv (which every user of the host can read).
+        let process = try launch(
+            arguments + node.arguments, log: dataDir + "/\(node.id).log", netns: node.netns,
+            environment: ["CORRAL_TOKEN": config.agentToken])
         lock.withLock { agents[node.id] = (node, process) }
     }
 
@@ -202,7 +205,9 @@ public final class LocalCluster: @unchecked Sendable {
         return leftovers
     }
 
-    private func launch(_ arguments: [String], log: String, netns: String? = nil) throws -> Process {
+    private func launch(
+        _ arguments: [String], log: String, netns: String? = nil, environment: [String: String] = [:]
+    ) throws -> Process {
         _ = FileManager.default.createFile(atPath: log, contents: nil)
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         output.seekToEndOfFile()
@@ -219,6 +224,7 @@ public final class LocalCluster: @unchecked Sendable {
         process.standardOutput = output
         process.standardError = output
         process.standardInput = FileHandle.nullDevice
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         try process.run()
         return process
     }

@@ -19,6 +19,8 @@ struct NodeRegistry: Sendable {
     }
 
     private(set) var nodes: [NodeID: Node] = [:]
+    /// Each node by the digest of its credential.
+    private(set) var byCredential: [String: NodeID] = [:]
 
     var count: Int { nodes.count }
     var ids: Dictionary<NodeID, Node>.Keys { nodes.keys }
@@ -29,6 +31,8 @@ struct NodeRegistry: Sendable {
     /// for it and what it reported running are kept; what was in flight to its previous agent and its last
     /// usage are not. Returns its machine's actions.
     mutating func register(_ record: NodeRecord, at time: Double, grace: Double? = nil) -> [NodeMachine.Action] {
+        if let old = nodes[record.id]?.record.credentialDigest { byCredential[old] = nil }
+        if let digest = record.credentialDigest { byCredential[digest] = record.id }
         guard var node = nodes[record.id] else {
             let machine =
                 grace.map { NodeMachine(restoredAt: time, grace: $0) } ?? NodeMachine(registeredAt: time)
@@ -41,6 +45,12 @@ struct NodeRegistry: Sendable {
         let actions = node.machine.handle(grace.map { .restored(at: time, grace: $0) } ?? .registered(at: time))
         nodes[record.id] = node
         return actions
+    }
+
+    /// Removes a node and everything waiting for it (`corral node forget`).
+    mutating func remove(_ id: NodeID) {
+        if let digest = nodes[id]?.record.credentialDigest { byCredential[digest] = nil }
+        nodes[id] = nil
     }
 
     /// An event for one node's machine; its actions for the caller to carry out.

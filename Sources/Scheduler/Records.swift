@@ -49,6 +49,9 @@ public struct NodeRecord: Sendable, Codable, Equatable {
     public var address: String?
     /// Cgroup mode and other facts the agent reports, for display.
     public var info: [String: String]
+    /// SHA-256 (hex) of the node's credential, handed to its agent once at its first registration: every
+    /// request for this node must carry the credential. Never the credential itself.
+    public var credentialDigest: String?
 
     public init(
         id: NodeID, capacity: ResourceVector, labels: [String: String] = [:], weight: Double = 1,

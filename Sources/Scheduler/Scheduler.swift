@@ -92,8 +92,25 @@ public actor Scheduler {
 
     // MARK: Agents
 
-    public func register(_ record: NodeRecord) async throws -> AgentOrders {
+    /// Who registers a node: its agent with the bootstrap token and a new credential (only a node id not
+    /// yet claimed), or the holder of the node's own credential.
+    public enum Claim: Sendable, Equatable {
+        case bootstrap(credentialDigest: String)
+        case holder(NodeID)
+    }
+
+    public func register(_ record: NodeRecord, claim: Claim) async throws -> AgentOrders {
         var record = record
+        let existing = core.record(of: record.id)
+        switch claim {
+        case .bootstrap(let digest):
+            // A record without a digest predates node credentials: its agent claims it once.
+            if existing?.credentialDigest != nil { throw SchedulerError.nodeClaimed(record.id.rawValue) }
+            record.credentialDigest = digest
+        case .holder(let node):
+            guard node == record.id, let existing else { throw SchedulerError.nodeClaimed(record.id.rawValue) }
+            record.credentialDigest = existing.credentialDigest
+        }
         record.registeredAt = now()
         _ = try await store.txn(then: [.put(StoreKeys.node(record.id), try encode(record))])
         core.register(record, now: now())
@@ -114,6 +131,20 @@ public actor Scheduler {
         }
         try await schedule()
         return core.takeOrders(node: node, now: now())
+    }
+
+    public func node(credentialDigest digest: String) -> NodeID? { core.node(credentialDigest: digest) }
+
+    /// Forgets a node (its record, its credential); its placed tasks are placed again. Returns how many
+    /// were, or nil for a node that is not registered.
+    public func forget(node: NodeID) async throws -> Int? {
+        guard core.isRegistered(node) else { return nil }
+        let lost = core.forget(node: node, now: now())
+        try await persist(lost, also: [.delete(StoreKeys.node(node))])
+        wake(node)
+        logger.notice("node forgotten", metadata: ["node": "\(node)", "requeued": "\(lost.count)"])
+        try await schedule()
+        return lost.count
     }
 
     /// Waits up to `timeout` for orders for `node` (the long-poll).
@@ -214,6 +245,8 @@ public enum SchedulerError: Error, Sendable, CustomStringConvertible {
     /// The tenant's unfinished tasks or open jobs are at their limit: a 429 until some end.
     case overLimit(String)
     case unknownNode(String)
+    /// A registration for a node id that another credential holds.
+    case nodeClaimed(String)
     /// A long-poll arrived after `shutdown()`.
     case shuttingDown
 
@@ -221,6 +254,7 @@ public enum SchedulerError: Error, Sendable, CustomStringConvertible {
         switch self {
         case .overQuota(let why), .overLimit(let why): why
         case .unknownNode(let node): "node \(node) is not registered"
+        case .nodeClaimed(let node): "node \(node) is registered with another credential"
         case .shuttingDown: "the scheduler is shutting down"
         }
     }

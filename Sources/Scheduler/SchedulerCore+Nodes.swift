@@ -25,6 +25,23 @@ extension SchedulerCore {
     }
 
     public func isRegistered(_ node: NodeID) -> Bool { nodes.contains(node) }
+    public func record(of node: NodeID) -> NodeRecord? { nodes[node]?.record }
+    /// The node whose credential has this SHA-256 digest (hex).
+    public func node(credentialDigest digest: String) -> NodeID? { nodes.byCredential[digest] }
+
+    /// An admin forgets a node: its placed tasks are LOST (and placed again), and it is gone from the
+    /// registry until it registers anew, with the bootstrap token. Returns the changed task records.
+    public mutating func forget(node: NodeID, now: Double) -> [TaskRecord] {
+        guard nodes.contains(node) else { return [] }
+        // The placement view keeps a slot per node it has seen; a forgotten one stays there, never ready.
+        view.setReady(node.rawValue, false)
+        let lost = table.placed(on: node).compactMap {
+            apply(.lost("node \(node) was forgotten by an admin"), to: $0, now: now)
+        }
+        nodes.remove(node)
+        forecaster.forget(node: node.rawValue)
+        return lost
+    }
 
     /// A heartbeat: the node is alive, its usage feeds the forecaster, its allocation reports drive the
     /// task machines. Allocations the scheduler does not know (or no longer wants) are killed.

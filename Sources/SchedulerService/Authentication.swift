@@ -1,18 +1,94 @@
 import CorralProtocol
+import Crypto
 import Hummingbird
+import Scheduler
 
 /// Who a bearer token belongs to.
 public enum Principal: Sendable, Equatable, CustomStringConvertible {
     case admin
+    /// The bootstrap (agent) token: it can only register a node id not yet claimed.
     case agent
+    /// The holder of a node's credential: its agent.
+    case node(NodeID)
     case tenant(String)
+    /// The metrics token: `/metrics` only.
+    case metrics
 
     public var description: String {
         switch self {
         case .admin: "admin"
-        case .agent: "agent"
+        case .agent: "the bootstrap agent token"
+        case .node(let node): "node \(node)"
         case .tenant(let name): "tenant(\(name))"
+        case .metrics: "the metrics token"
         }
+    }
+
+    /// The bootstrap token or a node's credential.
+    var isAgent: Bool {
+        switch self {
+        case .agent, .node: true
+        case .admin, .tenant, .metrics: false
+        }
+    }
+
+    /// An admin or a tenant: a user of jobs and logs.
+    var isUser: Bool {
+        switch self {
+        case .admin, .tenant: true
+        case .agent, .node, .metrics: false
+        }
+    }
+}
+
+/// Tokens as the scheduler keeps them: SHA-256 digests. A configured token is the token itself or
+/// `sha256:` and its digest in hex (what `corral token hash` prints); either way only the digest stays in
+/// memory, and a presented token is hashed and compared against every configured digest in constant time.
+public enum TokenDigest {
+    public static let prefix = "sha256:"
+
+    public static func of(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Array(token.utf8))) }
+    public static func hex(of token: String) -> String { Secrets.hex(of(token)) }
+
+    /// The digest a configured value stands for, or nil for a malformed `sha256:` value.
+    public static func configured(_ value: String) -> [UInt8]? {
+        guard value.hasPrefix(prefix) else { return of(value) }
+        let hex = Array(value.dropFirst(prefix.count).utf8)
+        guard hex.count == 64 else { return nil }
+        var bytes: [UInt8] = []
+        for index in stride(from: 0, to: 64, by: 2) {
+            guard let byte = UInt8(String(decoding: hex[index...index + 1], as: UTF8.self), radix: 16) else {
+                return nil
+            }
+            bytes.append(byte)
+        }
+        return bytes
+    }
+
+    /// Whether a configured value is long enough: 16 characters for a token, a whole digest for a hash.
+    public static func isStrong(_ value: String) -> Bool {
+        value.hasPrefix(prefix) ? configured(value) != nil : value.count >= 16
+    }
+}
+
+/// Every configured token's digest and whose it is.
+struct TokenTable: Sendable {
+    let entries: [(digest: [UInt8], principal: Principal)]
+
+    init(_ config: SchedulerConfig) {
+        var entries: [(digest: [UInt8], principal: Principal)] = []
+        for (value, principal) in config.tokens {
+            if let digest = TokenDigest.configured(value) { entries.append((digest, principal)) }
+        }
+        self.entries = entries
+    }
+
+    /// Who holds the token with this digest. Every entry is compared, so the time taken does not depend on
+    /// which entry (if any) matched (`SchedulerConfig.problems()` refuses duplicates).
+    func principal(digest: [UInt8]) -> Principal? {
+        var found: Principal?
+        for entry in entries where Secrets.equal(digest, entry.digest) { found = found ?? entry.principal }
+        return found
     }
 }
 
@@ -40,21 +116,46 @@ public struct SchedulerRequestContext: RequestContext {
         guard allowed.contains(who) else { throw APIError.forbidden("this route is not open to \(who)") }
         return who
     }
+
+    /// A user (admin or tenant), not an agent or the metrics token.
+    @discardableResult
+    public func requireUser(_ action: String) throws -> Principal {
+        let who = try caller()
+        guard who.isUser else { throw APIError.forbidden("\(who) cannot \(action)") }
+        return who
+    }
+
+    /// The agent of `node`, by its own credential: the bootstrap token and other nodes' credentials are 403.
+    public func requireNode(_ node: NodeID) throws {
+        switch try caller() {
+        case .node(node): return
+        case .node(let other): throw APIError.forbidden("this credential is node \(other)'s, not node \(node)'s")
+        case .agent:
+            throw APIError.forbidden("the bootstrap token only registers nodes: use the node's credential")
+        case let who: throw APIError.forbidden("this route is not open to \(who)")
+        }
+    }
 }
 
-/// Resolves the `Authorization: Bearer` token to a principal for the routes to check. A request
-/// without one goes on unauthenticated: the open routes (`/metrics`, the OpenAPI document) serve it,
-/// every other route answers 401.
+/// Resolves the `Authorization: Bearer` token to a principal for the routes to check: a configured token,
+/// else a node's credential. A request without one goes on unauthenticated: the open routes (the OpenAPI
+/// document, and `/metrics` when configured public) serve it, every other route answers 401.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = SchedulerRequestContext
-    let config: SchedulerConfig
+    let tokens: TokenTable
+    let scheduler: Scheduler
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
         var context = context
         if let header = request.headers[.authorization], header.hasPrefix("Bearer ") {
-            context.principal = config.principal(token: String(header.dropFirst(7)))
+            let digest = TokenDigest.of(String(header.dropFirst(7)))
+            if let principal = tokens.principal(digest: digest) {
+                context.principal = principal
+            } else if let node = await scheduler.node(credentialDigest: Secrets.hex(digest)) {
+                context.principal = .node(node)
+            }
         }
         return try await next(request, context)
     }

@@ -5,6 +5,7 @@ public enum OpenAPIDocument {
     public static let routes: [(method: String, path: String)] = [
         ("get", "/metrics"), ("get", "/v1/openapi.json"), ("post", "/v1/jobs"), ("get", "/v1/jobs"),
         ("get", "/v1/jobs/{id}"), ("delete", "/v1/jobs/{id}"), ("get", "/v1/jobs/{id}/tasks"), ("get", "/v1/nodes"),
+        ("delete", "/v1/nodes/{node}"),
         ("get", "/v1/tenants/{tenant}/quota"), ("get", "/v1/dead-letters"), ("post", "/v1/agents/register"),
         ("post", "/v1/agents/{node}/heartbeat"), ("get", "/v1/agents/{node}/allocations"),
         ("get", "/v1/allocations/{id}/logs/{stream}"), ("get", "/v1/reports/capacity"),
@@ -98,7 +99,11 @@ public enum OpenAPIDocument {
                   "description": "ids of allocations still running with nothing new to report"}}},
               "Orders": {"type": "object", "required": ["allocations", "kills", "heartbeatIntervalSeconds"], "properties": {
                 "allocations": {"type": "array", "items": {"type": "object"}}, "kills": {"type": "array", "items": {"type": "string"}},
-                "heartbeatIntervalSeconds": {"type": "number"}}}
+                "heartbeatIntervalSeconds": {"type": "number"},
+                "credential": {"type": ["string", "null"], "description": "the node's credential, in the answer to a registration with the bootstrap token only"},
+                "relayToken": {"type": ["string", "null"], "description": "what the scheduler presents when it fetches this node's logs"}}},
+              "NodeForgotten": {"type": "object", "required": ["node", "requeued"], "properties": {
+                "node": {"type": "string"}, "requeued": {"type": "integer"}}}
             },
             "responses": {
               "Error": {"description": "An error with a stable code", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
@@ -106,7 +111,9 @@ public enum OpenAPIDocument {
           },
           "security": [{"bearer": []}],
           "paths": {
-            "/metrics": {"get": {"security": [], "responses": {"200": {"description": "Prometheus text", "content": {"text/plain": {}}}}}},
+            "/metrics": {"get": {"description": "Admin or metrics token, unless the configuration says metricsPublic",
+              "responses": {"200": {"description": "Prometheus text", "content": {"text/plain": {}}},
+                "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
             "/v1/openapi.json": {"get": {"security": [], "responses": {"200": {"description": "This document", "content": {"application/json": {}}}}}},
             "/v1/jobs": {
               "post": {"requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JobSpec"}}}},
@@ -131,6 +138,12 @@ public enum OpenAPIDocument {
             },
             "/v1/nodes": {"get": {"responses": {"200": {"description": "Nodes", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Node"}}}}},
               "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
+            "/v1/nodes/{node}": {
+              "parameters": [{"name": "node", "in": "path", "required": true, "schema": {"type": "string"}}],
+              "delete": {"summary": "Forget a node (admin): its credential is void, its tasks are placed again",
+                "responses": {"200": {"description": "Forgotten", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NodeForgotten"}}}},
+                  "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+            },
             "/v1/tenants/{tenant}/quota": {
               "parameters": [{"name": "tenant", "in": "path", "required": true, "schema": {"type": "string"}}],
               "get": {"responses": {"200": {"description": "Quota and use", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Quota"}}}},
@@ -148,7 +161,9 @@ public enum OpenAPIDocument {
                 "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
             "/v1/agents/register": {"post": {"requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Registration"}}}},
               "responses": {"200": {"description": "Orders", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Orders"}}}},
-                "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
+                "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                "403": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"},
+                "413": {"$ref": "#/components/responses/Error"}}}},
             "/v1/agents/{node}/heartbeat": {
               "parameters": [{"name": "node", "in": "path", "required": true, "schema": {"type": "string"}}],
               "post": {"requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Heartbeat"}}}},

@@ -14,8 +14,7 @@ extension SchedulerAPI {
             let text = try context.parameters.require("id")
             let stream = try context.parameters.require("stream")
             guard LogRelay.streams.contains(stream) else { throw APIError.notFound("log stream \(stream)") }
-            let who = try context.caller()
-            guard who != .agent else { throw APIError.forbidden("agents cannot read other nodes' logs") }
+            let who = try context.requireUser("read logs")
             guard let id = AllocationID(text), let job = await scheduler.job(id.task.job) else {
                 throw APIError.notFound("allocation \(text)")
             }
@@ -41,13 +40,18 @@ extension SchedulerAPI {
         }
     }
 
+    /// Fetches a log from the address the node registered (checked as `http(s)://HOST:PORT` then, and
+    /// again here), on the fixed log path, with the node's relay token; redirects are not followed.
     func relayLogs(from address: String, node: NodeID, path: String) async throws -> Response {
+        guard NodeAddress(address) != nil else {
+            throw APIError(status: 502, code: "agent_unreachable", message: "node \(node) has no valid address")
+        }
         var upstream = HTTPClientRequest(url: address + path)
-        upstream.headers.add(name: "Authorization", value: "Bearer \(config.agentToken)")
+        upstream.headers.add(name: "Authorization", value: "Bearer \(relayToken(for: node))")
         let response: HTTPClientResponse
         let body: ByteBuffer
         do {
-            response = try await HTTPClient.shared.execute(upstream, timeout: .seconds(10))
+            response = try await LogRelayClient.shared.execute(upstream, timeout: .seconds(10))
             body = try await response.body.collect(upTo: 64 << 20)
         } catch {
             throw APIError(status: 502, code: "agent_unreachable", message: "node \(node) at \(address): \(error)")
@@ -64,4 +68,11 @@ extension SchedulerAPI {
         }
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))
     }
+}
+
+/// The HTTP client of the log relay: an agent's answer is never followed to another address.
+enum LogRelayClient {
+    static let shared = HTTPClient(
+        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+        configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
 }

@@ -1,27 +1,34 @@
 import CorralModel
 import CorralProtocol
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 import Placement
 import Prometheus
 import Scheduler
 
-/// The scheduler's routes. Every route but `/metrics` and `/v1/openapi.json` needs a bearer token;
-/// tenants see and touch only their own jobs.
+/// The scheduler's routes. Every route but `/v1/openapi.json` (and `/metrics` if the configuration says
+/// `metricsPublic`) needs a bearer token; tenants see and touch only their own jobs, a node's agent only
+/// its own node.
 public struct SchedulerAPI: Sendable {
     public let scheduler: Scheduler
     public let config: SchedulerConfig
+    /// Keys the relay tokens: the one for node X is HMAC-SHA256(relayKey, X), handed to X's agent at
+    /// registration and presented when the scheduler fetches X's logs.
+    let relayKey: SymmetricKey
     public let metrics: PrometheusCollectorRegistry
     let submitted: Counter
     let rejected: Counter
     let heartbeats: Counter
     let openPolls: Gauge
 
-    public init(scheduler: Scheduler, config: SchedulerConfig) {
+    public init(scheduler: Scheduler, config: SchedulerConfig, relayKey: SymmetricKey = SymmetricKey(size: .bits256)) {
         self.scheduler = scheduler
         self.config = config
+        self.relayKey = relayKey
         metrics = PrometheusCollectorRegistry()
         submitted = metrics.makeCounter(
             descriptor: MetricNameDescriptor(
@@ -44,8 +51,9 @@ public struct SchedulerAPI: Sendable {
     public func router() -> Router<SchedulerRequestContext> {
         let router = Router(context: SchedulerRequestContext.self)
         router.add(middleware: ErrorMiddleware())
-        router.add(middleware: AuthenticationMiddleware(config: config))
-        router.get("/metrics") { _, _ in
+        router.add(middleware: AuthenticationMiddleware(tokens: TokenTable(config), scheduler: scheduler))
+        router.get("/metrics") { _, context in
+            if config.metricsPublic != true { try context.require([.admin, .metrics]) }
             openPolls.set(Double(await scheduler.openPolls))
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -60,8 +68,16 @@ public struct SchedulerAPI: Sendable {
         addAgentRoutes(router)
         addLogRoutes(router)
         router.get("/v1/nodes") { _, context in
-            try context.require([.admin, .agent])
+            try context.require([.admin])
             return try json(await scheduler.nodes)
+        }
+        router.delete("/v1/nodes/:node") { _, context in
+            try context.require([.admin])
+            let node = try nodeID(context)
+            guard let requeued = try await scheduler.forget(node: node) else {
+                throw SchedulerError.unknownNode(node.rawValue)
+            }
+            return try json(NodeForgotten(node: node, requeued: requeued))
         }
         router.get("/v1/tenants/:tenant/quota") { _, context in
             let tenant = try context.parameters.require("tenant")
@@ -82,8 +98,7 @@ public struct SchedulerAPI: Sendable {
 
     func addJobRoutes(_ router: Router<SchedulerRequestContext>) {
         router.post("/v1/jobs") { request, context in
-            let who = try context.caller()
-            guard who != .agent else { throw APIError.forbidden("agents cannot submit jobs") }
+            let who = try context.requireUser("submit jobs")
             let body = try await Self.body(of: request, upTo: 1 << 20)
             let value: JSONValue
             do {
@@ -122,8 +137,7 @@ public struct SchedulerAPI: Sendable {
             }
         }
         router.get("/v1/jobs") { _, context in
-            let who = try context.caller()
-            guard who != .agent else { throw APIError.forbidden("agents cannot list jobs") }
+            let who = try context.requireUser("list jobs")
             var tenant: String? = nil
             if case .tenant(let t) = who { tenant = t }
             var views: [JobView] = []
@@ -147,21 +161,41 @@ public struct SchedulerAPI: Sendable {
 
     func addAgentRoutes(_ router: Router<SchedulerRequestContext>) {
         router.post("/v1/agents/register") { request, context in
-            try context.require([.agent, .admin])
+            let who = try context.caller()
+            guard who.isAgent else {
+                throw APIError.forbidden("only agents register nodes, not \(who)")
+            }
             var registration: Registration = try await decode(request)
             // Agents older than the `address` field advertise it in `info`: checked the same way.
             registration.address = registration.address ?? registration.info?["address"]
             let problems = registration.problems()
             guard problems.isEmpty else { throw APIError.badRequest("the registration is invalid", problems: problems) }
-            let orders = try await scheduler.register(
+            // The bootstrap token claims a node id no one holds and gets the node's credential; a holder
+            // re-registers only its own node.
+            var credential: String?
+            let claim: Scheduler.Claim
+            if case .node(let holder) = who {
+                guard holder == registration.node else {
+                    throw APIError.forbidden("this credential is node \(holder)'s, not node \(registration.node)'s")
+                }
+                claim = .holder(holder)
+            } else {
+                let secret = Secrets.random()
+                credential = secret
+                claim = .bootstrap(credentialDigest: TokenDigest.hex(of: secret))
+            }
+            var orders = try await scheduler.register(
                 NodeRecord(
                     id: registration.node, capacity: registration.capacity, labels: registration.labels ?? [:],
-                    weight: registration.weight ?? 1, address: registration.address, info: registration.info ?? [:]))
+                    weight: registration.weight ?? 1, address: registration.address, info: registration.info ?? [:]),
+                claim: claim)
+            orders.credential = credential
+            orders.relayToken = relayToken(for: registration.node)
             return try json(orders)
         }
         router.post("/v1/agents/:node/heartbeat") { request, context in
-            try context.require([.agent, .admin])
             let node = try nodeID(context)
+            try context.requireNode(node)
             let beat: Heartbeat = try await decode(request)
             let problems = beat.problems()
             guard problems.isEmpty else { throw APIError.badRequest("the heartbeat is invalid", problems: problems) }
@@ -169,8 +203,8 @@ public struct SchedulerAPI: Sendable {
             return try json(await scheduler.heartbeat(node: node, reports: beat.reports, usage: beat.usage))
         }
         router.get("/v1/agents/:node/allocations") { request, context in
-            try context.require([.agent, .admin])
             let node = try nodeID(context)
+            try context.requireNode(node)
             let raw = request.uri.queryParameters.get("wait")
             guard let wait = raw.map({ Double($0) }) ?? 20, (0...60).contains(wait) else {
                 throw APIError.badRequest(
@@ -183,6 +217,11 @@ public struct SchedulerAPI: Sendable {
 
     // MARK: Helpers
 
+    /// What the scheduler presents to `node`'s agent for its logs (see `relayKey`).
+    func relayToken(for node: NodeID) -> String {
+        Secrets.hex(HMAC<SHA256>.authenticationCode(for: Array("corral-relay:\(node)".utf8), using: relayKey))
+    }
+
     /// The node named in the path: 404 for a name no node can have.
     func nodeID(_ context: SchedulerRequestContext) throws -> NodeID {
         let text = try context.parameters.require("node")
@@ -192,8 +231,7 @@ public struct SchedulerAPI: Sendable {
 
     /// The job named in the path, if the caller may see it (a tenant seeing another's job gets 403).
     func visibleJob(_ context: SchedulerRequestContext) async throws -> JobRecord {
-        let who = try context.caller()
-        guard who != .agent else { throw APIError.forbidden("agents cannot read jobs") }
+        let who = try context.requireUser("read jobs")
         let text = try context.parameters.require("id")
         guard let id = JobID(text), let job = await scheduler.job(id) else { throw APIError.notFound("job \(text)") }
         if case .tenant(let tenant) = who, tenant != job.spec.tenant {
@@ -258,6 +296,13 @@ struct ErrorMiddleware: RouterMiddleware {
             return error.response()
         } catch SchedulerError.shuttingDown {
             return APIError(status: 503, code: "shutting_down", message: "the scheduler is shutting down").response()
+        } catch SchedulerError.nodeClaimed(let node) {
+            return APIError(
+                status: 409, code: "node_registered",
+                message:
+                    "node \(node) is registered with another credential: its agent presents the credential kept in "
+                    + "its data directory (node-credential), or an admin runs `corral node forget \(node)` first"
+            ).response()
         } catch SchedulerError.unknownNode(let node) {
             return APIError(
                 status: 404, code: "unknown_node", message: "node \(node) is not registered: register first"
@@ -278,7 +323,13 @@ struct ErrorMiddleware: RouterMiddleware {
             return APIError(status: error.status.code, code: code, message: error.body ?? error.status.reasonPhrase)
                 .response()
         } catch {
-            return APIError(status: 500, code: "internal", message: "\(error)").response()
+            // What went wrong inside stays in the log; the client gets an id to quote.
+            let id = String(Secrets.random().prefix(12))
+            context.logger.error(
+                "request failed", metadata: ["id": "\(id)", "path": "\(request.uri.path)", "error": "\(error)"])
+            return APIError(
+                status: 500, code: "internal", message: "internal error \(id): the scheduler's log has the details"
+            ).response()
         }
     }
 }

@@ -1,4 +1,5 @@
 import CorralModel
+import CorralProtocol
 import Foundation
 import Placement
 import Scheduler
@@ -21,6 +22,10 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
     /// with unfinished tasks); a submission past either is a 429 naming the limit.
     public var maxUnfinishedTasksPerTenant: Int?
     public var maxOpenJobsPerTenant: Int?
+    /// A token that reads `/metrics` and nothing else (for a Prometheus server).
+    public var metricsToken: String?
+    /// Serve `/metrics` without a token (default false: the admin or the metrics token).
+    public var metricsPublic: Bool?
 
     public struct Tenant: Sendable, Codable, Equatable {
         public var token: String
@@ -57,9 +62,8 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
             adminToken: randomToken(), agentToken: randomToken(), tenants: ["default": Tenant(token: randomToken())])
     }
 
-    public static func randomToken() -> String {
-        (0..<4).map { _ in String(UInt64.random(in: 0...UInt64.max), radix: 16) }.joined()
-    }
+    /// 256 bits from the system's CSPRNG, in hex.
+    public static func randomToken() -> String { Secrets.random() }
 
     /// Reads and checks a configuration file; every problem names its field.
     public static func load(path: String) throws -> SchedulerConfig {
@@ -75,31 +79,44 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
         return config
     }
 
+    /// Every configured token with the field it is in and whose it is.
+    var tokens: [(value: String, principal: Principal)] {
+        [(adminToken, .admin), (agentToken, .agent)] + (metricsToken.map { [($0, .metrics)] } ?? [])
+            + tenants.sorted { $0.key < $1.key }.map { ($0.value.token, .tenant($0.key)) }
+    }
+
+    static func field(of principal: Principal) -> String {
+        switch principal {
+        case .admin: "adminToken"
+        case .agent: "agentToken"
+        case .metrics: "metricsToken"
+        case .tenant(let name): "tenants.\(name).token"
+        case .node: "node"
+        }
+    }
+
     public func problems() -> [ValueError] {
         var problems: [ValueError] = []
-        if adminToken.count < 16 {
-            problems.append(ValueError(field: "adminToken", message: "must be at least 16 characters"))
+        var seen: [(digest: [UInt8], field: String)] = []
+        for (value, principal) in tokens {
+            let field = Self.field(of: principal)
+            guard TokenDigest.isStrong(value), let digest = TokenDigest.configured(value) else {
+                problems.append(
+                    ValueError(
+                        field: field,
+                        message: "must be at least 16 characters, or sha256: and 64 hex digits (corral token hash)"))
+                continue
+            }
+            // Compared as digests, so that a token and its sha256: form elsewhere are found out too.
+            if let other = seen.first(where: { $0.digest == digest }) {
+                problems.append(ValueError(field: field, message: "is also \(other.field): every token must differ"))
+            }
+            seen.append((digest, field))
         }
-        if agentToken.count < 16 {
-            problems.append(ValueError(field: "agentToken", message: "must be at least 16 characters"))
-        }
-        if agentToken == adminToken {
-            problems.append(ValueError(field: "agentToken", message: "must differ from adminToken"))
+        for name in tenants.keys.sorted() where !Names.isValid(name, maxLength: 63) {
+            problems.append(ValueError(field: "tenants.\(name)", message: "is not a valid tenant name"))
         }
         for (name, tenant) in tenants.sorted(by: { $0.key < $1.key }) {
-            if tenant.token == adminToken || tenant.token == agentToken {
-                problems.append(
-                    ValueError(field: "tenants.\(name).token", message: "must differ from adminToken and agentToken"))
-            } else if let other = tenants.first(where: { $0.key < name && $0.value.token == tenant.token }) {
-                problems.append(
-                    ValueError(field: "tenants.\(name).token", message: "is also tenant \(other.key)'s token"))
-            }
-            if !Names.isValid(name, maxLength: 63) {
-                problems.append(ValueError(field: "tenants.\(name)", message: "is not a valid tenant name"))
-            }
-            if tenant.token.count < 16 {
-                problems.append(ValueError(field: "tenants.\(name).token", message: "must be at least 16 characters"))
-            }
             if let memory = tenant.quota?.memory {
                 do { _ = try ByteSize.parse(memory) } catch {
                     problems.append(ValueError(field: "tenants.\(name).quota.memory", message: error.message))
@@ -151,26 +168,8 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
         }
     }
 
-    /// Who holds `token`. Every configured token is compared, each in time that depends only on the
-    /// lengths, so neither the answer's timing nor an early exit tells a guesser how much of a token it got
-    /// right (tokens are unique across roles: `problems()` refuses duplicates).
+    /// Who holds `token` (see `TokenTable`).
     public func principal(token: String) -> Principal? {
-        var found: Principal?
-        if Self.constantTimeEqual(token, adminToken) { found = .admin }
-        if Self.constantTimeEqual(token, agentToken) { found = found ?? .agent }
-        for (name, tenant) in tenants where Self.constantTimeEqual(token, tenant.token) {
-            found = found ?? .tenant(name)
-        }
-        return found
-    }
-
-    static func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8)
-        let y = Array(b.utf8)
-        var difference = UInt8(x.count == y.count ? 0 : 1)
-        for index in 0..<max(x.count, y.count) {
-            difference |= (index < x.count ? x[index] : 0) ^ (index < y.count ? y[index] : 0)
-        }
-        return difference == 0
+        TokenTable(self).principal(digest: TokenDigest.of(token))
     }
 }

@@ -1,4 +1,6 @@
+import CorralModel
 import CorralProtocol
+import Crypto
 import Foundation
 import Hummingbird
 import Logging
@@ -28,7 +30,8 @@ public struct SchedulerServer: Service {
         let history = try UsageHistory(path: dataDir + "/history.sqlite")
         scheduler = Scheduler(store: store, history: history, configuration: config.core, logger: logger)
         try await scheduler.start()
-        let api = SchedulerAPI(scheduler: scheduler, config: config)
+        let api = SchedulerAPI(
+            scheduler: scheduler, config: config, relayKey: try Self.relayKey(dataDir: dataDir, logger: logger))
         app = Application(
             router: api.router(), configuration: .init(address: .hostname(host, port: port)), logger: logger)
         address = "http://\(host):\(port)"
@@ -76,6 +79,23 @@ public struct SchedulerServer: Service {
         let core = try await SchedulerCore.loaded(
             from: store, configuration: config?.core ?? SchedulerCore.Configuration(), now: now)
         return (core.snapshot(now: now), history)
+    }
+
+    /// `<data-dir>/relay.key`: 32 random bytes, made 0600 on first start, that key the nodes' relay tokens
+    /// (so that they stay valid across restarts). Removing it makes every node's relay token void until its
+    /// agent registers again.
+    static func relayKey(dataDir: String, logger: Logger) throws -> SymmetricKey {
+        let path = dataDir + "/relay.key"
+        if let hex = FileIO.readIfPresent(path) {
+            guard
+                let bytes = TokenDigest.configured(
+                    TokenDigest.prefix + hex.trimmingCharacters(in: .whitespacesAndNewlines))
+            else { throw ValueError(field: path, message: "is not 64 hex digits: remove it to make a new key") }
+            return SymmetricKey(data: bytes)
+        }
+        try FileIO.writeAtomically(Array(Secrets.random().utf8), to: path, mode: 0o600)
+        logger.notice("made the key of the nodes' relay tokens", metadata: ["path": "\(path)"])
+        return try relayKey(dataDir: dataDir, logger: logger)
     }
 
     /// The configuration file given, or `<data-dir>/config.json`, written with fresh tokens on first start.

@@ -30,7 +30,8 @@ struct AgentCommand: AsyncParsableCommand {
 /// The agent's flags, shared by `corral agent` and `corral dev`.
 struct AgentOptions: ParsableArguments {
     @Option(help: "Scheduler URL (default $CORRAL_ADDR or http://127.0.0.1:4646).") var scheduler: String?
-    @Option(help: "The scheduler's agent token (default $CORRAL_TOKEN).") var token: String?
+    @Option(help: "File (mode 0600) holding the scheduler's agent (bootstrap) token (default: $CORRAL_TOKEN).")
+    var tokenFile: String?
     @Option(help: "Node id (default: the host name).") var nodeId: String?
     @Option(help: "Directory for allocation records and task logs.") var dataDir = "/var/lib/corral/agent"
     @Option(help: "Parent of task cgroups (default corral.slice, under the agent's delegated cgroup if any).")
@@ -49,11 +50,7 @@ struct AgentOptions: ParsableArguments {
     @OptionGroup var sandboxOptions: SandboxOptions
 
     func configuration(defaultToken: String? = nil, defaultScheduler: String? = nil) throws -> AgentConfiguration {
-        let environment = ProcessInfo.processInfo.environment
-        guard let token = token ?? defaultToken ?? environment["CORRAL_TOKEN"] else {
-            throw ValidationError(
-                "no token: pass --token or set CORRAL_TOKEN (agentToken in the scheduler's config.json)")
-        }
+        let token = try defaultToken ?? TokenFile.token(tokenFile, hint: "agentToken in the scheduler's config.json")
         var parsedLabels: [String: String] = [:]
         for pair in (labels ?? "").split(separator: ",") {
             let parts = pair.split(separator: "=", maxSplits: 1)
@@ -84,7 +81,8 @@ struct AgentOptions: ParsableArguments {
             }
         }
         return AgentConfiguration(
-            schedulerURL: scheduler ?? defaultScheduler ?? environment["CORRAL_ADDR"] ?? "http://127.0.0.1:4646",
+            schedulerURL: scheduler ?? defaultScheduler ?? ProcessInfo.processInfo.environment["CORRAL_ADDR"]
+                ?? "http://127.0.0.1:4646",
             token: token, nodeID: node, dataDir: dataDir, labels: parsedLabels, cpuCores: cpu,
             memoryBytes: try memory.flatMap { text throws(ValueError) in try ByteSize.parse(text, field: "--memory") },
             sandbox: sandbox, tenantGroups: groups ?? TenantGroups.defaultRange,

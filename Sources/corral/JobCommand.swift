@@ -7,14 +7,12 @@ import Foundation
 /// Where the scheduler is and who we are: flags or CORRAL_ADDR / CORRAL_TOKEN.
 struct ClientOptions: ParsableArguments {
     @Option(help: "Scheduler URL (default $CORRAL_ADDR or http://127.0.0.1:4646).") var scheduler: String?
-    @Option(help: "Bearer token (default $CORRAL_TOKEN).") var token: String?
+    @Option(help: "File (mode 0600) holding the bearer token (default: $CORRAL_TOKEN).") var tokenFile: String?
     @Flag(help: "Print JSON instead of a table.") var json = false
 
     func client() throws -> SchedulerClient {
         let environment = ProcessInfo.processInfo.environment
-        guard let token = token ?? environment["CORRAL_TOKEN"] else {
-            throw ValidationError("no token: pass --token or set CORRAL_TOKEN (see the scheduler's config.json)")
-        }
+        let token = try TokenFile.token(tokenFile, hint: "see the scheduler's config.json")
         return SchedulerClient(
             baseURL: scheduler ?? environment["CORRAL_ADDR"] ?? "http://127.0.0.1:4646", token: token)
     }

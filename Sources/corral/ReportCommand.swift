@@ -19,9 +19,9 @@ struct ReportCommand: AsyncParsableCommand {
                 extension (.html, .json, .md), and Markdown goes to standard output.
                 """)
 
-        @Option(help: "Scheduler URL (default $CORRAL_ADDR); needs an admin --token or $CORRAL_TOKEN.")
+        @Option(help: "Scheduler URL (default $CORRAL_ADDR); needs the admin token (--token-file or $CORRAL_TOKEN).")
         var scheduler: String?
-        @Option(help: "Admin bearer token (default $CORRAL_TOKEN).") var token: String?
+        @Option(help: "File (mode 0600) holding the admin token (default: $CORRAL_TOKEN).") var tokenFile: String?
         @Option(help: "A scheduler's data directory, read directly instead of asking the scheduler.")
         var dataDir: String?
         @Option(help: "With --data-dir: the configuration file with tenants' quotas (default <data-dir>/config.json).")
@@ -65,11 +65,9 @@ struct ReportCommand: AsyncParsableCommand {
             } else {
                 let environment = ProcessInfo.processInfo.environment
                 guard let address = scheduler ?? environment["CORRAL_ADDR"] else {
-                    throw ValidationError("pass --scheduler URL (with an admin --token) or --data-dir DIR")
+                    throw ValidationError("pass --scheduler URL (with the admin token) or --data-dir DIR")
                 }
-                guard let token = token ?? environment["CORRAL_TOKEN"] else {
-                    throw ValidationError("no token: pass --token or set CORRAL_TOKEN (the admin token in config.json)")
-                }
+                let token = try TokenFile.token(tokenFile, hint: "the admin token in config.json")
                 text = try await SchedulerClient(baseURL: address, token: token).capacityReport(
                     since: since, horizon: horizon, format: format.rawValue, shapes: shape)
             }

@@ -41,10 +41,8 @@ struct AgentLogTests {
             let allocation = try #require(running.first?.allocation)
             let followed = try runCommand(
                 ClusterTests.binary,
-                [
-                    "logs", "\(allocation)", "--follow", "--interval", "0.1", "--scheduler", cluster.url, "--token",
-                    config.tenants["t"]!.token,
-                ])
+                ["logs", "\(allocation)", "--follow", "--interval", "0.1", "--scheduler", cluster.url],
+                environment: ["CORRAL_TOKEN": config.tenants["t"]!.token])
             #expect(followed.status == 0, "\(followed.stderr)")
             let expected = Self.lines(1...1500)
             #expect(followed.stdout == expected, "followed \(followed.stdout.count) of \(expected.count) bytes")

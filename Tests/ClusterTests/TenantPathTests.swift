@@ -64,9 +64,11 @@ struct TenantPathTests {
             // The CLI, as an operator runs it.
             let cli = Process()
             cli.executableURL = URL(fileURLWithPath: ClusterTests.binary)
-            cli.arguments = [
-                "logs", "\(allocation)", "--scheduler", cluster.url, "--token", config.tenants["t"]!.token,
-            ]
+            cli.arguments = ["logs", "\(allocation)", "--scheduler", cluster.url]
+            cli.environment = ProcessInfo.processInfo.environment.merging(["CORRAL_TOKEN": config.tenants["t"]!.token])
+            {
+                $1
+            }
             let out = Pipe()
             cli.standardOutput = out
             try cli.run()
@@ -91,7 +93,8 @@ struct TenantPathTests {
                     allocation: allocation, stream: "stdout", offset: 0)
             }
             let address = try #require(try await cluster.client().nodes().first?.address)
-            for token in [config.tenants["t"]!.token, config.adminToken] {
+            // Only the relay token of the node's registration: not a tenant's, the admin's, or the bootstrap token.
+            for token in [config.tenants["t"]!.token, config.adminToken, config.agentToken] {
                 do {
                     _ = try await SchedulerClient(baseURL: address, token: token).logs(
                         allocation: allocation, stream: "stdout", offset: 0)
@@ -100,6 +103,10 @@ struct TenantPathTests {
                     #expect(error.status == 401)
                 }
             }
+            // The node's credential, kept by its agent for its own use only.
+            var status = stat()
+            #expect(stat(cluster.nodeDataDir("n1") + "/node-credential", &status) == 0)
+            #expect(status.st_mode & 0o777 == 0o600, "mode \(String(status.st_mode & 0o777, radix: 8))")
             #expect(try await owner.job(job).state == .completed)
         }
     }

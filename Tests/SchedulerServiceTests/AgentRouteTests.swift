@@ -15,14 +15,12 @@ import Testing
 /// they end on, and long-polls during a graceful shutdown.
 @Suite(.timeLimit(.minutes(1)))
 struct AgentRouteTests {
-    static let agent = RouterTests.auth("agent-token-0123456789")
     static let admin = RouterTests.auth("admin-token-0123456789")
-    static let registration =
-        #"{"node": "n1", "capacity": {"cpuMillis": 4000, "memory": 4294967296, "ioRead": 0, "ioWrite": 0, "pids": 0}}"#
 
-    /// A started scheduler with node n1 registered through the router, and the router's test client.
+    /// A started scheduler with node n1 registered through the router, the router's test client, and n1's
+    /// credential as an `Authorization` header.
     static func withRegisteredNode(
-        _ body: @Sendable (Scheduler, any TestClientProtocol) async throws -> Void
+        _ body: @Sendable (Scheduler, any TestClientProtocol, HTTPFields) async throws -> Void
     ) async throws {
         let scheduler = Scheduler(
             store: try SQLiteStore(path: nil), history: try UsageHistory(path: nil),
@@ -31,11 +29,8 @@ struct AgentRouteTests {
         try await scheduler.start()
         let app = Application(router: SchedulerAPI(scheduler: scheduler, config: RouterTests.config).router())
         try await app.test(.router) { client in
-            try await client.execute(
-                uri: "/v1/agents/register", method: .post, headers: Self.agent,
-                body: ByteBuffer(string: Self.registration)
-            ) { #expect($0.status == .ok) }
-            try await body(scheduler, client)
+            let node = try await RouterTests.register("n1", client)
+            try await body(scheduler, client, node)
         }
     }
 
@@ -44,7 +39,7 @@ struct AgentRouteTests {
     }
 
     @Test func aTaskOutOfAttemptsIsOnTheDeadLetterListWithItsLastErrorAndExitCode() async throws {
-        try await Self.withRegisteredNode { _, client in
+        try await Self.withRegisteredNode { _, client, agent in
             let spec = #"""
                 {"name": "doomed", "tenant": "acme", "count": 2, "command": ["/bin/false"],
                  "resources": {"cpu": "100m"}, "retry": {"maxAttempts": 1}}
@@ -54,7 +49,7 @@ struct AgentRouteTests {
                 body: ByteBuffer(string: spec)
             ) { try Self.decode(JobView.self, $0).id }
             let orders = try await client.execute(
-                uri: "/v1/agents/n1/allocations?wait=0", method: .get, headers: Self.agent
+                uri: "/v1/agents/n1/allocations?wait=0", method: .get, headers: agent
             ) { try Self.decode(AgentOrders.self, $0) }
             try #require(orders.allocations.count == 2, "\(orders)")
             let failed = try #require(orders.allocations.first { $0.task.index == 1 })
@@ -66,7 +61,7 @@ struct AgentRouteTests {
                     AllocationReport(id: completed.id, state: .exited, exitCode: 0),
                 ])
             try await client.execute(
-                uri: "/v1/agents/n1/heartbeat", method: .post, headers: Self.agent,
+                uri: "/v1/agents/n1/heartbeat", method: .post, headers: agent,
                 body: ByteBuffer(bytes: try JSONEncoder.api.encode(beat))
             ) { #expect($0.status == .ok) }
 
@@ -84,10 +79,10 @@ struct AgentRouteTests {
     /// SIGTERM calls `shutdown()`: a long-poll waiting for orders is answered at once (so the server can
     /// stop without waiting out its 20 s), and a new one is refused with 503 `shutting_down`.
     @Test func aShutdownAnswersOpenLongPollsAtOnceAndRefusesNewOnesWith503() async throws {
-        try await Self.withRegisteredNode { scheduler, client in
+        try await Self.withRegisteredNode { scheduler, client, agent in
             let started = ContinuousClock.now
             async let answered = client.execute(
-                uri: "/v1/agents/n1/allocations?wait=30", method: .get, headers: Self.agent
+                uri: "/v1/agents/n1/allocations?wait=30", method: .get, headers: agent
             ) { response in (response.status, ContinuousClock.now) }
             // The handshake: the poll is waiting in the scheduler before the shutdown begins.
             let deadline = ContinuousClock.now + .seconds(10)
@@ -100,7 +95,7 @@ struct AgentRouteTests {
             #expect(status == .ok, "the open poll is answered (with no orders)")
             #expect(at - started < .seconds(10), "answered after \(at - started), not at once")
             try await client.execute(
-                uri: "/v1/agents/n1/allocations?wait=30", method: .get, headers: Self.agent
+                uri: "/v1/agents/n1/allocations?wait=30", method: .get, headers: agent
             ) { response in
                 #expect(response.status == .serviceUnavailable)
                 #expect(RouterTests.errorCode(response) == "shutting_down")

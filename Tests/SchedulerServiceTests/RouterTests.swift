@@ -30,6 +30,24 @@ import Testing
     }
 
     static func auth(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)"] }
+    static let bootstrap = auth("agent-token-0123456789")
+
+    static func registration(_ node: String) -> String {
+        #"{"node": ""# + node
+            + #"", "capacity": {"cpuMillis": 4000, "memory": 4294967296, "ioRead": 0, "ioWrite": 0, "pids": 0}}"#
+    }
+
+    /// Registers `node` with the bootstrap token; the `Authorization` header of the credential it got.
+    static func register(_ node: String, _ client: some TestClientProtocol) async throws -> HTTPFields {
+        try await client.execute(
+            uri: "/v1/agents/register", method: .post, headers: auth("agent-token-0123456789"),
+            body: ByteBuffer(string: registration(node))
+        ) { response in
+            #expect(response.status == .ok, "\(String(buffer: response.body))")
+            let orders = try JSONDecoder().decode(AgentOrders.self, from: Data(response.body.readableBytesView))
+            return auth(try #require(orders.credential, "a registration with the bootstrap token has a credential"))
+        }
+    }
     static let job = #"{"name": "web", "tenant": "acme", "command": ["/bin/true"], "resources": {"cpu": "500m"}}"#
 
     static func errorCode(_ response: TestResponse) -> String {
@@ -58,14 +76,16 @@ import Testing
                 ("admin-token-0123456789", .get, "/v1/jobs/\(id)", 200),
                 ("nobody", .get, "/v1/jobs/\(id)", 401),
                 ("acme-token-0123456789", .get, "/v1/nodes", 403),
-                ("agent-token-0123456789", .get, "/v1/nodes", 200),
+                ("agent-token-0123456789", .get, "/v1/nodes", 403),
+                ("admin-token-0123456789", .get, "/v1/nodes", 200),
                 ("acme-token-0123456789", .get, "/v1/tenants/acme/quota", 200),
                 ("acme-token-0123456789", .get, "/v1/tenants/globex/quota", 403),
                 ("acme-token-0123456789", .get, "/v1/dead-letters", 403),
                 ("admin-token-0123456789", .get, "/v1/dead-letters", 200),
                 ("acme-token-0123456789", .post, "/v1/agents/register", 403),
                 ("acme-token-0123456789", .get, "/v1/agents/n1/allocations?wait=0", 403),
-                ("agent-token-0123456789", .get, "/v1/agents/n1/allocations?wait=0", 404),
+                ("agent-token-0123456789", .get, "/v1/agents/n1/allocations?wait=0", 403),
+                ("admin-token-0123456789", .get, "/v1/agents/n1/allocations?wait=0", 403),
                 ("admin-token-0123456789", .get, "/v1/jobs/nope", 404),
             ]
             for (token, method, path, status) in matrix {
@@ -117,8 +137,9 @@ import Testing
                 #expect(response.status == .badRequest)
                 #expect(String(buffer: response.body).contains(#""field":"node""#), "\(String(buffer: response.body))")
             }
+            let node = try await Self.register("n1", client)
             try await client.execute(
-                uri: "/v1/agents/n1/heartbeat", method: .post, headers: Self.auth("agent-token-0123456789"),
+                uri: "/v1/agents/n1/heartbeat", method: .post, headers: node,
                 body: ByteBuffer(
                     string: #"{"usage": {"cpu": 0, "memory": 0, "io": 0}, "allocations": [], "running": ["x/y"]}"#)
             ) { response in
@@ -175,12 +196,9 @@ import Testing
     @Test func everyRouteAnswersForRealObjects() async throws {
         try await Self.app().test(.router) { client in
             let admin = Self.auth("admin-token-0123456789")
-            let agent = Self.auth("agent-token-0123456789")
-            let registration =
-                #"{"node": "n1", "capacity": {"cpuMillis": 1000, "memory": 1073741824, "ioRead": 0, "ioWrite": 0, "pids": 0}}"#
-            try await client.execute(
-                uri: "/v1/agents/register", method: .post, headers: agent, body: ByteBuffer(string: registration)
-            ) { #expect($0.status == .ok) }
+            let registration = Self.registration("n1")
+            // The node's own credential for every agent route (the bootstrap token only registers new nodes).
+            let agent = try await Self.register("n1", client)
             let job = try await client.execute(
                 uri: "/v1/jobs", method: .post, headers: admin, body: ByteBuffer(string: Self.job)
             ) { response in

@@ -7,12 +7,16 @@ public struct CommandResult: Sendable {
     public var stderr: String
 }
 
-/// Runs `executable` with `arguments` from the repository's root and collects its output (stderr is
-/// read on its own thread, so a chatty command cannot block on a full pipe).
-public func runCommand(_ executable: String, _ arguments: [String]) throws -> CommandResult {
+/// Runs `executable` with `arguments` (and `environment` added to this process's) from the repository's
+/// root and collects its output (stderr is read on its own thread, so a chatty command cannot block on a
+/// full pipe).
+public func runCommand(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws
+    -> CommandResult
+{
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
     process.currentDirectoryURL = URL(fileURLWithPath: repositoryRoot())
     let out = Pipe()
     let err = Pipe()
@@ -40,7 +44,7 @@ public struct MissingBinary: Error, CustomStringConvertible {
 }
 
 /// Runs the built `corral` with `arguments` from the repository's root.
-public func runCorral(_ arguments: [String]) throws -> CommandResult {
+public func runCorral(_ arguments: [String], environment: [String: String] = [:]) throws -> CommandResult {
     guard FileManager.default.isExecutableFile(atPath: corralBinary) else { throw MissingBinary() }
-    return try runCommand(corralBinary, arguments)
+    return try runCommand(corralBinary, arguments, environment: environment)
 }
