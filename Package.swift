@@ -78,6 +78,7 @@ let package = Package(
             dependencies: [
                 "CorralModel", "CorralProtocol", "Placement", "Reports", "Scheduler", "Store", "SystemSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Crypto", package: "swift-crypto"),

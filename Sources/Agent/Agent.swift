@@ -9,6 +9,7 @@ import Foundation
 import Logging
 import Sandbox
 import ServiceLifecycle
+import SystemSupport
 
 public actor Agent {
     public nonisolated let configuration: AgentConfiguration
@@ -51,7 +52,12 @@ public actor Agent {
     public init(configuration: AgentConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
-        Self.raiseDescriptorLimit(logger: logger)
+        // Each supervised task keeps a few descriptors open (its usage files), and a systemd service's soft
+        // limit on open files is 1024.
+        if let failure = DescriptorLimit.raise() {
+            logger.warning(
+                "cannot raise the open-file limit", metadata: ["soft": "\(failure.soft)", "errno": "\(failure.errno)"])
+        }
         sandbox = try Sandbox(config: configuration.sandbox, logger: logger)
         tenantGroups = try TenantGroups(
             path: configuration.dataDir + "/tenant-groups.json", range: configuration.tenantGroups,
@@ -64,18 +70,6 @@ public actor Agent {
             atPath: configuration.logsDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try CgroupParent.prepare(configuration.sandbox.cgroupParent, host: sandbox.host)
         sampler = NodeSampler(configuration: configuration, host: sandbox.host)
-    }
-
-    /// Each supervised task keeps a few descriptors open (its usage files), so the agent raises its soft
-    /// limit on open files to the hard limit, as a systemd service's default soft limit is 1024.
-    static func raiseDescriptorLimit(logger: Logger) {
-        var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max else { return }
-        let soft = limit.rlim_cur
-        limit.rlim_cur = limit.rlim_max
-        if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) != 0 {
-            logger.warning("cannot raise the open-file limit", metadata: ["soft": "\(soft)", "errno": "\(errno)"])
-        }
     }
 
     /// Finds the tasks a previous run left, registers, then heartbeats and long-polls until cancelled.

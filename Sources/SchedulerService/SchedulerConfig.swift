@@ -22,6 +22,13 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
     /// with unfinished tasks); a submission past either is a 429 naming the limit.
     public var maxUnfinishedTasksPerTenant: Int?
     public var maxOpenJobsPerTenant: Int?
+    /// Connections the API serves at once (default 4096, and never more than the open-file limit allows);
+    /// past it, new connections wait in the listen backlog.
+    public var maxConnections: Int?
+    /// A connection that sends no complete request header within this many seconds, or sits idle between
+    /// requests as long, is closed (default 10). A request being answered is never idle: the long-poll is
+    /// not cut short.
+    public var idleTimeoutSeconds: Double?
     /// A token that reads `/metrics` and nothing else (for a Prometheus server).
     public var metricsToken: String?
     /// Serve `/metrics` without a token (default false: the admin or the metrics token).
@@ -122,6 +129,12 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
                     problems.append(ValueError(field: "tenants.\(name).quota.memory", message: error.message))
                 }
             }
+        }
+        if let value = maxConnections, !(16...1_000_000).contains(value) {
+            problems.append(ValueError(field: "maxConnections", message: "must be within 16...1000000"))
+        }
+        if let value = idleTimeoutSeconds, !(value >= 0.1 && value <= 3600) {
+            problems.append(ValueError(field: "idleTimeoutSeconds", message: "must be within 0.1...3600 seconds"))
         }
         for (field, value) in [
             ("maxUnfinishedTasksPerTenant", maxUnfinishedTasksPerTenant),

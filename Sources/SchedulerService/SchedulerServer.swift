@@ -3,6 +3,7 @@ import CorralProtocol
 import Crypto
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import Placement
 import Scheduler
@@ -32,8 +33,7 @@ public struct SchedulerServer: Service {
         try await scheduler.start()
         let api = SchedulerAPI(
             scheduler: scheduler, config: config, relayKey: try Self.relayKey(dataDir: dataDir, logger: logger))
-        app = Application(
-            router: api.router(), configuration: .init(address: .hostname(host, port: port)), logger: logger)
+        app = Self.application(router: api.router(), host: host, port: port, config: config, logger: logger)
         address = "http://\(host):\(port)"
         self.logger = logger
         logger.info("scheduler ready", metadata: ["address": "\(address)", "data": "\(dataDir)"])
@@ -79,6 +79,23 @@ public struct SchedulerServer: Service {
         let core = try await SchedulerCore.loaded(
             from: store, configuration: config?.core ?? SchedulerCore.Configuration(), now: now)
         return (core.snapshot(now: now), history)
+    }
+
+    /// The HTTP server with the configuration's bounds: a connection cap below the open-file limit (raised
+    /// to its hard limit first) and the idle timeout, which also bounds how long a request header may take.
+    static func application(
+        router: Router<SchedulerRequestContext>, host: String, port: Int, config: SchedulerConfig, logger: Logger
+    ) -> Application<RouterResponder<SchedulerRequestContext>> {
+        DescriptorLimit.raise()
+        // Room for the stores, the log relay and the agents' long-polls' own descriptors.
+        let cap = max(16, min(config.maxConnections ?? 4096, Int(clamping: DescriptorLimit.current) - 256))
+        let idle = config.idleTimeoutSeconds ?? 10
+        return Application(
+            router: router,
+            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(idle * 1000)))),
+            configuration: .init(
+                address: .hostname(host, port: port), availableConnectionsDelegate: MaximumAvailableConnections(cap)),
+            logger: logger)
     }
 
     /// `<data-dir>/relay.key`: 32 random bytes, made 0600 on first start, that key the nodes' relay tokens
