@@ -24,6 +24,8 @@ public actor Scheduler {
     var stopping = false
     /// Each running allocation's last CPU-time counter and when it came, for its rate of use.
     var cpuCounters: [AllocationID: (time: Double, usec: UInt64)] = [:]
+    /// When ended jobs were last looked at for removal.
+    var lastSweep: Double = 0
     let encoder = JSONEncoder()
     let decoder = JSONDecoder()
 
@@ -193,10 +195,12 @@ public actor Scheduler {
         wakeAll()
     }
 
-    /// Retries, timeouts and node expiry, then placement: call about once a second.
+    /// Retries, timeouts and node expiry, then placement: call about once a second. Once a minute, ended
+    /// jobs past their retention are removed.
     public func tick() async throws {
         let changed = core.tick(now: now())
         try await persist(changed)
+        if now() - lastSweep >= 60 { try await removeExpiredJobs() }
         try await schedule()
         wakeAll()
     }
@@ -224,6 +228,17 @@ public actor Scheduler {
             let results = await Task.detached(priority: .utility) { jobs.map(ARIMAForecaster.refit) }.value
             for result in results { core.installForecast(result) }
         }
+    }
+
+    /// Removes ended jobs past `endedJobRetention` from the store and then from memory, a batch at a time.
+    public func removeExpiredJobs() async throws {
+        lastSweep = now()
+        let expired = core.expiredJobs(now: lastSweep, limit: 1000)
+        guard !expired.isEmpty else { return }
+        _ = try await store.txn(
+            then: expired.flatMap { [.delete(StoreKeys.job($0)), .deletePrefix(StoreKeys.tasks(of: $0))] })
+        for id in expired { core.remove(job: id) }
+        logger.info("removed ended jobs past their retention", metadata: ["jobs": "\(expired.count)"])
     }
 
     func persist(_ records: [TaskRecord], also: [Op] = []) async throws {

@@ -49,7 +49,7 @@ extension SchedulerCore {
                 ledger.release(job.spec.resources, tenant: job.spec.tenant)
                 if let allocation = record.allocation { nodes.withdraw(allocation, from: node) }
                 record.allocation = nil
-                unblockAll()
+                unblock(releasedBy: job.spec.tenant)
             case .kill(let node):
                 if let allocation = record.allocation { nodes.kill(allocation, on: node) }
             case .retry(let attempt):
@@ -71,11 +71,14 @@ extension SchedulerCore {
         return record
     }
 
-    mutating func unblockAll() {
+    /// Something was released (by a task of `tenant`) or a node appeared (nil): the waiting jobs it may
+    /// help go back to the queue, each by its first waiting task (`BlockedTasks`).
+    mutating func unblock(releasedBy tenant: String?) {
         guard !blocked.isEmpty else { return }
-        for id in blocked.keys { enqueue(id) }
-        blocked.removeAll()
+        for id in blocked.representatives(releasedBy: tenant) { enqueue(id) }
     }
+
+    mutating func unblockAll() { unblock(releasedBy: nil) }
 
     // MARK: Placement
 
@@ -87,16 +90,21 @@ extension SchedulerCore {
         // Within one pass free capacity only shrinks: a job that found no node keeps finding none.
         var unplaceable: [JobID: String] = [:]
         while let item = queue.pop() {
+            examined += 1
             guard let record = table[item.task], record.state == .pending, let job = table.job(item.task.job) else {
+                // Cancelled or placed meanwhile: the job's next waiting task takes its turn.
+                if let next = blocked.resolved(item.task) { enqueue(next) }
                 continue
             }
             if let at = record.notBefore, at > now { continue }
-            if !ledger.admits(job.spec.resources, tenant: job.spec.tenant) {
-                blocked[item.task] = "waiting for tenant \(job.spec.tenant)'s quota"
+            let tenant = job.spec.tenant
+            if !ledger.admits(job.spec.resources, tenant: tenant) {
+                blocked.block(
+                    item.task, tenant: tenant, reason: "waiting for tenant \(tenant)'s quota", waitsForQuota: true)
                 continue
             }
             if let reason = unplaceable[job.id] {
-                blocked[item.task] = reason
+                blocked.block(item.task, tenant: tenant, reason: reason, waitsForQuota: false)
                 continue
             }
             let request =
@@ -108,11 +116,12 @@ extension SchedulerCore {
             switch view.place(request) {
             case .failure(let reason):
                 unplaceable[job.id] = reason.description
-                blocked[item.task] = reason.description
+                blocked.block(item.task, tenant: tenant, reason: reason.description, waitsForQuota: false)
             case .success(let choice):
                 guard let node = NodeID(choice.node), let placed = apply(.placed(node: node), to: item.task, now: now)
                 else { continue }
                 changed.append(placed)
+                if let next = blocked.resolved(item.task) { enqueue(next) }
             }
         }
         return changed

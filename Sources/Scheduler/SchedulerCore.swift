@@ -28,6 +28,9 @@ public struct SchedulerCore: Sendable {
         /// bound however small its requests.
         public var maxUnfinishedTasksPerTenant = 20_000
         public var maxOpenJobsPerTenant = 2_000
+        /// Seconds an ended job (every task ended) is kept before its records are removed (default 7 days);
+        /// its usage history stays for the reports.
+        public var endedJobRetention: Double = 7 * 86_400
 
         /// Which of `forecastHorizons` scores a task expected to run `seconds` (nil: not said).
         public func horizon(forExpectedDuration seconds: Double?) -> Int {
@@ -54,7 +57,9 @@ public struct SchedulerCore: Sendable {
     var view: ClusterView
     var queue = TaskQueue()
     /// Tasks that could not be placed (no room, or over quota) until something frees up, and why.
-    var blocked: [TaskID: String] = [:]
+    var blocked = BlockedTasks()
+    /// Queue entries `schedule` has looked at, for tests of how much a release re-examines.
+    public internal(set) var examined = 0
     var timers = Timers()
     public var forecaster: ARIMAForecaster
     /// Random source for retry jitter; injected so that tests know the delays.
@@ -136,15 +141,33 @@ public struct SchedulerCore: Sendable {
     public func tasks(of job: JobID) -> [TaskRecord] { table.tasks(of: job) }
     public var allJobs: [JobRecord] { table.allJobs }
     public func blockedReason(job: JobID) -> String? {
-        table.taskIDs(of: job).lazy.compactMap { blocked[$0] }.first
+        blocked.reason(job: job)
     }
     public func usage(of tenant: String) -> TenantUsage { ledger.usage(of: tenant) }
     public var deadLetters: [TaskRecord] { table.deadLetters }
+
+    /// Ended jobs whose last task ended more than `endedJobRetention` ago, at most `limit`, oldest first.
+    public func expiredJobs(now: Double, limit: Int) -> [JobID] {
+        let cutoff = now - configuration.endedJobRetention
+        var expired: [(JobID, Double)] = []
+        for id in table.endedJobs {
+            let ended = table.tasks(of: id).map(\.updatedAt).max() ?? table.job(id)?.submittedAt ?? now
+            if ended < cutoff { expired.append((id, ended)) }
+        }
+        return expired.sorted { $0.1 < $1.1 }.prefix(limit).map(\.0)
+    }
+
+    /// Drops an ended job and its task records (after the store did).
+    public mutating func remove(job id: JobID) {
+        blocked.remove(job: id)
+        table.remove(job: id)
+    }
 
     /// Cancels every task of the job not yet ended; returns the changed records.
     public mutating func cancel(job id: JobID, now: Double) -> [TaskRecord] {
         guard table.job(id) != nil else { return [] }
         table.markCancelled(id)
+        blocked.remove(job: id)
         var changed: [TaskRecord] = []
         for task in table.taskIDs(of: id) where !(table[task]?.state.isTerminal ?? true) {
             if let record = apply(.cancel, to: task, now: now) { changed.append(record) }

@@ -8,5 +8,7 @@ public enum StoreKeys {
 
     public static func job(_ id: JobID) -> String { jobs + id.rawValue }
     public static func task(_ id: TaskID) -> String { tasks + "\(id.job.rawValue)/\(id.index)" }
+    /// The prefix of every task key of a job (the trailing slash keeps job `a` from matching `ab`).
+    public static func tasks(of job: JobID) -> String { tasks + "\(job.rawValue)/" }
     public static func node(_ id: NodeID) -> String { nodes + id.rawValue }
 }

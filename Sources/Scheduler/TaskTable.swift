@@ -47,6 +47,18 @@ struct TaskTable: Sendable {
 
     mutating func markCancelled(_ job: JobID) { jobs[job]?.cancelled = true }
 
+    /// Jobs with no unfinished task.
+    var endedJobs: [JobID] { jobs.keys.filter { unfinishedOfJob[$0] == nil } }
+
+    /// Forgets an ended job and its tasks (a job with unfinished tasks is kept).
+    mutating func remove(job id: JobID) {
+        guard jobs[id] != nil, unfinishedOfJob[id] == nil else { return }
+        for task in tasksOfJob.removeValue(forKey: id) ?? [] {
+            if let allocation = tasks.removeValue(forKey: task)?.allocation { allocations[allocation] = nil }
+        }
+        jobs[id] = nil
+    }
+
     /// Stores a changed record and keeps the allocation index in step with it.
     mutating func update(_ record: TaskRecord) {
         let wasUnfinished = tasks[record.id].map { !$0.state.isTerminal } ?? false

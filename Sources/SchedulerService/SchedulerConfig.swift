@@ -29,6 +29,8 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
     /// requests as long, is closed (default 10). A request being answered is never idle: the long-poll is
     /// not cut short.
     public var idleTimeoutSeconds: Double?
+    /// Seconds an ended job is kept before it is removed (default 604800, 7 days); its usage history stays.
+    public var endedJobRetentionSeconds: Double?
     /// A token that reads `/metrics` and nothing else (for a Prometheus server).
     public var metricsToken: String?
     /// Serve `/metrics` without a token (default false: the admin or the metrics token).
@@ -130,6 +132,9 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
                 }
             }
         }
+        if let value = endedJobRetentionSeconds, !(value >= 60 && value <= 3.2e7) {
+            problems.append(ValueError(field: "endedJobRetentionSeconds", message: "must be within 60...32000000"))
+        }
         if let value = maxConnections, !(16...1_000_000).contains(value) {
             problems.append(ValueError(field: "maxConnections", message: "must be within 16...1000000"))
         }
@@ -169,6 +174,7 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
         if let horizons = forecastHorizonsSeconds { configuration.forecastHorizons = horizons }
         if let limit = maxUnfinishedTasksPerTenant { configuration.maxUnfinishedTasksPerTenant = limit }
         if let limit = maxOpenJobsPerTenant { configuration.maxOpenJobsPerTenant = limit }
+        if let retention = endedJobRetentionSeconds { configuration.endedJobRetention = retention }
         return configuration
     }
 

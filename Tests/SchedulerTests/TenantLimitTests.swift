@@ -59,4 +59,74 @@ import Testing
         #expect(await scheduler.jobs(tenant: "acme").isEmpty)
         _ = await scheduler.shutdown()
     }
+
+    /// Every release re-queued every waiting task: with 5,000 tasks waiting for a one-core node, each task's
+    /// end re-examined all of them. Now one per waiting job is, and the job's tasks still all run in order.
+    @Test func aReleaseReexaminesOneTaskPerWaitingJobAndEveryTaskStillRuns() {
+        var core = Self.core(tasks: 20_000, jobs: 10)
+        core.register(SchedulerCoreTests.node("n1", cores: 1), now: 0)
+        core.admit(core.makeJobRecord(SchedulerCoreTests.spec("many", cpu: 1, count: 5000), id: "j1", now: 0), now: 0)
+        core.admit(
+            core.makeJobRecord(SchedulerCoreTests.spec("other", tenant: "beta", cpu: 1, count: 3), id: "j2", now: 0),
+            now: 0)
+        var placed = core.schedule(now: 0)
+        #expect(placed.count == 1 && core.blockedReason(job: "j1") != nil)
+        var order: [Int] = []
+        var time = 1.0
+        while let record = placed.first {
+            if record.id.job == "j1" { order.append(record.id.index) }
+            core.deliver(placed)
+            let before = core.examined
+            _ = core.heartbeat(
+                node: "n1", reports: [.init(id: record.allocation!, state: .exited, exitCode: 0)], usage: .idle,
+                now: time)
+            placed = core.schedule(now: time)
+            #expect(core.examined - before <= 4, "a release examined \(core.examined - before) queue entries")
+            time += 1
+        }
+        #expect(order == Array(0..<5000), "every task of the job ran, in index order")
+        #expect(core.tasks(of: "j2").allSatisfy { $0.state == .completed })
+        #expect(core.blockedReason(job: "j1") == nil)
+    }
+
+    /// Ended jobs were never removed. Now one whose tasks all ended more than `endedJobRetention` ago is
+    /// removed from the store and from memory; a job that still runs, or ended recently, is kept.
+    @Test func anEndedJobIsRemovedAfterItsRetentionAndOthersAreKept() async throws {
+        final class Clock: @unchecked Sendable {
+            var now = 1000.0
+        }
+        let clock = Clock()
+        var configuration = SchedulerCore.Configuration()
+        configuration.endedJobRetention = 100
+        let store = try SQLiteStore(path: nil)
+        let scheduler = Scheduler(
+            store: store, history: nil, configuration: configuration, logger: Logger(label: "test"),
+            now: { clock.now })
+        try await scheduler.start()
+        _ = try await scheduler.register(
+            SchedulerCoreTests.node("n1", cores: 4), claim: .bootstrap(credentialDigest: "digest"))
+        let done = try await scheduler.submit(SchedulerCoreTests.spec("done", cpu: 1))
+        let running = try await scheduler.submit(SchedulerCoreTests.spec("running", cpu: 1))
+        var allocations: [Allocation] = []
+        for _ in 0..<50 where allocations.count < 2 {
+            allocations += try await scheduler.poll(node: "n1", timeout: .milliseconds(100)).allocations
+        }
+        let finished = try #require(allocations.first { $0.id.task.job == done.id })
+        let other = try #require(allocations.first { $0.id.task.job == running.id })
+        _ = try await scheduler.heartbeat(
+            node: "n1",
+            reports: [.init(id: finished.id, state: .exited, exitCode: 0), .init(id: other.id, state: .running)],
+            usage: .idle)
+        clock.now += 50
+        try await scheduler.removeExpiredJobs()
+        #expect(await scheduler.job(done.id) != nil, "kept within its retention")
+        clock.now += 100
+        try await scheduler.removeExpiredJobs()
+        #expect(await scheduler.job(done.id) == nil, "removed after its retention")
+        #expect(await scheduler.job(running.id) != nil, "a running job is kept")
+        let keys = try await store.list(prefix: "", limit: nil).items.map(\.key)
+        #expect(!keys.contains { $0.contains(done.id.rawValue) }, "its records left the store: \(keys)")
+        #expect(keys.contains { $0.contains(running.id.rawValue) })
+        _ = await scheduler.shutdown()
+    }
 }
