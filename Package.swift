@@ -167,7 +167,7 @@ let package = Package(
         .testTarget(
             name: "AgentTests",
             dependencies: [
-                "Agent", "CorralProtocol", "Sandbox", "Cgroups", "CorralModel", "TestSupport",
+                "Agent", "CorralProtocol", "Sandbox", "Cgroups", "CorralModel", "SystemSupport", "TestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),

@@ -6,8 +6,8 @@ import Sandbox
 
 /// What the agent tells the scheduler: usage sampled on the heartbeat interval, and each allocation's report.
 extension Agent {
-    /// Node load and per-allocation usage, at most once per heartbeat interval; log sizes kept in check
-    /// (looked at for tasks that used CPU since the last sample).
+    /// Node load and per-allocation usage, at most once per heartbeat interval; logs the trimmer does not
+    /// watch kept in bound (looked at for tasks that used CPU since the last sample).
     func sampleIfDue() {
         let now = Date().timeIntervalSince1970
         guard now - lastSample >= min(interval, 1) else { return }
@@ -28,10 +28,8 @@ extension Agent {
             // Only the task's own processes hold its log files, and writing costs CPU time: a task whose
             // counter stood still wrote nothing since the last look.
             guard ran else { continue }
-            let logs = entries.values[index].logs
-            if logs.map({ $0.largestSize > limit }) ?? true {
-                TaskLogs(root: configuration.logsDir, allocation: entries.keys[index]).enforce(limit: limit, open: logs)
-            }
+            // The trimmer keeps watched logs in bound as they are written; these are the rest.
+            if let logs = entries.values[index].logs, logs.needsTrimming { logs.trim(keep: limit) }
         }
     }
 

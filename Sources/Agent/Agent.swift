@@ -27,6 +27,8 @@ public actor Agent {
     var nodeLoad = NodeLoad.idle
     var lastSample: Double = 0
     let doorbell = Doorbell()
+    /// Keeps running tasks' logs within `logLimitBytes` as they are written.
+    let trimmer: LogTrimmer?
 
     struct Entry {
         var allocation: Allocation
@@ -68,6 +70,11 @@ public actor Agent {
         store = try AllocationStore(directory: configuration.allocationsDir)
         try FileManager.default.createDirectory(
             atPath: configuration.logsDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try Self.checkHolePunching(in: configuration.logsDir)
+        trimmer = LogTrimmer(keep: configuration.logLimitBytes)
+        if trimmer == nil {
+            logger.warning("no inotify: task logs are kept in bound on each sample only, not as they are written")
+        }
         try CgroupParent.prepare(configuration.sandbox.cgroupParent, host: sandbox.host)
         sampler = NodeSampler(configuration: configuration, host: sandbox.host)
     }
@@ -230,7 +237,7 @@ public actor Agent {
         guard let allocation = entries[id]?.allocation else { return }
         let task: SandboxedTask
         do {
-            let stdio = try TaskLogs(root: configuration.logsDir, allocation: id).open()
+            let stdio = try TaskLogs(root: configuration.logsDir, allocation: id).open(trimmer: trimmer)
             entries[id]?.logs = stdio
             task = try await sandbox.launch(taskSpec(allocation, stdout: stdio.stdout, stderr: stdio.stderr))
         } catch {

@@ -17,7 +17,7 @@ public struct AgentConfiguration: Sendable {
     public var sandbox: SandboxConfig
     /// gids of tenant groups (one per tenant), outside the task uid range.
     public var tenantGroups: IdentityRange
-    /// Each task's stdout and stderr are kept to this many bytes (plus one rotated file of the same size).
+    /// Each task's stdout and stderr keep this many of their latest bytes (and up to an eighth more).
     public var logLimitBytes: UInt64
     /// Block device that tasks' I/O bandwidth requests are enforced on (`io.max` / blkio throttle);
     /// nil: I/O requests count for placement only.

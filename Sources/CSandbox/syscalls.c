@@ -1,4 +1,5 @@
-// Kernel interfaces for Swift that its Glibc module does not import (epoll, statfs, pidfd, pipe2), and
+// Kernel interfaces for Swift that its Glibc module does not import (epoll, inotify, fallocate, SEEK_DATA,
+// statfs, pidfd, pipe2), and
 // the plain posix_spawn baseline of the benchmarks. Called from ordinary threads, not after clone.
 #include "internal.h"
 
@@ -8,6 +9,8 @@
 #include <spawn.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
@@ -86,3 +89,43 @@ int corral_plain_run(const char *const *argv, int quiet) {
     return status;
 }
 
+
+int corral_inotify_init(void) {
+    int fd = inotify_init1(IN_CLOEXEC);
+    return fd < 0 ? -errno : fd;
+}
+
+int corral_inotify_watch_modify(int inotify_fd, const char *path) {
+    int wd = inotify_add_watch(inotify_fd, path, IN_MODIFY | IN_DONT_FOLLOW);
+    return wd < 0 ? -errno : wd;
+}
+
+int corral_inotify_unwatch(int inotify_fd, int wd) { return inotify_rm_watch(inotify_fd, wd) == 0 ? 0 : -errno; }
+
+int corral_inotify_read(int inotify_fd, int *wds, int max) {
+    char buffer[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+    ssize_t n;
+    do {
+        n = read(inotify_fd, buffer, sizeof buffer);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) return -errno;
+    int count = 0;
+    for (char *p = buffer; p < buffer + n && count < max;) {
+        const struct inotify_event *event = (const struct inotify_event *)p;
+        if (event->mask & IN_MODIFY) wds[count++] = event->wd;
+        p += sizeof(struct inotify_event) + event->len;
+    }
+    return count;
+}
+
+int corral_punch_hole(int fd, long long offset, long long length) {
+    return fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length) == 0 ? 0 : -errno;
+}
+
+long long corral_seek_data(int fd, long long offset) {
+    off_t at = lseek(fd, offset, SEEK_DATA);
+    if (at >= 0) return at;
+    if (errno != ENXIO) return -errno;
+    struct stat st;
+    return fstat(fd, &st) == 0 ? st.st_size : -errno;
+}

@@ -42,7 +42,7 @@ struct AgentOptions: ParsableArguments {
     @Option(help: "Memory this node offers, e.g. 4Gi (default: all of MemTotal).") var memory: String?
     @Option(help: "Block device MAJ:MIN on which tasks' I/O bandwidth requests are enforced.") var ioDevice: String?
     @Option(help: "Directory on tmpfs for task work directories.") var workRoot: String?
-    @Option(help: "Bytes of stdout/stderr kept per task and stream, e.g. 8Mi.") var logLimit = "8Mi"
+    @Option(help: "Bytes of stdout/stderr kept per task and stream (the latest), e.g. 8Mi.") var logLimit = "8Mi"
     @Option(
         help: "gids for tenant groups, one per tenant that ran here (FIRST-LAST; default \(TenantGroups.defaultRange))."
     )

@@ -1,12 +1,13 @@
 import CorralProtocol
 import Foundation
+import SystemSupport
 import TestSupport
 import Testing
 
 @testable import Agent
 
-/// A task's log files on disk: rotation at the limit through the descriptors the task writes to, reads by
-/// stream position across rotations, and the daily pruning of old directories.
+/// A task's log files on disk: the oldest bytes punched out past twice the limit, reads by stream position
+/// across trims, a fast writer kept in bound as it writes, and the daily pruning of old directories.
 @Suite(.timeLimit(.minutes(1)))
 struct TaskLogsTests {
     static func logs(_ directory: TemporaryDirectory) throws -> TaskLogs {
@@ -33,57 +34,91 @@ struct TaskLogsTests {
         try FileManager.default.createSymbolicLink(
             atPath: directory.path + "/j1.0.1/stdout", withDestinationPath: victim)
         let logs = try Self.logs(directory)
-        #expect(throws: (any Error).self) { _ = try logs.open() }
+        #expect(throws: (any Error).self) { _ = try logs.open(trimmer: nil) }
         #expect(directory.read("victim") == "intact")
         #expect(logs.read("stdout", from: 0).0.isEmpty, "reads do not follow it either")
         let fresh = TaskLogs(root: directory.path + "/logs", allocation: "j2.0.1")
-        _ = try fresh.open()
+        _ = try fresh.open(trimmer: nil)
         let mode = try FileManager.default.attributesOfItem(atPath: directory.path + "/logs/j2.0.1")[.posixPermissions]
         #expect((mode as? Int) == 0o700)
     }
 
-    @Test func aStreamPastTheLimitMovesToDotOneAndTheTaskGoesOnWritingFromTheStart() throws {
-        let directory = TemporaryDirectory()
-        let logs = try Self.logs(directory)
-        let open = try logs.open()
-        Self.append(open.stdout, String(repeating: "a", count: 10))
-        logs.enforce(limit: 10, open: open)
-        #expect(!FileManager.default.fileExists(atPath: logs.path("stdout") + ".1"), "at the limit: not rotated")
-        Self.append(open.stdout, "b")
-        logs.enforce(limit: 10, open: open)
-        #expect(directory.read("j1.0.1/stdout.1") == String(repeating: "a", count: 10) + "b")
-        #expect(directory.read("j1.0.1/stdout") == "")
-        Self.append(open.stdout, "c")
-        #expect(directory.read("j1.0.1/stdout") == "c", "the task's O_APPEND descriptor writes at the new end")
-        #expect(logs.base("stdout") == 11)
-        #expect(directory.read("j1.0.1/stderr") == "", "the other stream is untouched")
+    /// Bytes of the file's data on disk (its allocated blocks), not its size.
+    static func onDisk(_ path: String) -> UInt64 {
+        var status = stat()
+        return stat(path, &status) == 0 ? UInt64(status.st_blocks) * 512 : 0
     }
 
-    @Test func aFollowerReadsEveryByteOnceAcrossRotationsEvenOnesItDidNotSeeComing() throws {
+    @Test func aStreamPastTwiceTheLimitLosesItsOldestBlocksAndKeepsItsOffsets() throws {
         let directory = TemporaryDirectory()
         let logs = try Self.logs(directory)
-        let open = try logs.open()
-        Self.append(open.stdout, "one\n")
-        var (text, next) = Self.read(logs, from: 0)
-        #expect(text == "one\n" && next == 4)
-        // Written and rotated before the follower's next read: it still gets it, from `.1`.
-        Self.append(open.stdout, "two\n")
-        logs.enforce(limit: 4, open: open)
-        Self.append(open.stdout, "three\n")
-        var followed = text
-        repeat {
-            (text, next) = Self.read(logs, from: next)
+        let open = try logs.open(trimmer: nil)
+        Self.append(open.stdout, String(repeating: "a", count: 8192))
+        open.trim(keep: 4096)
+        #expect(Self.read(logs, from: 0).1 == 8192, "at twice the limit: nothing trimmed")
+        Self.append(open.stdout, String(repeating: "b", count: 808))
+        open.trim(keep: 4096)
+        // The last 4096 bytes or more are kept, from a block boundary; offsets are positions in the stream.
+        let (text, next) = Self.read(logs, from: 0)
+        #expect(next == 9000)
+        #expect(text == String(repeating: "a", count: 4096) + String(repeating: "b", count: 808))
+        #expect(Self.onDisk(logs.path("stdout")) <= 8192, "the punched blocks are freed")
+        Self.append(open.stdout, "c")
+        #expect(Self.read(logs, from: 8999).0 == "bc", "the task's O_APPEND descriptor writes at the end")
+        #expect(Self.read(logs, from: 9001) == ("", 9001))
+        #expect(Self.read(logs, from: 0).0.hasPrefix("a"), "a reader from the start gets the oldest byte kept")
+        #expect(Self.read(logs, from: 0).1 == 9001)
+    }
+
+    @Test func aFollowerReadsEveryByteOnceWhileTheStreamIsTrimmedBehindIt() throws {
+        let directory = TemporaryDirectory()
+        let logs = try Self.logs(directory)
+        let open = try logs.open(trimmer: nil)
+        var followed = ""
+        var next: UInt64 = 0
+        var written = ""
+        for round in 0..<50 {
+            let line = String(format: "line %05d ", round) + String(repeating: "x", count: 900) + "\n"
+            Self.append(open.stdout, line)
+            written += line
+            open.trim(keep: 4096)
+            let (text, after) = Self.read(logs, from: next)
             followed += text
-        } while !text.isEmpty
-        #expect(followed == "one\ntwo\nthree\n")
-        #expect(next == 14)
-        // A reader from the start of a rotated stream gets what is kept: `.1`, then the file.
-        (text, next) = Self.read(logs, from: 0)
-        #expect(text == "one\ntwo\n" && next == 8)
-        // Two rotations behind: the oldest kept byte is where it goes on.
-        logs.enforce(limit: 4, open: open)
-        (text, next) = Self.read(logs, from: 0)
-        #expect(text == "three\n" && next == 14, "\(text) \(next)")
+            next = after
+        }
+        #expect(followed == written)
+        #expect(Self.onDisk(logs.path("stdout")) <= 3 * 4096)
+    }
+
+    /// The finding: a task writing 300 MB under an 8 MiB limit left 300 MB on disk, and rotation read the
+    /// whole file into the agent. Sampled every 50 ms while `dd` writes 2,000 MiB as fast as it can, the file
+    /// never holds more than three times the limit, and nothing of it passes through this process.
+    @Test func aWriterAsFastAsItCanIsKeptInBoundAsItWrites() async throws {
+        let directory = TemporaryDirectory()
+        let logs = try Self.logs(directory)
+        let limit: UInt64 = 8 << 20
+        let trimmer = LogTrimmer(keep: limit)
+        try #require(trimmer != nil, "inotify is needed")
+        let open = try logs.open(trimmer: trimmer)
+        #expect(!open.needsTrimming)
+        let writer = Process()
+        writer.executableURL = URL(fileURLWithPath: "/bin/sh")
+        writer.arguments = ["-c", "yes 0123456789abcdef | head -c 2000M"]
+        writer.standardOutput = FileHandle(fileDescriptor: open.stdout, closeOnDealloc: false)
+        try writer.run()
+        var largest: UInt64 = 0
+        var samples = 0
+        while writer.isRunning {
+            largest = max(largest, Self.onDisk(logs.path("stdout")))
+            samples += 1
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        largest = max(largest, Self.onDisk(logs.path("stdout")))
+        #expect(writer.terminationStatus == 0)
+        var status = stat()
+        #expect(stat(logs.path("stdout"), &status) == 0 && status.st_size == 2000 << 20, "every byte was written")
+        #expect(largest <= 3 * limit, "\(largest >> 20) MiB on disk at most, over \(samples) samples")
+        #expect(Self.read(logs, from: 0).1 >= (2000 << 20) - 2 * limit, "the newest output is what is kept")
     }
 
     @Test func directoriesUntouchedForADayArePrunedAndYoungerOnesKept() throws {

@@ -169,6 +169,19 @@ int corral_epoll_del(int epfd, int fd);
 /// Fills cookies[0..n) for ready registrations; blocks up to timeout_ms (-1 forever).
 int corral_epoll_wait(int epfd, uint64_t *cookies, int max, int timeout_ms);
 
+/// Log bounds: an inotify instance (close-on-exec) and a watch for modifications of `path`; -errno on failure.
+int corral_inotify_init(void);
+int corral_inotify_watch_modify(int inotify_fd, const char *path);
+int corral_inotify_unwatch(int inotify_fd, int wd);
+/// Blocks for inotify events; fills up to `max` watch descriptors of IN_MODIFY events, returns how many
+/// (0 when only other events came), or -errno.
+int corral_inotify_read(int inotify_fd, int *wds, int max);
+/// Frees the blocks of [offset, offset+length) of a file, keeping its size (FALLOC_FL_PUNCH_HOLE); -errno.
+int corral_punch_hole(int fd, long long offset, long long length);
+/// The offset of the first byte of data at or after `offset` (SEEK_DATA): past the punched-out start of a
+/// log; the file's size when there is none; -errno on failure.
+long long corral_seek_data(int fd, long long offset);
+
 /// pipe2(fds, O_CLOEXEC); 0 or a negative errno.
 int corral_pipe_cloexec(int fds[2]);
 
