@@ -27,6 +27,9 @@ public actor Agent {
     var nodeLoad = NodeLoad.idle
     var lastSample: Double = 0
     let doorbell = Doorbell()
+    /// Set when a record could not be written for want of space; heartbeats say so (the scheduler places
+    /// nothing here) until the data directory has room again.
+    var diskFull = false
     /// Keeps running tasks' logs within `logLimitBytes` as they are written.
     let trimmer: LogTrimmer?
 
@@ -141,11 +144,15 @@ public actor Agent {
     func heartbeatLoop() async {
         while !Task.isCancelled {
             sampleIfDue()
+            if diskFull, Self.hasRoom(configuration.dataDir) {
+                diskFull = false
+                logger.notice("the data directory has room again", metadata: ["dir": "\(configuration.dataDir)"])
+            }
             let reports = entries.values.compactMap(Self.report)
             let delivered = reports.filter { $0.state != .running }.map(\.id)
             do {
                 let orders = try await client.heartbeat(
-                    node: configuration.nodeID, Heartbeat(usage: nodeLoad, reports: reports))
+                    node: configuration.nodeID, Heartbeat(usage: nodeLoad, reports: reports, diskFull: diskFull))
                 for id in delivered { handle(.reportDelivered, id) }
                 for report in reports where report.state == .running && report.usage != nil {
                     entries[report.id]?.reportedUsage = report.usage
@@ -156,6 +163,14 @@ public actor Agent {
             }
             await doorbell.wait(timeout: .milliseconds(Int64(interval * 1000)))
         }
+    }
+
+    /// Whether the filesystem of `path` has room again: 64 MiB free, or a quarter of a smaller one.
+    static func hasRoom(_ path: String) -> Bool {
+        var fs = statvfs()
+        guard statvfs(path, &fs) == 0 else { return false }
+        let free = UInt64(fs.f_bavail) * UInt64(fs.f_frsize)
+        return free >= min(64 << 20, UInt64(fs.f_blocks) * UInt64(fs.f_frsize) / 4)
     }
 
     func pollLoop() async {
@@ -212,6 +227,7 @@ public actor Agent {
                     if before == .accepted { try store.create(entry.stored) } else { try store.save(entry.stored) }
                 } catch {
                     unrecorded = error
+                    if (error as? AgentError)?.isDiskFull == true { diskFull = true }
                     logger.error(
                         "cannot record an allocation",
                         metadata: ["allocation": "\(id)", "state": "\(entry.machine.state)", "error": "\(error)"])
@@ -241,6 +257,7 @@ public actor Agent {
             entries[id]?.logs = stdio
             task = try await sandbox.launch(taskSpec(allocation, stdout: stdio.stdout, stderr: stdio.stderr))
         } catch {
+            if (error as? AgentError)?.isDiskFull == true { diskFull = true }
             logger.warning("launch failed", metadata: ["allocation": "\(id)", "error": "\(error)"])
             handle(.launchFailed("\(error)"), id)
             return

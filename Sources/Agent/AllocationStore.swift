@@ -81,8 +81,8 @@ struct StoredAllocation: Sendable, Codable, Equatable {
 /// allocation, created once: on ext4 a new inode costs about as much as the rest of a save, and a
 /// replace-by-rename made three of them per task.
 ///
-/// An ended allocation's record is fsynced (its outcome must reach the scheduler even after a power
-/// loss). The starting and running records are not: they guard against the agent's own crash, which
+/// An ended allocation's record is fsynced, and then its directory, since the file got its name by a
+/// rename (its outcome must reach the scheduler even after a power loss). The starting and running records are not: they guard against the agent's own crash, which
 /// the page cache survives, while a crash of the machine ends the tasks they describe anyway (the
 /// scheduler finds the node down and places them again). That keeps two fsyncs off the path from an
 /// allocation's arrival to its running report.
@@ -95,12 +95,16 @@ struct StoredAllocation: Sendable, Codable, Equatable {
 struct AllocationStore: Sendable {
     let directory: String
     let spares: SpareFiles
+    /// The directory itself, for fsyncs of its entries (kept open for the store's life).
+    let directoryFD: Int32
 
     init(directory: String, spareLimit: Int = 4096) throws {
         self.directory = directory
         try FileManager.default.createDirectory(
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         spares = try SpareFiles(directory: directory + "/spare", limit: spareLimit)
+        directoryFD = open(directory, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard directoryFD >= 0 else { throw AgentError.io("cannot open \(directory)", errno: errno) }
     }
 
     func statusFile(_ id: AllocationID) -> String { directory + "/\(id).status" }
@@ -123,7 +127,10 @@ struct AllocationStore: Sendable {
             if whole { ftruncate(fd, 0) }  // a short first line (disk full): the next save writes it whole again
             throw AgentError.io("cannot write \(path)", errno: err)
         }
-        if stored.phase == .ended, fsync(fd) != 0 { throw AgentError.io("cannot sync \(path)", errno: errno) }
+        if stored.phase == .ended {
+            guard fsync(fd) == 0 else { throw AgentError.io("cannot sync \(path)", errno: errno) }
+            guard fsync(directoryFD) == 0 else { throw AgentError.io("cannot sync \(directory)", errno: errno) }
+        }
     }
 
     /// The first record of a new allocation, in files taken from the spares where there are any.
@@ -227,6 +234,12 @@ final class SpareFiles: Sendable {
 public enum AgentError: Error, CustomStringConvertible, Sendable {
     case io(String, errno: Int32)
     case configuration(String)
+
+    /// The filesystem is out of space (or of the user's quota).
+    var isDiskFull: Bool {
+        if case .io(_, let errno) = self { return errno == ENOSPC || errno == EDQUOT }
+        return false
+    }
 
     public var description: String {
         switch self {

@@ -31,16 +31,20 @@ public struct Heartbeat: Sendable, Codable, Equatable {
     /// Allocations still running with nothing new to say (no usage change): their ids alone. A node
     /// must mention every allocation it runs on each heartbeat, and most of them are these.
     public var running: [AllocationID]
+    /// Set while the agent cannot write its records (ENOSPC): the scheduler places nothing on the node.
+    public var diskFull: Bool?
 
-    public init(usage: NodeLoad, allocations: [AllocationReport], running: [AllocationID] = []) {
+    public init(usage: NodeLoad, allocations: [AllocationReport], running: [AllocationID] = [], diskFull: Bool? = nil) {
         self.usage = usage
         self.allocations = allocations
         self.running = running
+        self.diskFull = diskFull
     }
 
     /// Reports with usage or an end go in `allocations`; bare "still running" ones become ids in `running`.
-    public init(usage: NodeLoad, reports: [AllocationReport]) {
+    public init(usage: NodeLoad, reports: [AllocationReport], diskFull: Bool = false) {
         self.usage = usage
+        self.diskFull = diskFull ? true : nil
         allocations = []
         running = []
         for report in reports {
@@ -55,13 +59,14 @@ public struct Heartbeat: Sendable, Codable, Equatable {
     /// Every allocation the heartbeat mentions, the bare running ones as reports of their own.
     public var reports: [AllocationReport] { allocations + running.map { AllocationReport(id: $0, state: .running) } }
 
-    enum CodingKeys: String, CodingKey { case usage, allocations, running }
+    enum CodingKeys: String, CodingKey { case usage, allocations, running, diskFull }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         usage = try container.decode(NodeLoad.self, forKey: .usage)
         allocations = try container.decode([AllocationReport].self, forKey: .allocations)
         running = try container.decodeIfPresent([AllocationID].self, forKey: .running) ?? []
+        diskFull = try container.decodeIfPresent(Bool.self, forKey: .diskFull)
     }
 }
 
@@ -103,11 +108,13 @@ public struct NodeStatus: Sendable, Codable, Equatable {
     /// Where its agent serves logs, if it does.
     public var address: String?
     public var info: [String: String]
+    /// What keeps a ready node from getting work (`disk-full`); nil when nothing does.
+    public var conditions: [String]?
 
     public init(
         id: NodeID, ready: Bool = true, lastSeen: Double = 0, capacity: ResourceVector,
         reserved: ResourceVector = .zero, running: Int = 0, labels: [String: String] = [:], usage: NodeLoad = .idle,
-        address: String? = nil, info: [String: String] = [:]
+        address: String? = nil, info: [String: String] = [:], conditions: [String]? = nil
     ) {
         self.id = id
         self.ready = ready
@@ -119,6 +126,7 @@ public struct NodeStatus: Sendable, Codable, Equatable {
         self.usage = usage
         self.address = address
         self.info = info
+        self.conditions = conditions
     }
 }
 

@@ -13,6 +13,8 @@ struct NodeRegistry: Sendable {
         /// Handed to the agent, not yet reported running: resent if still unreported after an interval.
         var inflight: [AllocationID: (allocation: Allocation, at: Double)] = [:]
         var usage: NodeLoad = .idle
+        /// Its agent cannot write its records: nothing is placed there until it can again.
+        var diskFull = false
         /// Allocations the node has reported running, and since when each has gone unmentioned.
         var reportedRunning: Set<AllocationID> = []
         var unmentionedSince: [AllocationID: Double] = [:]
@@ -59,6 +61,7 @@ struct NodeRegistry: Sendable {
     }
 
     mutating func setUsage(_ usage: NodeLoad, node id: NodeID) { nodes[id]?.usage = usage }
+    mutating func setDiskFull(_ full: Bool, node id: NodeID) { nodes[id]?.diskFull = full }
 
     // MARK: Orders
 

@@ -121,10 +121,17 @@ public actor Scheduler {
         return core.takeOrders(node: record.id, now: now())
     }
 
-    public func heartbeat(node: NodeID, reports: [AllocationReport], usage: NodeLoad) async throws -> AgentOrders {
+    public func heartbeat(node: NodeID, reports: [AllocationReport], usage: NodeLoad, diskFull: Bool = false)
+        async throws -> AgentOrders
+    {
         guard core.isRegistered(node) else { throw SchedulerError.unknownNode(node.rawValue) }
         let time = now()
-        let changed = core.heartbeat(node: node, reports: reports, usage: usage, now: time)
+        if diskFull != core.isDiskFull(node) {
+            logger.warning(
+                diskFull ? "node disk full: placing nothing there" : "node disk no longer full",
+                metadata: ["node": "\(node)"])
+        }
+        let changed = core.heartbeat(node: node, reports: reports, usage: usage, diskFull: diskFull, now: time)
         try await persist(changed)
         if let history {
             try await history.record(

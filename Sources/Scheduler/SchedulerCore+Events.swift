@@ -163,7 +163,7 @@ extension SchedulerCore {
     mutating func carryOut(_ action: NodeMachine.Action, node id: NodeID, now: Double, ttl: Double) -> [TaskRecord] {
         switch action {
         case .markReady:
-            view.setReady(id.rawValue, true)
+            view.setReady(id.rawValue, placeable(id))
             unblockAll()
             return []
         case .markDown:

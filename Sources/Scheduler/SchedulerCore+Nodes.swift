@@ -25,6 +25,14 @@ extension SchedulerCore {
     }
 
     public func isRegistered(_ node: NodeID) -> Bool { nodes.contains(node) }
+
+    public func isDiskFull(_ node: NodeID) -> Bool { nodes[node]?.diskFull ?? false }
+
+    /// Whether placement may use the node: alive, and its agent able to record what it is given.
+    func placeable(_ node: NodeID) -> Bool {
+        guard let entry = nodes[node] else { return false }
+        return entry.machine.isReady && !entry.diskFull
+    }
     public func record(of node: NodeID) -> NodeRecord? { nodes[node]?.record }
     /// The node whose credential has this SHA-256 digest (hex).
     public func node(credentialDigest digest: String) -> NodeID? { nodes.byCredential[digest] }
@@ -46,10 +54,15 @@ extension SchedulerCore {
     /// A heartbeat: the node is alive, its usage feeds the forecaster, its allocation reports drive the
     /// task machines. Allocations the scheduler does not know (or no longer wants) are killed.
     public mutating func heartbeat(
-        node: NodeID, reports: [AllocationReport], usage load: NodeLoad, now: Double
+        node: NodeID, reports: [AllocationReport], usage load: NodeLoad, diskFull: Bool = false, now: Double
     ) -> [TaskRecord] {
-        guard nodes.contains(node) else { return [] }
+        guard let before = nodes[node] else { return [] }
         var changed: [TaskRecord] = []
+        if before.diskFull != diskFull {
+            nodes.setDiskFull(diskFull, node: node)
+            view.setReady(node.rawValue, placeable(node))
+            if !diskFull { unblockAll() }
+        }
         for action in nodes.handle(.heartbeat(at: now), node: node) {
             changed += carryOut(action, node: node, now: now, ttl: ttl)
         }
@@ -130,7 +143,8 @@ extension SchedulerCore {
             return NodeStatus(
                 id: id, ready: node.machine.isReady, lastSeen: node.machine.lastSeen, capacity: node.record.capacity,
                 reserved: snapshot?.reserved ?? .zero, running: snapshot?.running ?? 0, labels: node.record.labels,
-                usage: node.usage, address: node.record.address, info: node.record.info)
+                usage: node.usage, address: node.record.address, info: node.record.info,
+                conditions: node.diskFull ? ["disk-full"] : nil)
         }
     }
 }

@@ -76,7 +76,8 @@ public enum OpenAPIDocument {
                   "capacity": {"$ref": "#/components/schemas/ResourceVector"},
                   "reserved": {"$ref": "#/components/schemas/ResourceVector"}, "running": {"type": "integer"},
                   "labels": {"type": "object"}, "usage": {"$ref": "#/components/schemas/NodeLoad"},
-                  "address": {"type": ["string", "null"]}, "info": {"type": "object"}}},
+                  "address": {"type": ["string", "null"]}, "info": {"type": "object"},
+                  "conditions": {"type": ["array", "null"], "items": {"enum": ["disk-full"]}}}},
               "Quota": {"type": "object", "required": ["tenant", "usage"], "properties": {"tenant": {"type": "string"},
                 "quota": {"type": "object"}, "usage": {"type": "object"}}},
               "Registration": {"type": "object", "required": ["node", "capacity"], "properties": {
@@ -96,7 +97,8 @@ public enum OpenAPIDocument {
                   "exitCode": {"type": ["integer", "null"]}, "error": {"type": ["string", "null"]},
                   "usage": {"type": ["object", "null"]}, "outcome": {"type": ["object", "null"]}}}},
                 "running": {"type": ["array", "null"], "items": {"type": "string"},
-                  "description": "ids of allocations still running with nothing new to report"}}},
+                  "description": "ids of allocations still running with nothing new to report"},
+                "diskFull": {"type": ["boolean", "null"], "description": "the agent cannot write its records: place nothing here"}}},
               "Orders": {"type": "object", "required": ["allocations", "kills", "heartbeatIntervalSeconds"], "properties": {
                 "allocations": {"type": "array", "items": {"type": "object"}}, "kills": {"type": "array", "items": {"type": "string"}},
                 "heartbeatIntervalSeconds": {"type": "number"},

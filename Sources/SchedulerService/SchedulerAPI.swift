@@ -200,7 +200,9 @@ public struct SchedulerAPI: Sendable {
             let problems = beat.problems()
             guard problems.isEmpty else { throw APIError.badRequest("the heartbeat is invalid", problems: problems) }
             heartbeats.increment()
-            return try json(await scheduler.heartbeat(node: node, reports: beat.reports, usage: beat.usage))
+            return try json(
+                await scheduler.heartbeat(
+                    node: node, reports: beat.reports, usage: beat.usage, diskFull: beat.diskFull == true))
         }
         router.get("/v1/agents/:node/allocations") { request, context in
             let node = try nodeID(context)

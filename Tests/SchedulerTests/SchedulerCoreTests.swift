@@ -204,4 +204,19 @@ import Testing
         #expect(changed.first?.machine.lastError == "timed out")
         #expect(core.takeOrders(node: "n1", now: 6.1).kills == [allocation])
     }
+
+    /// Issue 20, item 7: a node whose agent cannot write its records says `diskFull`; nothing is placed
+    /// there until it says otherwise, and its status carries the condition.
+    @Test func aNodeWithAFullDiskGetsNoWorkUntilItHasRoomAgain() {
+        var core = SchedulerCore(configuration: .init(), random: { 0 })
+        core.register(Self.node("n1", cores: 4), now: 0)
+        _ = core.heartbeat(node: "n1", reports: [], usage: .idle, diskFull: true, now: 1)
+        #expect(core.nodeStatuses.first?.conditions == ["disk-full"])
+        core.admit(core.makeJobRecord(Self.spec("a"), id: "j1", now: 1), now: 1)
+        #expect(core.schedule(now: 1).isEmpty, "nothing is placed on a full node")
+        #expect(core.blockedReason(job: "j1") != nil)
+        _ = core.heartbeat(node: "n1", reports: [], usage: .idle, diskFull: false, now: 2)
+        #expect(core.nodeStatuses.first?.conditions == nil)
+        #expect(core.schedule(now: 2).count == 1, "placed once the node has room again")
+    }
 }
