@@ -57,6 +57,11 @@ public actor Agent {
     public init(configuration: AgentConfiguration, logger: Logger) throws {
         self.configuration = configuration
         self.logger = logger
+        // Credentials, records and task logs live here: the agent's alone, even if it existed before.
+        if try FileIO.makePrivateDirectory(configuration.dataDir) {
+            logger.notice(
+                "the data directory was open to others: now 0700", metadata: ["dir": "\(configuration.dataDir)"])
+        }
         // Each supervised task keeps a few descriptors open (its usage files), and a systemd service's soft
         // limit on open files is 1024.
         if let failure = DescriptorLimit.raise() {

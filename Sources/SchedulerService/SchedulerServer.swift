@@ -23,9 +23,11 @@ public struct SchedulerServer: Service {
     let logger: Logger
 
     public init(dataDir: String, host: String, port: Int, configPath: String?, logger: Logger) async throws {
-        // Every job's environment and the tokens live here: the directory is root's alone.
-        try FileManager.default.createDirectory(
-            atPath: dataDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // Every job's environment and the tokens live here: the directory is root's alone, even one that
+        // existed before with looser bits.
+        if try FileIO.makePrivateDirectory(dataDir) {
+            logger.notice("the data directory was open to others: now 0700", metadata: ["dir": "\(dataDir)"])
+        }
         config = try Self.loadOrCreateConfig(dataDir: dataDir, configPath: configPath, logger: logger)
         let store = try SQLiteStore(path: dataDir + "/state.sqlite")
         let history = try UsageHistory(path: dataDir + "/history.sqlite")

@@ -95,6 +95,22 @@ public enum FileIO {
         return created
     }
 
+    /// Makes `path` (and its parents) a directory of its owner's alone: created 0700, and an existing one
+    /// with group or other bits tightened to 0700 (through a descriptor opened with O_NOFOLLOW, so a
+    /// symlink in its place is refused, not followed). Returns whether it tightened an existing directory.
+    @discardableResult
+    public static func makePrivateDirectory(_ path: String) throws(SystemError) -> Bool {
+        _ = try makeDirectories(path, mode: 0o700)
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw SystemError(.open, path: path, errno: errno) }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw SystemError(.open, path: path, errno: errno) }
+        guard status.st_mode & 0o077 != 0 else { return false }
+        guard fchmod(fd, 0o700) == 0 else { throw SystemError(.write, path: path, errno: errno) }
+        return true
+    }
+
     /// Replaces `path` with `bytes` atomically: a temporary file beside it created with `mode` from the
     /// start (O_CREAT | O_EXCL, fchmod against the umask before anything is written), fsynced, renamed over
     /// it, and the directory fsynced. A secret is never readable by others, not even for a moment.

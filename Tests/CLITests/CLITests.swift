@@ -81,6 +81,9 @@ struct CLITests {
         try #require(Preconditions.missing(.root).isEmpty, "\(Preconditions.missing(.root))")
         let scratch = TemporaryDirectory("corral-modes")
         let data = scratch.path + "/data"
+        // A data directory that existed before, open to everyone: tightened, not trusted as it was.
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        chmod(data, 0o755)
         let scheduler = Process()
         scheduler.executableURL = URL(fileURLWithPath: corralBinary)
         scheduler.arguments = ["scheduler", "--data-dir", data, "--listen", "127.0.0.1:0"]
@@ -132,5 +135,21 @@ struct CLITests {
             }
         }
         #expect((variants.first?["ratioP50"] as? Double) == 1.0, "plain is the unit")
+    }
+
+    /// Tokens never come from argv; a token file others could read is refused as ssh refuses such a key.
+    @Test func aTokenFileOthersCanReadIsRefusedAndNoTokenFlagExists() throws {
+        let scratch = TemporaryDirectory("corral-token-file")
+        let file = scratch.path + "/token"
+        scratch.write("token", "some-token-0123456789\n")
+        chmod(file, 0o644)
+        let refused = try corral("nodes", "--scheduler", "http://127.0.0.1:9", "--token-file", file)
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("chmod 600"), "\(refused.stderr)")
+        chmod(file, 0o600)
+        let read = try corral("nodes", "--scheduler", "http://127.0.0.1:9", "--token-file", file)
+        #expect(read.status != 0 && !read.stderr.contains("chmod"), "read, then the connection fails: \(read.stderr)")
+        let flag = try corral("nodes", "--token", "some-token-0123456789")
+        #expect(flag.status != 0 && flag.stderr.contains("--token"), "no --token option: \(flag.stderr)")
     }
 }

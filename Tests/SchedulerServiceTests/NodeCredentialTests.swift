@@ -201,4 +201,37 @@ struct NodeCredentialTests {
         config.tenants["globex"]?.token = TokenDigest.prefix + "abc"
         #expect(config.problems().map(\.field) == ["tenants.globex.token"])
     }
+
+    /// A store that fails every write with a message that must stay in the scheduler's log.
+    struct FailingStore: StateStore {
+        struct Secret: Error, CustomStringConvertible {
+            var description: String { "disk /dev/secret-volume failed at sector 42" }
+        }
+        let base: SQLiteStore
+        func get(_ key: String) async throws -> KeyValue? { try await base.get(key) }
+        func list(prefix: String, limit: Int?) async throws -> (items: [KeyValue], revision: Revision) {
+            try await base.list(prefix: prefix, limit: limit)
+        }
+        func txn(if compares: [Compare], then: [Op], else: [Op]) async throws -> TxnResult { throw Secret() }
+        func watch(prefix: String, after: Revision) -> AsyncThrowingStream<[WatchEvent], any Error> {
+            base.watch(prefix: prefix, after: after)
+        }
+        func compact(upTo: Revision) async throws { try await base.compact(upTo: upTo) }
+    }
+
+    /// An unexpected failure answered 500 with the error's text (NIO's, or the store's); now the client
+    /// gets an id to quote and the text stays in the log.
+    @Test func anInternalErrorGivesTheClientAnIdAndNotItsText() async throws {
+        let body = try await Self.withRouter(store: FailingStore(base: try SQLiteStore(path: nil))) { _, client in
+            try await client.execute(
+                uri: "/v1/jobs", method: .post, headers: RouterTests.auth("acme-token-0123456789"),
+                body: ByteBuffer(string: RouterTests.job)
+            ) { response in
+                #expect(response.status == .internalServerError)
+                return String(buffer: response.body)
+            }
+        }
+        #expect(!body.contains("secret-volume"), "\(body)")
+        #expect(body.contains("\"internal\"") && body.contains("internal error "), "\(body)")
+    }
 }
