@@ -26,6 +26,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-numerics", from: "1.1.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.0.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // The only C: clone3 spawner, PID-1 reaper, exec. Everything else is Swift.
@@ -65,11 +68,22 @@ let package = Package(
         .target(
             name: "Reports", dependencies: ["CorralModel", "CorralProtocol", "Forecast", "Placement", "Store"],
             swiftSettings: strict),
+        // TLS: `corral tls init`'s certificate authority (swift-certificates), and servers' and clients' settings.
+        .target(
+            name: "CorralTLS",
+            dependencies: [
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict),
         // The typed HTTP client of the scheduler's API (AsyncHTTPClient), for the CLI and the agent.
         .target(
             name: "CorralClient",
             dependencies: [
-                "CorralModel", "CorralProtocol", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "CorralModel", "CorralProtocol", "CorralTLS",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict
         ),
@@ -80,6 +94,9 @@ let package = Package(
                 "CorralModel", "CorralProtocol", "Placement", "Reports", "Scheduler", "Store", "SystemSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                "CorralTLS",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -94,8 +111,10 @@ let package = Package(
         .target(
             name: "Agent",
             dependencies: [
-                "CorralClient", "CorralProtocol", "CorralModel", "Sandbox", "Cgroups", "SystemSupport",
+                "CorralClient", "CorralProtocol", "CorralModel", "CorralTLS", "Sandbox", "Cgroups", "SystemSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -106,8 +125,9 @@ let package = Package(
         .target(
             name: "Demo",
             dependencies: [
-                "CorralClient", "CorralProtocol", "SchedulerService", "Reports", "Scheduler", "Sandbox", "Cgroups",
-                "CorralModel", "SystemSupport",
+                "CorralClient", "CorralProtocol", "CorralTLS", "SchedulerService", "Reports", "Scheduler", "Sandbox",
+                "Cgroups", "CorralModel", "SystemSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict
         ),
@@ -122,8 +142,9 @@ let package = Package(
         .executableTarget(
             name: "corral",
             dependencies: [
-                "Agent", "Benchmarks", "Cgroups", "CorralClient", "CorralModel", "CorralProtocol", "Demo", "Forecast",
-                "Reports", "Sandbox", "SchedulerService",
+                "Agent", "Benchmarks", "Cgroups", "CorralClient", "CorralModel", "CorralProtocol", "CorralTLS", "Demo",
+                "Forecast",
+                "Reports", "Sandbox", "SchedulerService", "SystemSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -183,8 +204,8 @@ let package = Package(
         .testTarget(
             name: "ClusterTests",
             dependencies: [
-                "Demo", "CorralClient", "CorralProtocol", "SchedulerService", "Reports", "Scheduler", "CorralModel",
-                "TestSupport",
+                "Demo", "CorralClient", "CorralProtocol", "CorralTLS", "SchedulerService", "Reports", "Scheduler",
+                "CorralModel", "TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict),
         // Runs the built `corral` binary as an operator would (build it first: `swift build`).

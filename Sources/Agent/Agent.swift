@@ -72,9 +72,9 @@ public actor Agent {
         tenantGroups = try TenantGroups(
             path: configuration.dataDir + "/tenant-groups.json", range: configuration.tenantGroups,
             taskUIDs: configuration.sandbox.identities, logger: logger)
-        client = SchedulerClient(
+        client = try SchedulerClient(
             baseURL: configuration.schedulerURL,
-            token: NodeCredential.read(dataDir: configuration.dataDir) ?? configuration.token)
+            token: NodeCredential.read(dataDir: configuration.dataDir) ?? configuration.token, tls: configuration.tls)
         store = try AllocationStore(directory: configuration.allocationsDir)
         try FileManager.default.createDirectory(
             atPath: configuration.logsDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -142,7 +142,7 @@ public actor Agent {
     func registration() -> Registration {
         Registration(
             node: configuration.nodeID, capacity: sampler.capacity, labels: configuration.labels,
-            address: configuration.listen.map { "http://\($0)" },
+            address: configuration.listen.map { "\(configuration.servesTLS ? "https" : "http")://\($0)" },
             info: ["cgroupMode": sandbox.host.mode.rawValue, "kernel": HostReport.kernelRelease()])
     }
 

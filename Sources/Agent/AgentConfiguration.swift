@@ -1,4 +1,5 @@
 import Cgroups
+import CorralClient
 import CorralProtocol
 import Foundation
 import Sandbox
@@ -24,13 +25,15 @@ public struct AgentConfiguration: Sendable {
     public var ioDevice: DeviceNumber?
     /// Address this agent serves task logs on (`host:port`), advertised to the scheduler; nil: none.
     public var listen: String?
+    /// The CA that verifies an https:// scheduler, and this node's client certificate for mTLS.
+    public var tls: ClientTLS?
 
     public init(
         schedulerURL: String, token: String, nodeID: NodeID? = nil, dataDir: String = "/var/lib/corral/agent",
         labels: [String: String] = [:], cpuCores: Double? = nil, memoryBytes: UInt64? = nil,
         sandbox: SandboxConfig = SandboxConfig(), tenantGroups: IdentityRange = TenantGroups.defaultRange,
         logLimitBytes: UInt64 = 8 << 20, ioDevice: DeviceNumber? = nil,
-        listen: String? = nil
+        listen: String? = nil, tls: ClientTLS? = nil
     ) {
         self.schedulerURL = schedulerURL
         self.token = token
@@ -44,6 +47,7 @@ public struct AgentConfiguration: Sendable {
         self.logLimitBytes = logLimitBytes
         self.ioDevice = ioDevice
         self.listen = listen
+        self.tls = tls
     }
 
     /// The host name, cut to a valid node id.
@@ -52,6 +56,9 @@ public struct AgentConfiguration: Sendable {
         let valid = name.filter { $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }
         return NodeID(valid.prefix(63)) ?? NodeID("node")!
     }
+
+    /// Whether the log endpoint serves HTTPS (with the node's certificate).
+    var servesTLS: Bool { tls?.certificate != nil && tls?.key != nil }
 
     var allocationsDir: String { dataDir + "/allocations" }
     var logsDir: String { dataDir + "/logs" }

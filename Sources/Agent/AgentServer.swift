@@ -1,7 +1,11 @@
+import CorralClient
 import CorralProtocol
+import CorralTLS
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 
@@ -14,8 +18,15 @@ enum AgentServer {
             throw AgentError.configuration("--listen: \"\(listen)\" is not HOST:PORT")
         }
         let host = String(listen[..<colon])
+        var server: HTTPServerBuilder = .http1()
+        if let tls = agent.configuration.tls, let certificate = tls.certificate, let key = tls.key {
+            // The node's certificate: the scheduler verifies it against the agents' CA.
+            server = try .tls(
+                .http1(), tlsConfiguration: TLSSettings.server(certificate: certificate, key: key, clientCA: nil))
+        }
         return Application(
-            router: router(agent: agent), configuration: .init(address: .hostname(host, port: port)), logger: logger)
+            router: router(agent: agent), server: server, configuration: .init(address: .hostname(host, port: port)),
+            logger: logger)
     }
 
     static func router(agent: Agent) -> Router<BasicRequestContext> {

@@ -31,12 +31,14 @@ extension Agent {
             logger.warning(
                 "the scheduler does not know this node's credential: registering with the bootstrap token",
                 metadata: ["node": "\(configuration.nodeID)"])
-            client = SchedulerClient(baseURL: configuration.schedulerURL, token: configuration.token)
+            client = try SchedulerClient(
+                baseURL: configuration.schedulerURL, token: configuration.token, tls: configuration.tls)
             orders = try await client.register(registration())
         }
         if let credential = orders.credential {
             try NodeCredential.write(credential, dataDir: configuration.dataDir)
-            client = SchedulerClient(baseURL: configuration.schedulerURL, token: credential)
+            client = try SchedulerClient(
+                baseURL: configuration.schedulerURL, token: credential, tls: configuration.tls)
         }
         relayToken = orders.relayToken
         apply(orders)

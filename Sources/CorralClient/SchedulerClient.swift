@@ -17,6 +17,11 @@ public struct SchedulerClient: Sendable {
         self.http = http
     }
 
+    /// A client verifying the scheduler with `tls` (nil: plain HTTP, or HTTPS against the system's roots).
+    public init(baseURL: String, token: String, tls: ClientTLS?) throws {
+        self.init(baseURL: baseURL, token: token, http: try tls.map { try $0.httpClient() } ?? .shared)
+    }
+
     public func submit(_ body: Data) async throws -> JobView { try await call(.POST, "/v1/jobs", body: body) }
     public func job(_ id: String) async throws -> JobView { try await call(.GET, "/v1/jobs/\(Self.segment(id))") }
     public func jobs() async throws -> [JobView] { try await call(.GET, "/v1/jobs") }

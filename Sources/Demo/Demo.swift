@@ -28,9 +28,10 @@ public enum Demo {
     /// Runs the demo, printing progress through `say`; the cluster is stopped before it returns.
     public static func run(_ options: Options, say: @escaping @Sendable (String) -> Void) async throws -> DemoSummary {
         try await LocalCluster.with(
-            binary: options.binary, dataDir: options.dataDir, config: DemoWorkload.config()
+            binary: options.binary, dataDir: options.dataDir, config: DemoWorkload.config(), tls: true
         ) { cluster in
             say("Starting a scheduler and 3 agents (separate processes; data and logs in \(options.dataDir))")
+            say("  TLS on: HTTPS with agents' client certificates (mTLS), CA in \(options.dataDir)/tls")
             try cluster.startScheduler()
             for node in DemoWorkload.nodes { try cluster.startAgent(node) }
             try await cluster.waitForNodes(DemoWorkload.nodes.count)

@@ -1,6 +1,8 @@
+import AsyncHTTPClient
 import Cgroups
 import CorralClient
 import CorralProtocol
+import CorralTLS
 import Foundation
 import Sandbox
 import Scheduler
@@ -43,34 +45,45 @@ public final class LocalCluster: @unchecked Sendable {
     public let host: String
     public let port: Int
     public let config: SchedulerConfig
+    /// With TLS on: the scheduler serves HTTPS and requires each agent's client certificate (mTLS), all from
+    /// a CA made in `<data-dir>/tls` (`corral tls init`).
+    public let tls: Bool
+    let http: HTTPClient
     /// Parent of every agent's cgroup parent (`<slice>/<node>`), removed at shutdown.
     public let slice: String
     private let lock = NSLock()
     private var scheduler: Process?
     private var agents: [String: (node: Node, process: Process)] = [:]
 
-    public init(binary: String, dataDir: String, config: SchedulerConfig, host: String = "127.0.0.1", port: Int? = nil)
-        throws
-    {
+    public init(
+        binary: String, dataDir: String, config: SchedulerConfig, host: String = "127.0.0.1", port: Int? = nil,
+        tls: Bool = false
+    ) throws {
         self.binary = binary
         self.dataDir = dataDir
         self.config = config
         self.host = host
+        self.tls = tls
         self.port = try port ?? Self.freePort()
         slice = "corral-cluster-\(getpid())-\(UUID().uuidString.prefix(6).lowercased()).slice"
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
+        if tls { _ = try CertificateAuthority.initialize(directory: dataDir + "/tls", hosts: [host], nodes: []) }
+        http = tls ? try ClientTLS(ca: dataDir + "/tls/ca.pem").httpClient() : .shared
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(config).write(to: URL(fileURLWithPath: configPath), options: .atomic)
         chmod(configPath, 0o600)
     }
 
-    public var url: String { "http://\(host):\(port)" }
+    public var url: String { "\(tls ? "https" : "http")://\(host):\(port)" }
+    /// The CA file clients verify the scheduler with, when TLS is on.
+    public var caFile: String? { tls ? dataDir + "/tls/ca.pem" : nil }
     public var configPath: String { dataDir + "/config.json" }
     public func client(token: String? = nil) -> SchedulerClient {
-        SchedulerClient(baseURL: url, token: token ?? config.adminToken)
+        SchedulerClient(baseURL: url, token: token ?? config.adminToken, http: http)
     }
     public func nodeDataDir(_ id: String) -> String { dataDir + "/" + id }
+    var tlsDir: String { dataDir + "/tls" }
     public func cgroupParent(_ id: String) -> String { slice + "/" + id }
 
     public func startScheduler() throws {
@@ -79,7 +92,13 @@ public final class LocalCluster: @unchecked Sendable {
                 "scheduler", "--data-dir", dataDir + "/scheduler", "--listen", "\(host):\(port)", "--config",
                 configPath,
                 "--log-level", "info",
-            ], log: dataDir + "/scheduler.log")
+            ]
+                + (tls
+                    ? [
+                        "--tls-cert", tlsDir + "/server.pem", "--tls-key", tlsDir + "/server.key", "--tls-client-ca",
+                        tlsDir + "/ca.pem",
+                    ] : []),
+            log: dataDir + "/scheduler.log")
         lock.withLock { scheduler = process }
     }
 
@@ -90,6 +109,15 @@ public final class LocalCluster: @unchecked Sendable {
             "--memory", node.memory, "--log-level", "info", "--listen",
             "\(node.listenHost ?? host):\(try Self.freePort())",
         ]
+        if tls {
+            let certificate = tlsDir + "/node-\(node.id).pem"
+            if !FileManager.default.fileExists(atPath: certificate) {
+                _ = try CertificateAuthority.issueNodes(directory: tlsDir, nodes: [node.id])
+            }
+            arguments += [
+                "--ca", tlsDir + "/ca.pem", "--tls-cert", certificate, "--tls-key", tlsDir + "/node-\(node.id).key",
+            ]
+        }
         if !node.labels.isEmpty {
             arguments += [
                 "--labels",
@@ -147,10 +175,10 @@ public final class LocalCluster: @unchecked Sendable {
     /// With `failOnLeftovers` (the tests), a task cgroup or work directory the agents left behind once
     /// `body` returned is an error naming them; they are removed either way.
     public static func with<T>(
-        binary: String, dataDir: String, config: SchedulerConfig, host: String = "127.0.0.1",
+        binary: String, dataDir: String, config: SchedulerConfig, host: String = "127.0.0.1", tls: Bool = false,
         failOnLeftovers: Bool = false, _ body: (LocalCluster) async throws -> T
     ) async throws -> T {
-        let cluster = try LocalCluster(binary: binary, dataDir: dataDir, config: config, host: host)
+        let cluster = try LocalCluster(binary: binary, dataDir: dataDir, config: config, host: host, tls: tls)
         let result: T
         do {
             result = try await body(cluster)

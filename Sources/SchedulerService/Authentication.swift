@@ -1,6 +1,9 @@
 import CorralProtocol
+import CorralTLS
 import Crypto
 import Hummingbird
+import NIOCore
+import NIOSSL
 import Scheduler
 
 /// Who a bearer token belongs to.
@@ -97,10 +100,22 @@ public struct SchedulerRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `AuthenticationMiddleware` when the request carries a known bearer token.
     public var principal: Principal?
+    /// The connection, for its TLS peer certificate.
+    public let channel: any Channel
 
     public init(source: Source) {
         coreContext = .init(source: source)
         principal = nil
+        channel = source.channel
+    }
+
+    /// The DNS names of the client certificate the connection presented (verified against the client
+    /// CA by the TLS layer); empty without TLS or a certificate.
+    public func clientCertificateNames() async -> [String] {
+        guard let certificate = try? await channel.nioSSL_peerCertificate().get(),
+            let der = try? certificate.toDERBytes()
+        else { return [] }
+        return CertificateAuthority.dnsNames(derEncoded: der)
     }
 
     /// The caller, or 401 when the request has no known token.

@@ -1,12 +1,15 @@
 import AsyncHTTPClient
 import CorralModel
 import CorralProtocol
+import CorralTLS
 import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import Scheduler
+import Synchronization
 
 extension SchedulerAPI {
     func addLogRoutes(_ router: Router<SchedulerRequestContext>) {
@@ -51,7 +54,7 @@ extension SchedulerAPI {
         let response: HTTPClientResponse
         let body: ByteBuffer
         do {
-            response = try await LogRelayClient.shared.execute(upstream, timeout: .seconds(10))
+            response = try await LogRelayClient.client(agentCA: agentCA).execute(upstream, timeout: .seconds(10))
             body = try await response.body.collect(upTo: 64 << 20)
         } catch {
             throw APIError(status: 502, code: "agent_unreachable", message: "node \(node) at \(address): \(error)")
@@ -70,9 +73,24 @@ extension SchedulerAPI {
     }
 }
 
-/// The HTTP client of the log relay: an agent's answer is never followed to another address.
+/// The HTTP clients of the log relay: an agent's answer is never followed to another address, and an
+/// https:// agent is verified against the CA of the agents' certificates (their names are node ids, not
+/// host names: the address is the one the node registered with its credential).
 enum LogRelayClient {
-    static let shared = HTTPClient(
-        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-        configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+    private static let clients = Mutex<[String: HTTPClient]>([:])
+
+    static func client(agentCA: String?) throws -> HTTPClient {
+        try clients.withLock { clients in
+            if let client = clients[agentCA ?? ""] { return client }
+            var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+            if let agentCA {
+                var tls = try TLSSettings.client(ca: agentCA)
+                tls.certificateVerification = .noHostnameVerification
+                configuration.tlsConfiguration = tls
+            }
+            let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+            clients[agentCA ?? ""] = client
+            return client
+        }
+    }
 }

@@ -19,16 +19,24 @@ public struct SchedulerAPI: Sendable {
     /// Keys the relay tokens: the one for node X is HMAC-SHA256(relayKey, X), handed to X's agent at
     /// registration and presented when the scheduler fetches X's logs.
     let relayKey: SymmetricKey
+    /// The CA of agents' certificates (mTLS, and their https:// log endpoints), if configured: then an
+    /// agent route for node X also needs a client certificate named X.
+    let agentCA: String?
+    var mutualTLS: Bool { agentCA != nil }
     public let metrics: PrometheusCollectorRegistry
     let submitted: Counter
     let rejected: Counter
     let heartbeats: Counter
     let openPolls: Gauge
 
-    public init(scheduler: Scheduler, config: SchedulerConfig, relayKey: SymmetricKey = SymmetricKey(size: .bits256)) {
+    public init(
+        scheduler: Scheduler, config: SchedulerConfig, relayKey: SymmetricKey = SymmetricKey(size: .bits256),
+        agentCA: String? = nil
+    ) {
         self.scheduler = scheduler
         self.config = config
         self.relayKey = relayKey
+        self.agentCA = agentCA
         metrics = PrometheusCollectorRegistry()
         submitted = metrics.makeCounter(
             descriptor: MetricNameDescriptor(
@@ -166,6 +174,7 @@ public struct SchedulerAPI: Sendable {
                 throw APIError.forbidden("only agents register nodes, not \(who)")
             }
             var registration: Registration = try await decode(request)
+            try await requireCertificate(of: registration.node, context)
             // Agents older than the `address` field advertise it in `info`: checked the same way.
             registration.address = registration.address ?? registration.info?["address"]
             let problems = registration.problems()
@@ -195,7 +204,7 @@ public struct SchedulerAPI: Sendable {
         }
         router.post("/v1/agents/:node/heartbeat") { request, context in
             let node = try nodeID(context)
-            try context.requireNode(node)
+            try await requireNode(node, context)
             let beat: Heartbeat = try await decode(request)
             let problems = beat.problems()
             guard problems.isEmpty else { throw APIError.badRequest("the heartbeat is invalid", problems: problems) }
@@ -206,7 +215,7 @@ public struct SchedulerAPI: Sendable {
         }
         router.get("/v1/agents/:node/allocations") { request, context in
             let node = try nodeID(context)
-            try context.requireNode(node)
+            try await requireNode(node, context)
             let raw = request.uri.queryParameters.get("wait")
             guard let wait = raw.map({ Double($0) }) ?? 20, (0...60).contains(wait) else {
                 throw APIError.badRequest(
@@ -218,6 +227,24 @@ public struct SchedulerAPI: Sendable {
     }
 
     // MARK: Helpers
+
+    /// The agent of `node`: its credential, and with mTLS its client certificate.
+    func requireNode(_ node: NodeID, _ context: SchedulerRequestContext) async throws {
+        try context.requireNode(node)
+        try await requireCertificate(of: node, context)
+    }
+
+    /// With mTLS, a client certificate signed by the client CA whose name is `node`: 403 otherwise.
+    func requireCertificate(of node: NodeID, _ context: SchedulerRequestContext) async throws {
+        guard mutualTLS else { return }
+        let names = await context.clientCertificateNames()
+        guard names.contains(node.rawValue) else {
+            throw APIError.forbidden(
+                names.isEmpty
+                    ? "node \(node) must present its client certificate (mTLS)"
+                    : "the client certificate is \(names.joined(separator: ", "))'s, not node \(node)'s")
+        }
+    }
 
     /// What the scheduler presents to `node`'s agent for its logs (see `relayKey`).
     func relayToken(for node: NodeID) -> String {

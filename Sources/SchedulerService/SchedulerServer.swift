@@ -1,10 +1,13 @@
 import CorralModel
 import CorralProtocol
+import CorralTLS
 import Crypto
 import Foundation
 import Hummingbird
 import HummingbirdCore
+import HummingbirdTLS
 import Logging
+import NIOSSL
 import Placement
 import Scheduler
 import ServiceLifecycle
@@ -22,7 +25,23 @@ public struct SchedulerServer: Service {
     let app: Application<RouterResponder<SchedulerRequestContext>>
     let logger: Logger
 
-    public init(dataDir: String, host: String, port: Int, configPath: String?, logger: Logger) async throws {
+    /// The scheduler's certificate and key (PEM files), and the CA agents' client certificates must be
+    /// signed by for mTLS, if any.
+    public struct TLSFiles: Sendable {
+        public var certificate: String
+        public var key: String
+        public var clientCA: String?
+
+        public init(certificate: String, key: String, clientCA: String? = nil) {
+            self.certificate = certificate
+            self.key = key
+            self.clientCA = clientCA
+        }
+    }
+
+    public init(
+        dataDir: String, host: String, port: Int, configPath: String?, tls: TLSFiles? = nil, logger: Logger
+    ) async throws {
         // Every job's environment and the tokens live here: the directory is root's alone, even one that
         // existed before with looser bits.
         if try FileIO.makePrivateDirectory(dataDir) {
@@ -34,9 +53,14 @@ public struct SchedulerServer: Service {
         scheduler = Scheduler(store: store, history: history, configuration: config.core, logger: logger)
         try await scheduler.start()
         let api = SchedulerAPI(
-            scheduler: scheduler, config: config, relayKey: try Self.relayKey(dataDir: dataDir, logger: logger))
-        app = Self.application(router: api.router(), host: host, port: port, config: config, logger: logger)
-        address = "http://\(host):\(port)"
+            scheduler: scheduler, config: config, relayKey: try Self.relayKey(dataDir: dataDir, logger: logger),
+            agentCA: tls?.clientCA)
+        let tlsConfiguration = try tls.map {
+            try TLSSettings.server(certificate: $0.certificate, key: $0.key, clientCA: $0.clientCA)
+        }
+        app = try Self.application(
+            router: api.router(), host: host, port: port, config: config, tls: tlsConfiguration, logger: logger)
+        address = "\(tls == nil ? "http" : "https")://\(host):\(port)"
         self.logger = logger
         logger.info("scheduler ready", metadata: ["address": "\(address)", "data": "\(dataDir)"])
     }
@@ -56,9 +80,11 @@ public struct SchedulerServer: Service {
     }
 
     /// Serves until SIGTERM or SIGINT.
-    public static func run(dataDir: String, host: String, port: Int, configPath: String?, logger: Logger) async throws {
+    public static func run(
+        dataDir: String, host: String, port: Int, configPath: String?, tls: TLSFiles? = nil, logger: Logger
+    ) async throws {
         let server = try await SchedulerServer(
-            dataDir: dataDir, host: host, port: port, configPath: configPath, logger: logger)
+            dataDir: dataDir, host: host, port: port, configPath: configPath, tls: tls, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -86,15 +112,17 @@ public struct SchedulerServer: Service {
     /// The HTTP server with the configuration's bounds: a connection cap below the open-file limit (raised
     /// to its hard limit first) and the idle timeout, which also bounds how long a request header may take.
     static func application(
-        router: Router<SchedulerRequestContext>, host: String, port: Int, config: SchedulerConfig, logger: Logger
-    ) -> Application<RouterResponder<SchedulerRequestContext>> {
+        router: Router<SchedulerRequestContext>, host: String, port: Int, config: SchedulerConfig,
+        tls: TLSConfiguration?, logger: Logger
+    ) throws -> Application<RouterResponder<SchedulerRequestContext>> {
         DescriptorLimit.raise()
         // Room for the stores, the log relay and the agents' long-polls' own descriptors.
         let cap = max(16, min(config.maxConnections ?? 4096, Int(clamping: DescriptorLimit.current) - 256))
         let idle = config.idleTimeoutSeconds ?? 10
+        let http: HTTPServerBuilder = .http1(configuration: .init(idleTimeout: .milliseconds(Int64(idle * 1000))))
         return Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(idle * 1000)))),
+            server: try tls.map { try .tls(http, tlsConfiguration: $0) } ?? http,
             configuration: .init(
                 address: .hostname(host, port: port), availableConnectionsDelegate: MaximumAvailableConnections(cap)),
             logger: logger)

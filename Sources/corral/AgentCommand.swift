@@ -1,6 +1,7 @@
 import Agent
 import ArgumentParser
 import Cgroups
+import CorralClient
 import CorralModel
 import CorralProtocol
 import Foundation
@@ -33,6 +34,11 @@ struct AgentOptions: ParsableArguments {
     @Option(help: "File (mode 0600) holding the scheduler's agent (bootstrap) token (default: $CORRAL_TOKEN).")
     var tokenFile: String?
     @Option(help: "Node id (default: the host name).") var nodeId: String?
+    @Option(help: "CA certificate (PEM) to verify an https:// scheduler with (default: $CORRAL_CACERT).") var ca:
+        String?
+    @Option(help: "This node's client certificate (PEM, named by the node id: `corral tls init --node ID`), for mTLS.")
+    var tlsCert: String?
+    @Option(help: "The client certificate's private key (PEM).") var tlsKey: String?
     @Option(help: "Directory for allocation records and task logs.") var dataDir = "/var/lib/corral/agent"
     @Option(help: "Parent of task cgroups (default corral.slice, under the agent's delegated cgroup if any).")
     var cgroupParent: String?
@@ -68,6 +74,7 @@ struct AgentOptions: ParsableArguments {
             device = DeviceNumber(major: major, minor: minor)
         }
         if let cpu, !(cpu > 0) { throw ValidationError("--cpu: must be positive") }
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
         let node = try nodeId.map { text in
             guard let node = NodeID(text) else { throw ValidationError("--node-id: \"\(text)\" \(NodeID.rule)") }
             return node
@@ -87,6 +94,6 @@ struct AgentOptions: ParsableArguments {
             memoryBytes: try memory.flatMap { text throws(ValueError) in try ByteSize.parse(text, field: "--memory") },
             sandbox: sandbox, tenantGroups: groups ?? TenantGroups.defaultRange,
             logLimitBytes: try ByteSize.parse(logLimit, field: "--log-limit") ?? 8 << 20, ioDevice: device,
-            listen: listen)
+            listen: listen, tls: ClientTLS.fromOptions(ca: ca, certificate: tlsCert, key: tlsKey))
     }
 }

@@ -9,7 +9,7 @@ struct Corral: AsyncParsableCommand {
         subcommands: [
             ExecCommand.self, HostCommand.self, ImageCommand.self, SchedulerCommand.self, JobCommand.self,
             NodesCommand.self, NodeCommand.self, LogsCommand.self, AgentCommand.self, DevCommand.self, DemoCommand.self,
-            ForecastCommand.self, ReportCommand.self, TokenCommand.self,
+            ForecastCommand.self, ReportCommand.self, TokenCommand.self, TLSCommand.self,
             BenchCommand.self,
         ]
     )

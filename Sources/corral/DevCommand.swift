@@ -2,10 +2,12 @@ import Agent
 import ArgumentParser
 import CorralClient
 import CorralProtocol
+import CorralTLS
 import Foundation
 import Sandbox
 import SchedulerService
 import ServiceLifecycle
+import SystemSupport
 import UnixSignals
 
 struct DevCommand: AsyncParsableCommand {
@@ -20,23 +22,41 @@ struct DevCommand: AsyncParsableCommand {
     func run() async throws {
         let logger = global.bootstrap(label: "corral.dev")
         let dataDir = URL(fileURLWithPath: dataDir).standardizedFileURL.path
+        umask(0o077)
+        // TLS on, as in production: a CA of its own in <data-dir>/tls (made once), the agent with its client
+        // certificate (mTLS).
+        let tls = dataDir + "/tls"
+        if !FileManager.default.fileExists(atPath: tls + "/ca.pem") {
+            _ = try CertificateAuthority.initialize(directory: tls, hosts: [], nodes: ["dev"])
+        }
         let server = try await SchedulerServer(
-            dataDir: dataDir + "/scheduler", host: "127.0.0.1", port: port, configPath: nil, logger: logger)
+            dataDir: dataDir + "/scheduler", host: "127.0.0.1", port: port, configPath: nil,
+            tls: .init(certificate: tls + "/server.pem", key: tls + "/server.key", clientCA: tls + "/ca.pem"),
+            logger: logger)
         let agent = try Agent(
             configuration: AgentConfiguration(
                 schedulerURL: server.address, token: server.config.agentToken, nodeID: NodeID("dev"),
                 dataDir: dataDir + "/agent", labels: ["mode": "dev"],
-                sandbox: SandboxConfig(cgroupParent: "corral-dev.slice")),
+                sandbox: SandboxConfig(cgroupParent: "corral-dev.slice"),
+                tls: ClientTLS(ca: tls + "/ca.pem", certificate: tls + "/node-dev.pem", key: tls + "/node-dev.key")),
             logger: logger)
         let tenant = server.config.tenants.sorted { $0.key < $1.key }.first
         let binary = CommandLine.arguments[0]
+        let env = dataDir + "/env"
+        try FileIO.writeAtomically(
+            Array(
+                """
+                export CORRAL_ADDR=\(server.address) CORRAL_TOKEN=\(tenant?.value.token ?? server.config.adminToken) \
+                CORRAL_CACERT=\(tls)/ca.pem
+
+                """.utf8), to: env, mode: 0o600)
         FileHandle.standardOutput.write(
             Data(
                 """
-                Corral dev cluster: scheduler \(server.address), one agent (node "dev"); data in \(dataDir)
+                Corral dev cluster: scheduler \(server.address) (TLS), one agent (node "dev"); data in \(dataDir)
                 Submit a job:
 
-                  export CORRAL_ADDR=\(server.address) CORRAL_TOKEN=\(tenant?.value.token ?? server.config.adminToken)
+                  . \(env)
                   echo '{"name": "hello", "tenant": "\(tenant?.key ?? "default")", "command": ["sh", "-c", "echo hello from $HOSTNAME"]}' | \(binary) job submit -
                   \(binary) job list
 

@@ -8,13 +8,16 @@ import Foundation
 struct ClientOptions: ParsableArguments {
     @Option(help: "Scheduler URL (default $CORRAL_ADDR or http://127.0.0.1:4646).") var scheduler: String?
     @Option(help: "File (mode 0600) holding the bearer token (default: $CORRAL_TOKEN).") var tokenFile: String?
+    @Option(help: "CA certificate (PEM) to verify an https:// scheduler with (default: $CORRAL_CACERT).") var ca:
+        String?
     @Flag(help: "Print JSON instead of a table.") var json = false
 
     func client() throws -> SchedulerClient {
         let environment = ProcessInfo.processInfo.environment
         let token = try TokenFile.token(tokenFile, hint: "see the scheduler's config.json")
-        return SchedulerClient(
-            baseURL: scheduler ?? environment["CORRAL_ADDR"] ?? "http://127.0.0.1:4646", token: token)
+        return try SchedulerClient(
+            baseURL: scheduler ?? environment["CORRAL_ADDR"] ?? "http://127.0.0.1:4646", token: token,
+            tls: ClientTLS.fromOptions(ca: ca))
     }
 
     func print(_ value: some Encodable) throws {

@@ -22,6 +22,8 @@ struct ReportCommand: AsyncParsableCommand {
         @Option(help: "Scheduler URL (default $CORRAL_ADDR); needs the admin token (--token-file or $CORRAL_TOKEN).")
         var scheduler: String?
         @Option(help: "File (mode 0600) holding the admin token (default: $CORRAL_TOKEN).") var tokenFile: String?
+        @Option(help: "CA certificate (PEM) to verify an https:// scheduler with (default: $CORRAL_CACERT).")
+        var ca: String?
         @Option(help: "A scheduler's data directory, read directly instead of asking the scheduler.")
         var dataDir: String?
         @Option(help: "With --data-dir: the configuration file with tenants' quotas (default <data-dir>/config.json).")
@@ -68,8 +70,9 @@ struct ReportCommand: AsyncParsableCommand {
                     throw ValidationError("pass --scheduler URL (with the admin token) or --data-dir DIR")
                 }
                 let token = try TokenFile.token(tokenFile, hint: "the admin token in config.json")
-                text = try await SchedulerClient(baseURL: address, token: token).capacityReport(
-                    since: since, horizon: horizon, format: format.rawValue, shapes: shape)
+                text = try await SchedulerClient(baseURL: address, token: token, tls: ClientTLS.fromOptions(ca: ca))
+                    .capacityReport(
+                        since: since, horizon: horizon, format: format.rawValue, shapes: shape)
             }
             guard let out else {
                 print(text, terminator: "")

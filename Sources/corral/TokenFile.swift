@@ -1,5 +1,15 @@
 import ArgumentParser
+import CorralClient
 import Foundation
+
+extension ClientTLS {
+    /// `--ca`, else `$CORRAL_CACERT`, with an agent's client certificate; nil when none is given.
+    static func fromOptions(ca: String?, certificate: String? = nil, key: String? = nil) -> ClientTLS? {
+        let ca = ca ?? ProcessInfo.processInfo.environment["CORRAL_CACERT"]
+        guard ca != nil || certificate != nil else { return nil }
+        return ClientTLS(ca: ca, certificate: certificate, key: key)
+    }
+}
 
 /// Where a command finds its bearer token: `--token-file`, else `$CORRAL_TOKEN`. Never a command-line
 /// argument, which every user of the host can read in /proc/PID/cmdline.

@@ -9,7 +9,7 @@ import TestSupport
 import Testing
 
 /// schemathesis (PyPI) generates requests from the served OpenAPI document against a live `corral
-/// scheduler` process and checks every answer: no 5xx and no crash, status codes, content types and
+/// scheduler` process, over TLS, and checks every answer: no 5xx and no crash, status codes, content types and
 /// bodies as documented, invalid input refused, undeclared methods answered 405, auth not ignored.
 @Suite(.serialized, .enabled(if: Preconditions.met(.pythonTool("schemathesis"))), .timeLimit(.minutes(5)))
 struct SchemaTests {
@@ -21,7 +21,7 @@ struct SchemaTests {
         let directory = TemporaryDirectory("corral-schema")
         let config = ClusterTests.config()
         try await LocalCluster.with(
-            binary: ClusterTests.binary, dataDir: directory.path, config: config, failOnLeftovers: true
+            binary: ClusterTests.binary, dataDir: directory.path, config: config, tls: true, failOnLeftovers: true
         ) { cluster in
             try cluster.startScheduler()
             try await cluster.waitForScheduler()
@@ -30,6 +30,8 @@ struct SchemaTests {
             process.currentDirectoryURL = URL(fileURLWithPath: directory.path)
             process.arguments = [
                 "run", cluster.url + "/v1/openapi.json", "--header", "Authorization: Bearer \(config.adminToken)",
+                // Over TLS, as a cluster runs: the scheduler verified against the cluster's CA.
+                "--tls-verify", try #require(cluster.caFile),
                 "--checks", "all",
                 // Semantic rules the schema cannot state (the tenant must be configured, a task must fit its
                 // tenant's quota) make some schema-valid submissions 422 by design.

@@ -51,7 +51,7 @@ struct TenantPathTests {
                 Data(
                     #"""
                     {"name": "talker", "tenant": "t", "resources": {"cpu": 0.1, "memory": "16Mi"},
-                     "command": ["sh", "-c", "for i in 1 2 3; do echo line $i; sleep 0.4; done; echo done >&2"]}
+                     "command": ["sh", "-c", "sleep 1; for i in 1 2 3; do echo line $i; sleep 0.4; done; echo done >&2"]}
                     """#.utf8)
             ).id.rawValue
             let running = try await ClusterTests.waitForTasks(cluster, job) { $0.first?.state == .running }

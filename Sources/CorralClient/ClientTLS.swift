@@ -1,0 +1,37 @@
+import AsyncHTTPClient
+import CorralTLS
+import Foundation
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// How a client reaches a scheduler over TLS: the CA to verify it against (`--ca`, `$CORRAL_CACERT`),
+/// and a client certificate and key (an agent's, for mTLS).
+public struct ClientTLS: Sendable, Hashable {
+    public var ca: String?
+    public var certificate: String?
+    public var key: String?
+
+    public init(ca: String?, certificate: String? = nil, key: String? = nil) {
+        self.ca = ca
+        self.certificate = certificate
+        self.key = key
+    }
+
+    private static let clients = Mutex<[ClientTLS: HTTPClient]>([:])
+
+    /// One HTTP client per setting, for the life of the process (an HTTPClient must be shut down before it
+    /// goes away; these never go away).
+    public func httpClient() throws -> HTTPClient {
+        if let client = Self.clients.withLock({ $0[self] }) { return client }
+        let configuration = try TLSSettings.client(ca: ca, certificate: certificate, key: key)
+        return Self.clients.withLock { clients in
+            if let client = clients[self] { return client }
+            let client = HTTPClient(
+                eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+                configuration: HTTPClient.Configuration(tlsConfiguration: configuration))
+            clients[self] = client
+            return client
+        }
+    }
+}
