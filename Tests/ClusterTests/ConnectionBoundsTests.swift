@@ -1,3 +1,5 @@
+import CorralClient
+import CorralProtocol
 import Demo
 import Foundation
 import SchedulerService
@@ -86,6 +88,32 @@ struct ConnectionBoundsTests {
                 if !Self.receive(fd).closed { open += 1 }
             }
             #expect(open == 0, "\(open) of 1,100 half-open connections still open after the idle timeout")
+        }
+    }
+
+    /// The flood of the issue against a real scheduler process: three 100-byte submissions of 100,000
+    /// tasks took it from 45 to 324 MB. Each is now a 429 naming the limit, and it stays under 150 MB.
+    @Test func aFloodOfHugeJobsIsRefusedAndTheSchedulerStaysSmall() async throws {
+        try #require(Preconditions.missing(.root, .cgroups).isEmpty, "\(Preconditions.missing(.root, .cgroups))")
+        let directory = TemporaryDirectory("corral-flood")
+        let config = ClusterTests.config()
+        try await LocalCluster.with(binary: ClusterTests.binary, dataDir: directory.path, config: config) { cluster in
+            try cluster.startScheduler()
+            try await cluster.waitForScheduler()
+            let tenant = cluster.client(token: config.tenants["t"]!.token)
+            for _ in 0..<3 {
+                do {
+                    _ = try await tenant.submit(
+                        Data(#"{"name": "flood", "tenant": "t", "count": 100000, "command": ["/bin/true"]}"#.utf8))
+                    Issue.record("a submission of 100,000 tasks was accepted")
+                } catch let error as APIError {
+                    #expect(error.status == 429 && error.message.contains("maxUnfinishedTasksPerTenant"), "\(error)")
+                }
+            }
+            let pid = try #require(cluster.schedulerPID)
+            let rss = AgentLogTests.rss(pid)
+            #expect(rss > 0 && rss < 150 << 20, "the scheduler holds \(rss >> 20) MiB")
+            #expect(try await tenant.jobs().isEmpty, "nothing of the floods is kept")
         }
     }
 }
