@@ -155,6 +155,13 @@ public actor Agent {
             }
             let reports = entries.values.compactMap(Self.report)
             let delivered = reports.filter { $0.state != .running }.map(\.id)
+            // The endings are reported once their records' names are durable too (a failure is logged: the
+            // records themselves are synced, and the scheduler must still hear of the endings).
+            if !delivered.isEmpty {
+                do { try store.syncDirectory() } catch {
+                    logger.error("cannot sync the allocation records' directory", metadata: ["error": "\(error)"])
+                }
+            }
             do {
                 let orders = try await client.heartbeat(
                     node: configuration.nodeID, Heartbeat(usage: nodeLoad, reports: reports, diskFull: diskFull))

@@ -81,8 +81,10 @@ struct StoredAllocation: Sendable, Codable, Equatable {
 /// allocation, created once: on ext4 a new inode costs about as much as the rest of a save, and a
 /// replace-by-rename made three of them per task.
 ///
-/// An ended allocation's record is fsynced, and then its directory, since the file got its name by a
-/// rename (its outcome must reach the scheduler even after a power loss). The starting and running records are not: they guard against the agent's own crash, which
+/// An ended allocation's record is fsynced, and the directory too (the file got its name by a rename)
+/// before the ending is reported: once per heartbeat for all the endings it carries (`syncDirectory`),
+/// which the ending's doorbell sends at once. Its outcome must reach the scheduler even after a power
+/// loss. The starting and running records are not: they guard against the agent's own crash, which
 /// the page cache survives, while a crash of the machine ends the tasks they describe anyway (the
 /// scheduler finds the node down and places them again). That keeps two fsyncs off the path from an
 /// allocation's arrival to its running report.
@@ -97,6 +99,8 @@ struct AllocationStore: Sendable {
     let spares: SpareFiles
     /// The directory itself, for fsyncs of its entries (kept open for the store's life).
     let directoryFD: Int32
+    /// Set when an ended record was written since the directory's last fsync.
+    let directoryDirty = DirtyFlag()
 
     init(directory: String, spareLimit: Int = 4096) throws {
         self.directory = directory
@@ -129,7 +133,16 @@ struct AllocationStore: Sendable {
         }
         if stored.phase == .ended {
             guard fsync(fd) == 0 else { throw AgentError.io("cannot sync \(path)", errno: errno) }
-            guard fsync(directoryFD) == 0 else { throw AgentError.io("cannot sync \(directory)", errno: errno) }
+            directoryDirty.set()
+        }
+    }
+
+    /// Makes the names of ended records durable (one directory fsync for all written since the last).
+    func syncDirectory() throws {
+        guard directoryDirty.take() else { return }
+        guard fsync(directoryFD) == 0 else {
+            directoryDirty.set()
+            throw AgentError.io("cannot sync \(directory)", errno: errno)
         }
     }
 
@@ -185,6 +198,13 @@ struct AllocationStore: Sendable {
         }
         throw firstError ?? AgentError.configuration("empty allocation record")
     }
+}
+
+/// A flag set by writers and taken (read and cleared) by the one who acts on it.
+final class DirtyFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .releasing) }
+    func take() -> Bool { value.exchange(false, ordering: .acquiringAndReleasing) }
 }
 
 /// Emptied files kept for reuse by rename (see `AllocationStore`), named by a counter. At most `limit`

@@ -1,3 +1,4 @@
+import CSandbox
 import Forecast
 import Foundation
 import Placement
@@ -101,11 +102,7 @@ public struct ForecastBenchmark: Sendable {
         return report
     }
 
-    static func threadCPU() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
+    static func threadCPU() -> Double { corral_thread_cpu_seconds() }
 
     /// R's CPU per fit (user + system over `repeats` fits) and log-likelihood, or nil without R.
     func timeR(_ y: [Double]) throws -> (cpuMs: Double, loglik: Double)? {

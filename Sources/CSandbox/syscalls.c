@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -128,4 +129,10 @@ long long corral_seek_data(int fd, long long offset) {
     if (errno != ENXIO) return -errno;
     struct stat st;
     return fstat(fd, &st) == 0 ? st.st_size : -errno;
+}
+
+double corral_thread_cpu_seconds(void) {
+    struct timespec ts;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0) return 0;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

@@ -182,6 +182,9 @@ int corral_punch_hole(int fd, long long offset, long long length);
 /// log; the file's size when there is none; -errno on failure.
 long long corral_seek_data(int fd, long long offset);
 
+/// CPU time the calling thread has used, in seconds (CLOCK_THREAD_CPUTIME_ID).
+double corral_thread_cpu_seconds(void);
+
 /// pipe2(fds, O_CLOEXEC); 0 or a negative errno.
 int corral_pipe_cloexec(int fds[2]);
 
