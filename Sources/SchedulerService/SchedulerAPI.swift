@@ -107,7 +107,7 @@ public struct SchedulerAPI: Sendable {
     func addJobRoutes(_ router: Router<SchedulerRequestContext>) {
         router.post("/v1/jobs") { request, context in
             let who = try context.requireUser("submit jobs")
-            let body = try await Self.body(of: request, upTo: 1 << 20)
+            let body = try await Self.body(of: request, upTo: config.maxRequestBodyBytes ?? 1 << 20)
             let value: JSONValue
             do {
                 value = try JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))
@@ -289,7 +289,8 @@ public struct SchedulerAPI: Sendable {
     }
 
     func decode<T: Decodable>(_ request: Request) async throws -> T {
-        let body = try await Self.body(of: request, upTo: 4 << 20)
+        // Agents' messages list every allocation of a node: four times a job's limit.
+        let body = try await Self.body(of: request, upTo: 4 * (config.maxRequestBodyBytes ?? 1 << 20))
         do {
             return try JSONDecoder().decode(T.self, from: Data(body.readableBytesView))
         } catch let DecodingError.keyNotFound(key, context) {

@@ -29,6 +29,9 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
     /// requests as long, is closed (default 10). A request being answered is never idle: the long-poll is
     /// not cut short.
     public var idleTimeoutSeconds: Double?
+    /// The largest job spec accepted, in bytes (default 1 MiB; agents' messages may be four times that);
+    /// a larger body is a 413.
+    public var maxRequestBodyBytes: Int?
     /// Seconds an ended job is kept before it is removed (default 604800, 7 days); its usage history stays.
     public var endedJobRetentionSeconds: Double?
     /// A token that reads `/metrics` and nothing else (for a Prometheus server).
@@ -134,6 +137,9 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
         }
         if let value = endedJobRetentionSeconds, !(value >= 60 && value <= 3.2e7) {
             problems.append(ValueError(field: "endedJobRetentionSeconds", message: "must be within 60...32000000"))
+        }
+        if let value = maxRequestBodyBytes, !(4096...(256 << 20)).contains(value) {
+            problems.append(ValueError(field: "maxRequestBodyBytes", message: "must be within 4096...268435456"))
         }
         if let value = maxConnections, !(16...1_000_000).contains(value) {
             problems.append(ValueError(field: "maxConnections", message: "must be within 16...1000000"))

@@ -49,7 +49,7 @@ struct AgentRouteTests {
                 body: ByteBuffer(string: spec)
             ) { try Self.decode(JobView.self, $0).id }
             let orders = try await client.execute(
-                uri: "/v1/agents/n1/allocations?wait=0", method: .get, headers: agent
+                uri: "/v1/agents/n1/allocations?wait=5", method: .get, headers: agent
             ) { try Self.decode(AgentOrders.self, $0) }
             try #require(orders.allocations.count == 2, "\(orders)")
             let failed = try #require(orders.allocations.first { $0.task.index == 1 })

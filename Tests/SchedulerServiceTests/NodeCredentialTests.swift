@@ -103,7 +103,7 @@ struct NodeCredentialTests {
                 body: ByteBuffer(string: RouterTests.job)
             ) { try JSONDecoder().decode(JobView.self, from: Data($0.body.readableBytesView)) }
             let allocation = try await client.execute(
-                uri: "/v1/agents/a/allocations?wait=0", method: .get, headers: a
+                uri: "/v1/agents/a/allocations?wait=5", method: .get, headers: a
             ) {
                 try #require(
                     try JSONDecoder().decode(AgentOrders.self, from: Data($0.body.readableBytesView)).allocations.first)
@@ -152,7 +152,11 @@ struct NodeCredentialTests {
                 uri: "/v1/jobs", method: .post, headers: RouterTests.auth("acme-token-0123456789"),
                 body: ByteBuffer(string: RouterTests.job)
             ) { #expect($0.status == .created) }
-            try await Task.sleep(for: .milliseconds(100))  // placement follows the acknowledgement
+            // Placement follows the acknowledgement: the long-poll answers once the task is placed on a.
+            let placed = try await client.execute(uri: "/v1/agents/a/allocations?wait=5", method: .get, headers: a) {
+                try JSONDecoder().decode(AgentOrders.self, from: Data($0.body.readableBytesView)).allocations.count
+            }
+            #expect(placed == 1)
             let forgotten = try await client.execute(
                 uri: "/v1/nodes/a", method: .delete, headers: RouterTests.auth("admin-token-0123456789")
             ) { try JSONDecoder().decode(NodeForgotten.self, from: Data($0.body.readableBytesView)) }
@@ -233,5 +237,21 @@ struct NodeCredentialTests {
         }
         #expect(!body.contains("secret-volume"), "\(body)")
         #expect(body.contains("\"internal\"") && body.contains("internal error "), "\(body)")
+    }
+
+    /// The body limit is the configuration's: a job over it is 413 naming the limit.
+    @Test func theRequestBodyLimitIsConfigurable() async throws {
+        var config = RouterTests.config
+        config.maxRequestBodyBytes = 4096
+        #expect(config.problems().isEmpty)
+        let padded =
+            #"{"name": "big", "tenant": "acme", "command": ["/bin/true"], "env": {"X": ""#
+            + String(repeating: "x", count: 5000) + #""}}"#
+        let answer = try await Self.withRouter(store: try SQLiteStore(path: nil), config: config) { _, client in
+            try await Self.status(client, .post, "/v1/jobs", RouterTests.auth("acme-token-0123456789"), body: padded)
+        }
+        #expect(answer == (413, "too_large"))
+        config.maxRequestBodyBytes = 10
+        #expect(config.problems().map(\.field) == ["maxRequestBodyBytes"])
     }
 }

@@ -206,7 +206,7 @@ import Testing
                 return try #require((object as? [String: Any])?["id"] as? String)
             }
             let allocation = try await client.execute(
-                uri: "/v1/agents/n1/allocations?wait=0", method: .get, headers: agent
+                uri: "/v1/agents/n1/allocations?wait=5", method: .get, headers: agent
             ) { response in
                 let orders = try JSONDecoder().decode(AgentOrders.self, from: Data(response.body.readableBytesView))
                 return try #require(orders.allocations.first?.id.description, "the job was placed on n1")
