@@ -78,7 +78,7 @@ public actor Agent {
         store = try AllocationStore(directory: configuration.allocationsDir)
         try FileManager.default.createDirectory(
             atPath: configuration.logsDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        try Self.checkHolePunching(in: configuration.logsDir)
+        try TaskLogs.checkHolePunching(in: configuration.logsDir)
         trimmer = LogTrimmer(keep: configuration.logLimitBytes)
         if trimmer == nil {
             logger.warning("no inotify: task logs are kept in bound on each sample only, not as they are written")

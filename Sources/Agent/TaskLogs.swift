@@ -55,6 +55,28 @@ struct TaskLogs: Sendable {
         return (Array(bytes[0..<n]), from + UInt64(n))
     }
 
+    /// Task logs are bounded by punching out their oldest bytes: a data directory on a filesystem that cannot
+    /// (ext4, xfs, btrfs and tmpfs can) is refused at start rather than let logs grow without bound.
+    static func checkHolePunching(in directory: String) throws {
+        let probe = directory + "/.punch-probe"
+        unlink(probe)
+        let fd = Foundation.open(probe, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw AgentError.io("cannot create \(probe)", errno: errno) }
+        defer {
+            close(fd)
+            unlink(probe)
+        }
+        let block = [UInt8](repeating: 1, count: 8192)
+        var start: UInt64 = 0
+        guard block.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == 8192,
+            LogTrimmer.trim(fd, start: &start, keep: 1024), LogTrimmer.firstData(fd) == 4096
+        else {
+            throw AgentError.configuration(
+                "--data-dir: the filesystem of \(directory) cannot punch holes (fallocate FALLOC_FL_PUNCH_HOLE), "
+                    + "so task logs could not be kept in bound: use ext4, xfs, btrfs or tmpfs")
+        }
+    }
+
     var exists: Bool { FileManager.default.fileExists(atPath: directory) }
 
     /// Removes log directories older than `age` seconds.
