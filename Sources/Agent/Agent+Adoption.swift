@@ -11,9 +11,12 @@ extension Agent {
     func adoptAll() async {
         let (records, errors) = store.loadAll()
         for error in errors { logger.error("unreadable allocation record", metadata: ["error": "\(error)"]) }
+        var attachments: [AllocationID: NetworkAttachment] = [:]
         for stored in records {
             let id = stored.allocation.id
-            entries[id] = Entry(allocation: stored.allocation, machine: stored.machine, adoption: stored.adoption)
+            entries[id] = Entry(
+                allocation: stored.allocation, machine: stored.machine, adoption: stored.adoption,
+                network: stored.network)
             switch (stored.phase, stored.adoption) {
             case (.ended, _):
                 continue
@@ -22,6 +25,7 @@ extension Agent {
                 case .running(let task):
                     logger.info("re-adopted a running task", metadata: ["allocation": "\(id)", "pid": "\(task.pid)"])
                     entries[id]?.task = task
+                    if let network = stored.network { attachments[id] = network }
                     // Opened again (appending, as the task does) so that its logs are kept in bound.
                     entries[id]?.logs = try? TaskLogs(root: configuration.logsDir, allocation: id).open(
                         trimmer: trimmer)
@@ -34,6 +38,8 @@ extension Agent {
                 handle(.launchCutShort, id)
             }
         }
+        // Adopted tasks keep their veths, addresses and ports; whatever else an earlier run left goes.
+        await bridge?.restore(attachments)
     }
 
     /// Kills and removes whatever a launch interrupted by a crash left: the task's cgroup in every

@@ -40,8 +40,10 @@ extension Agent {
         switch entry.machine.state {
         case .ended: entry.machine.report
         case .running:
+            // The network goes with every report until one with usage was delivered (that one carried it too).
             AllocationReport(
-                id: entry.allocation.id, state: .running, usage: entry.usage == entry.reportedUsage ? nil : entry.usage)
+                id: entry.allocation.id, state: .running, usage: entry.usage == entry.reportedUsage ? nil : entry.usage,
+                network: entry.reportedUsage == nil ? entry.network?.view : nil)
         case .accepted, .launching, .released: nil
         }
     }

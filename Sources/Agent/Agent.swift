@@ -32,6 +32,8 @@ public actor Agent {
     var diskFull = false
     /// Keeps running tasks' logs within `logLimitBytes` as they are written.
     let trimmer: LogTrimmer?
+    /// Bridge-mode tasks' networking; nil when the node offers none (`--task-subnet off`).
+    let bridge: BridgeNetwork?
 
     struct Entry {
         var allocation: Allocation
@@ -44,14 +46,22 @@ public actor Agent {
         var reportedUsage: AllocationUsage?
         /// The agent's descriptors of the task's log files, while it runs here.
         var logs: OpenLogs?
+        /// The task's veth, address and published ports (bridge mode).
+        var network: NetworkAttachment?
 
-        init(allocation: Allocation, machine: AllocationMachine, adoption: AdoptionRecord? = nil) {
+        init(
+            allocation: Allocation, machine: AllocationMachine, adoption: AdoptionRecord? = nil,
+            network: NetworkAttachment? = nil
+        ) {
             self.allocation = allocation
             self.machine = machine
             self.adoption = adoption
+            self.network = network
         }
 
-        var stored: StoredAllocation { StoredAllocation(allocation: allocation, machine: machine, adoption: adoption) }
+        var stored: StoredAllocation {
+            StoredAllocation(allocation: allocation, machine: machine, adoption: adoption, network: network)
+        }
     }
 
     public init(configuration: AgentConfiguration, logger: Logger) throws {
@@ -85,6 +95,9 @@ public actor Agent {
         }
         try CgroupParent.prepare(configuration.sandbox.cgroupParent, host: sandbox.host)
         sampler = NodeSampler(configuration: configuration, host: sandbox.host)
+        bridge = configuration.bridge.map {
+            BridgeNetwork(configuration: $0, nodeAddress: configuration.nodeAddress, logger: logger)
+        }
     }
 
     /// Finds the tasks a previous run left, registers, then heartbeats and long-polls until cancelled.
@@ -142,6 +155,7 @@ public actor Agent {
     func registration() -> Registration {
         Registration(
             node: configuration.nodeID, capacity: sampler.capacity, labels: configuration.labels,
+            weight: configuration.weight,
             address: configuration.listen.map { "\(configuration.servesTLS ? "https" : "http")://\($0)" },
             info: ["cgroupMode": sandbox.host.mode.rawValue, "kernel": HostReport.kernelRelease()])
     }
@@ -227,7 +241,8 @@ public actor Agent {
         let before = entry.machine.state
         let actions = entry.machine.handle(event)
         if case .ended = entry.machine.state, before != .ended {
-            // An ended allocation keeps only its record until the report is delivered.
+            // An ended allocation keeps only its record until the report is delivered; its network is freed.
+            if entry.network != nil, let bridge { Task { await bridge.release(id) } }
             entry = Entry(allocation: entry.allocation, machine: entry.machine, adoption: entry.adoption)
         }
         entries[id] = entry
@@ -267,8 +282,23 @@ public actor Agent {
         do {
             let stdio = try TaskLogs(root: configuration.logsDir, allocation: id).open(trimmer: trimmer)
             entries[id]?.logs = stdio
-            task = try await sandbox.launch(taskSpec(allocation, stdout: stdio.stdout, stderr: stdio.stderr))
+            var spec = taskSpec(allocation, stdout: stdio.stdout, stderr: stdio.stderr)
+            if allocation.network?.mode == .bridge {
+                guard let bridge else {
+                    throw AgentError.network("bridge networking is off on node \(configuration.nodeID) (--task-subnet)")
+                }
+                let attachment = try await bridge.reserve(
+                    id, tenant: allocation.tenant, ports: allocation.network?.ports ?? [])
+                entries[id]?.network = attachment
+                spec.environment.merge(Self.environment(of: attachment)) { _, ours in ours }
+                spec.prepare = { pid in try await bridge.plumb(id, pid: pid) }
+            }
+            task = try await sandbox.launch(spec)
         } catch {
+            if entries[id]?.network != nil, let bridge {
+                await bridge.release(id)
+                entries[id]?.network = nil
+            }
             if (error as? AgentError)?.isDiskFull == true { diskFull = true }
             logger.warning("launch failed", metadata: ["allocation": "\(id)", "error": "\(error)"])
             handle(.launchFailed("\(error)"), id)
@@ -294,6 +324,7 @@ public actor Agent {
         environment["CORRAL_JOB"] = allocation.task.job.rawValue
         environment["CORRAL_TASK_INDEX"] = String(allocation.task.index)
         environment["CORRAL_ATTEMPT"] = String(allocation.attempt)
+        if let count = allocation.taskCount { environment["CORRAL_TASK_COUNT"] = String(count) }
         let resources = allocation.resources
         var limits = CgroupLimits(cpuCores: resources.cpu, memoryMax: resources.memory, pidsMax: resources.pids)
         if let device = configuration.ioDevice, resources.ioReadBps != nil || resources.ioWriteBps != nil {
@@ -302,7 +333,22 @@ public actor Agent {
         return TaskSpec(
             id: allocation.id.description, argv: allocation.command, environment: environment, image: allocation.image,
             groups: tenantGroups.gid(for: allocation.tenant).map { [$0] } ?? [], limits: limits,
-            timeout: allocation.timeoutMs.map { .milliseconds($0) }, stdout: stdout, stderr: stderr,
+            timeout: allocation.timeoutMs.map { .milliseconds($0) },
+            network: allocation.network?.mode == .host ? .host : .none, stdout: stdout, stderr: stderr,
             statusFile: store.statusFile(allocation.id))
+    }
+}
+
+extension Agent {
+    /// `CORRAL_PORT_<NAME>` (the port to listen on) and `CORRAL_ADDR_<NAME>` (where clients reach it) per
+    /// published port.
+    static func environment(of attachment: NetworkAttachment) -> [String: String] {
+        var environment: [String: String] = [:]
+        for port in attachment.ports {
+            let name = port.name.uppercased()
+            environment["CORRAL_PORT_\(name)"] = String(port.to)
+            environment["CORRAL_ADDR_\(name)"] = port.address
+        }
+        return environment
     }
 }

@@ -27,13 +27,20 @@ public struct AgentConfiguration: Sendable {
     public var listen: String?
     /// The CA that verifies an https:// scheduler, and this node's client certificate for mTLS.
     public var tls: ClientTLS?
+    /// The node's weight in weighted least-connection placement.
+    public var weight: Double
+    /// The node's address as clients reach it (published ports); nil: derived, see `nodeAddress`.
+    public var advertiseAddress: String?
+    /// Bridge networking for tasks that ask for it; nil: off.
+    public var bridge: BridgeConfiguration?
 
     public init(
         schedulerURL: String, token: String, nodeID: NodeID? = nil, dataDir: String = "/var/lib/corral/agent",
         labels: [String: String] = [:], cpuCores: Double? = nil, memoryBytes: UInt64? = nil,
         sandbox: SandboxConfig = SandboxConfig(), tenantGroups: IdentityRange = TenantGroups.defaultRange,
         logLimitBytes: UInt64 = 8 << 20, ioDevice: DeviceNumber? = nil,
-        listen: String? = nil, tls: ClientTLS? = nil
+        listen: String? = nil, tls: ClientTLS? = nil, weight: Double = 1, advertiseAddress: String? = nil,
+        bridge: BridgeConfiguration? = nil
     ) {
         self.schedulerURL = schedulerURL
         self.token = token
@@ -48,6 +55,42 @@ public struct AgentConfiguration: Sendable {
         self.ioDevice = ioDevice
         self.listen = listen
         self.tls = tls
+        self.weight = weight
+        self.advertiseAddress = advertiseAddress
+        self.bridge = bridge
+    }
+
+    /// Where clients reach this node: `advertiseAddress`, else the host `listen` names (unless a wildcard),
+    /// else the first IPv4 address of an interface that is up and not loopback (nor the task bridge).
+    public var nodeAddress: String {
+        if let advertiseAddress { return advertiseAddress }
+        if let listen, let colon = listen.lastIndex(of: ":") {
+            let host = listen[..<colon].trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+            if !["", "0.0.0.0", "::", "*"].contains(host) { return host }
+        }
+        return Self.firstInterfaceAddress(excluding: bridge?.name) ?? "127.0.0.1"
+    }
+
+    static func firstInterfaceAddress(excluding device: String?) -> String? {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0, let first = list else { return nil }
+        defer { freeifaddrs(list) }
+        var cursor: UnsafeMutablePointer<ifaddrs>? = first
+        while let entry = cursor {
+            defer { cursor = entry.pointee.ifa_next }
+            let flags = Int32(bitPattern: entry.pointee.ifa_flags)
+            guard let address = entry.pointee.ifa_addr, address.pointee.sa_family == sa_family_t(AF_INET),
+                flags & Int32(IFF_UP) != 0, flags & Int32(IFF_LOOPBACK) == 0,
+                String(cString: entry.pointee.ifa_name) != device
+            else { continue }
+            var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+            let ok = address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
+                var addr = sin.pointee.sin_addr
+                return inet_ntop(AF_INET, &addr, &text, socklen_t(text.count)) != nil
+            }
+            if ok { return String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+        }
+        return nil
     }
 
     /// The host name, cut to a valid node id.

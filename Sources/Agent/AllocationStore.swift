@@ -22,6 +22,8 @@ struct StoredAllocation: Sendable, Codable, Equatable {
     var report: AllocationReport?
     /// Whether the scheduler asked for the kill (the end is then reported as killed, not failed).
     var killRequested = false
+    /// The task's veth, address and published ports (bridge mode), kept while it runs.
+    var network: NetworkAttachment?
 
     /// Everything of the record but the allocation itself: what a change appends (see `AllocationStore`).
     struct Change: Codable, Equatable {
@@ -29,23 +31,27 @@ struct StoredAllocation: Sendable, Codable, Equatable {
         var adoption: AdoptionRecord?
         var report: AllocationReport?
         var killRequested: Bool
+        var network: NetworkAttachment?
     }
 
-    var change: Change { Change(phase: phase, adoption: adoption, report: report, killRequested: killRequested) }
+    var change: Change {
+        Change(phase: phase, adoption: adoption, report: report, killRequested: killRequested, network: network)
+    }
 
     init(
         allocation: Allocation, phase: Phase, adoption: AdoptionRecord? = nil, report: AllocationReport? = nil,
-        killRequested: Bool = false
+        killRequested: Bool = false, network: NetworkAttachment? = nil
     ) {
         self.allocation = allocation
         self.phase = phase
         self.adoption = adoption
         self.report = report
         self.killRequested = killRequested
+        self.network = network
     }
 
     /// The record of an allocation in `machine`'s state.
-    init(allocation: Allocation, machine: AllocationMachine, adoption: AdoptionRecord?) {
+    init(allocation: Allocation, machine: AllocationMachine, adoption: AdoptionRecord?, network: NetworkAttachment?) {
         let phase: Phase =
             switch machine.state {
             case .accepted, .launching: .starting
@@ -54,7 +60,7 @@ struct StoredAllocation: Sendable, Codable, Equatable {
             }
         self.init(
             allocation: allocation, phase: phase, adoption: adoption, report: machine.report,
-            killRequested: machine.killRequested)
+            killRequested: machine.killRequested, network: network)
     }
 
     /// The machine this record leaves: a launch under way, a running task, or an ended one.
@@ -69,7 +75,9 @@ struct StoredAllocation: Sendable, Codable, Equatable {
     }
 
     mutating func apply(_ change: Change) {
-        (phase, adoption, report, killRequested) = (change.phase, change.adoption, change.report, change.killRequested)
+        (phase, adoption, report, killRequested, network) = (
+            change.phase, change.adoption, change.report, change.killRequested, change.network
+        )
     }
 }
 
@@ -254,6 +262,8 @@ final class SpareFiles: Sendable {
 public enum AgentError: Error, CustomStringConvertible, Sendable {
     case io(String, errno: Int32)
     case configuration(String)
+    /// A task's network could not be set up (bridge, veth, addresses, nftables).
+    case network(String)
 
     /// The filesystem is out of space (or of the user's quota).
     var isDiskFull: Bool {
@@ -265,6 +275,7 @@ public enum AgentError: Error, CustomStringConvertible, Sendable {
         switch self {
         case .io(let what, let errno): "\(what): \(String(cString: strerror(errno))) (errno \(errno))"
         case .configuration(let what): what
+        case .network(let what): what
         }
     }
 }

@@ -22,6 +22,7 @@ extension JobSpec: Codable {
             "constraints": .object(constraints.mapValues(JSONValue.string)),
         ]
         if let image { fields["image"] = .string(image) }
+        if network != TaskNetwork() { fields["network"] = network.json }
         if let timeout { fields["timeout"] = duration(timeout) }
         if let expectedDuration { fields["expectedDuration"] = duration(expectedDuration) }
         return .object(fields)

@@ -1,7 +1,7 @@
 extension FieldReader {
     static let jobFields: Set<String> = [
         "name", "tenant", "priority", "command", "env", "image", "resources", "count", "timeout", "retry",
-        "expectedDuration", "constraints",
+        "expectedDuration", "constraints", "network",
     ]
     static let resourceFields: Set<String> = ["cpu", "memory", "ioReadBps", "ioWriteBps", "pids"]
     static let retryFields: Set<String> = ["maxAttempts", "initialDelay", "maxDelay", "jitter"]
@@ -25,11 +25,12 @@ extension FieldReader {
         let retry = self.retry(fields["retry"])
         let expected = duration(fields["expectedDuration"], "expectedDuration")
         let constraints = stringMap(fields["constraints"], "constraints")
-        guard let name, let tenant, let command, let resources, let retry else { return nil }
+        let network = self.network(fields["network"])
+        guard let name, let tenant, let command, let resources, let retry, let network else { return nil }
         return JobSpec(
             name: name, tenant: tenant, priority: priority, command: command, environment: environment, image: image,
             resources: resources, count: count, timeout: timeout, retry: retry, expectedDuration: expected,
-            constraints: constraints)
+            constraints: constraints, network: network)
     }
 
     mutating func resources(_ value: JSONValue?) -> Resources? {

@@ -17,11 +17,13 @@ public struct JobSpec: Sendable, Equatable {
     public var expectedDuration: Duration?
     /// Node labels a task requires (all must match).
     public var constraints: [String: String]
+    public var network: TaskNetwork
 
     public init(
         name: String, tenant: String, priority: Int = 50, command: [String], environment: [String: String] = [:],
         image: String? = nil, resources: Resources = Resources(), count: Int = 1, timeout: Duration? = nil,
-        retry: RetryPolicy = RetryPolicy(), expectedDuration: Duration? = nil, constraints: [String: String] = [:]
+        retry: RetryPolicy = RetryPolicy(), expectedDuration: Duration? = nil, constraints: [String: String] = [:],
+        network: TaskNetwork = TaskNetwork()
     ) {
         self.name = name
         self.tenant = tenant
@@ -35,6 +37,7 @@ public struct JobSpec: Sendable, Equatable {
         self.retry = retry
         self.expectedDuration = expectedDuration
         self.constraints = constraints
+        self.network = network
     }
 }
 

@@ -9,13 +9,18 @@ public struct Allocation: Sendable, Codable, Equatable {
     public var image: String?
     public var resources: Resources
     public var timeoutMs: Int64?
+    /// How the task reaches the network; nil: loopback only.
+    public var network: TaskNetwork?
+    /// How many tasks the job has (`CORRAL_TASK_COUNT`).
+    public var taskCount: Int?
 
     public var task: TaskID { id.task }
     public var attempt: Int { id.attempt }
 
     public init(
         id: AllocationID, tenant: String, command: [String], environment: [String: String] = [:],
-        image: String? = nil, resources: Resources, timeoutMs: Int64? = nil
+        image: String? = nil, resources: Resources, timeoutMs: Int64? = nil, network: TaskNetwork? = nil,
+        taskCount: Int? = nil
     ) {
         self.id = id
         self.tenant = tenant
@@ -24,10 +29,12 @@ public struct Allocation: Sendable, Codable, Equatable {
         self.image = image
         self.resources = resources
         self.timeoutMs = timeoutMs
+        self.network = network
+        self.taskCount = taskCount
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, task, attempt, tenant, command, environment, image, resources, timeoutMs
+        case id, task, attempt, tenant, command, environment, image, resources, timeoutMs, network, taskCount
     }
 
     public init(from decoder: any Decoder) throws {
@@ -39,6 +46,8 @@ public struct Allocation: Sendable, Codable, Equatable {
         image = try c.decodeIfPresent(String.self, forKey: .image)
         resources = try c.decode(Resources.self, forKey: .resources)
         timeoutMs = try c.decodeIfPresent(Int64.self, forKey: .timeoutMs)
+        network = try c.decodeIfPresent(TaskNetwork.self, forKey: .network)
+        taskCount = try c.decodeIfPresent(Int.self, forKey: .taskCount)
     }
 
     /// The id, and the task and attempt it names, as separate fields as well (what readers of the JSON
@@ -54,6 +63,8 @@ public struct Allocation: Sendable, Codable, Equatable {
         try c.encodeIfPresent(image, forKey: .image)
         try c.encode(resources, forKey: .resources)
         try c.encodeIfPresent(timeoutMs, forKey: .timeoutMs)
+        try c.encodeIfPresent(network, forKey: .network)
+        try c.encodeIfPresent(taskCount, forKey: .taskCount)
     }
 }
 
@@ -68,12 +79,15 @@ public struct AllocationReport: Sendable, Codable, Equatable {
     public var usage: AllocationUsage?
     /// How it ended, with OOM and timeout flags, when it has.
     public var outcome: TaskOutcome?
+    /// The task's address and published ports (bridge mode), in the reports until the scheduler has them.
+    public var network: AllocationNetwork?
 
     public init(
         id: AllocationID, state: State, exitCode: Int32? = nil, error: String? = nil, usage: AllocationUsage? = nil,
-        outcome: TaskOutcome? = nil
+        outcome: TaskOutcome? = nil, network: AllocationNetwork? = nil
     ) {
         self.id = id
+        self.network = network
         self.state = state
         self.exitCode = exitCode
         self.error = error
@@ -96,5 +110,37 @@ public struct AllocationUsage: Sendable, Codable, Equatable {
         self.ioReadBytes = ioReadBytes
         self.ioWriteBytes = ioWriteBytes
         self.pids = pids
+    }
+}
+
+/// Where a running task can be reached: its address on the node's bridge and its published ports.
+public struct AllocationNetwork: Sendable, Codable, Equatable {
+    public var mode: TaskNetwork.Mode
+    /// The task's address on the node's task subnet (bridge mode).
+    public var address: String?
+    public var ports: [PublishedPort]
+
+    public init(mode: TaskNetwork.Mode, address: String? = nil, ports: [PublishedPort] = []) {
+        self.mode = mode
+        self.address = address
+        self.ports = ports
+    }
+}
+
+/// A task's port published on a port of its node.
+public struct PublishedPort: Sendable, Codable, Equatable {
+    public var name: String
+    /// The port the task listens on.
+    public var to: Int
+    /// The node's port that leads to it.
+    public var hostPort: Int
+    /// `node-address:host-port`: what a client outside connects to.
+    public var address: String
+
+    public init(name: String, to: Int, hostPort: Int, address: String) {
+        self.name = name
+        self.to = to
+        self.hostPort = hostPort
+        self.address = address
     }
 }

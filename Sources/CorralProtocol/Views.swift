@@ -78,12 +78,15 @@ public struct TaskView: Sendable, Codable, Equatable {
     public var startedAt: Double?
     public var usage: AllocationUsage?
     public var outcome: TaskOutcome?
+    /// Where the current attempt can be reached (bridge mode: its address and published ports).
+    public var network: AllocationNetwork?
 
     public init(
         job: JobID, index: Int, state: TaskState, attempt: Int, node: NodeID? = nil, allocation: AllocationID? = nil,
         exitCode: Int32? = nil, lastError: String? = nil, retryAt: Double? = nil, startedAt: Double? = nil,
-        usage: AllocationUsage? = nil, outcome: TaskOutcome? = nil
+        usage: AllocationUsage? = nil, outcome: TaskOutcome? = nil, network: AllocationNetwork? = nil
     ) {
+        self.network = network
         self.job = job
         self.index = index
         self.state = state

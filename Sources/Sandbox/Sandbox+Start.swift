@@ -34,7 +34,8 @@ extension Sandbox {
             }
             rc = spawn(
                 spec, user: user, rootfs: rootfs, work: work, status: status,
-                cgroupFD: cgroupFD, joinFiles: cgroup.legacyTaskFiles, hold: cgroup.unifiedPath != nil && !useClone,
+                cgroupFD: cgroupFD, joinFiles: cgroup.legacyTaskFiles,
+                hold: (cgroup.unifiedPath != nil && !useClone) || spec.prepare != nil,
                 cpuQuota: cpuQuota, handle: &handle)
             if cgroupFD >= 0 { close(cgroupFD) }
             // Kernels without CLONE_INTO_CGROUP (< 5.7) or refusing this cgroup: fall back to holding PID 1
@@ -54,14 +55,21 @@ extension Sandbox {
         }
 
         if handle.release_fd >= 0 {
-            do {
-                try cgroup.add(pid: handle.pid, unified: true, legacy: false)
-                corral_release(&handle, 1)
-            } catch {
-                corral_release(&handle, 0)
-                await abandon(&handle, status: status)
-                throw SandboxError(error)
+            if cgroup.unifiedPath != nil && !useClone {
+                do throws(CgroupError) { try cgroup.add(pid: handle.pid, unified: true, legacy: false) } catch {
+                    corral_release(&handle, 0)
+                    await abandon(&handle, status: status)
+                    throw SandboxError(error)
+                }
             }
+            if let prepare = spec.prepare {
+                do { try await prepare(handle.pid) } catch {
+                    corral_release(&handle, 0)
+                    await abandon(&handle, status: status)
+                    throw error as? SandboxError ?? SandboxError(.network, "\(error)")
+                }
+            }
+            corral_release(&handle, 1)
         }
         await DescriptorWaiter.shared.wait(for: handle.error_fd)
         var setupError = corral_setup_error()

@@ -9,7 +9,7 @@ import CorralModel
 /// Why a task could not be started: a code, the message, and for setup failures the step, errno and path.
 public struct SandboxError: Error, Sendable, CustomStringConvertible {
     public enum Code: String, Sendable {
-        case invalidSpec, configuration, notPermitted, user, image, workDirectory, cgroup, spawn, setup, exec
+        case invalidSpec, configuration, notPermitted, user, image, workDirectory, cgroup, spawn, setup, exec, network
     }
 
     public var code: Code

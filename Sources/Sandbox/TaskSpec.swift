@@ -53,6 +53,9 @@ public struct TaskSpec: Sendable {
     public var statusFile: String?
     /// Size of the private /tmp (bytes); nil = the kernel default (half of RAM, charged to the task).
     public var tmpSize: UInt64?
+    /// Called with PID 1's host pid while it waits in its new namespaces, before the task is forked: e.g. to
+    /// move a network interface into the task's network namespace. A throw abandons the launch.
+    public var prepare: (@Sendable (Int32) async throws -> Void)?
 
     public init(
         id: String, argv: [String], environment: [String: String] = [:], workDirectory: String? = nil,

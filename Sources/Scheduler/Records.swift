@@ -27,6 +27,8 @@ public struct TaskRecord: Sendable, Codable, Equatable {
     /// The latest usage report of the current attempt, and how the last attempt ended.
     public var usage: AllocationUsage?
     public var outcome: TaskOutcome?
+    /// The current attempt's address and published ports, as its agent reported them.
+    public var network: AllocationNetwork?
     public var updatedAt: Double
 
     public var state: TaskState { machine.state }

@@ -13,7 +13,8 @@ extension SchedulerCore {
         record.allocation.map { id in
             Allocation(
                 id: id, tenant: job.spec.tenant, command: job.spec.command, environment: job.spec.environment,
-                image: job.spec.image, resources: job.spec.resources, timeoutMs: job.spec.timeout?.wholeMilliseconds)
+                image: job.spec.image, resources: job.spec.resources, timeoutMs: job.spec.timeout?.wholeMilliseconds,
+                network: job.spec.network.mode == .none ? nil : job.spec.network, taskCount: job.spec.count)
         }
     }
 
@@ -27,6 +28,7 @@ extension SchedulerCore {
         switch event {
         case .placed(let node):
             record.startedAt = nil  // a new attempt; the last one's start stays visible until this one starts
+            record.network = nil
             if before.state == .pending, record.machine.node == node {
                 record.allocation = AllocationID(task: id, attempt: record.machine.attempt)
                 record.notBefore = nil

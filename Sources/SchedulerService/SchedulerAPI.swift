@@ -126,11 +126,18 @@ public struct SchedulerAPI: Sendable {
                 rejected.increment()
                 throw APIError.forbidden("tenant \(tenant) cannot submit for tenant \(spec.tenant)")
             }
-            guard config.tenants[spec.tenant] != nil else {
+            guard let tenant = config.tenants[spec.tenant] else {
                 rejected.increment()
                 throw APIError(
                     status: 422, code: "unknown_tenant", message: "tenant: \(spec.tenant) is not configured",
                     problems: [.init(field: "tenant", message: "\"\(spec.tenant)\" is not configured")])
+            }
+            if spec.network.mode == .host, tenant.allowHostNetwork != true {
+                rejected.increment()
+                let why = "tenant \(spec.tenant) may not use the host's network (allowHostNetwork is not set)"
+                throw APIError(
+                    status: 422, code: "not_permitted", message: "network.mode: \(why)",
+                    problems: [.init(field: "network.mode", message: why)])
             }
             do {
                 let job = try await scheduler.submit(spec)

@@ -42,10 +42,14 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
     public struct Tenant: Sendable, Codable, Equatable {
         public var token: String
         public var quota: Quota?
+        /// Whether the tenant's jobs may use `"network": {"mode": "host"}` (the node's own network namespace:
+        /// its addresses, its ports, its other tasks' host-mode services). Default false.
+        public var allowHostNetwork: Bool?
 
-        public init(token: String, quota: Quota? = nil) {
+        public init(token: String, quota: Quota? = nil, allowHostNetwork: Bool? = nil) {
             self.token = token
             self.quota = quota
+            self.allowHostNetwork = allowHostNetwork
         }
     }
 

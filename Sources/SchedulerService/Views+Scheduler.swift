@@ -18,6 +18,7 @@ extension TaskView {
             job: record.id.job, index: record.id.index, state: record.state, attempt: record.machine.attempt,
             node: record.machine.lastNode, allocation: record.allocation, exitCode: record.exitCode,
             lastError: record.machine.lastError, retryAt: record.state == .pending ? record.notBefore : nil,
-            startedAt: record.startedAt, usage: record.usage, outcome: record.outcome)
+            startedAt: record.startedAt, usage: record.usage, outcome: record.outcome,
+            network: record.state == .running || record.state == .scheduled ? record.network : nil)
     }
 }

@@ -53,6 +53,21 @@ struct AgentOptions: ParsableArguments {
         help: "gids for tenant groups, one per tenant that ran here (FIRST-LAST; default \(TenantGroups.defaultRange))."
     )
     var tenantGids: String?
+    @Option(
+        help: "This node's weight in weighted least-connection placement (a node of weight 2 takes twice the tasks).")
+    var weight: Double = 1
+    @Option(
+        help:
+            "The node's address as clients reach it, for published ports (default: the --listen host, else the first IPv4 address of the host)."
+    )
+    var advertiseAddress: String?
+    @Option(
+        help:
+            "IPv4 subnet bridge-mode tasks get addresses from (the bridge takes the first; must not overlap the host's routes), or \"off\"."
+    )
+    var taskSubnet: String?
+    @Option(help: "Name of the bridge device bridge-mode tasks are attached to.") var bridge = "corral0"
+    @Option(help: "Node ports tasks' named ports are published on, FIRST-LAST.") var portRange = "20000-29999"
     @OptionGroup var sandboxOptions: SandboxOptions
 
     func configuration(defaultToken: String? = nil, defaultScheduler: String? = nil) throws -> AgentConfiguration {
@@ -79,6 +94,12 @@ struct AgentOptions: ParsableArguments {
             guard let node = NodeID(text) else { throw ValidationError("--node-id: \"\(text)\" \(NodeID.rule)") }
             return node
         }
+        guard weight > 0, weight <= 1e6 else { throw ValidationError("--weight: must be within (0, 1000000]") }
+        if let advertiseAddress,
+            advertiseAddress.isEmpty || advertiseAddress.contains(where: { $0 == "/" || $0 == " " })
+        {
+            throw ValidationError("--advertise-address: \"\(advertiseAddress)\" is not a host name or address")
+        }
         var sandbox = SandboxConfig(cgroupParent: cgroupParent, workRoot: workRoot)
         try sandboxOptions.apply(to: &sandbox)
         var groups: IdentityRange?
@@ -94,6 +115,32 @@ struct AgentOptions: ParsableArguments {
             memoryBytes: try memory.flatMap { text throws(ValueError) in try ByteSize.parse(text, field: "--memory") },
             sandbox: sandbox, tenantGroups: groups ?? TenantGroups.defaultRange,
             logLimitBytes: try ByteSize.parse(logLimit, field: "--log-limit") ?? 8 << 20, ioDevice: device,
-            listen: listen, tls: ClientTLS.fromOptions(ca: ca, certificate: tlsCert, key: tlsKey))
+            listen: listen, tls: ClientTLS.fromOptions(ca: ca, certificate: tlsCert, key: tlsKey), weight: weight,
+            advertiseAddress: advertiseAddress, bridge: try bridgeConfiguration())
+    }
+
+    /// Bridge networking as the flags ask: an operator's own subnet must not overlap the host's routes now.
+    func bridgeConfiguration() throws -> BridgeConfiguration? {
+        if taskSubnet == "off" { return nil }
+        let range = portRange.split(separator: "-", omittingEmptySubsequences: false)
+        guard range.count == 2, let first = Int(range[0]), let last = Int(range[1]), first <= last else {
+            throw ValidationError("--port-range: \"\(portRange)\" is not FIRST-LAST, like 20000-29999")
+        }
+        let configuration: BridgeConfiguration
+        do throws(AgentError) {
+            configuration = BridgeConfiguration(
+                name: bridge, subnet: try IPv4Subnet(taskSubnet ?? BridgeConfiguration.defaultSubnet),
+                ports: first...last)
+            try configuration.validate()
+        } catch { throw ValidationError("\(error)") }
+        if taskSubnet != nil {
+            let overlapping = configuration.subnet.overlappingRoutes(excludingDevice: bridge)
+            guard overlapping.isEmpty else {
+                throw ValidationError(
+                    "--task-subnet \(configuration.subnet) overlaps the host's routes: \(overlapping.joined(separator: "; "))"
+                )
+            }
+        }
+        return configuration
     }
 }

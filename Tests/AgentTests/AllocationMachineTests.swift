@@ -112,7 +112,7 @@ import Testing
         for state in [M.State.launching, .running, .ended] {
             for killed in [false, true] {
                 let m = Self.machine(state, killed: killed)
-                #expect(StoredAllocation(allocation: allocation, machine: m, adoption: nil).machine == m)
+                #expect(StoredAllocation(allocation: allocation, machine: m, adoption: nil, network: nil).machine == m)
             }
         }
     }

@@ -18,63 +18,12 @@ import Testing
     .timeLimit(.minutes(3))
 )
 struct NodeLossTests {
-    /// Namespaces and veth pairs named after this process, addresses in 10.213.0.0/16. The scheduler
-    /// listens on the host end of the first pair; the second namespace reaches it through its own pair.
-    final class Network {
-        let tag = String(getpid() % 100_000)
-        let schedulerAddress = "10.213.1.1"
-        var namespaces: [String] = []
-        var links: [String] = []
-
-        /// A namespace whose only route leads to the scheduler's address through its own veth pair.
-        func addNamespace(_ index: Int) throws -> String {
-            let ns = "corral-\(tag)-\(index)"
-            let host = "crh\(tag)\(index)"
-            let inner = "crn\(tag)\(index)"
-            try Self.ip("netns", "add", ns)
-            namespaces.append(ns)
-            try Self.ip("link", "add", host, "type", "veth", "peer", "name", inner)
-            links.append(host)
-            try Self.ip("link", "set", inner, "netns", ns)
-            try Self.ip("addr", "add", "10.213.\(index).1/24", "dev", host)
-            try Self.ip("link", "set", host, "up")
-            try Self.ip("-n", ns, "addr", "add", "10.213.\(index).2/24", "dev", inner)
-            try Self.ip("-n", ns, "link", "set", inner, "up")
-            try Self.ip("-n", ns, "link", "set", "lo", "up")
-            if index > 1 {
-                try Self.ip("-n", ns, "route", "add", "\(schedulerAddress)/32", "via", "10.213.\(index).1")
-            }
-            return ns
-        }
-
-        func cut(_ index: Int) throws { try Self.ip("link", "set", "crh\(tag)\(index)", "down") }
-
-        deinit {
-            for link in links { try? Self.ip("link", "del", link) }
-            for ns in namespaces { try? Self.ip("netns", "del", ns) }
-        }
-
-        static func ip(_ arguments: String...) throws {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Requirement.which("ip") ?? "/usr/sbin/ip")
-            process.arguments = arguments
-            let err = Pipe()
-            process.standardError = err
-            try process.run()
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else {
-                let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                throw LocalClusterError("ip \(arguments.joined(separator: " ")): \(message)")
-            }
-        }
-    }
-
     @Test("a node cut off from the network is DOWN and its tasks re-placed after its TTL, within TTL + 1 s")
     func linkDown() async throws {
         let missing = Preconditions.missing(
             .root, .cgroups, .binary("ip", package: "iproute2"), .binary("nsenter", package: "util-linux"))
         try #require(missing.isEmpty, "\(missing)")
-        let network = Network()
+        let network = TestNetwork()
         let directory = TemporaryDirectory("corral-netns")
         var config = ClusterTests.config()
         let ttl = 3.0
