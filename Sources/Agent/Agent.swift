@@ -154,7 +154,8 @@ public actor Agent {
 
     func registration() -> Registration {
         Registration(
-            node: configuration.nodeID, capacity: sampler.capacity, labels: configuration.labels,
+            node: configuration.nodeID, capacity: sampler.capacity,
+            labels: configuration.labels.merging(Self.labels(of: configuration.volumes)) { mine, _ in mine },
             weight: configuration.weight,
             address: configuration.listen.map { "\(configuration.servesTLS ? "https" : "http")://\($0)" },
             info: ["cgroupMode": sandbox.host.mode.rawValue, "kernel": HostReport.kernelRelease()])
@@ -283,6 +284,7 @@ public actor Agent {
             let stdio = try TaskLogs(root: configuration.logsDir, allocation: id).open(trimmer: trimmer)
             entries[id]?.logs = stdio
             var spec = taskSpec(allocation, stdout: stdio.stdout, stderr: stdio.stderr)
+            spec.mounts = try mounts(for: allocation)
             if allocation.network?.mode == .bridge {
                 guard let bridge else {
                     throw AgentError.network("bridge networking is off on node \(configuration.nodeID) (--task-subnet)")

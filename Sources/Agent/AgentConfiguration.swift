@@ -33,6 +33,8 @@ public struct AgentConfiguration: Sendable {
     public var advertiseAddress: String?
     /// Bridge networking for tasks that ask for it; nil: off.
     public var bridge: BridgeConfiguration?
+    /// Host directories tasks may mount, by name.
+    public var volumes: [String: HostVolume]
 
     public init(
         schedulerURL: String, token: String, nodeID: NodeID? = nil, dataDir: String = "/var/lib/corral/agent",
@@ -40,8 +42,9 @@ public struct AgentConfiguration: Sendable {
         sandbox: SandboxConfig = SandboxConfig(), tenantGroups: IdentityRange = TenantGroups.defaultRange,
         logLimitBytes: UInt64 = 8 << 20, ioDevice: DeviceNumber? = nil,
         listen: String? = nil, tls: ClientTLS? = nil, weight: Double = 1, advertiseAddress: String? = nil,
-        bridge: BridgeConfiguration? = nil
+        bridge: BridgeConfiguration? = nil, volumes: [String: HostVolume] = [:]
     ) {
+        self.volumes = volumes
         self.schedulerURL = schedulerURL
         self.token = token
         self.nodeID = nodeID ?? Self.defaultNodeID()

@@ -149,6 +149,24 @@ static void mask_paths(const corral_child_fds *fds, const char *root) {
     }
 }
 
+/// The volumes: each host directory bound at its target (made on an assembled root; an image got its
+/// mount points before it was locked down), nosuid and nodev, and read-only when asked.
+static void bind_volumes(const corral_spawn_config *cfg, const corral_child_fds *fds, const char *root) {
+    char path[4096];
+    for (const char *const *m = cfg->mounts; m && m[0] && m[1] && m[2]; m += 3) {
+        if (corral_join(path, sizeof(path), root, m[1]) != 0) fail(fds, CORRAL_STEP_BIND_VOLUME, ENAMETOOLONG, m[1]);
+        if (cfg->root_dir && !cfg->rootfs) make_dirs(fds, CORRAL_STEP_BIND_VOLUME, root, m[1], 0755);
+        if (mount(m[0], path, NULL, MS_BIND | MS_REC, NULL) != 0) fail(fds, CORRAL_STEP_BIND_VOLUME, errno, m[0]);
+        struct mount_attr attr;
+        memset(&attr, 0, sizeof(attr));
+        attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (strcmp(m[2], "ro") == 0 ? MOUNT_ATTR_RDONLY : 0);
+        if (syscall(SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE, &attr, sizeof(attr)) != 0) {
+            unsigned long flags = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | (strcmp(m[2], "ro") == 0 ? MS_RDONLY : 0);
+            if (errno != ENOSYS || mount(NULL, path, NULL, flags, NULL) != 0) fail(fds, CORRAL_STEP_BIND_VOLUME, errno, m[1]);
+        }
+    }
+}
+
 /// Mount namespace: private propagation, the task's own root (an image, or one assembled from host
 /// directories), its work dir, private /tmp and /dev/shm, fresh /proc and read-only /sys with the masked
 /// paths, then pivot_root into it, read-only. With neither an image nor a root_dir (the C tests only) the
@@ -167,6 +185,8 @@ void corral_setup_mounts(const corral_spawn_config *cfg, const corral_child_fds 
         for (size_t i = 0; i < sizeof(points) / sizeof(points[0]); i++)
             make_dirs(fds, CORRAL_STEP_BIND_ROOTFS, root, points[i], 0755);
         make_dirs(fds, CORRAL_STEP_BIND_ROOTFS, root, cfg->work_target ? cfg->work_target : "/work", 0755);
+        for (const char *const *m = cfg->mounts; m && m[0] && m[1] && m[2]; m += 3)
+            make_dirs(fds, CORRAL_STEP_BIND_VOLUME, root, m[1], 0755);
         if (lock_down_tree(root) != 0) fail(fds, CORRAL_STEP_READONLY_ROOT, errno, root);
     } else if (own_root) {
         assemble_root(cfg, fds);
@@ -179,6 +199,7 @@ void corral_setup_mounts(const corral_spawn_config *cfg, const corral_child_fds 
         if (mount(cfg->work_source, path, NULL, MS_BIND | MS_REC, NULL) != 0)
             fail(fds, CORRAL_STEP_BIND_WORKDIR, errno, cfg->work_source);
     }
+    bind_volumes(cfg, fds, root);
     char tmp_opts[64] = "mode=1777";
     if (cfg->tmp_size) format_u64(tmp_opts + 9, sizeof(tmp_opts) - 9, ",size=", cfg->tmp_size);
     if (cfg->root_dir && !cfg->rootfs) make_dirs(fds, CORRAL_STEP_MOUNT_TMP, root, "/tmp", 01777);

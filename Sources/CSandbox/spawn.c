@@ -218,6 +218,7 @@ const char *corral_step_name(int step) {
         case CORRAL_STEP_READONLY_ROOT: return "remount image read-only";
         case CORRAL_STEP_HOSTNAME: return "sethostname";
         case CORRAL_STEP_LOOPBACK: return "bring up loopback";
+        case CORRAL_STEP_BIND_VOLUME: return "bind volume";
         case CORRAL_STEP_CGROUP_NS: return "unshare the cgroup namespace";
         case CORRAL_STEP_FORK_TASK: return "fork task";
         case CORRAL_STEP_OOM_SCORE: return "reset oom_score_adj";

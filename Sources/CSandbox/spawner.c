@@ -30,7 +30,7 @@
 #define MAX_STRINGS 8192
 #define IN_FDS 6  // stdin, stdout, stderr, status, cgroup, CPU quota (each may be absent: index -1)
 #define SINGLES 10  // the NUL-terminated strings after the five lists
-#define LISTS 5
+#define LISTS 6
 
 extern char **environ;
 
@@ -40,10 +40,10 @@ typedef struct wire_header {
     uint32_t uid, gid;
     int32_t ngroups, nrlimits;
     uint64_t tmp_size;
-    int32_t nargv, nenv, njoin, nbinds, nlinks;
+    int32_t nargv, nenv, njoin, nbinds, nlinks, nmounts;
     int32_t fd_index[IN_FDS];  // position of each descriptor in SCM_RIGHTS, or -1
     // then: groups (uint32 x ngroups), rlimits (corral_rlimit x nrlimits), then NUL-terminated strings:
-    // argv..., envp..., join_files..., root_binds..., root_links..., search_path, cwd, hostname, rootfs,
+    // argv..., envp..., join_files..., root_binds..., root_links..., mounts..., search_path, cwd, hostname, rootfs,
     // work_source, work_target, cpu_quota, cpu_quota_path, cpu_quota_lift, root_dir ("" stands for NULL
     // among the last ten)
 } wire_header;
@@ -168,6 +168,7 @@ int corral_spawn_via(int sock, const corral_spawn_config *cfg, corral_spawn_hand
     for (const char *const *j = cfg->join_files; j && *j; j++, h.njoin++) if (append(buf, &at, *j)) goto too_big;
     for (const char *const *b = cfg->root_binds; b && *b; b++, h.nbinds++) if (append(buf, &at, *b)) goto too_big;
     for (const char *const *l = cfg->root_links; l && *l; l++, h.nlinks++) if (append(buf, &at, *l)) goto too_big;
+    for (const char *const *m = cfg->mounts; m && *m; m++, h.nmounts++) if (append(buf, &at, *m)) goto too_big;
     const char *tail[SINGLES] = {cfg->search_path, cfg->cwd,         cfg->hostname,  cfg->rootfs,
                                  cfg->work_source, cfg->work_target, cfg->cpu_quota, cfg->cpu_quota_path,
                                  cfg->cpu_quota_lift, cfg->root_dir};
@@ -219,7 +220,7 @@ static int serve_one(int sock, char *buf) {
     if ((size_t)n < sizeof(h)) goto answer;
     memcpy(&h, buf, sizeof(h));
     size_t at = sizeof(h) + sizeof(uint32_t) * (size_t)h.ngroups + sizeof(corral_rlimit) * (size_t)h.nrlimits;
-    int counts[LISTS] = {h.nargv, h.nenv, h.njoin, h.nbinds, h.nlinks};
+    int counts[LISTS] = {h.nargv, h.nenv, h.njoin, h.nbinds, h.nlinks, h.nmounts};
     int total = SINGLES, starts[LISTS];
     for (int part = 0; part < LISTS; part++) {
         if (counts[part] < 0 || counts[part] > MAX_STRINGS) goto answer;
@@ -229,7 +230,7 @@ static int serve_one(int sock, char *buf) {
     if (h.size != (uint32_t)n || at > (size_t)n || h.nargv < 1 || total > MAX_STRINGS || buf[n - 1] != 0) goto answer;
     strings = calloc((size_t)total + LISTS, sizeof(char *));
     if (!strings) goto answer;
-    // each list followed by a NULL (argv, envp, join, binds, links), then the singles
+    // each list followed by a NULL (argv, envp, join, binds, links, mounts), then the singles
     int slot = 0;
     for (int part = 0; part < LISTS; part++) {
         for (int i = 0; i < counts[part]; i++) {
@@ -251,6 +252,7 @@ static int serve_one(int sock, char *buf) {
         .argv = strings + starts[0], .envp = strings + starts[1],
         .join_files = h.njoin ? strings + starts[2] : NULL,
         .root_binds = h.nbinds ? strings + starts[3] : NULL, .root_links = h.nlinks ? strings + starts[4] : NULL,
+        .mounts = h.nmounts ? strings + starts[5] : NULL,
         .root_dir = single[9], .seccomp = h.seccomp,
         .search_path = single[0], .cwd = single[1], .hostname = single[2], .rootfs = single[3],
         .work_source = single[4], .work_target = single[5], .cpu_quota = single[6], .cpu_quota_path = single[7],

@@ -23,6 +23,7 @@ extension JobSpec: Codable {
         ]
         if let image { fields["image"] = .string(image) }
         if network != TaskNetwork() { fields["network"] = network.json }
+        if !volumes.isEmpty { fields["volumes"] = .array(volumes.map(\.json)) }
         if let timeout { fields["timeout"] = duration(timeout) }
         if let expectedDuration { fields["expectedDuration"] = duration(expectedDuration) }
         return .object(fields)

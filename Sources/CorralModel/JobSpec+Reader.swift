@@ -1,7 +1,7 @@
 extension FieldReader {
     static let jobFields: Set<String> = [
         "name", "tenant", "priority", "command", "env", "image", "resources", "count", "timeout", "retry",
-        "expectedDuration", "constraints", "network",
+        "expectedDuration", "constraints", "network", "volumes",
     ]
     static let resourceFields: Set<String> = ["cpu", "memory", "ioReadBps", "ioWriteBps", "pids"]
     static let retryFields: Set<String> = ["maxAttempts", "initialDelay", "maxDelay", "jitter"]
@@ -26,11 +26,12 @@ extension FieldReader {
         let expected = duration(fields["expectedDuration"], "expectedDuration")
         let constraints = stringMap(fields["constraints"], "constraints")
         let network = self.network(fields["network"])
+        let volumes = self.volumes(fields["volumes"])
         guard let name, let tenant, let command, let resources, let retry, let network else { return nil }
         return JobSpec(
             name: name, tenant: tenant, priority: priority, command: command, environment: environment, image: image,
             resources: resources, count: count, timeout: timeout, retry: retry, expectedDuration: expected,
-            constraints: constraints, network: network)
+            constraints: constraints, network: network, volumes: volumes)
     }
 
     mutating func resources(_ value: JSONValue?) -> Resources? {

@@ -18,12 +18,14 @@ public struct JobSpec: Sendable, Equatable {
     /// Node labels a task requires (all must match).
     public var constraints: [String: String]
     public var network: TaskNetwork
+    /// Host volumes the tasks mount.
+    public var volumes: [VolumeMount]
 
     public init(
         name: String, tenant: String, priority: Int = 50, command: [String], environment: [String: String] = [:],
         image: String? = nil, resources: Resources = Resources(), count: Int = 1, timeout: Duration? = nil,
         retry: RetryPolicy = RetryPolicy(), expectedDuration: Duration? = nil, constraints: [String: String] = [:],
-        network: TaskNetwork = TaskNetwork()
+        network: TaskNetwork = TaskNetwork(), volumes: [VolumeMount] = []
     ) {
         self.name = name
         self.tenant = tenant
@@ -38,6 +40,7 @@ public struct JobSpec: Sendable, Equatable {
         self.expectedDuration = expectedDuration
         self.constraints = constraints
         self.network = network
+        self.volumes = volumes
     }
 }
 

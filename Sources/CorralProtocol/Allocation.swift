@@ -13,6 +13,8 @@ public struct Allocation: Sendable, Codable, Equatable {
     public var network: TaskNetwork?
     /// How many tasks the job has (`CORRAL_TASK_COUNT`).
     public var taskCount: Int?
+    /// The node's volumes the task mounts.
+    public var volumes: [VolumeMount]?
 
     public var task: TaskID { id.task }
     public var attempt: Int { id.attempt }
@@ -20,7 +22,7 @@ public struct Allocation: Sendable, Codable, Equatable {
     public init(
         id: AllocationID, tenant: String, command: [String], environment: [String: String] = [:],
         image: String? = nil, resources: Resources, timeoutMs: Int64? = nil, network: TaskNetwork? = nil,
-        taskCount: Int? = nil
+        taskCount: Int? = nil, volumes: [VolumeMount]? = nil
     ) {
         self.id = id
         self.tenant = tenant
@@ -31,10 +33,11 @@ public struct Allocation: Sendable, Codable, Equatable {
         self.timeoutMs = timeoutMs
         self.network = network
         self.taskCount = taskCount
+        self.volumes = volumes
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, task, attempt, tenant, command, environment, image, resources, timeoutMs, network, taskCount
+        case id, task, attempt, tenant, command, environment, image, resources, timeoutMs, network, taskCount, volumes
     }
 
     public init(from decoder: any Decoder) throws {
@@ -48,6 +51,7 @@ public struct Allocation: Sendable, Codable, Equatable {
         timeoutMs = try c.decodeIfPresent(Int64.self, forKey: .timeoutMs)
         network = try c.decodeIfPresent(TaskNetwork.self, forKey: .network)
         taskCount = try c.decodeIfPresent(Int.self, forKey: .taskCount)
+        volumes = try c.decodeIfPresent([VolumeMount].self, forKey: .volumes)
     }
 
     /// The id, and the task and attempt it names, as separate fields as well (what readers of the JSON
@@ -65,6 +69,7 @@ public struct Allocation: Sendable, Codable, Equatable {
         try c.encodeIfPresent(timeoutMs, forKey: .timeoutMs)
         try c.encodeIfPresent(network, forKey: .network)
         try c.encodeIfPresent(taskCount, forKey: .taskCount)
+        try c.encodeIfPresent(volumes, forKey: .volumes)
     }
 }
 

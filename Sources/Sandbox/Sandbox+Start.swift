@@ -123,6 +123,9 @@ extension Sandbox {
         cfg.seccomp = config.seccomp ? 1 : 0
         cfg.work_source = arena.string(work.path)
         cfg.work_target = arena.string(config.workMount)
+        cfg.mounts =
+            spec.mounts.isEmpty
+            ? nil : arena.array(spec.mounts.flatMap { [$0.source, $0.target, $0.readOnly ? "ro" : "rw"] })
         cfg.tmp_size = spec.tmpSize ?? 0
         cfg.uid = user.uid
         cfg.gid = user.gid

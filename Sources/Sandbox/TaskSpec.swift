@@ -22,6 +22,20 @@ public struct ResourceLimit: Sendable, Equatable {
     }
 }
 
+/// A host directory bound into the task (a volume): nosuid and nodev, read-only when asked.
+public struct BindMount: Sendable, Equatable {
+    public var source: String
+    /// Absolute path inside the task.
+    public var target: String
+    public var readOnly: Bool
+
+    public init(source: String, target: String, readOnly: Bool) {
+        self.source = source
+        self.target = target
+        self.readOnly = readOnly
+    }
+}
+
 /// Everything needed to run one task in a sandbox.
 public struct TaskSpec: Sendable {
     /// Task id: also the cgroup name and the hostname inside the sandbox. `[A-Za-z0-9._-]`, 1-63 chars.
@@ -56,6 +70,8 @@ public struct TaskSpec: Sendable {
     /// Called with PID 1's host pid while it waits in its new namespaces, before the task is forked: e.g. to
     /// move a network interface into the task's network namespace. A throw abandons the launch.
     public var prepare: (@Sendable (Int32) async throws -> Void)?
+    /// Host directories bound into the task after its work directory.
+    public var mounts: [BindMount] = []
 
     public init(
         id: String, argv: [String], environment: [String: String] = [:], workDirectory: String? = nil,
@@ -98,6 +114,14 @@ public struct TaskSpec: Sendable {
         }
         if let image, !Names.isValid(image, maxLength: 128) {
             problems.append(ValueError(field: "image", message: "\"\(image)\" is not an image name"))
+        }
+        for mount in mounts {
+            if !mount.source.hasPrefix("/") || mount.source.utf8.contains(0) {
+                problems.append(ValueError(field: "mounts", message: "\"\(mount.source)\" is not an absolute path"))
+            }
+            if let problem = VolumeMount.problem(target: mount.target) {
+                problems.append(ValueError(field: "mounts", message: problem))
+            }
         }
         if groups.contains(0) { problems.append(ValueError(field: "groups", message: "0 is root's group")) }
         if let timeout, timeout <= .zero { problems.append(ValueError(field: "timeout", message: "must be positive")) }

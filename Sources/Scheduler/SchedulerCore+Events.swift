@@ -14,7 +14,8 @@ extension SchedulerCore {
             Allocation(
                 id: id, tenant: job.spec.tenant, command: job.spec.command, environment: job.spec.environment,
                 image: job.spec.image, resources: job.spec.resources, timeoutMs: job.spec.timeout?.wholeMilliseconds,
-                network: job.spec.network.mode == .none ? nil : job.spec.network, taskCount: job.spec.count)
+                network: job.spec.network.mode == .none ? nil : job.spec.network, taskCount: job.spec.count,
+                volumes: job.spec.volumes.isEmpty ? nil : job.spec.volumes)
         }
     }
 
@@ -112,7 +113,7 @@ extension SchedulerCore {
             let request =
                 requests[job.id]
                 ?? view.request(
-                    ResourceVector(job.spec.resources), constraints: job.spec.constraints,
+                    ResourceVector(job.spec.resources), constraints: job.spec.placementConstraints,
                     horizon: configuration.horizon(forExpectedDuration: job.spec.expectedDuration?.inSeconds))
             requests[job.id] = request
             switch view.place(request) {

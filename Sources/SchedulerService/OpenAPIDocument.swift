@@ -59,7 +59,11 @@ public enum OpenAPIDocument {
                     "ports": {"type": ["array", "null"], "maxItems": 32, "items": {"type": "object",
                       "required": ["name", "to"], "additionalProperties": false, "properties": {
                         "name": {"type": "string", "pattern": "^[a-z0-9_]{1,32}$"},
-                        "to": {"type": "integer", "minimum": 1, "maximum": 65535}}}}}}}},
+                        "to": {"type": "integer", "minimum": 1, "maximum": 65535}}}}}},
+                  "volumes": {"type": ["array", "null"], "maxItems": 16, "items": {"type": "object",
+                    "required": ["name", "target"], "additionalProperties": false, "properties": {
+                      "name": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,63}$"}, "target": {"type": "string"},
+                      "readOnly": {"type": "boolean"}}}}}},
               "Job": {"type": "object", "required": ["id", "name", "tenant", "priority", "state", "submittedAt", "tasks", "spec"],
                 "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "tenant": {"type": "string"},
                   "priority": {"type": "integer"},

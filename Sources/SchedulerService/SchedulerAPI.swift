@@ -139,6 +139,19 @@ public struct SchedulerAPI: Sendable {
                     status: 422, code: "not_permitted", message: "network.mode: \(why)",
                     problems: [.init(field: "network.mode", message: why)])
             }
+            let allowed = Set(tenant.volumes ?? [])
+            let refused = spec.volumes.enumerated().filter { !allowed.contains($0.element.name) }.map {
+                APIError.Problem(
+                    field: "volumes[\($0.offset)].name",
+                    message: "tenant \(spec.tenant) may not mount volume \($0.element.name) (not in its volumes)")
+            }
+            if !refused.isEmpty {
+                rejected.increment()
+                throw APIError(
+                    status: 422, code: "not_permitted",
+                    message: refused.map { "\($0.field): \($0.message)" }.joined(separator: "; "),
+                    problems: refused)
+            }
             do {
                 let job = try await scheduler.submit(spec)
                 submitted.increment()

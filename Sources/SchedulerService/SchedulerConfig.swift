@@ -45,8 +45,11 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
         /// Whether the tenant's jobs may use `"network": {"mode": "host"}` (the node's own network namespace:
         /// its addresses, its ports, its other tasks' host-mode services). Default false.
         public var allowHostNetwork: Bool?
+        /// The agents' host volumes (by name) the tenant's jobs may mount; none by default.
+        public var volumes: [String]?
 
-        public init(token: String, quota: Quota? = nil, allowHostNetwork: Bool? = nil) {
+        public init(token: String, quota: Quota? = nil, allowHostNetwork: Bool? = nil, volumes: [String]? = nil) {
+            self.volumes = volumes
             self.token = token
             self.quota = quota
             self.allowHostNetwork = allowHostNetwork

@@ -68,6 +68,8 @@ struct AgentOptions: ParsableArguments {
     var taskSubnet: String?
     @Option(help: "Name of the bridge device bridge-mode tasks are attached to.") var bridge = "corral0"
     @Option(help: "Node ports tasks' named ports are published on, FIRST-LAST.") var portRange = "20000-29999"
+    @Option(name: .customLong("volume"), help: "A host directory tasks may mount, NAME=PATH[:ro] (repeatable).")
+    var volumes: [String] = []
     @OptionGroup var sandboxOptions: SandboxOptions
 
     func configuration(defaultToken: String? = nil, defaultScheduler: String? = nil) throws -> AgentConfiguration {
@@ -78,7 +80,19 @@ struct AgentOptions: ParsableArguments {
             guard parts.count == 2, !parts[0].isEmpty else {
                 throw ValidationError("--labels: \"\(pair)\" is not k=v")
             }
+            guard !parts[0].hasPrefix("corral.") else {
+                throw ValidationError("--labels: \"\(parts[0])\": labels starting with corral. are the agent's own")
+            }
             parsedLabels[String(parts[0])] = String(parts[1])
+        }
+        var hostVolumes: [String: HostVolume] = [:]
+        for text in volumes {
+            do throws(AgentError) {
+                let (name, volume) = try HostVolume.parse(text)
+                guard hostVolumes.updateValue(volume, forKey: name) == nil else {
+                    throw AgentError.configuration("--volume \(name) is given twice")
+                }
+            } catch { throw ValidationError("\(error)") }
         }
         var device: DeviceNumber?
         if let ioDevice {
@@ -116,7 +130,7 @@ struct AgentOptions: ParsableArguments {
             sandbox: sandbox, tenantGroups: groups ?? TenantGroups.defaultRange,
             logLimitBytes: try ByteSize.parse(logLimit, field: "--log-limit") ?? 8 << 20, ioDevice: device,
             listen: listen, tls: ClientTLS.fromOptions(ca: ca, certificate: tlsCert, key: tlsKey), weight: weight,
-            advertiseAddress: advertiseAddress, bridge: try bridgeConfiguration())
+            advertiseAddress: advertiseAddress, bridge: try bridgeConfiguration(), volumes: hostVolumes)
     }
 
     /// Bridge networking as the flags ask: an operator's own subnet must not overlap the host's routes now.

@@ -60,15 +60,25 @@ struct JobCommand: AsyncParsableCommand {
             if options.json { return try options.print(["job": AnyEncodable(job), "tasks": AnyEncodable(tasks)]) }
             Swift.print("\(job.id)  \(job.name)  tenant \(job.tenant)  priority \(job.priority)  \(job.state)")
             if let waiting = job.waitingFor { Swift.print("waiting: \(waiting)") }
+            var setup: [String] = []
+            if let image = job.spec.image { setup.append("image \(image)") }
+            if job.spec.network.mode != .none { setup.append("network \(job.spec.network.mode.rawValue)") }
+            if !setup.isEmpty { Swift.print(setup.joined(separator: "  ")) }
             Table.print(
-                ["TASK", "STATE", "ATTEMPT", "NODE", "EXIT", "ERROR"],
+                ["TASK", "STATE", "ATTEMPT", "NODE", "EXIT", "ADDRESS", "ERROR"],
                 tasks.map {
                     [
                         "\($0.index)", $0.state.rawValue, "\($0.attempt)", $0.node?.rawValue ?? "-",
-                        $0.exitCode.map { "\($0)" } ?? "-",
-                        $0.lastError ?? "",
+                        $0.exitCode.map { "\($0)" } ?? "-", Self.addresses($0.network), $0.lastError ?? "",
                     ]
                 })
+        }
+
+        /// The task's bridge address and each published port as `name=node:port`.
+        static func addresses(_ network: AllocationNetwork?) -> String {
+            guard let network else { return "-" }
+            return ([network.address].compactMap { $0 } + network.ports.map { "\($0.name)=\($0.address)" })
+                .joined(separator: " ")
         }
     }
 

@@ -130,6 +130,13 @@ struct NetworkTests {
             let address = try #require(task.network?.address)
             #expect(address.hasPrefix("10.89.1."), "\(address)")
 
+            // `corral job status` shows where the task is reached.
+            let status = try runCorral(
+                ["job", "status", web],
+                environment: ["CORRAL_ADDR": cluster.url, "CORRAL_TOKEN": cluster.config.adminToken])
+            #expect(status.stdout.contains("network bridge"), "\(status.stdout)\(status.stderr)")
+            #expect(status.stdout.contains("\(address) http=\(port.address)"), "\(status.stdout)")
+
             let fromHost = await Self.fetch("http://\(port.address)/index.html", from: nil, network)
             #expect(fromHost == "served-by-\(web)\n")
             let fromOtherNode = await Self.fetch("http://\(port.address)/index.html", from: 2, network)

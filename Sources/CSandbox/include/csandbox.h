@@ -22,6 +22,7 @@ typedef enum corral_step {
     CORRAL_STEP_BIND_ROOTFS,
     CORRAL_STEP_ASSEMBLE_ROOT,
     CORRAL_STEP_BIND_WORKDIR,
+    CORRAL_STEP_BIND_VOLUME,
     CORRAL_STEP_MOUNT_TMP,
     CORRAL_STEP_MOUNT_PROC,
     CORRAL_STEP_MOUNT_DEV,
@@ -80,6 +81,9 @@ typedef struct corral_spawn_config {
     int seccomp;              ///< 1: the task runs under Corral's default seccomp filter (seccomp.c)
     const char *work_source;  ///< host directory bound at work_target, NULL = none
     const char *work_target;  ///< absolute path inside the sandbox, e.g. "/work"
+    /// More host directories bound into the task (volumes): NULL-terminated, flattened triples of source,
+    /// absolute target, and "ro" or "rw". Every one is nosuid and nodev; "ro" ones read-only. NULL = none.
+    const char *const *mounts;
     uint64_t tmp_size;        ///< size of the private /tmp and /dev/shm tmpfs in bytes, 0 = kernel default
     uint32_t uid;
     uint32_t gid;
