@@ -38,6 +38,7 @@ extension Agent {
                 handle(.launchCutShort, id)
             }
         }
+        findRetainedWork()
         // Adopted tasks keep their veths, addresses and ports; whatever else an earlier run left goes.
         await bridge?.restore(attachments)
     }

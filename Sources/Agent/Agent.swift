@@ -34,6 +34,9 @@ public actor Agent {
     let trimmer: LogTrimmer?
     /// Bridge-mode tasks' networking; nil when the node offers none (`--task-subnet off`).
     let bridge: BridgeNetwork?
+    /// Ended tasks' work directories kept for `corral alloc fs`, and when each goes (seconds since the epoch).
+    var retainedWork: [AllocationID: Double] = [:]
+    var lastWorkSweep: Double = 0
 
     struct Entry {
         var allocation: Allocation
@@ -164,6 +167,7 @@ public actor Agent {
     func heartbeatLoop() async {
         while !Task.isCancelled {
             sampleIfDue()
+            sweepWorkIfDue()
             if diskFull, Self.hasRoom(configuration.dataDir) {
                 diskFull = false
                 logger.notice("the data directory has room again", metadata: ["dir": "\(configuration.dataDir)"])
@@ -244,6 +248,7 @@ public actor Agent {
         if case .ended = entry.machine.state, before != .ended {
             // An ended allocation keeps only its record until the report is delivered; its network is freed.
             if entry.network != nil, let bridge { Task { await bridge.release(id) } }
+            retainWork(id)
             entry = Entry(allocation: entry.allocation, machine: entry.machine, adoption: entry.adoption)
         }
         entries[id] = entry
@@ -285,6 +290,7 @@ public actor Agent {
             entries[id]?.logs = stdio
             var spec = taskSpec(allocation, stdout: stdio.stdout, stderr: stdio.stderr)
             spec.mounts = try mounts(for: allocation)
+            spec.keepWorkDirectory = configuration.workRetentionSeconds > 0
             if allocation.network?.mode == .bridge {
                 guard let bridge else {
                     throw AgentError.network("bridge networking is off on node \(configuration.nodeID) (--task-subnet)")

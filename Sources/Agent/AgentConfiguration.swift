@@ -35,6 +35,9 @@ public struct AgentConfiguration: Sendable {
     public var bridge: BridgeConfiguration?
     /// Host directories tasks may mount, by name.
     public var volumes: [String: HostVolume]
+    /// How long an ended task's work directory stays readable (`corral alloc fs`) before it is removed; 0 (the
+    /// default here; `corral agent` keeps them an hour): removed as the task ends.
+    public var workRetentionSeconds: Double
 
     public init(
         schedulerURL: String, token: String, nodeID: NodeID? = nil, dataDir: String = "/var/lib/corral/agent",
@@ -42,8 +45,9 @@ public struct AgentConfiguration: Sendable {
         sandbox: SandboxConfig = SandboxConfig(), tenantGroups: IdentityRange = TenantGroups.defaultRange,
         logLimitBytes: UInt64 = 8 << 20, ioDevice: DeviceNumber? = nil,
         listen: String? = nil, tls: ClientTLS? = nil, weight: Double = 1, advertiseAddress: String? = nil,
-        bridge: BridgeConfiguration? = nil, volumes: [String: HostVolume] = [:]
+        bridge: BridgeConfiguration? = nil, volumes: [String: HostVolume] = [:], workRetentionSeconds: Double = 0
     ) {
+        self.workRetentionSeconds = workRetentionSeconds
         self.volumes = volumes
         self.schedulerURL = schedulerURL
         self.token = token

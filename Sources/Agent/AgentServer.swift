@@ -9,7 +9,8 @@ import HummingbirdTLS
 import Logging
 import NIOCore
 
-/// The agent's own HTTP endpoint on `--listen`: its tasks' log files, for the scheduler to relay. Only
+/// The agent's own HTTP endpoint on `--listen`: its tasks' log files and work directories, for the scheduler
+/// to relay. Only
 /// the relay token of the node's registration is accepted (no request is served before the node is
 /// registered); tenants reach logs through the scheduler, which checks whose job it is.
 enum AgentServer {
@@ -31,12 +32,41 @@ enum AgentServer {
 
     static func router(agent: Agent) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.get("/v1/allocations/:id/logs/:stream") { request, context -> Response in
-            guard let token = await agent.relayToken, let presented = request.headers[.authorization],
-                Secrets.equal(presented, "Bearer " + token)
-            else {
-                return response(APIError.unauthorized())
+        router.get("/v1/allocations/:id/fs") { request, context -> Response in
+            guard await relayed(request, agent) else { return response(APIError.unauthorized()) }
+            let text = try context.parameters.require("id")
+            guard let id = AllocationID(text), await agent.mayReadWork(id) else {
+                return response(
+                    APIError.notFound("work directory of \(text) on this node (ended beyond its retention?)"))
             }
+            let query = request.uri.queryParameters
+            let path = query.get("path") ?? ""
+            let offset = query.get("offset").flatMap { UInt64($0) } ?? 0
+            let limit = min(query.get("limit").flatMap { Int($0) } ?? WorkFiles.defaultLimit, WorkFiles.maxLimit)
+            let reader = WorkFileReader(root: await agent.workDirectory(id))
+            do {
+                switch try reader.read(path, offset: offset, limit: max(limit, 0)) {
+                case .directory(let entries):
+                    let listing = FileListing(path: path, entries: entries, running: await agent.isRunning(id))
+                    return Response(
+                        status: .ok, headers: [.contentType: "application/json"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: try JSONEncoder().encode(listing))))
+                case .file(let bytes, let size, let next):
+                    return Response(
+                        status: .ok,
+                        headers: [
+                            .contentType: "application/octet-stream",
+                            HTTPField.Name(WorkFiles.sizeHeader)!: String(size),
+                            HTTPField.Name(WorkFiles.offsetHeader)!: String(next),
+                        ],
+                        body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+                }
+            } catch let error as APIError {
+                return response(error)
+            }
+        }
+        router.get("/v1/allocations/:id/logs/:stream") { request, context -> Response in
+            guard await relayed(request, agent) else { return response(APIError.unauthorized()) }
             let text = try context.parameters.require("id")
             let stream = try context.parameters.require("stream")
             guard let id = AllocationID(text), LogRelay.streams.contains(stream),
@@ -56,6 +86,12 @@ enum AgentServer {
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
         }
         return router
+    }
+
+    /// Whether the request carries the relay token of the node's registration.
+    static func relayed(_ request: Request, _ agent: Agent) async -> Bool {
+        guard let token = await agent.relayToken, let presented = request.headers[.authorization] else { return false }
+        return Secrets.equal(presented, "Bearer " + token)
     }
 
     static func response(_ error: APIError) -> Response {

@@ -56,6 +56,26 @@ public struct SchedulerClient: Sendable {
         return (Data(bytes.readableBytesView), next, response.headers.first(name: LogRelay.runningHeader) == "true")
     }
 
+    /// What is at `path` in an allocation's work directory (relayed from its agent): a directory's listing,
+    /// or up to `limit` bytes of a file from `offset` with the file's size and the offset to ask for next.
+    public func files(allocation: AllocationID, path: String, offset: UInt64 = 0, limit: Int? = nil) async throws
+        -> WorkFile
+    {
+        var request = HTTPClientRequest(
+            url: baseURL + WorkFiles.path(allocation, path: path, offset: offset, limit: limit))
+        request.headers.add(name: "Authorization", value: "Bearer \(token)")
+        let response = try await http.execute(request, timeout: .seconds(30))
+        let bytes = try await response.body.collect(upTo: 64 << 20)
+        let data = Data(bytes.readableBytesView)
+        guard response.status == .ok else { throw Self.error(status: response.status.code, data) }
+        if response.headers.first(name: "Content-Type") == "application/json" {
+            return .directory(try JSONDecoder().decode(FileListing.self, from: data))
+        }
+        let size = response.headers.first(name: WorkFiles.sizeHeader).flatMap { UInt64($0) } ?? 0
+        let next = response.headers.first(name: WorkFiles.offsetHeader).flatMap { UInt64($0) } ?? offset
+        return .file(data, size: size, next: next)
+    }
+
     /// `GET /metrics`: Prometheus text.
     public func metrics() async throws -> String { try await text("/metrics") }
 
@@ -129,4 +149,10 @@ extension SchedulerClient {
             withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#")))
             ?? text
     }
+}
+
+/// What `SchedulerClient.files` found.
+public enum WorkFile: Sendable {
+    case directory(FileListing)
+    case file(Data, size: UInt64, next: UInt64)
 }

@@ -199,6 +199,10 @@ public final class LocalCluster: @unchecked Sendable {
     /// cgroup (with its process count) and work directory.
     @discardableResult
     public func shutdown() async -> [String] {
+        // Ended tasks' work directories are kept for their retention (`corral alloc fs`); this cluster's go
+        // with it. Its jobs name them (`<job>.<index>.<attempt>`).
+        let jobs = lock.withLock { scheduler } == nil ? [] : ((try? await client().jobs()) ?? []).map(\.id.rawValue)
+        defer { Self.removeWork(of: jobs) }
         let processes = lock.withLock { () -> [Process] in
             defer {
                 agents = [:]
@@ -231,6 +235,16 @@ public final class LocalCluster: @unchecked Sendable {
         }
         CgroupParent.removeIfEmpty(slice, host: host)
         return leftovers
+    }
+
+    static func removeWork(of jobs: [String]) {
+        guard !jobs.isEmpty else { return }
+        let root = SandboxConfig.defaultWorkRoot()
+        let prefixes = Set(jobs.map { $0 + "." })
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] {
+            guard let dot = name.firstIndex(of: "."), prefixes.contains(String(name[...dot])) else { continue }
+            try? FileIO.removeTree(root + "/" + name)
+        }
     }
 
     private func launch(

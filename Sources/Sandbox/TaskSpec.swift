@@ -72,6 +72,8 @@ public struct TaskSpec: Sendable {
     public var prepare: (@Sendable (Int32) async throws -> Void)?
     /// Host directories bound into the task after its work directory.
     public var mounts: [BindMount] = []
+    /// Leave the work directory Corral made when the task ends (the caller removes it later).
+    public var keepWorkDirectory = false
 
     public init(
         id: String, argv: [String], environment: [String: String] = [:], workDirectory: String? = nil,

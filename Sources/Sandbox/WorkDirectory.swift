@@ -35,7 +35,7 @@ struct WorkDirectory: Sendable {
             unlinkat(rootFD, spec.id, AT_REMOVEDIR)
             throw SandboxError(.workDirectory, "cannot give \(path) to \(owner.name)", errno: err, path: path)
         }
-        return WorkDirectory(path: path, owned: true)
+        return WorkDirectory(path: path, owned: !spec.keepWorkDirectory)
     }
 
     /// Removes an owned work directory (cheap on tmpfs). Errors are returned for logging.

@@ -8,7 +8,8 @@ public enum OpenAPIDocument {
         ("delete", "/v1/nodes/{node}"),
         ("get", "/v1/tenants/{tenant}/quota"), ("get", "/v1/dead-letters"), ("post", "/v1/agents/register"),
         ("post", "/v1/agents/{node}/heartbeat"), ("get", "/v1/agents/{node}/allocations"),
-        ("get", "/v1/allocations/{id}/logs/{stream}"), ("get", "/v1/reports/capacity"),
+        ("get", "/v1/allocations/{id}/logs/{stream}"), ("get", "/v1/allocations/{id}/fs"),
+        ("get", "/v1/reports/capacity"),
     ]
 
     /// The methods the document lists for a concrete path (`/v1/jobs/j1` matches `/v1/jobs/{id}`), upper case.
@@ -203,6 +204,19 @@ public enum OpenAPIDocument {
                 "responses": {"200": {"description": "Bytes; headers Corral-Log-Offset (ask for it next) and Corral-Log-Running",
                   "headers": {"Corral-Log-Offset": {"schema": {"type": "integer"}}, "Corral-Log-Running": {"schema": {"enum": ["true", "false"]}}},
                   "content": {"application/octet-stream": {}}},
+                "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
+                "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"},
+                "502": {"$ref": "#/components/responses/Error"}}}
+            },
+            "/v1/allocations/{id}/fs": {
+              "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},
+                {"name": "path", "in": "query", "schema": {"type": "string"}},
+                {"name": "offset", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 0}}],
+              "get": {"summary": "A directory listing (JSON) or a file's bytes from a task's work directory, relayed from its agent",
+                "responses": {"200": {"description": "A listing, or bytes with headers Corral-File-Size and Corral-File-Offset",
+                  "content": {"application/json": {}, "application/octet-stream": {}}},
+                "400": {"$ref": "#/components/responses/Error"},
                 "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
                 "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"},
                 "502": {"$ref": "#/components/responses/Error"}}}

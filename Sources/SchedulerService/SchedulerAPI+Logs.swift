@@ -17,35 +17,56 @@ extension SchedulerAPI {
             let text = try context.parameters.require("id")
             let stream = try context.parameters.require("stream")
             guard LogRelay.streams.contains(stream) else { throw APIError.notFound("log stream \(stream)") }
-            let who = try context.requireUser("read logs")
-            guard let id = AllocationID(text), let job = await scheduler.job(id.task.job) else {
-                throw APIError.notFound("allocation \(text)")
-            }
-            if case .tenant(let tenant) = who, tenant != job.spec.tenant {
-                throw APIError.forbidden("allocation \(id) belongs to another tenant")
-            }
-            guard let task = await scheduler.tasks(of: job.id).first(where: { $0.id.index == id.task.index }),
-                id.attempt <= task.machine.attempt
-            else { throw APIError.notFound("allocation \(id)") }
-            guard id.attempt == task.machine.attempt, let node = task.machine.lastNode else {
-                throw APIError(
-                    status: 404, code: "not_found",
-                    message: "allocation \(id): the scheduler knows the node of attempt \(task.machine.attempt) only")
-            }
-            guard let address = await scheduler.nodes.first(where: { $0.id == node })?.address else {
-                throw APIError(
-                    status: 409, code: "logs_unavailable",
-                    message: "node \(node) does not serve logs: start its agent with --listen HOST:PORT")
-            }
+            let (id, node, address) = try await relayTarget(text, context, "read logs")
             let offset = request.uri.queryParameters.get("offset").flatMap { UInt64($0) } ?? 0
-            return try await relayLogs(
-                from: address, node: node, path: LogRelay.path(id, stream: stream, offset: offset))
+            return try await relay(
+                from: address, node: node, path: LogRelay.path(id, stream: stream, offset: offset),
+                headers: [LogRelay.offsetHeader, LogRelay.runningHeader])
+        }
+        router.get("/v1/allocations/:id/fs") { request, context in
+            let text = try context.parameters.require("id")
+            let (id, node, address) = try await relayTarget(text, context, "read work directories")
+            let query = request.uri.queryParameters
+            let offset = query.get("offset").flatMap { UInt64($0) } ?? 0
+            let limit = query.get("limit").flatMap { Int($0) }.map { min(max($0, 0), WorkFiles.maxLimit) }
+            return try await relay(
+                from: address, node: node,
+                path: WorkFiles.path(id, path: query.get("path") ?? "", offset: offset, limit: limit),
+                headers: [WorkFiles.sizeHeader, WorkFiles.offsetHeader])
         }
     }
 
-    /// Fetches a log from the address the node registered (checked as `http(s)://HOST:PORT` then, and
-    /// again here), on the fixed log path, with the node's relay token; redirects are not followed.
-    func relayLogs(from address: String, node: NodeID, path: String) async throws -> Response {
+    /// The allocation the caller may read, its node and the address the node registered: the job must be the
+    /// caller's (or the caller the admin) and the allocation its task's current attempt.
+    func relayTarget(_ text: String, _ context: SchedulerRequestContext, _ action: String) async throws -> (
+        AllocationID, NodeID, String
+    ) {
+        let who = try context.requireUser(action)
+        guard let id = AllocationID(text), let job = await scheduler.job(id.task.job) else {
+            throw APIError.notFound("allocation \(text)")
+        }
+        if case .tenant(let tenant) = who, tenant != job.spec.tenant {
+            throw APIError.forbidden("allocation \(id) belongs to another tenant")
+        }
+        guard let task = await scheduler.tasks(of: job.id).first(where: { $0.id.index == id.task.index }),
+            id.attempt <= task.machine.attempt
+        else { throw APIError.notFound("allocation \(id)") }
+        guard id.attempt == task.machine.attempt, let node = task.machine.lastNode else {
+            throw APIError(
+                status: 404, code: "not_found",
+                message: "allocation \(id): the scheduler knows the node of attempt \(task.machine.attempt) only")
+        }
+        guard let address = await scheduler.nodes.first(where: { $0.id == node })?.address else {
+            throw APIError(
+                status: 409, code: "logs_unavailable",
+                message: "node \(node) does not serve logs or files: start its agent with --listen HOST:PORT")
+        }
+        return (id, node, address)
+    }
+
+    /// Fetches a log or a work file from the address the node registered (checked as `http(s)://HOST:PORT` then, and
+    /// again here), on a fixed path, with the node's relay token; redirects are not followed.
+    func relay(from address: String, node: NodeID, path: String, headers passed: [String]) async throws -> Response {
         guard NodeAddress(address) != nil else {
             throw APIError(status: 502, code: "agent_unreachable", message: "node \(node) has no valid address")
         }
@@ -65,8 +86,10 @@ extension SchedulerAPI {
             }
             throw APIError(status: 502, code: "agent_error", message: "node \(node) answered \(response.status.code)")
         }
-        var headers: HTTPFields = [.contentType: "application/octet-stream"]
-        for name in [LogRelay.offsetHeader, LogRelay.runningHeader] {
+        var headers: HTTPFields = [
+            .contentType: response.headers.first(name: "Content-Type") ?? "application/octet-stream"
+        ]
+        for name in passed {
             if let field = HTTPField.Name(name) { headers[field] = response.headers.first(name: name) }
         }
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))

@@ -70,6 +70,11 @@ struct AgentOptions: ParsableArguments {
     @Option(help: "Node ports tasks' named ports are published on, FIRST-LAST.") var portRange = "20000-29999"
     @Option(name: .customLong("volume"), help: "A host directory tasks may mount, NAME=PATH[:ro] (repeatable).")
     var volumes: [String] = []
+    @Option(
+        help:
+            "How long an ended task's work directory stays readable with `corral alloc fs`, e.g. 1h (0: removed at once)."
+    )
+    var workRetention = "1h"
     @OptionGroup var sandboxOptions: SandboxOptions
 
     func configuration(defaultToken: String? = nil, defaultScheduler: String? = nil) throws -> AgentConfiguration {
@@ -130,7 +135,17 @@ struct AgentOptions: ParsableArguments {
             sandbox: sandbox, tenantGroups: groups ?? TenantGroups.defaultRange,
             logLimitBytes: try ByteSize.parse(logLimit, field: "--log-limit") ?? 8 << 20, ioDevice: device,
             listen: listen, tls: ClientTLS.fromOptions(ca: ca, certificate: tlsCert, key: tlsKey), weight: weight,
-            advertiseAddress: advertiseAddress, bridge: try bridgeConfiguration(), volumes: hostVolumes)
+            advertiseAddress: advertiseAddress, bridge: try bridgeConfiguration(), volumes: hostVolumes,
+            workRetentionSeconds: try retention())
+    }
+
+    func retention() throws -> Double {
+        if workRetention == "0" { return 0 }
+        do throws(ValueError) {
+            return try DurationText.parse(workRetention, field: "--work-retention").inSeconds
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 
     /// Bridge networking as the flags ask: an operator's own subnet must not overlap the host's routes now.
