@@ -44,6 +44,7 @@ let package = Package(
             name: "Sandbox",
             dependencies: [
                 "CSandbox", "Cgroups", "CorralModel", "SystemSupport", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),

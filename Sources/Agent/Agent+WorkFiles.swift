@@ -29,11 +29,19 @@ extension Agent {
         }
     }
 
-    /// Removes work directories whose retention is over, looked at every few seconds.
+    /// Removes work directories whose retention is over, looked at every few seconds; at the same pace, a
+    /// change of the node's images is registered (placement requires a job's image on its node).
     func sweepWorkIfDue() {
         let now = Date().timeIntervalSince1970
         guard now - lastWorkSweep >= 5 else { return }
         lastWorkSweep = now
+        if imageLabels() != advertisedImages {
+            Task {
+                do { try await register() } catch {
+                    logger.warning("cannot register the node's new images", metadata: ["error": "\(error)"])
+                }
+            }
+        }
         for (id, until) in retainedWork where until <= now {
             retainedWork[id] = nil
             do { try FileIO.removeTree(workDirectory(id)) } catch {

@@ -37,6 +37,8 @@ public actor Agent {
     /// Ended tasks' work directories kept for `corral alloc fs`, and when each goes (seconds since the epoch).
     var retainedWork: [AllocationID: Double] = [:]
     var lastWorkSweep: Double = 0
+    /// The image labels the last registration advertised; a change (an import, a removal) registers again.
+    var advertisedImages: [String: String] = [:]
 
     struct Entry {
         var allocation: Allocation
@@ -156,9 +158,11 @@ public actor Agent {
     }
 
     func registration() -> Registration {
-        Registration(
+        advertisedImages = imageLabels()
+        return Registration(
             node: configuration.nodeID, capacity: sampler.capacity,
-            labels: configuration.labels.merging(Self.labels(of: configuration.volumes)) { mine, _ in mine },
+            labels: configuration.labels.merging(Self.labels(of: configuration.volumes)) { mine, _ in mine }
+                .merging(advertisedImages) { mine, _ in mine },
             weight: configuration.weight,
             address: configuration.listen.map { "\(configuration.servesTLS ? "https" : "http")://\($0)" },
             info: ["cgroupMode": sandbox.host.mode.rawValue, "kernel": HostReport.kernelRelease()])

@@ -48,6 +48,15 @@ extension Agent {
         return labels
     }
 
+    /// `corral.image.NAME:TAG` (and `corral.image.NAME` for recipe images) for every image this node holds.
+    func imageLabels() -> [String: String] {
+        var labels: [String: String] = [:]
+        for entry in ImageStore(directory: configuration.sandbox.imagesDirectory).list() {
+            labels[entry.reference.label] = "yes"
+        }
+        return labels
+    }
+
     /// The task's volume binds. A writable volume's directory is given to the tenant's group (setgid, 2770),
     /// so the tenant's tasks, each under a uid of its own, share it and no other tenant's task can enter it;
     /// one that already belongs to another tenant's group is refused.

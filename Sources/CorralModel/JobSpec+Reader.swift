@@ -18,7 +18,8 @@ extension FieldReader {
             fail("command", "must name a program first")
         }
         let environment = stringMap(fields["env"], "env")
-        let image = self.name(fields["image"], "image", limit: 128, required: false)
+        let image = string(fields["image"], "image")
+        if let image, ImageReference(image) == nil { fail("image", "\"\(image)\" \(ImageReference.rule)") }
         let resources = self.resources(fields["resources"])
         let count = integer(fields["count"], "count", range: 1...100_000) ?? 1
         let timeout = duration(fields["timeout"], "timeout")

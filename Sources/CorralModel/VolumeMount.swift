@@ -43,10 +43,11 @@ public struct VolumeMount: Sendable, Equatable, Codable {
 }
 
 extension JobSpec {
-    /// The job's constraints with those its volumes imply: placement's hard filter on node labels.
+    /// The job's constraints with those its volumes and image imply: placement's hard filter on node labels.
     public var placementConstraints: [String: String] {
         var all = constraints
         for volume in volumes { all[volume.constraint.key] = volume.constraint.value }
+        if let image = image.flatMap(ImageReference.init) { all[image.label] = "yes" }
         return all
     }
 }

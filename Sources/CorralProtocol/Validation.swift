@@ -6,7 +6,7 @@ import CorralModel
 extension Registration {
     /// 10,000 cores: far beyond any machine, far below an overflow.
     public static let maxCPUMillis: Int64 = 10_000_000
-    public static let maxLabels = 64
+    public static let maxLabels = 256
     public static let maxInfo = 32
     public static let maxText = 256
 

@@ -114,8 +114,8 @@ public struct TaskSpec: Sendable {
         for key in environment.keys where key.isEmpty || key.contains("=") || key.utf8.contains(0) {
             problems.append(ValueError(field: "environment", message: "\"\(key)\" is not a variable name"))
         }
-        if let image, !Names.isValid(image, maxLength: 128) {
-            problems.append(ValueError(field: "image", message: "\"\(image)\" is not an image name"))
+        if let image, ImageReference(image) == nil {
+            problems.append(ValueError(field: "image", message: "\"\(image)\" \(ImageReference.rule)"))
         }
         for mount in mounts {
             if !mount.source.hasPrefix("/") || mount.source.utf8.contains(0) {

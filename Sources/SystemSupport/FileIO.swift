@@ -150,4 +150,10 @@ public enum FileIO {
     public static func removeTree(_ path: String) throws(SystemError) {
         try TreeRemoval.remove(path)
     }
+
+    /// Removes `name` (a file, a symlink, or a directory tree) in the directory open as `parent`, the same
+    /// way; `path` names it in errors. A missing entry is not an error.
+    public static func removeTree(named name: String, in parent: Int32, path: String) throws(SystemError) {
+        try TreeRemoval.removeEntry(Array(name.utf8CString), in: parent, device: nil, path: path, depth: 0)
+    }
 }

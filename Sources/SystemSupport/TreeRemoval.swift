@@ -27,7 +27,7 @@ enum TreeRemoval {
     /// Removes `name` in the directory `parent`: unlinked if it is not a directory, else emptied and removed.
     /// `device` is the root's file system (nil for the root itself, which sets it). Names are the bytes
     /// readdir gave (a task may write any bytes but `/` and NUL; they need not be UTF-8).
-    private static func removeEntry(
+    static func removeEntry(
         _ name: [CChar], in parent: Int32, device: dev_t?, path: String, depth: Int
     ) throws(SystemError) {
         if unlinkat(parent, name, 0) == 0 || errno == ENOENT { return }

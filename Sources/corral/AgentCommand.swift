@@ -48,6 +48,7 @@ struct AgentOptions: ParsableArguments {
     @Option(help: "Memory this node offers, e.g. 4Gi (default: all of MemTotal).") var memory: String?
     @Option(help: "Block device MAJ:MIN on which tasks' I/O bandwidth requests are enforced.") var ioDevice: String?
     @Option(help: "Directory on tmpfs for task work directories.") var workRoot: String?
+    @Option(help: "The image store (`corral image import --images-dir`).") var imagesDir = "/var/lib/corral/images"
     @Option(help: "Bytes of stdout/stderr kept per task and stream (the latest), e.g. 8Mi.") var logLimit = "8Mi"
     @Option(
         help: "gids for tenant groups, one per tenant that ran here (FIRST-LAST; default \(TenantGroups.defaultRange))."
@@ -119,7 +120,7 @@ struct AgentOptions: ParsableArguments {
         {
             throw ValidationError("--advertise-address: \"\(advertiseAddress)\" is not a host name or address")
         }
-        var sandbox = SandboxConfig(cgroupParent: cgroupParent, workRoot: workRoot)
+        var sandbox = SandboxConfig(cgroupParent: cgroupParent, workRoot: workRoot, imagesDirectory: imagesDir)
         try sandboxOptions.apply(to: &sandbox)
         var groups: IdentityRange?
         if let tenantGids {

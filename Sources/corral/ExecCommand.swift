@@ -40,7 +40,9 @@ struct ExecCommand: AsyncParsableCommand {
     @Option(help: "Seccomp: default (Corral's filter) or unconfined (no filter; says so on stderr).")
     var seccomp: String = "default"
     @OptionGroup var sandboxOptions: SandboxOptions
-    @Option(help: "Image to run in (see `corral image build`).") var image: String?
+    @Option(
+        help: "Image to run in: NAME:TAG imported with `corral image import`, or NAME built by `corral image build`.")
+    var image: String?
     @Option(help: "Host directory to bind at /work (default: a fresh one on tmpfs, removed afterwards).") var workdir:
         String?
     @Option(name: [.customShort("e"), .customLong("env")], help: "Environment variable NAME=VALUE. Repeatable.")
@@ -48,7 +50,7 @@ struct ExecCommand: AsyncParsableCommand {
     @Option(help: "Task id: cgroup name and hostname (default t-<random>).") var id: String?
     @Option(help: "Size of the private /tmp (default: kernel default).") var tmpSize: String?
     @Option(help: "Parent cgroup, relative to the hierarchy roots.") var cgroupParent: String?
-    @Option(help: "Directory holding images as NAME/rootfs.") var imagesDir: String = "/var/lib/corral/images"
+    @Option(help: "The image store (imported and built images).") var imagesDir: String = "/var/lib/corral/images"
     @Flag(help: "Print the outcome as one JSON object on stdout.") var json = false
     @Argument(parsing: .captureForPassthrough, help: "-- COMMAND ARGS...") var command: [String] = []
 
