@@ -113,6 +113,7 @@ let package = Package(
             name: "Agent",
             dependencies: [
                 "CorralClient", "CorralProtocol", "CorralModel", "CorralTLS", "Sandbox", "Cgroups", "SystemSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),

@@ -43,7 +43,8 @@ extension Agent {
             // The network goes with every report until one with usage was delivered (that one carried it too).
             AllocationReport(
                 id: entry.allocation.id, state: .running, usage: entry.usage == entry.reportedUsage ? nil : entry.usage,
-                network: entry.reportedUsage == nil ? entry.network?.view : nil)
+                network: entry.reportedUsage == nil ? entry.network?.view : nil,
+                health: entry.health == entry.reportedHealth ? nil : entry.health)
         case .accepted, .launching, .released: nil
         }
     }

@@ -53,6 +53,15 @@ public actor Agent {
         var logs: OpenLogs?
         /// The task's veth, address and published ports (bridge mode).
         var network: NetworkAttachment?
+        /// A service task's health, and the health a delivered heartbeat carried last.
+        var health: TaskHealth?
+        var reportedHealth: TaskHealth?
+        /// When a service task was restarted in place (within its restart policy's interval).
+        var restartTimes: [Double] = []
+        /// How the last run of a service task ended, while it waits to be restarted.
+        var restartOutcome: TaskOutcome?
+        /// The loop running its health checks.
+        var checks: Task<Void, Never>?
 
         init(
             allocation: Allocation, machine: AllocationMachine, adoption: AdoptionRecord? = nil,
@@ -189,8 +198,9 @@ public actor Agent {
                 let orders = try await client.heartbeat(
                     node: configuration.nodeID, Heartbeat(usage: nodeLoad, reports: reports, diskFull: diskFull))
                 for id in delivered { handle(.reportDelivered, id) }
-                for report in reports where report.state == .running && report.usage != nil {
-                    entries[report.id]?.reportedUsage = report.usage
+                for report in reports where report.state == .running {
+                    if report.usage != nil { entries[report.id]?.reportedUsage = report.usage }
+                    if report.health != nil { entries[report.id]?.reportedHealth = report.health }
                 }
                 apply(orders)
             } catch {
@@ -274,7 +284,12 @@ public actor Agent {
                 if let unrecorded { return handle(.launchFailed("cannot record the allocation: \(unrecorded)"), id) }
                 Task { await self.launch(id) }
             case .stopTask:
-                if let task = entry.task { Task { await task.stop() } }
+                if let task = entry.task {
+                    Task { await task.stop() }
+                } else if let outcome = entry.restartOutcome {
+                    // Between two runs of a service task: it ends here.
+                    Task { self.handle(.exited(outcome), id) }
+                }
             case .undoLaunch:
                 Task { await self.undoLaunch(id) }
             case .announce:
@@ -290,22 +305,7 @@ public actor Agent {
         guard let allocation = entries[id]?.allocation else { return }
         let task: SandboxedTask
         do {
-            let stdio = try TaskLogs(root: configuration.logsDir, allocation: id).open(trimmer: trimmer)
-            entries[id]?.logs = stdio
-            var spec = taskSpec(allocation, stdout: stdio.stdout, stderr: stdio.stderr)
-            spec.mounts = try mounts(for: allocation)
-            spec.keepWorkDirectory = configuration.workRetentionSeconds > 0
-            if allocation.network?.mode == .bridge {
-                guard let bridge else {
-                    throw AgentError.network("bridge networking is off on node \(configuration.nodeID) (--task-subnet)")
-                }
-                let attachment = try await bridge.reserve(
-                    id, tenant: allocation.tenant, ports: allocation.network?.ports ?? [])
-                entries[id]?.network = attachment
-                spec.environment.merge(Self.environment(of: attachment)) { _, ours in ours }
-                spec.prepare = { pid in try await bridge.plumb(id, pid: pid) }
-            }
-            task = try await sandbox.launch(spec)
+            task = try await start(allocation)
         } catch {
             if entries[id]?.network != nil, let bridge {
                 await bridge.release(id)
@@ -323,10 +323,38 @@ public actor Agent {
         watch(task, id)
     }
 
+    /// The task of an allocation started in the sandbox, with its logs, volumes and network (a service task
+    /// restarted in place keeps its address and ports).
+    func start(_ allocation: Allocation) async throws -> SandboxedTask {
+        let id = allocation.id
+        let stdio = try TaskLogs(root: configuration.logsDir, allocation: id).open(trimmer: trimmer)
+        entries[id]?.logs = stdio
+        var spec = taskSpec(allocation, stdout: stdio.stdout, stderr: stdio.stderr)
+        spec.mounts = try mounts(for: allocation)
+        spec.keepWorkDirectory = configuration.workRetentionSeconds > 0
+        if allocation.network?.mode == .bridge {
+            guard let bridge else {
+                throw AgentError.network("bridge networking is off on node \(configuration.nodeID) (--task-subnet)")
+            }
+            let attachment: NetworkAttachment
+            if let kept = entries[id]?.network {
+                attachment = kept
+            } else {
+                attachment = try await bridge.reserve(
+                    id, tenant: allocation.tenant, ports: allocation.network?.ports ?? [])
+            }
+            entries[id]?.network = attachment
+            spec.environment.merge(Self.environment(of: attachment)) { _, ours in ours }
+            spec.prepare = { pid in try await bridge.plumb(id, pid: pid) }
+        }
+        return try await sandbox.launch(spec)
+    }
+
     func watch(_ task: SandboxedTask, _ id: AllocationID) {
+        startChecks(id)
         Task {
             let outcome = await task.wait()
-            self.handle(.exited(outcome), id)
+            await self.taskEnded(outcome, id)
         }
     }
 

@@ -122,13 +122,16 @@ actor BridgeNetwork {
     /// Frees what the task held: its rules, its veth (gone already if its namespace is), its address and ports.
     func release(_ id: AllocationID) async {
         guard let attachment = attachments[id] else { return }
-        if ready {
-            do { try await HostCommand.run("nft", ["-f", "-"], input: elements(of: attachment, verb: "delete")) } catch
-            {
+        // Worked out and forgotten before the first await: a release running meanwhile (another task of the
+        // tenant) then neither deletes this task's pairs again nor misses its own.
+        let rules = ready ? elements(of: attachment, verb: "delete") : ""
+        attachments[id] = nil
+        // One command per line: a pair a concurrent release deleted already does not keep the ports.
+        for line in rules.split(separator: "\n") {
+            do { try await HostCommand.run("nft", ["-f", "-"], input: line + "\n") } catch {
                 logger.warning("cannot remove a task's rules", metadata: ["allocation": "\(id)", "error": "\(error)"])
             }
         }
-        attachments[id] = nil
         _ = try? await HostCommand.run("ip", ["link", "del", attachment.device])
     }
 

@@ -28,6 +28,10 @@ public struct SchedulerClient: Sendable {
     public func cancel(_ id: String) async throws -> JobView {
         try await call(.DELETE, "/v1/jobs/\(Self.segment(id))")
     }
+    /// `POST /v1/jobs/{id}/scale`: a service job's new count.
+    public func scale(_ id: String, count: Int) async throws -> JobView {
+        try await call(.POST, "/v1/jobs/\(Self.segment(id))/scale", body: Data("{\"count\": \(count)}".utf8))
+    }
     public func tasks(_ id: String) async throws -> [TaskView] {
         try await call(.GET, "/v1/jobs/\(Self.segment(id))/tasks")
     }

@@ -24,6 +24,9 @@ extension JobSpec: Codable {
         if let image { fields["image"] = .string(image) }
         if network != TaskNetwork() { fields["network"] = network.json }
         if !volumes.isEmpty { fields["volumes"] = .array(volumes.map(\.json)) }
+        if type != .batch { fields["type"] = .string(type.rawValue) }
+        if restart != RestartPolicy() { fields["restart"] = restart.json }
+        if !checks.isEmpty { fields["checks"] = .array(checks.map(\.json)) }
         if let timeout { fields["timeout"] = duration(timeout) }
         if let expectedDuration { fields["expectedDuration"] = duration(expectedDuration) }
         return .object(fields)

@@ -1,7 +1,7 @@
 extension FieldReader {
     static let jobFields: Set<String> = [
         "name", "tenant", "priority", "command", "env", "image", "resources", "count", "timeout", "retry",
-        "expectedDuration", "constraints", "network", "volumes",
+        "expectedDuration", "constraints", "network", "volumes", "type", "restart", "checks",
     ]
     static let resourceFields: Set<String> = ["cpu", "memory", "ioReadBps", "ioWriteBps", "pids"]
     static let retryFields: Set<String> = ["maxAttempts", "initialDelay", "maxDelay", "jitter"]
@@ -28,11 +28,17 @@ extension FieldReader {
         let constraints = stringMap(fields["constraints"], "constraints")
         let network = self.network(fields["network"])
         let volumes = self.volumes(fields["volumes"])
+        let type = jobType(fields["type"])
+        let restart = self.restart(fields["restart"])
+        let checks = self.checks(fields["checks"], network: network ?? TaskNetwork())
+        if type == .batch, fields["checks"] != nil, fields["checks"] != .null, !checks.isEmpty {
+            fail("checks", "health checks are for service jobs (\"type\": \"service\")")
+        }
         guard let name, let tenant, let command, let resources, let retry, let network else { return nil }
         return JobSpec(
             name: name, tenant: tenant, priority: priority, command: command, environment: environment, image: image,
             resources: resources, count: count, timeout: timeout, retry: retry, expectedDuration: expected,
-            constraints: constraints, network: network, volumes: volumes)
+            constraints: constraints, network: network, volumes: volumes, type: type, restart: restart, checks: checks)
     }
 
     mutating func resources(_ value: JSONValue?) -> Resources? {

@@ -20,13 +20,22 @@ public struct JobSpec: Sendable, Equatable {
     public var network: TaskNetwork
     /// Host volumes the tasks mount.
     public var volumes: [VolumeMount]
+    public var type: JobType
+    /// How service tasks are restarted in place.
+    public var restart: RestartPolicy
+    /// Health checks of service tasks.
+    public var checks: [HealthCheck]
 
     public init(
         name: String, tenant: String, priority: Int = 50, command: [String], environment: [String: String] = [:],
         image: String? = nil, resources: Resources = Resources(), count: Int = 1, timeout: Duration? = nil,
         retry: RetryPolicy = RetryPolicy(), expectedDuration: Duration? = nil, constraints: [String: String] = [:],
-        network: TaskNetwork = TaskNetwork(), volumes: [VolumeMount] = []
+        network: TaskNetwork = TaskNetwork(), volumes: [VolumeMount] = [], type: JobType = .batch,
+        restart: RestartPolicy = RestartPolicy(), checks: [HealthCheck] = []
     ) {
+        self.type = type
+        self.restart = restart
+        self.checks = checks
         self.name = name
         self.tenant = tenant
         self.priority = priority

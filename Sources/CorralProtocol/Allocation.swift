@@ -15,6 +15,13 @@ public struct Allocation: Sendable, Codable, Equatable {
     public var taskCount: Int?
     /// The node's volumes the task mounts.
     public var volumes: [VolumeMount]?
+    /// Set for service tasks: how the agent restarts them in place.
+    public var restart: RestartPolicy?
+    /// Service tasks' health checks.
+    public var checks: [HealthCheck]?
+
+    /// Whether the task is a service's (restarted in place, health-checked).
+    public var isService: Bool { restart != nil }
 
     public var task: TaskID { id.task }
     public var attempt: Int { id.attempt }
@@ -22,8 +29,11 @@ public struct Allocation: Sendable, Codable, Equatable {
     public init(
         id: AllocationID, tenant: String, command: [String], environment: [String: String] = [:],
         image: String? = nil, resources: Resources, timeoutMs: Int64? = nil, network: TaskNetwork? = nil,
-        taskCount: Int? = nil, volumes: [VolumeMount]? = nil
+        taskCount: Int? = nil, volumes: [VolumeMount]? = nil, restart: RestartPolicy? = nil,
+        checks: [HealthCheck]? = nil
     ) {
+        self.restart = restart
+        self.checks = checks
         self.id = id
         self.tenant = tenant
         self.command = command
@@ -37,7 +47,8 @@ public struct Allocation: Sendable, Codable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, task, attempt, tenant, command, environment, image, resources, timeoutMs, network, taskCount, volumes
+        case id, task, attempt, tenant, command, environment, image, resources, timeoutMs, network, taskCount, volumes,
+            restart, checks
     }
 
     public init(from decoder: any Decoder) throws {
@@ -52,6 +63,8 @@ public struct Allocation: Sendable, Codable, Equatable {
         network = try c.decodeIfPresent(TaskNetwork.self, forKey: .network)
         taskCount = try c.decodeIfPresent(Int.self, forKey: .taskCount)
         volumes = try c.decodeIfPresent([VolumeMount].self, forKey: .volumes)
+        restart = try c.decodeIfPresent(RestartPolicy.self, forKey: .restart)
+        checks = try c.decodeIfPresent([HealthCheck].self, forKey: .checks)
     }
 
     /// The id, and the task and attempt it names, as separate fields as well (what readers of the JSON
@@ -70,6 +83,8 @@ public struct Allocation: Sendable, Codable, Equatable {
         try c.encodeIfPresent(network, forKey: .network)
         try c.encodeIfPresent(taskCount, forKey: .taskCount)
         try c.encodeIfPresent(volumes, forKey: .volumes)
+        try c.encodeIfPresent(restart, forKey: .restart)
+        try c.encodeIfPresent(checks, forKey: .checks)
     }
 }
 
@@ -86,11 +101,14 @@ public struct AllocationReport: Sendable, Codable, Equatable {
     public var outcome: TaskOutcome?
     /// The task's address and published ports (bridge mode), in the reports until the scheduler has them.
     public var network: AllocationNetwork?
+    /// A service task's health and restarts, when they changed.
+    public var health: TaskHealth?
 
     public init(
         id: AllocationID, state: State, exitCode: Int32? = nil, error: String? = nil, usage: AllocationUsage? = nil,
-        outcome: TaskOutcome? = nil, network: AllocationNetwork? = nil
+        outcome: TaskOutcome? = nil, network: AllocationNetwork? = nil, health: TaskHealth? = nil
     ) {
+        self.health = health
         self.id = id
         self.network = network
         self.state = state
@@ -147,5 +165,24 @@ public struct PublishedPort: Sendable, Codable, Equatable {
         self.to = to
         self.hostPort = hostPort
         self.address = address
+    }
+}
+
+/// A service task's health as its agent's checks see it, and how often it was restarted in place.
+public struct TaskHealth: Sendable, Codable, Equatable {
+    public enum Status: String, Sendable, Codable { case unknown, healthy, unhealthy }
+    public var status: Status
+    /// The last check's result ("HTTP 200", "connection refused", an exec check's output).
+    public var output: String
+    /// Seconds since the Unix epoch of the last check; nil before the first.
+    public var checkedAt: Double?
+    /// Restarts in place since the allocation started.
+    public var restarts: Int
+
+    public init(status: Status = .unknown, output: String = "", checkedAt: Double? = nil, restarts: Int = 0) {
+        self.status = status
+        self.output = output
+        self.checkedAt = checkedAt
+        self.restarts = restarts
     }
 }

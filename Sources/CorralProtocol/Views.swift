@@ -80,12 +80,16 @@ public struct TaskView: Sendable, Codable, Equatable {
     public var outcome: TaskOutcome?
     /// Where the current attempt can be reached (bridge mode: its address and published ports).
     public var network: AllocationNetwork?
+    /// A service task's health and restarts in place.
+    public var health: TaskHealth?
 
     public init(
         job: JobID, index: Int, state: TaskState, attempt: Int, node: NodeID? = nil, allocation: AllocationID? = nil,
         exitCode: Int32? = nil, lastError: String? = nil, retryAt: Double? = nil, startedAt: Double? = nil,
-        usage: AllocationUsage? = nil, outcome: TaskOutcome? = nil, network: AllocationNetwork? = nil
+        usage: AllocationUsage? = nil, outcome: TaskOutcome? = nil, network: AllocationNetwork? = nil,
+        health: TaskHealth? = nil
     ) {
+        self.health = health
         self.network = network
         self.job = job
         self.index = index

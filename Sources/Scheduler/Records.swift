@@ -29,6 +29,8 @@ public struct TaskRecord: Sendable, Codable, Equatable {
     public var outcome: TaskOutcome?
     /// The current attempt's address and published ports, as its agent reported them.
     public var network: AllocationNetwork?
+    /// The current attempt's health (service tasks), as its agent reported it.
+    public var health: TaskHealth?
     public var updatedAt: Double
 
     public var state: TaskState { machine.state }

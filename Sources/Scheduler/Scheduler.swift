@@ -82,6 +82,19 @@ public actor Scheduler {
     public var deadLetters: [TaskRecord] { core.deadLetters }
     public var nodes: [NodeStatus] { core.nodeStatuses }
 
+    /// Changes a job's count (`corral job scale`): new tasks are placed, those past the count killed.
+    public func scale(job id: JobID, to count: Int) async throws -> JobRecord? {
+        guard let (job, changed) = core.scale(job: id, to: count, now: now()) else { return nil }
+        try await persist(changed, also: [.put(StoreKeys.job(id), try encode(job))])
+        wakeAll()
+        Task {
+            do { try await self.schedule() } catch {
+                self.logger.error("placement after scaling failed", metadata: ["error": "\(error)"])
+            }
+        }
+        return job
+    }
+
     public func cancel(job id: JobID) async throws -> JobRecord? {
         guard let job = core.job(id) else { return nil }
         let changed = core.cancel(job: id, now: now())

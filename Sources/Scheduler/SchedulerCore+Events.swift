@@ -15,7 +15,9 @@ extension SchedulerCore {
                 id: id, tenant: job.spec.tenant, command: job.spec.command, environment: job.spec.environment,
                 image: job.spec.image, resources: job.spec.resources, timeoutMs: job.spec.timeout?.wholeMilliseconds,
                 network: job.spec.network.mode == .none ? nil : job.spec.network, taskCount: job.spec.count,
-                volumes: job.spec.volumes.isEmpty ? nil : job.spec.volumes)
+                volumes: job.spec.volumes.isEmpty ? nil : job.spec.volumes,
+                restart: job.spec.type == .service ? job.spec.restart : nil,
+                checks: job.spec.type == .service && !job.spec.checks.isEmpty ? job.spec.checks : nil)
         }
     }
 
@@ -30,6 +32,7 @@ extension SchedulerCore {
         case .placed(let node):
             record.startedAt = nil  // a new attempt; the last one's start stays visible until this one starts
             record.network = nil
+            record.health = nil
             if before.state == .pending, record.machine.node == node {
                 record.allocation = AllocationID(task: id, attempt: record.machine.attempt)
                 record.notBefore = nil

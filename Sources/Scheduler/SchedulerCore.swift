@@ -164,6 +164,32 @@ public struct SchedulerCore: Sendable {
     }
 
     /// Cancels every task of the job not yet ended; returns the changed records.
+    /// A job's new count: tasks added are queued, tasks at indices past it cancelled (killed if placed).
+    /// Returns the job's new record and the tasks that changed; nil for an unknown or cancelled job.
+    public mutating func scale(job id: JobID, to count: Int, now: Double) -> (JobRecord, [TaskRecord])? {
+        guard var job = table.job(id), !job.cancelled else { return nil }
+        let before = job.spec.count
+        job.spec.count = count
+        var changed: [TaskRecord] = []
+        if count > before {
+            let kept = table.tasks(of: id).filter { $0.id.index < before }
+            let added = (before..<count).map {
+                TaskRecord(
+                    id: TaskID(job: id, index: $0), machine: TaskMachine(maxAttempts: job.spec.retry.maxAttempts),
+                    updatedAt: now)
+            }
+            table.insert(job, tasks: kept + added)
+            for record in added { enqueue(record.id) }
+            changed = added
+        } else {
+            table.replace(job)
+            for task in table.taskIDs(of: id) where task.index >= count && !(table[task]?.state.isTerminal ?? true) {
+                if let record = apply(.cancel, to: task, now: now) { changed.append(record) }
+            }
+        }
+        return (job, changed)
+    }
+
     public mutating func cancel(job id: JobID, now: Double) -> [TaskRecord] {
         guard table.job(id) != nil else { return [] }
         table.markCancelled(id)

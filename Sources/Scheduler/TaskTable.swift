@@ -47,6 +47,9 @@ struct TaskTable: Sendable {
 
     mutating func markCancelled(_ job: JobID) { jobs[job]?.cancelled = true }
 
+    /// A job's record changed (its count), its tasks kept.
+    mutating func replace(_ job: JobRecord) { jobs[job.id] = job }
+
     /// Jobs with no unfinished task.
     var endedJobs: [JobID] { jobs.keys.filter { unfinishedOfJob[$0] == nil } }
 

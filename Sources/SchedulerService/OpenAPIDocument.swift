@@ -4,7 +4,9 @@ public enum OpenAPIDocument {
     /// Method and path template of every route, as the router registers them.
     public static let routes: [(method: String, path: String)] = [
         ("get", "/metrics"), ("get", "/v1/openapi.json"), ("post", "/v1/jobs"), ("get", "/v1/jobs"),
-        ("get", "/v1/jobs/{id}"), ("delete", "/v1/jobs/{id}"), ("get", "/v1/jobs/{id}/tasks"), ("get", "/v1/nodes"),
+        ("get", "/v1/jobs/{id}"), ("delete", "/v1/jobs/{id}"), ("post", "/v1/jobs/{id}/scale"),
+        ("get", "/v1/jobs/{id}/tasks"),
+        ("get", "/v1/nodes"),
         ("delete", "/v1/nodes/{node}"),
         ("get", "/v1/tenants/{tenant}/quota"), ("get", "/v1/dead-letters"), ("post", "/v1/agents/register"),
         ("post", "/v1/agents/{node}/heartbeat"), ("get", "/v1/agents/{node}/allocations"),
@@ -64,7 +66,17 @@ public enum OpenAPIDocument {
                   "volumes": {"type": ["array", "null"], "maxItems": 16, "items": {"type": "object",
                     "required": ["name", "target"], "additionalProperties": false, "properties": {
                       "name": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,63}$"}, "target": {"type": "string"},
-                      "readOnly": {"type": "boolean"}}}}}},
+                      "readOnly": {"type": "boolean"}}}},
+                  "type": {"enum": ["batch", "service"]},
+                  "restart": {"type": ["object", "null"], "additionalProperties": false, "properties": {
+                    "attempts": {"type": "integer", "minimum": 0, "maximum": 1000}, "interval": {"type": ["string", "number"]},
+                    "delay": {"type": ["string", "number"]}, "mode": {"enum": ["fail", "delay"]}}},
+                  "checks": {"type": ["array", "null"], "maxItems": 8, "items": {"type": "object", "required": ["type"],
+                    "additionalProperties": false, "properties": {"type": {"enum": ["http", "tcp", "exec"]},
+                      "port": {"type": "string"}, "path": {"type": "string"}, "command": {"type": "array", "items": {"type": "string"}},
+                      "interval": {"type": ["string", "number"]}, "timeout": {"type": ["string", "number"]},
+                      "unhealthyAfter": {"type": "integer", "minimum": 1, "maximum": 100},
+                      "grace": {"type": ["string", "number"]}}}}}},
               "Job": {"type": "object", "required": ["id", "name", "tenant", "priority", "state", "submittedAt", "tasks", "spec"],
                 "properties": {"id": {"type": "string"}, "name": {"type": "string"}, "tenant": {"type": "string"},
                   "priority": {"type": "integer"},
@@ -77,6 +89,8 @@ public enum OpenAPIDocument {
                 "attempt": {"type": "integer"}, "node": {"type": "string"}, "allocation": {"type": "string"},
                 "exitCode": {"type": "integer"}, "lastError": {"type": "string"}, "retryAt": {"type": "number"},
                 "startedAt": {"type": "number"}, "usage": {"type": "object"}, "outcome": {"type": "object"},
+                "health": {"type": "object", "properties": {"status": {"enum": ["unknown", "healthy", "unhealthy"]},
+                  "output": {"type": "string"}, "checkedAt": {"type": "number"}, "restarts": {"type": "integer"}}},
                 "network": {"type": "object", "properties": {"mode": {"enum": ["none", "host", "bridge"]},
                   "address": {"type": "string"}, "ports": {"type": "array", "items": {"type": "object",
                     "required": ["name", "to", "hostPort", "address"]}}}}}},
@@ -110,7 +124,7 @@ public enum OpenAPIDocument {
                   "id": {"type": "string"}, "state": {"enum": ["running", "exited", "failed", "killed", "unknown"]},
                   "exitCode": {"type": ["integer", "null"]}, "error": {"type": ["string", "null"]},
                   "usage": {"type": ["object", "null"]}, "outcome": {"type": ["object", "null"]},
-                  "network": {"type": ["object", "null"]}}}},
+                  "network": {"type": ["object", "null"]}, "health": {"type": ["object", "null"]}}}},
                 "running": {"type": ["array", "null"], "items": {"type": "string"},
                   "description": "ids of allocations still running with nothing new to report"},
                 "diskFull": {"type": ["boolean", "null"], "description": "the agent cannot write its records: place nothing here"}}},
@@ -147,6 +161,16 @@ public enum OpenAPIDocument {
                 "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}},
               "delete": {"responses": {"200": {"description": "Cancelled", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}},
                 "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+            },
+            "/v1/jobs/{id}/scale": {
+              "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+              "post": {"summary": "Change a service job's count",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object",
+                  "required": ["count"], "properties": {"count": {"type": "integer", "minimum": 1, "maximum": 100000}}}}}},
+                "responses": {"200": {"description": "The job", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}},
+                "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
+                "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
+                "409": {"$ref": "#/components/responses/Error"}, "413": {"$ref": "#/components/responses/Error"}}}
             },
             "/v1/jobs/{id}/tasks": {
               "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],

@@ -181,6 +181,28 @@ public struct SchedulerAPI: Sendable {
             let cancelled = try await scheduler.cancel(job: job.id) ?? job
             return try json(await JobView(cancelled, scheduler: scheduler))
         }
+        router.post("/v1/jobs/:id/scale") { request, context in
+            let job = try await visibleJob(context)
+            let body = try await Self.body(of: request, upTo: 4096)
+            guard
+                let value = try? JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView)),
+                case .object(let fields) = value, case .number(let number)? = fields["count"],
+                let count = Int(exactly: number), (1...100_000).contains(count)
+            else {
+                throw APIError.badRequest(
+                    "the body must be {\"count\": N}",
+                    problems: [.init(field: "count", message: "an integer within 1...100000")])
+            }
+            guard job.spec.type == .service else {
+                throw APIError(
+                    status: 409, code: "not_a_service",
+                    message: "job \(job.id) is a batch job: only services are scaled")
+            }
+            guard let scaled = try await scheduler.scale(job: job.id, to: count) else {
+                throw APIError(status: 409, code: "cancelled", message: "job \(job.id) is cancelled")
+            }
+            return try json(await JobView(scaled, scheduler: scheduler))
+        }
         router.get("/v1/jobs/:id/tasks") { _, context in
             let job = try await visibleJob(context)
             return try json(await scheduler.tasks(of: job.id).map(TaskView.init))

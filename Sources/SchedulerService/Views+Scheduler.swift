@@ -19,6 +19,7 @@ extension TaskView {
             node: record.machine.lastNode, allocation: record.allocation, exitCode: record.exitCode,
             lastError: record.machine.lastError, retryAt: record.state == .pending ? record.notBefore : nil,
             startedAt: record.startedAt, usage: record.usage, outcome: record.outcome,
-            network: record.state == .running || record.state == .scheduled ? record.network : nil)
+            network: record.state == .running || record.state == .scheduled ? record.network : nil,
+            health: record.state == .running ? record.health : nil)
     }
 }

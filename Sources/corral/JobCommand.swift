@@ -30,7 +30,7 @@ struct ClientOptions: ParsableArguments {
 struct JobCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "job", abstract: "Submit, inspect and cancel jobs.",
-        subcommands: [Submit.self, Status.self, List.self, Cancel.self])
+        subcommands: [Submit.self, Status.self, List.self, Cancel.self, Scale.self])
 
     struct Submit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -63,15 +63,27 @@ struct JobCommand: AsyncParsableCommand {
             var setup: [String] = []
             if let image = job.spec.image { setup.append("image \(image)") }
             if job.spec.network.mode != .none { setup.append("network \(job.spec.network.mode.rawValue)") }
+            if job.spec.type == .service { setup.append("service, \(job.spec.count) wanted") }
+            for volume in job.spec.volumes {
+                setup.append("volume \(volume.name) at \(volume.target)\(volume.readOnly ? " (read-only)" : "")")
+            }
             if !setup.isEmpty { Swift.print(setup.joined(separator: "  ")) }
             Table.print(
-                ["TASK", "STATE", "ATTEMPT", "NODE", "EXIT", "ADDRESS", "ERROR"],
+                ["TASK", "STATE", "ATTEMPT", "NODE", "EXIT", "ADDRESS", "HEALTH", "ERROR"],
                 tasks.map {
                     [
                         "\($0.index)", $0.state.rawValue, "\($0.attempt)", $0.node?.rawValue ?? "-",
-                        $0.exitCode.map { "\($0)" } ?? "-", Self.addresses($0.network), $0.lastError ?? "",
+                        $0.exitCode.map { "\($0)" } ?? "-", Self.addresses($0.network), Self.health($0.health),
+                        $0.lastError ?? "",
                     ]
                 })
+        }
+
+        /// `healthy (restarts 2): http: HTTP 200`.
+        static func health(_ health: TaskHealth?) -> String {
+            guard let health else { return "-" }
+            let restarts = health.restarts > 0 ? " (restarts \(health.restarts))" : ""
+            return "\(health.status.rawValue)\(restarts): \(health.output)"
         }
 
         /// The task's bridge address and each published port as `name=node:port`.
@@ -97,6 +109,20 @@ struct JobCommand: AsyncParsableCommand {
                         $0.tasks.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
                     ]
                 })
+        }
+    }
+
+    struct Scale: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a service job's count: new tasks are placed, those past the count stopped.")
+        @OptionGroup var options: ClientOptions
+        @Argument var id: String
+        @Argument(help: "The new number of tasks (1-100000).") var count: Int
+
+        func run() async throws {
+            let job = try await options.client().scale(id, count: count)
+            if options.json { return try options.print(job) }
+            Swift.print("\(job.id) scaled to \(job.spec.count)")
         }
     }
 

@@ -1,19 +1,34 @@
 import Demo
 import Foundation
+import Synchronization
 import TestSupport
 
-/// Network namespaces and veth pairs named after this process, addresses in 10.213.0.0/16: namespace N
-/// holds 10.213.N.2 and reaches the host (10.213.N.1, where the scheduler may listen) through its own pair.
+/// Network namespaces and veth pairs named after this process and network, addresses in 10.OCTET.0.0/16: namespace N
+/// holds 10.OCTET.N.2 and reaches the host (10.OCTET.N.1, where the scheduler may listen) through its own pair.
 /// Everything is deleted when the value goes away.
 final class TestNetwork: @unchecked Sendable {
-    let tag = String(getpid() % 100_000)
-    let schedulerAddress = "10.213.1.1"
+    private static let made = Mutex(0)
+    /// This process and a count of its networks: suites running side by side get names of their own.
+    let tag: String
+    /// The second octet of this network's addresses (10.OCTET.0.0/16), so that networks of suites running
+    /// side by side do not share routes.
+    let octet: Int
+
+    init() {
+        let count = Self.made.withLock { count in
+            count += 1
+            return count
+        }
+        tag = String(Int(getpid() % 1000) * 100 + count % 100)
+        octet = 200 + count % 50
+    }
+    var schedulerAddress: String { "10.\(octet).1.1" }
     var namespaces: [String] = []
     var links: [String] = []
 
     func name(_ index: Int) -> String { "corral-\(tag)-\(index)" }
     /// The address of namespace `index` (what its agent advertises).
-    func address(_ index: Int) -> String { "10.213.\(index).2" }
+    func address(_ index: Int) -> String { "10.\(octet).\(index).2" }
 
     /// A namespace whose only route leads to the scheduler's address through its own veth pair.
     func addNamespace(_ index: Int) throws -> String {
@@ -25,13 +40,13 @@ final class TestNetwork: @unchecked Sendable {
         try Self.ip("link", "add", host, "type", "veth", "peer", "name", inner)
         links.append(host)
         try Self.ip("link", "set", inner, "netns", ns)
-        try Self.ip("addr", "add", "10.213.\(index).1/24", "dev", host)
+        try Self.ip("addr", "add", "10.\(octet).\(index).1/24", "dev", host)
         try Self.ip("link", "set", host, "up")
         try Self.ip("-n", ns, "addr", "add", "\(address(index))/24", "dev", inner)
         try Self.ip("-n", ns, "link", "set", inner, "up")
         try Self.ip("-n", ns, "link", "set", "lo", "up")
         if index > 1 {
-            try Self.ip("-n", ns, "route", "add", "\(schedulerAddress)/32", "via", "10.213.\(index).1")
+            try Self.ip("-n", ns, "route", "add", "\(schedulerAddress)/32", "via", "10.\(octet).\(index).1")
         }
         return ns
     }
@@ -43,8 +58,8 @@ final class TestNetwork: @unchecked Sendable {
         try Self.ip("link", "add", left, "type", "veth", "peer", "name", right)
         try Self.ip("link", "set", left, "netns", name(a))
         try Self.ip("link", "set", right, "netns", name(b))
-        for (index, device, peer, octet) in [(a, left, b, 1), (b, right, a, 2)] {
-            try Self.ip("-n", name(index), "addr", "add", "10.214.\(a)\(b).\(octet)/30", "dev", device)
+        for (index, device, peer, host) in [(a, left, b, 1), (b, right, a, 2)] {
+            try Self.ip("-n", name(index), "addr", "add", "10.\(octet).2\(a)\(b).\(host)/30", "dev", device)
             try Self.ip("-n", name(index), "link", "set", device, "up")
             try Self.ip("-n", name(index), "route", "add", "\(address(peer))/32", "dev", device)
         }

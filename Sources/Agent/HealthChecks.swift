@@ -1,0 +1,118 @@
+import AsyncHTTPClient
+import CorralModel
+import CorralProtocol
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Runs one health check against a service task: http (a GET answered 2xx or 3xx), tcp (a connection
+/// accepted) or exec (a command run in the task's namespaces, as its user, that exits 0), within the
+/// check's timeout. Returns whether it passed and what it saw.
+enum HealthProbe {
+    struct Target {
+        /// The task's address on the bridge.
+        var address: String?
+        var ports: [PublishedPort]
+        /// The task's PID 1 and uid, for exec checks.
+        var pid: Int32
+        var uid: UInt32?
+    }
+
+    static func run(_ check: HealthCheck, _ target: Target) async -> (passed: Bool, output: String) {
+        switch check.type {
+        case .http, .tcp:
+            guard let address = target.address, let port = target.ports.first(where: { $0.name == check.port }) else {
+                return (false, "no address for port \(check.port ?? "?")")
+            }
+            return check.type == .http
+                ? await http(address, port.to, check.path, timeout: check.timeout)
+                : await tcp(address, port.to, timeout: check.timeout)
+        case .exec:
+            return await exec(check.command, pid: target.pid, uid: target.uid, timeout: check.timeout)
+        }
+    }
+
+    static func http(_ address: String, _ port: Int, _ path: String, timeout: Duration) async -> (Bool, String) {
+        let request = HTTPClientRequest(url: "http://\(address):\(port)\(path)")
+        do {
+            let response = try await HTTPClient.shared.execute(
+                request, timeout: .milliseconds(timeout.wholeMilliseconds))
+            _ = try? await response.body.collect(upTo: 64 << 10)
+            return ((200..<400).contains(Int(response.status.code)), "HTTP \(response.status.code)")
+        } catch {
+            return (false, "GET \(path): \(error)")
+        }
+    }
+
+    static func tcp(_ address: String, _ port: Int, timeout: Duration) async -> (Bool, String) {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: connect(address, port, timeoutMs: Int32(timeout.wholeMilliseconds)))
+            }
+        }
+    }
+
+    /// A non-blocking connect, waited for with poll.
+    static func connect(_ address: String, _ port: Int, timeoutMs: Int32) -> (Bool, String) {
+        let fd = socket(
+            AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return (false, "socket: errno \(errno)") }
+        defer { close(fd) }
+        var target = sockaddr_in()
+        target.sin_family = sa_family_t(AF_INET)
+        target.sin_port = in_port_t(UInt16(port).bigEndian)
+        guard inet_pton(AF_INET, address, &target.sin_addr) == 1 else { return (false, "\(address) is not IPv4") }
+        let rc = withUnsafePointer(to: &target) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        if rc != 0 {
+            guard errno == EINPROGRESS else { return (false, "port \(port): \(String(cString: strerror(errno)))") }
+            var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            guard poll(&poller, 1, timeoutMs) == 1 else {
+                return (false, "port \(port): no answer within \(timeoutMs) ms")
+            }
+            var error: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length)
+            guard error == 0 else { return (false, "port \(port): \(String(cString: strerror(error)))") }
+        }
+        return (true, "connected to port \(port)")
+    }
+
+    /// The command inside the task's mount, network, pid, uts and ipc namespaces and root, as its uid.
+    static func exec(_ command: [String], pid: Int32, uid: UInt32?, timeout: Duration) async -> (Bool, String) {
+        guard let nsenter = HostCommand.find("nsenter"), let uid else { return (false, "cannot enter the task") }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: nsenter)
+        process.arguments =
+            [
+                "--target", String(pid), "--mount", "--net", "--pid", "--uts", "--ipc", "--root", "--wd",
+                "--setuid", String(uid), "--setgid", String(uid), "--",
+            ] + command
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        let ended = AsyncStream<Int32>.makeStream()
+        process.terminationHandler = { ended.continuation.yield($0.terminationStatus) }
+        do { try process.run() } catch { return (false, "cannot run the check: \(error)") }
+        let killer = Task {
+            try await Task.sleep(for: timeout)
+            process.terminate()
+        }
+        let text = await Task.detached { output.fileHandleForReading.readDataToEndOfFile() }.value
+        var status: Int32 = -1
+        for await code in ended.stream {
+            status = code
+            break
+        }
+        killer.cancel()
+        let shown = String(decoding: text.prefix(512), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return (status == 0, shown.isEmpty ? "exit \(status)" : shown)
+    }
+}
