@@ -67,13 +67,16 @@ public struct AgentConfiguration: Sendable {
         self.bridge = bridge
     }
 
-    /// Where clients reach this node: `advertiseAddress`, else the host `listen` names (unless a wildcard),
+    /// Where clients reach this node: `advertiseAddress`, else the host `listen` names (unless a wildcard or
+    /// loopback),
     /// else the first IPv4 address of an interface that is up and not loopback (nor the task bridge).
     public var nodeAddress: String {
         if let advertiseAddress { return advertiseAddress }
         if let listen, let colon = listen.lastIndex(of: ":") {
             let host = listen[..<colon].trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
-            if !["", "0.0.0.0", "::", "*"].contains(host) { return host }
+            // A loopback address is no use for published ports: other hosts cannot reach it, and the node's own
+            // DNAT cannot send loopback-sourced packets to a bridge.
+            if !["", "0.0.0.0", "::", "*", "localhost", "::1"].contains(host), !host.hasPrefix("127.") { return host }
         }
         return Self.firstInterfaceAddress(excluding: bridge?.name) ?? "127.0.0.1"
     }

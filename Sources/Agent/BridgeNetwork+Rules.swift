@@ -4,17 +4,18 @@ import CorralProtocol
 extension BridgeNetwork {
     /// Both tables, replaced in one transaction, with the live attachments' elements.
     ///
-    /// `inet corral`: node ports published by DNAT (`published`: node port -> task address . port) for traffic
+    /// `inet BRIDGE` (a table named after the bridge): node ports published by DNAT (`published`: node port -> task address . port) for traffic
     /// addressed to the node, from outside (prerouting) or from the node itself (output); tasks' traffic to
     /// other networks masqueraded, and hairpin traffic (a task reaching a published port of its own node)
-    /// too; nothing from the bridge reaches the node's own services. `bridge corral`: between two tasks'
-    /// veths only pairs in `peers` (tasks of one tenant) pass.
+    /// too; nothing from the bridge reaches the node's own services. `bridge BRIDGE`: between two tasks'
+    /// veths (`ports`, this bridge's) only pairs in `peers` (tasks of one tenant) pass.
     func ruleset() -> String {
         let subnet = configuration.subnet
         let bridge = configuration.name
         let all = Array(attachments.values)
         var published: [String] = []
         var peers: [String] = []
+        let devices = all.map { "\"\($0.device)\"" }
         for attachment in all {
             published += attachment.ports.map { "\($0.hostPort) : \(attachment.address) . \($0.to)" }
             peers += Self.peerPairs(of: attachment, among: all)
@@ -23,9 +24,9 @@ extension BridgeNetwork {
             items.isEmpty ? "" : "elements = { \(items.joined(separator: ", ")) }"
         }
         return """
-            table inet corral {}
-            delete table inet corral
-            table inet corral {
+            table inet \(bridge) {}
+            delete table inet \(bridge)
+            table inet \(bridge) {
               map published { type inet_service : ipv4_addr . inet_service; \(elements(published)) }
               chain prerouting {
                 type nat hook prerouting priority dstnat; policy accept;
@@ -46,14 +47,15 @@ extension BridgeNetwork {
                 iifname "\(bridge)" drop
               }
             }
-            table bridge corral {}
-            delete table bridge corral
-            table bridge corral {
+            table bridge \(bridge) {}
+            delete table bridge \(bridge)
+            table bridge \(bridge) {
+              set ports { type ifname; \(elements(devices)) }
               set peers { type ifname . ifname; \(elements(peers)) }
               chain forward {
                 type filter hook forward priority filter; policy accept;
                 iifname . oifname @peers accept
-                iifname "\(Self.devicePrefix)*" drop
+                iifname @ports oifname @ports drop
               }
             }
 
@@ -67,10 +69,13 @@ extension BridgeNetwork {
         if !ports.isEmpty {
             // A deleted map element is named by its key alone.
             let items = verb == "delete" ? attachment.ports.map { "\($0.hostPort)" } : ports
-            lines.append("\(verb) element inet corral published { \(items.joined(separator: ", ")) }")
+            lines.append("\(verb) element inet \(configuration.name) published { \(items.joined(separator: ", ")) }")
         }
+        lines.append("\(verb) element bridge \(configuration.name) ports { \"\(attachment.device)\" }")
         let pairs = Self.peerPairs(of: attachment, among: Array(attachments.values))
-        if !pairs.isEmpty { lines.append("\(verb) element bridge corral peers { \(pairs.joined(separator: ", ")) }") }
+        if !pairs.isEmpty {
+            lines.append("\(verb) element bridge \(configuration.name) peers { \(pairs.joined(separator: ", ")) }")
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

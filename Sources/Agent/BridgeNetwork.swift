@@ -22,11 +22,13 @@ public struct BridgeConfiguration: Sendable {
 
     /// Checks what a flag cannot: the device name and the port range.
     public func validate() throws(AgentError) {
-        guard (1...15).contains(name.utf8.count), name.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7f && $0 != 0x2f }),
+        // Also the name of its nftables tables: a letter, then letters, digits and _.
+        guard (1...15).contains(name.utf8.count), name.first?.isLetter == true,
+            name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }),
             !name.hasPrefix(BridgeNetwork.devicePrefix)
         else {
             throw AgentError.configuration(
-                "--bridge \"\(name)\": 1-15 printable characters without / (and not starting with \"cv\")")
+                "--bridge \"\(name)\": 1-15 of A-Z a-z 0-9 _, starting with a letter (and not with \"cv\")")
         }
         guard ports.lowerBound >= 1, ports.upperBound <= 65_535 else {
             throw AgentError.configuration("--port-range \(ports): ports are 1...65535")

@@ -27,13 +27,20 @@ public enum Demo {
 
     /// Runs the demo, printing progress through `say`; the cluster is stopped before it returns.
     public static func run(_ options: Options, say: @escaping @Sendable (String) -> Void) async throws -> DemoSummary {
-        try await LocalCluster.with(
+        // node-1's bridge turns IPv4 forwarding on; the demo leaves the host as it found it.
+        let forwarding = (try? String(contentsOfFile: DemoServices.forwardingPath, encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        defer { DemoServices.cleanUp(forwarding: forwarding) }
+        return try await LocalCluster.with(
             binary: options.binary, dataDir: options.dataDir, config: DemoWorkload.config(), tls: true
         ) { cluster in
             say("Starting a scheduler and 3 agents (separate processes; data and logs in \(options.dataDir))")
             say("  TLS on: HTTPS with agents' client certificates (mTLS), CA in \(options.dataDir)/tls")
             try cluster.startScheduler()
-            for node in DemoWorkload.nodes { try cluster.startAgent(node) }
+            for var node in DemoWorkload.nodes {
+                node.arguments += DemoServices.arguments(for: node.id)
+                try cluster.startAgent(node)
+            }
             try await cluster.waitForNodes(DemoWorkload.nodes.count)
             for node in DemoWorkload.nodes {
                 let labels = node.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(
@@ -48,6 +55,15 @@ public enum Demo {
             say("Progress:")
             try await run.follow(deadline: options.deadline)
             var summary = try await run.summary(dataDir: options.dataDir)
+            let act = try await DemoServices.run(cluster, say: say)
+            summary.filesOut = act.result
+            summary.service =
+                act.serviceAnswer.map { "\(act.serviceAddress ?? "?") answered: \($0)" } ?? act.skipped.map {
+                    "skipped: \($0)"
+                } ?? "FAIL: no answer (health \(act.serviceHealth ?? "unknown"); see node-1.log)"
+            // The service part is judged only where it can run (nftables installed).
+            let serviceOK = act.skipped != nil || (act.serviceAnswer?.hasPrefix("hello from") == true)
+            summary.ok = summary.ok && act.result?.hasPrefix("primes below 50: 2 3 5 7") == true && serviceOK
             if let metrics = try? await cluster.client().metrics() {
                 try? metrics.write(toFile: options.dataDir + "/metrics.txt", atomically: true, encoding: .utf8)
             }
@@ -110,6 +126,10 @@ public struct DemoSummary: Sendable, Codable {
     /// The capacity report written at the end (HTML; .md and .json beside it), and its findings.
     public var report: String?
     public var findings: [String] = []
+    /// The batch job's result file as `corral alloc fs` read it back.
+    public var filesOut: String?
+    /// What the service answered on its published port (or why it was skipped).
+    public var service: String?
 }
 
 extension DemoSummary {
@@ -134,6 +154,8 @@ extension DemoSummary {
         }
         let spread = placements.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         lines.append("  placements per node: \(spread); lost tasks: \(lost)")
+        if let filesOut { lines.append("  files out (corral alloc fs): \(filesOut)") }
+        if let service { lines.append("  service on a published port: \(service)") }
         lines.append("")
         lines.append(
             "Data: \(dataDir) (scheduler state in scheduler/state.sqlite, usage history in scheduler/history.sqlite,")

@@ -54,6 +54,9 @@ struct ClusterTests {
     @Test("corral demo --quick places, limits, retries and reports every job as the summary says")
     func demo() throws {
         try requirements()
+        let missing = Preconditions.missing(
+            .binary("nft", package: "nftables"), .file("/usr/bin/python3", hint: "apt-get install python3"))
+        try #require(missing.isEmpty, "the demo's service needs \(missing)")
         let directory = TemporaryDirectory("corral-demo")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.binary)
@@ -76,6 +79,9 @@ struct ClusterTests {
         #expect(jobs["too-big"]?.rejection?.hasPrefix("422 over_quota") == true)
         #expect(jobs["fork-bomb"]?.state == "failed")
         #expect(summary.placements.count == 3, "placements: \(summary.placements)")
+        #expect(summary.filesOut == "primes below 50: 2 3 5 7 11 13 17 19 23 29 31 37 41 43 47")
+        // CI installs nftables: the service must have answered on its published port.
+        #expect(summary.service?.contains("answered: hello from") == true, "\(String(describing: summary.service))")
         #expect(output.contains("Every job did what it is in the demo for."))
         try checkReports(summary, dataDir: directory.path + "/demo")
     }

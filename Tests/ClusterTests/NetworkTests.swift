@@ -109,9 +109,9 @@ struct NetworkTests {
             return name.hasPrefix("cv") ? "veth \(name)" : nil
         }
         let nft = Requirement.which("nft") ?? "/usr/sbin/nft"
-        for (family, set) in [("inet", "published"), ("bridge", "peers")] {
+        for (family, set) in [("inet", "published"), ("bridge", "peers"), ("bridge", "ports")] {
             let kind = set == "published" ? "map" : "set"
-            let listing = try network.run(in: index, [nft, "list", kind, family, "corral", set])
+            let listing = try network.run(in: index, [nft, "list", kind, family, "corral0", set])
             if listing.contains("elements") { found.append("\(family) \(set): \(listing)") }
         }
         return found
@@ -191,7 +191,8 @@ struct NetworkTests {
             #expect(await Self.fetch("http://\(port.address)/index.html", from: nil, network) == "served-by-\(web)\n")
             let after = try await cluster.client().tasks(web)
             #expect(after.first?.attempt == 1 && after.first?.state == .running)
-            #expect(try Self.leftovers(network, 1).count == 2, "one veth and one published port while it runs")
+            #expect(
+                try Self.leftovers(network, 1).count == 3, "a veth, a published port and a bridge port while it runs")
 
             _ = try await cluster.client().cancel(web)
             _ = try await Self.ended(cluster, web)
