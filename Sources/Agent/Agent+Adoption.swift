@@ -51,6 +51,6 @@ extension Agent {
             try? await cgroup.killRemaining()
             try? await cgroup.remove()
         }
-        try? FileIO.removeTree(configuration.sandbox.workRoot + "/\(id)")
+        try? WorkDirectory.discard(configuration.sandbox.workRoot + "/\(id)")
     }
 }

@@ -22,9 +22,12 @@ extension Agent {
             guard let task = entries.values[index].task else { continue }
             let stats = task.sampleUsage()
             let ran = entries.values[index].usage?.cpuUsec != stats.cpuUsageUsec
+            let disk = entries.values[index].allocation.resources.disk.flatMap { _ in
+                WorkDirectory.usedBytes(workDirectory(entries.keys[index]))
+            }
             entries.values[index].usage = AllocationUsage(
                 cpuUsec: stats.cpuUsageUsec, memoryBytes: stats.memoryCurrentBytes, ioReadBytes: stats.ioReadBytes,
-                ioWriteBytes: stats.ioWriteBytes, pids: stats.pidsCurrent)
+                ioWriteBytes: stats.ioWriteBytes, pids: stats.pidsCurrent, diskBytes: disk)
             // Only the task's own processes hold its log files, and writing costs CPU time: a task whose
             // counter stood still wrote nothing since the last look.
             guard ran else { continue }

@@ -50,7 +50,7 @@ extension Agent {
     func restart(_ id: AllocationID) async {
         guard let entry = entries[id], let outcome = entry.restartOutcome else { return }
         guard entry.machine.state == .running, !entry.machine.killRequested else { return handle(.exited(outcome), id) }
-        try? FileIO.removeTree(workDirectory(id))
+        try? WorkDirectory.discard(workDirectory(id))
         retainedWork[id] = nil
         let task: SandboxedTask
         do { task = try await start(entry.allocation) } catch {

@@ -44,7 +44,7 @@ extension Agent {
         }
         for (id, until) in retainedWork where until <= now {
             retainedWork[id] = nil
-            do { try FileIO.removeTree(workDirectory(id)) } catch {
+            do { try WorkDirectory.discard(workDirectory(id)) } catch {
                 logger.warning(
                     "cannot remove a work directory", metadata: ["allocation": "\(id)", "error": "\(error)"])
             }

@@ -332,6 +332,7 @@ public actor Agent {
         var spec = taskSpec(allocation, stdout: stdio.stdout, stderr: stdio.stderr)
         spec.mounts = try mounts(for: allocation)
         spec.keepWorkDirectory = configuration.workRetentionSeconds > 0
+        spec.workSize = allocation.resources.disk
         if allocation.network?.mode == .bridge {
             guard let bridge else {
                 throw AgentError.network("bridge networking is off on node \(configuration.nodeID) (--task-subnet)")

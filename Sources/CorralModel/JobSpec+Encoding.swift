@@ -12,7 +12,7 @@ extension JobSpec: Codable {
             "resources": .object([
                 "cpu": .number(resources.cpu), "memory": .number(Double(resources.memory)),
                 "ioReadBps": number(resources.ioReadBps), "ioWriteBps": number(resources.ioWriteBps),
-                "pids": number(resources.pids),
+                "pids": number(resources.pids), "disk": number(resources.disk),
             ]),
             "count": .number(Double(count)),
             "retry": .object([
@@ -47,7 +47,7 @@ extension JobSpec: Codable {
 
 /// Resources on the wire between scheduler and agent: plain numbers (cores, bytes, bytes/s, count).
 extension Resources: Codable {
-    enum CodingKeys: String, CodingKey { case cpu, memory, ioReadBps, ioWriteBps, pids }
+    enum CodingKeys: String, CodingKey { case cpu, memory, ioReadBps, ioWriteBps, pids, disk }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -55,7 +55,8 @@ extension Resources: Codable {
             cpu: try c.decode(Double.self, forKey: .cpu), memory: try c.decode(UInt64.self, forKey: .memory),
             ioReadBps: try c.decodeIfPresent(UInt64.self, forKey: .ioReadBps),
             ioWriteBps: try c.decodeIfPresent(UInt64.self, forKey: .ioWriteBps),
-            pids: try c.decodeIfPresent(UInt64.self, forKey: .pids))
+            pids: try c.decodeIfPresent(UInt64.self, forKey: .pids),
+            disk: try c.decodeIfPresent(UInt64.self, forKey: .disk))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -65,5 +66,6 @@ extension Resources: Codable {
         try c.encodeIfPresent(ioReadBps, forKey: .ioReadBps)
         try c.encodeIfPresent(ioWriteBps, forKey: .ioWriteBps)
         try c.encodeIfPresent(pids, forKey: .pids)
+        try c.encodeIfPresent(disk, forKey: .disk)
     }
 }

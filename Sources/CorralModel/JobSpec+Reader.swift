@@ -3,7 +3,7 @@ extension FieldReader {
         "name", "tenant", "priority", "command", "env", "image", "resources", "count", "timeout", "retry",
         "expectedDuration", "constraints", "network", "volumes", "type", "restart", "checks",
     ]
-    static let resourceFields: Set<String> = ["cpu", "memory", "ioReadBps", "ioWriteBps", "pids"]
+    static let resourceFields: Set<String> = ["cpu", "memory", "ioReadBps", "ioWriteBps", "pids", "disk"]
     static let retryFields: Set<String> = ["maxAttempts", "initialDelay", "maxDelay", "jitter"]
 
     mutating func job(_ value: JSONValue) -> JobSpec? {
@@ -63,6 +63,15 @@ extension FieldReader {
             try ByteSize.parse(text)
         }
         if let pids = integer(fields["pids"], "resources.pids", range: 2...1_000_000) { resources.pids = UInt64(pids) }
+        if let disk = quantity(
+            fields["disk"], "resources.disk", { text throws(ValueError) in try ByteSize.parse(text) })
+        {
+            if disk < 64 << 10 || disk > 1 << 50 {
+                fail("resources.disk", "\(disk) bytes is not within 64 KiB...1 PiB")
+            } else {
+                resources.disk = disk
+            }
+        }
         return resources
     }
 

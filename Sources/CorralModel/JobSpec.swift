@@ -60,11 +60,14 @@ public struct Resources: Sendable, Equatable {
     public var ioReadBps: UInt64?
     public var ioWriteBps: UInt64?
     public var pids: UInt64?
+    /// Bytes the task's work directory may hold (a tmpfs of this size); nil: bounded by its memory only.
+    public var disk: UInt64?
 
     public init(
         cpu: Double = 1, memory: UInt64 = 256 << 20, ioReadBps: UInt64? = nil, ioWriteBps: UInt64? = nil,
-        pids: UInt64? = nil
+        pids: UInt64? = nil, disk: UInt64? = nil
     ) {
+        self.disk = disk
         self.cpu = cpu
         self.memory = memory
         self.ioReadBps = ioReadBps

@@ -126,8 +126,14 @@ public struct AllocationUsage: Sendable, Codable, Equatable {
     public var ioReadBytes: UInt64
     public var ioWriteBytes: UInt64
     public var pids: UInt64
+    /// Bytes in the work directory, for tasks with `resources.disk`.
+    public var diskBytes: UInt64?
 
-    public init(cpuUsec: UInt64, memoryBytes: UInt64, ioReadBytes: UInt64, ioWriteBytes: UInt64, pids: UInt64) {
+    public init(
+        cpuUsec: UInt64, memoryBytes: UInt64, ioReadBytes: UInt64, ioWriteBytes: UInt64, pids: UInt64,
+        diskBytes: UInt64? = nil
+    ) {
+        self.diskBytes = diskBytes
         self.cpuUsec = cpuUsec
         self.memoryBytes = memoryBytes
         self.ioReadBytes = ioReadBytes

@@ -229,7 +229,7 @@ public final class LocalCluster: @unchecked Sendable {
                 if FileManager.default.fileExists(atPath: work) { leftovers.append("work directory \(work)") }
                 try? await cgroup.killRemaining()
                 try? await cgroup.remove()
-                try? FileIO.removeTree(work)
+                try? WorkDirectory.discard(work)
             }
             CgroupParent.removeIfEmpty(parent, host: host)
         }
@@ -243,7 +243,7 @@ public final class LocalCluster: @unchecked Sendable {
         let prefixes = Set(jobs.map { $0 + "." })
         for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] {
             guard let dot = name.firstIndex(of: "."), prefixes.contains(String(name[...dot])) else { continue }
-            try? FileIO.removeTree(root + "/" + name)
+            try? WorkDirectory.discard(root + "/" + name)
         }
     }
 

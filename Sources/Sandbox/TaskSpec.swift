@@ -72,8 +72,11 @@ public struct TaskSpec: Sendable {
     public var prepare: (@Sendable (Int32) async throws -> Void)?
     /// Host directories bound into the task after its work directory.
     public var mounts: [BindMount] = []
-    /// Leave the work directory Corral made when the task ends (the caller removes it later).
+    /// Leave the work directory Corral made when the task ends (the caller removes it with
+    /// `WorkDirectory.discard`).
     public var keepWorkDirectory = false
+    /// Bytes the work directory Corral makes may hold: it is then a tmpfs of that size of its own.
+    public var workSize: UInt64?
 
     public init(
         id: String, argv: [String], environment: [String: String] = [:], workDirectory: String? = nil,

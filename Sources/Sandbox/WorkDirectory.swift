@@ -6,7 +6,7 @@ import SystemSupport
 #endif
 
 /// The host directory bound at /work: the caller's own, or one Corral made on tmpfs and removes.
-struct WorkDirectory: Sendable {
+public struct WorkDirectory: Sendable {
     let path: String
     let owned: Bool
 
@@ -35,6 +35,16 @@ struct WorkDirectory: Sendable {
             unlinkat(rootFD, spec.id, AT_REMOVEDIR)
             throw SandboxError(.workDirectory, "cannot give \(path) to \(owner.name)", errno: err, path: path)
         }
+        if let size = spec.workSize {
+            // The directory was made just now in the root-owned work root: no task has seen its path.
+            let options = "size=\(size),mode=0700,uid=\(owner.uid),gid=\(owner.gid)"
+            guard mount("tmpfs", path, "tmpfs", UInt(MS_NOSUID | MS_NODEV), options) == 0 else {
+                let err = errno
+                unlinkat(rootFD, spec.id, AT_REMOVEDIR)
+                throw SandboxError(
+                    .workDirectory, "cannot mount a \(size)-byte tmpfs on \(path)", errno: err, path: path)
+            }
+        }
         return WorkDirectory(path: path, owned: !spec.keepWorkDirectory)
     }
 
@@ -42,7 +52,21 @@ struct WorkDirectory: Sendable {
     @discardableResult
     func remove() -> SystemError? {
         guard owned else { return nil }
-        do throws(SystemError) { try FileIO.removeTree(path) } catch { return error }
+        do throws(SystemError) { try Self.discard(path) } catch { return error }
         return nil
+    }
+
+    /// Removes a work directory Corral made, unmounting its own tmpfs first when it has one (a task with a
+    /// disk bound).
+    public static func discard(_ path: String) throws(SystemError) {
+        umount2(path, Int32(MNT_DETACH))  // EINVAL when it is no mount point: nothing to undo
+        try FileIO.removeTree(path)
+    }
+
+    /// Bytes used in a work directory of its own tmpfs, nil when it cannot be read.
+    public static func usedBytes(_ path: String) -> UInt64? {
+        var fs = statvfs()
+        guard statvfs(path, &fs) == 0 else { return nil }
+        return (UInt64(fs.f_blocks) - UInt64(fs.f_bfree)) * UInt64(fs.f_frsize)
     }
 }

@@ -39,7 +39,8 @@ public enum OpenAPIDocument {
                 "cpu": {"type": ["number", "string"], "examples": [1.5, "500m"]},
                 "memory": {"type": ["integer", "string"], "examples": ["512Mi"]},
                 "ioReadBps": {"type": ["integer", "string", "null"]}, "ioWriteBps": {"type": ["integer", "string", "null"]},
-                "pids": {"type": ["integer", "null"], "minimum": 2}}},
+                "pids": {"type": ["integer", "null"], "minimum": 2},
+                "disk": {"type": ["integer", "string", "null"], "examples": ["1Gi"]}}},
               "JobSpec": {"type": "object", "required": ["name", "tenant", "command"], "additionalProperties": false,
                 "properties": {
                   "name": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,128}$"},

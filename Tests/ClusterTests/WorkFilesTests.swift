@@ -122,3 +122,45 @@ struct WorkFilesTests {
         }
     }
 }
+
+extension WorkFilesTests {
+    @Test("resources.disk bounds the work directory (ENOSPC past it) and its use is reported")
+    func diskBound() async throws {
+        let missing = Preconditions.missing(.root, .cgroups)
+        try #require(missing.isEmpty, "\(missing)")
+        let directory = TemporaryDirectory("corral-disk")
+        try await LocalCluster.with(
+            binary: ClusterTests.binary, dataDir: directory.path, config: ClusterTests.config(), failOnLeftovers: true
+        ) { cluster in
+            try cluster.startScheduler()
+            try cluster.startAgent(LocalCluster.Node(id: "n1", cpu: 2, memory: "2Gi"))
+            try await cluster.waitForNodes(1)
+            // 2 MiB into a 1 MiB work directory: the write fails with ENOSPC and says so.
+            let over = try await ClusterTests.submit(
+                cluster,
+                """
+                {"name": "over", "tenant": "t", "resources": {"disk": "1Mi", "memory": "64Mi"},
+                 "retry": {"maxAttempts": 1},
+                 "command": ["sh", "-c", "head -c 2097152 /dev/zero > big 2> /tmp/err; cat /tmp/err; test $(wc -c < big) -le 1048576"]}
+                """)
+            let ended = try await ClusterTests.waitForTasks(cluster, over) { $0.first?.state.isTerminal == true }
+            #expect(ended.first?.state == .completed, "\(String(describing: ended.first))")
+            let said = try await cluster.client().logs(allocation: "\(over).0.1", stream: "stdout", offset: 0)
+            #expect(String(decoding: said.bytes, as: UTF8.self).contains("No space left"))
+
+            // 1 MiB in a 4 MiB work directory: reported as the task's disk use while it runs.
+            let holder = try await ClusterTests.submit(
+                cluster,
+                """
+                {"name": "holder", "tenant": "t", "resources": {"disk": "4Mi", "memory": "64Mi"},
+                 "command": ["sh", "-c", "head -c 1048576 /dev/zero > data && sleep 60"]}
+                """)
+            let reported = try await ClusterTests.waitForTasks(cluster, holder) {
+                ($0.first?.usage?.diskBytes ?? 0) >= 1 << 20
+            }
+            #expect((reported.first?.usage?.diskBytes ?? 0) < 4 << 20)
+            _ = try await cluster.client().cancel(holder)
+            _ = try await ClusterTests.waitForTasks(cluster, holder) { $0.first?.state.isTerminal == true }
+        }
+    }
+}
