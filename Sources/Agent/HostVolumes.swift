@@ -1,7 +1,7 @@
 import CorralModel
 import CorralProtocol
-import Foundation
 import Sandbox
+import SystemSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -30,10 +30,9 @@ public struct HostVolume: Sendable, Equatable {
             readOnly = path.hasSuffix(":ro")
             path.removeLast(3)
         }
-        var isDirectory: ObjCBool = false
-        guard path.hasPrefix("/"), FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
-            isDirectory.boolValue
-        else { throw AgentError.configuration("--volume \(parts[0]): \(path) is not an existing directory") }
+        guard path.hasPrefix("/"), FileMetadata.of(path: path)?.kind == .directory else {
+            throw AgentError.configuration("--volume \(parts[0]): \(path) is not an existing directory")
+        }
         return (String(parts[0]), HostVolume(path: path, readOnly: readOnly))
     }
 }
@@ -86,15 +85,16 @@ extension Agent {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { throw AgentError.io("volume \(name): cannot open \(path)", errno: errno) }
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw AgentError.io("volume \(name): cannot stat \(path)", errno: errno) }
-        if st.st_gid != gid, groups.contains(st.st_gid) {
-            throw AgentError.configuration("volume \(name) (\(path)) belongs to another tenant's group \(st.st_gid)")
+        guard let st = FileMetadata.of(fd) else {
+            throw AgentError.io("volume \(name): cannot stat \(path)", errno: errno)
         }
-        if st.st_gid != gid, fchown(fd, uid_t.max, gid) != 0 {
+        if st.gid != gid, groups.contains(st.gid) {
+            throw AgentError.configuration("volume \(name) (\(path)) belongs to another tenant's group \(st.gid)")
+        }
+        if st.gid != gid, fchown(fd, uid_t.max, gid) != 0 {
             throw AgentError.io("volume \(name): cannot give \(path) to group \(gid)", errno: errno)
         }
-        if st.st_mode & 0o7777 != 0o2770, fchmod(fd, 0o2770) != 0 {
+        if st.mode != 0o2770, fchmod(fd, 0o2770) != 0 {
             throw AgentError.io("volume \(name): cannot set the mode of \(path)", errno: errno)
         }
     }

@@ -1,5 +1,5 @@
 import CorralProtocol
-import Foundation
+import SystemSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -31,12 +31,11 @@ struct WorkFileReader {
             close(fd)
             fd = next
         }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw Self.refusal(errno, path: path) }
-        switch st.st_mode & S_IFMT {
-        case S_IFDIR: return .directory(try Self.list(fd))
-        case S_IFREG:
-            let size = UInt64(st.st_size)
+        guard let st = FileMetadata.of(fd) else { throw Self.refusal(errno, path: path) }
+        switch st.kind {
+        case .directory: return .directory(try Self.list(fd))
+        case .file:
+            let size = st.size
             let start = min(offset, size)
             let count = Int(min(UInt64(limit), size - start))
             var bytes = [UInt8](repeating: 0, count: count)
@@ -61,19 +60,16 @@ struct WorkFileReader {
                 String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
             }
             if name == "." || name == ".." { continue }
-            var st = stat()
-            guard fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+            guard let st = FileMetadata.of(name, in: fd) else { continue }
             let kind: FileListing.Entry.Kind =
-                switch st.st_mode & S_IFMT {
-                case S_IFREG: .file
-                case S_IFDIR: .directory
-                case S_IFLNK: .symlink
-                default: .other
+                switch st.kind {
+                case .file: .file
+                case .directory: .directory
+                case .symlink: .symlink
+                case .other: .other
                 }
             entries.append(
-                FileListing.Entry(
-                    name: name, kind: kind, size: UInt64(st.st_size), mode: UInt32(st.st_mode & 0o7777),
-                    modified: Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9))
+                FileListing.Entry(name: name, kind: kind, size: st.size, mode: st.mode, modified: st.modified))
             if entries.count >= 10_000 { break }
         }
         return entries.sorted { $0.name < $1.name }
