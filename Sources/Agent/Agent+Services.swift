@@ -108,10 +108,8 @@ extension Agent {
     }
 
     func probeTarget(_ id: AllocationID) -> HealthProbe.Target? {
-        guard let entry = entries[id], let task = entry.task else { return nil }
-        return HealthProbe.Target(
-            address: entry.network?.address.description, ports: entry.network?.ports ?? [], pid: task.pid,
-            uid: entry.adoption?.taskUID)
+        guard let entry = entries[id], entry.task != nil else { return nil }
+        return HealthProbe.Target(address: entry.network?.address.description, ports: entry.network?.ports ?? [])
     }
 
     /// Records a check's result; true when the task just became unhealthy.

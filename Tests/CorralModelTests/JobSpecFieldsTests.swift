@@ -1,0 +1,49 @@
+import CorralModel
+import Foundation
+import Testing
+
+/// The job spec fields of issue 21: each problem names its field, and a valid spec reads back as written.
+@Suite struct JobSpecFieldsTests {
+    let spec = JobSpecTests()
+
+    @Test func networkVolumesServiceAndImageReadBackAsWritten() throws {
+        let parsed = try spec.parse(
+            """
+            {"name": "web", "tenant": "acme", "command": ["sh"], "image": "busybox:1.36", "type": "service",
+             "network": {"mode": "bridge", "ports": [{"name": "http", "to": 8080}]},
+             "volumes": [{"name": "data", "target": "/data", "readOnly": true}],
+             "resources": {"disk": "1Gi"},
+             "restart": {"attempts": 5, "interval": "10m", "delay": "1s", "mode": "delay"},
+             "checks": [{"type": "http", "port": "http", "path": "/health", "unhealthyAfter": 2, "grace": "30s"}]}
+            """)
+        #expect(parsed.network == TaskNetwork(mode: .bridge, ports: [.init(name: "http", to: 8080)]))
+        #expect(parsed.volumes == [VolumeMount(name: "data", target: "/data", readOnly: true)])
+        #expect(parsed.resources.disk == 1 << 30)
+        #expect(parsed.restart == RestartPolicy(attempts: 5, interval: .seconds(600), delay: .seconds(1), mode: .delay))
+        #expect(parsed.checks.first?.grace == .seconds(30))
+        #expect(parsed.placementConstraints["corral.volume.data"] == "yes")
+        #expect(parsed.placementConstraints["corral.image.busybox:1.36"] == "yes")
+        #expect(try JobSpec.parse(parsed.json) == parsed)
+    }
+
+    @Test(
+        "each bad field is named",
+        arguments: [
+            (#""network": {"mode": "wifi"}"#, "network.mode"),
+            (#""network": {"mode": "host", "ports": [{"name": "http", "to": 80}]}"#, "network.ports"),
+            (#""network": {"mode": "bridge", "ports": [{"name": "HTTP", "to": 80}]}"#, "network.ports[0].name"),
+            (#""network": {"mode": "bridge", "ports": [{"name": "a", "to": 70000}]}"#, "network.ports[0].to"),
+            (#""volumes": [{"name": "d", "target": "/proc/x"}]"#, "volumes[0].target"),
+            (#""volumes": [{"name": "d", "target": "/a/../b"}]"#, "volumes[0].target"),
+            (#""image": "a:b:c""#, "image"),
+            (#""type": "daemon""#, "type"),
+            (#""type": "service", "checks": [{"type": "exec", "command": ["true"]}]"#, "checks[0].type"),
+            (#""type": "service", "checks": [{"type": "http"}]"#, "checks[0].port"),
+            (#""checks": [{"type": "tcp", "port": "x"}]"#, "checks[0].port"),
+            (#""resources": {"disk": "1Ki"}"#, "resources.disk"),
+        ])
+    func badField(_ field: String, _ name: String) {
+        let problems = spec.problems(#"{"name": "j", "tenant": "t", "command": ["sh"], "# + field + "}")
+        #expect(problems.contains { $0.hasPrefix(name + ":") }, "\(problems)")
+    }
+}
