@@ -33,10 +33,16 @@ enum HealthProbe {
         }
     }
 
+    /// The checks' client follows no redirect: a task's answer must not send the agent to another address
+    /// (a 3xx passes as it is).
+    static let client = HTTPClient(
+        eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+        configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+
     static func http(_ address: String, _ port: Int, _ path: String, timeout: Duration) async -> (Bool, String) {
         let request = HTTPClientRequest(url: "http://\(address):\(port)\(path)")
         do {
-            let response = try await HTTPClient.shared.execute(
+            let response = try await client.execute(
                 request, timeout: .milliseconds(timeout.wholeMilliseconds))
             _ = try? await response.body.collect(upTo: 64 << 10)
             return ((200..<400).contains(Int(response.status.code)), "HTTP \(response.status.code)")
