@@ -20,8 +20,10 @@ extension Agent {
         entries[id]?.restartOutcome = outcome
         var health = entry.health ?? TaskHealth()
         health.restarts += 1
+        // Unhealthy, the failed check's output says why; otherwise how the task ended does.
+        let reason = health.status == .unhealthy ? "unhealthy, " + health.output : outcome.summary
         if health.status != .unhealthy { health.status = .unknown }
-        health.output = "restarting in \(delay) after \(outcome.summary)"
+        health.output = TaskHealth.clip("restarting in \(delay) after \(reason)")
         entries[id]?.health = health
         doorbell.ring()
         logger.info(
@@ -108,8 +110,12 @@ extension Agent {
     }
 
     func probeTarget(_ id: AllocationID) -> HealthProbe.Target? {
-        guard let entry = entries[id], entry.task != nil else { return nil }
-        return HealthProbe.Target(address: entry.network?.address.description, ports: entry.network?.ports ?? [])
+        guard let entry = entries[id], let task = entry.task else { return nil }
+        var environment = taskEnvironment(entry.allocation)
+        if let network = entry.network { environment.merge(Self.environment(of: network)) { _, ours in ours } }
+        return HealthProbe.Target(
+            address: entry.network?.address.description, ports: entry.network?.ports ?? [], task: task,
+            sandbox: sandbox, environment: environment)
     }
 
     /// Records a check's result; true when the task just became unhealthy.
@@ -117,7 +123,7 @@ extension Agent {
         guard var health = entries[id]?.health else { return false }
         let before = health.status
         health.status = status
-        health.output = output
+        health.output = TaskHealth.clip(output)
         health.checkedAt = Date().timeIntervalSince1970
         entries[id]?.health = health
         if before != status {

@@ -360,12 +360,7 @@ public actor Agent {
     }
 
     func taskSpec(_ allocation: Allocation, stdout: Int32, stderr: Int32) -> TaskSpec {
-        var environment = allocation.environment
-        environment["CORRAL_ALLOCATION"] = allocation.id.description
-        environment["CORRAL_JOB"] = allocation.task.job.rawValue
-        environment["CORRAL_TASK_INDEX"] = String(allocation.task.index)
-        environment["CORRAL_ATTEMPT"] = String(allocation.attempt)
-        if let count = allocation.taskCount { environment["CORRAL_TASK_COUNT"] = String(count) }
+        let environment = taskEnvironment(allocation)
         let resources = allocation.resources
         var limits = CgroupLimits(cpuCores: resources.cpu, memoryMax: resources.memory, pidsMax: resources.pids)
         if let device = configuration.ioDevice, resources.ioReadBps != nil || resources.ioWriteBps != nil {
@@ -381,6 +376,17 @@ public actor Agent {
 }
 
 extension Agent {
+    /// The job's environment and Corral's variables (the network's come with the attachment).
+    func taskEnvironment(_ allocation: Allocation) -> [String: String] {
+        var environment = allocation.environment
+        environment["CORRAL_ALLOCATION"] = allocation.id.description
+        environment["CORRAL_JOB"] = allocation.task.job.rawValue
+        environment["CORRAL_TASK_INDEX"] = String(allocation.task.index)
+        environment["CORRAL_ATTEMPT"] = String(allocation.attempt)
+        if let count = allocation.taskCount { environment["CORRAL_TASK_COUNT"] = String(count) }
+        return environment
+    }
+
     /// `CORRAL_PORT_<NAME>` (the port to listen on) and `CORRAL_ADDR_<NAME>` (where clients reach it) per
     /// published port.
     static func environment(of attachment: NetworkAttachment) -> [String: String] {

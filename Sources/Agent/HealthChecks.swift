@@ -4,19 +4,28 @@ import CorralProtocol
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Sandbox
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// Runs one health check against a service task: http (a GET answered 2xx or 3xx) or tcp (a connection
-/// accepted), within the check's timeout. Returns whether it passed and what it saw.
+/// Runs one health check against a service task: http (a GET answered 2xx or 3xx), tcp (a connection
+/// accepted) or exec (a command inside the task's sandbox exits 0), within the check's timeout. Returns
+/// whether it passed and what it saw.
 enum HealthProbe {
     struct Target {
         /// The task's address on the bridge.
         var address: String?
         var ports: [PublishedPort]
+        var task: SandboxedTask
+        var sandbox: Sandbox
+        /// The task's own environment, given to exec checks too.
+        var environment: [String: String]
     }
+
+    /// How much of an exec check's output is kept (the task view shows it).
+    static let outputLimit = 512
 
     static func run(_ check: HealthCheck, _ target: Target) async -> (passed: Bool, output: String) {
         switch check.type {
@@ -28,8 +37,28 @@ enum HealthProbe {
                 ? await http(address, port.to, check.path, timeout: check.timeout)
                 : await tcp(address, port.to, timeout: check.timeout)
         case .exec:
-            // Refused at submission (JobSpec): it would run outside the task's cgroup and seccomp filter.
-            return (false, "exec checks are not available")
+            return await exec(check, target)
+        }
+    }
+
+    /// The command runs with the task's own confinement (Sandbox.run(_:in:)): it can do no more than the task.
+    static func exec(_ check: HealthCheck, _ target: Target) async -> (Bool, String) {
+        let result: EnteredCommand
+        do {
+            result = try await target.sandbox.run(
+                check.command, in: target.task, environment: target.environment, timeout: check.timeout,
+                outputLimit: outputLimit)
+        } catch {
+            return (false, error.description)
+        }
+        var output = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        if result.truncated > 0 { output += " [\(result.truncated) more bytes]" }
+        let said = output.isEmpty ? "" : ": " + output
+        switch result.status {
+        case .exited(0): return (true, "exit 0" + said)
+        case .exited(let code): return (false, "exit \(code)" + said)
+        case .signaled(let signal): return (false, "killed by signal \(signal)" + said)
+        case nil: return (false, "no exit within \(check.timeout)" + said)
         }
     }
 

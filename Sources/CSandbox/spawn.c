@@ -234,6 +234,7 @@ const char *corral_step_name(int step) {
         case CORRAL_STEP_CHDIR: return "chdir";
         case CORRAL_STEP_CPU_QUOTA: return "write CPU quota";
         case CORRAL_STEP_EXEC: return "exec";
+        case CORRAL_STEP_ENTER: return "enter the task's namespaces";
         default: return "setup";
     }
 }

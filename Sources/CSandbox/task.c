@@ -71,6 +71,12 @@ static void drop_privileges(const task_args *a) {
     struct __user_cap_data_struct data[2];
     memset(data, 0, sizeof(data));
     if (syscall(SYS_capset, &hdr, data) != 0) fail(a, CORRAL_STEP_CAPSET, errno, NULL);
+    // After the credential change, which clears it. A parent outside our pid namespace reads as 0 here;
+    // anything else means it is already gone.
+    if (cfg->parent_death_signal) {
+        if (prctl(PR_SET_PDEATHSIG, cfg->parent_death_signal, 0, 0, 0) != 0) fail(a, CORRAL_STEP_ENTER, errno, NULL);
+        if (getppid() != 0) _exit(125);
+    }
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) fail(a, CORRAL_STEP_NO_NEW_PRIVS, errno, NULL);
     if (cfg->seccomp && corral_seccomp_install() != 0) fail(a, CORRAL_STEP_SECCOMP, errno, NULL);
 }
@@ -135,7 +141,9 @@ static int task_main(void *arg) {
     reset_oom_score(a);
     drop_privileges(a);
     setup_stdio(a);
-    umask(022);
+    // Group read-write, nothing for others: every task has a uid of its own, so "others" are only other
+    // tasks, and the group is either the task's own or, in a shared volume (setgid), its tenant's.
+    umask(007);
     const char *cwd = a->cfg->cwd ? a->cfg->cwd : "/";
     if (chdir(cwd) != 0) fail(a, CORRAL_STEP_CHDIR, errno, cwd);
     reset_signals();

@@ -34,7 +34,8 @@ public struct HealthCheck: Sendable, Equatable, Codable {
     public var port: String?
     /// The http check's path ("/health").
     public var path: String
-    /// The exec check's command, run inside the task's namespaces as the task's user: healthy on exit 0.
+    /// The exec check's command, run inside the task's sandbox (its cgroups, namespaces, user and seccomp
+    /// filter, Sandbox.run(_:in:)): healthy on exit 0.
     public var command: [String]
     public var interval: Duration
     public var timeout: Duration
@@ -111,12 +112,6 @@ extension FieldReader {
                 fail("\(path).type", "\"\(typeText)\" is not one of: http, tcp, exec")
                 continue
             }
-            if type == .exec {
-                // It would run in the task's namespaces but outside its cgroup and seccomp filter: a tenant's
-                // command with more reach than its task has. Refused until it runs under both.
-                fail("\(path).type", "exec checks are not available yet: use http or tcp")
-                continue
-            }
             var check = HealthCheck(type: type)
             check.port = string(fields["port"], "\(path).port")
             if type != .exec {
@@ -140,6 +135,12 @@ extension FieldReader {
             check.command = strings(fields["command"], "\(path).command") ?? []
             if type == .exec, check.command.first?.isEmpty ?? true {
                 fail("\(path).command", "is required for exec checks")
+            }
+            if check.command.count > 64 || check.command.reduce(0, { $0 + $1.utf8.count }) > 16 << 10 {
+                fail("\(path).command", "at most 64 arguments and 16 KiB")
+            }
+            if type != .exec, !check.command.isEmpty {
+                fail("\(path).command", "is only for exec checks")
             }
             if let interval = duration(fields["interval"], "\(path).interval") { check.interval = interval }
             if let timeout = duration(fields["timeout"], "\(path).timeout") { check.timeout = timeout }

@@ -185,10 +185,24 @@ public struct TaskHealth: Sendable, Codable, Equatable {
     /// Restarts in place since the allocation started.
     public var restarts: Int
 
+    /// Bytes of `output` an agent may report (longer output is cut by the agent, refused from one).
+    public static let maxOutput = 1024
+
     public init(status: Status = .unknown, output: String = "", checkedAt: Double? = nil, restarts: Int = 0) {
         self.status = status
-        self.output = output
+        self.output = Self.clip(output)
         self.checkedAt = checkedAt
         self.restarts = restarts
+    }
+
+    /// `text` cut to at most `maxOutput` bytes on a character boundary.
+    public static func clip(_ text: String) -> String {
+        guard text.utf8.count > maxOutput else { return text }
+        var clipped = ""
+        for character in text {
+            if clipped.utf8.count + character.utf8.count > maxOutput - 3 { break }
+            clipped.append(character)
+        }
+        return clipped + "..."
     }
 }

@@ -82,6 +82,23 @@ extension Heartbeat {
         where !(value.isFinite && value >= 0 && value <= 1000) {
             problems.append(ValueError(field: field, message: "must be a finite fraction within 0...1000"))
         }
+        for (index, report) in reports.enumerated() {
+            if let health = report.health, health.output.utf8.count > TaskHealth.maxOutput || health.restarts < 0 {
+                problems.append(
+                    ValueError(
+                        field: "allocations[\(index)].health",
+                        message: "output at most \(TaskHealth.maxOutput) bytes, restarts not negative"))
+            }
+            if let network = report.network,
+                network.ports.count > TaskNetwork.portLimit || (network.address?.utf8.count ?? 0) > Registration.maxText
+                    || network.ports.contains(where: { $0.name.utf8.count > 64 || $0.address.utf8.count > 300 })
+            {
+                problems.append(
+                    ValueError(
+                        field: "allocations[\(index)].network",
+                        message: "at most \(TaskNetwork.portLimit) ports, short names and addresses"))
+            }
+        }
         return problems
     }
 }

@@ -27,10 +27,12 @@ public struct AdoptionRecord: Sendable, Codable, Equatable {
     public var killGraceSeconds: Double
     /// The uid leased to the task (nil: an operator-chosen user, or a record of an older agent).
     public var taskUID: UInt32?
+    /// Who the task runs as (nil: a record of an older agent), for commands run inside it.
+    public var user: UserIdentity?
 
     init(
         id: String, pid: Int32, startTime: UInt64, cgroup: Cgroup, work: WorkDirectory, statusFile: String,
-        deadline: Double?, killGrace: Duration, taskUID: UInt32?
+        deadline: Double?, killGrace: Duration, taskUID: UInt32?, user: UserIdentity?
     ) {
         self.id = id
         self.pid = pid
@@ -44,6 +46,7 @@ public struct AdoptionRecord: Sendable, Codable, Equatable {
         self.deadline = deadline
         killGraceSeconds = killGrace.inSeconds
         self.taskUID = taskUID
+        self.user = user
     }
 }
 
@@ -75,7 +78,7 @@ extension Sandbox {
             let task = SandboxedTask(
                 id: record.id, pid: record.pid, pidfd: pidfd, cgroup: cgroup, status: status, work: work,
                 timeout: left, grace: .milliseconds(Int64(record.killGraceSeconds * 1000)), record: record,
-                lease: lease, adopted: true, logger: logger)
+                lease: lease, user: record.user, adopted: true, logger: logger)
             return .running(task)
         }
         if pidfd >= 0 { close(pidfd) }

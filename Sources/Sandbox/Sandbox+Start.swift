@@ -84,12 +84,13 @@ extension Sandbox {
             ProcessStartTime.read(handle.pid).map { started in
                 AdoptionRecord(
                     id: spec.id, pid: handle.pid, startTime: started, cgroup: cgroup, work: work, statusFile: file,
-                    deadline: spec.timeout.map { WallClock.now + $0.inSeconds }, killGrace: grace, taskUID: lease?.uid)
+                    deadline: spec.timeout.map { WallClock.now + $0.inSeconds }, killGrace: grace, taskUID: lease?.uid,
+                    user: user)
             }
         }
         return SandboxedTask(
             id: spec.id, pid: handle.pid, pidfd: handle.pidfd, cgroup: cgroup, status: status, work: work,
-            timeout: spec.timeout, grace: grace, record: record, lease: lease, logger: logger)
+            timeout: spec.timeout, grace: grace, record: record, lease: lease, user: user, logger: logger)
     }
 
     /// Fills the C config (pointers live in the arena and the closures' buffers) and clones PID 1.
@@ -99,11 +100,7 @@ extension Sandbox {
         handle: inout corral_spawn_handle
     ) -> Int32 {
         let arena = CStringArena()
-        var environment = [
-            "PATH": Self.searchPath, "HOME": config.workMount, "USER": user.name, "LOGNAME": user.name,
-            "HOSTNAME": spec.id,
-        ]
-        environment.merge(spec.environment) { _, given in given }
+        let environment = self.environment(user, hostname: spec.id, spec.environment)
         var cfg = corral_spawn_config()
         cfg.argv = arena.array(spec.argv)
         cfg.envp = arena.array(environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" })
@@ -148,6 +145,16 @@ extension Sandbox {
                 return spawner?.spawn(&cfg, &handle) ?? corral_spawn(&cfg, &handle)
             }
         }
+    }
+
+    /// A task's environment: PATH, HOME, USER, LOGNAME and HOSTNAME, then what the spec gives (which wins).
+    func environment(_ user: UserIdentity, hostname: String, _ given: [String: String]) -> [String: String] {
+        var environment = [
+            "PATH": Self.searchPath, "HOME": config.workMount, "USER": user.name, "LOGNAME": user.name,
+            "HOSTNAME": hostname,
+        ]
+        environment.merge(given) { _, given in given }
+        return environment
     }
 
     /// A PID 1 that will not run the task: wait for it to exit and release its descriptors.

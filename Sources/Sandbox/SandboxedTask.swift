@@ -18,6 +18,8 @@ public actor SandboxedTask {
     public nonisolated let startedAt: ContinuousClock.Instant
     /// What an agent persists to find this task again after its own restart (nil without a status file).
     public nonisolated let record: AdoptionRecord?
+    /// Who the task runs as (nil when adopted from a record that did not say).
+    public nonisolated let user: UserIdentity?
     nonisolated let pidfd: Int32
     nonisolated let usageReader: CgroupUsageReader
     /// Found again after a restart: PID 1 is not our child, so its end is seen but not reaped here.
@@ -34,7 +36,8 @@ public actor SandboxedTask {
 
     init(
         id: String, pid: pid_t, pidfd: Int32, cgroup: Cgroup, status: StatusChannel, work: WorkDirectory,
-        timeout: Duration?, grace: Duration, record: AdoptionRecord?, lease: IdentityLease?, adopted: Bool = false,
+        timeout: Duration?, grace: Duration, record: AdoptionRecord?, lease: IdentityLease?, user: UserIdentity?,
+        adopted: Bool = false,
         startedAt: ContinuousClock.Instant = .now, logger: Logger
     ) {
         self.id = id
@@ -48,6 +51,7 @@ public actor SandboxedTask {
         self.timeout = timeout
         self.grace = grace
         self.record = record
+        self.user = user
         self.adopted = adopted
         var logger = logger
         logger[metadataKey: "task"] = "\(id)"
@@ -76,6 +80,14 @@ public actor SandboxedTask {
     public func signal(_ number: Int32) {
         if case .exited = lifecycle.state { return }
         _ = corral_pidfd_signal(pidfd, number)
+    }
+
+    /// A duplicate of PID 1's pidfd while it runs (the caller closes it), nil once it has exited: the
+    /// original's number may name another task's pidfd after that.
+    func duplicatePIDFD() -> Int32? {
+        if case .exited = lifecycle.state { return nil }
+        let copy = fcntl(pidfd, F_DUPFD_CLOEXEC, 3)
+        return copy >= 0 ? copy : nil
     }
 
     /// Current usage, read from the cgroup.

@@ -4,7 +4,7 @@
 
 /// A resolved user: uid, primary gid and supplementary groups. Resolved in the agent, never in the
 /// child (NSS lookups are not safe after clone).
-public struct UserIdentity: Sendable, Equatable {
+public struct UserIdentity: Sendable, Equatable, Codable {
     public var name: String
     public var uid: uid_t
     public var gid: gid_t

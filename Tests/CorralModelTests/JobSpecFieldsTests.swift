@@ -14,13 +14,17 @@ import Testing
              "volumes": [{"name": "data", "target": "/data", "readOnly": true}],
              "resources": {"disk": "1Gi"},
              "restart": {"attempts": 5, "interval": "10m", "delay": "1s", "mode": "delay"},
-             "checks": [{"type": "http", "port": "http", "path": "/health", "unhealthyAfter": 2, "grace": "30s"}]}
+             "checks": [{"type": "http", "port": "http", "path": "/health", "unhealthyAfter": 2, "grace": "30s"},
+                        {"type": "exec", "command": ["test", "-f", "/work/ready"], "timeout": "2s"}]}
             """)
         #expect(parsed.network == TaskNetwork(mode: .bridge, ports: [.init(name: "http", to: 8080)]))
         #expect(parsed.volumes == [VolumeMount(name: "data", target: "/data", readOnly: true)])
         #expect(parsed.resources.disk == 1 << 30)
         #expect(parsed.restart == RestartPolicy(attempts: 5, interval: .seconds(600), delay: .seconds(1), mode: .delay))
         #expect(parsed.checks.first?.grace == .seconds(30))
+        #expect(
+            parsed.checks.last
+                == HealthCheck(type: .exec, command: ["test", "-f", "/work/ready"], timeout: .seconds(2)))
         #expect(parsed.placementConstraints["corral.volume.data"] == "yes")
         #expect(parsed.placementConstraints["corral.image.busybox:1.36"] == "yes")
         #expect(try JobSpec.parse(parsed.json) == parsed)
@@ -37,7 +41,13 @@ import Testing
             (#""volumes": [{"name": "d", "target": "/a/../b"}]"#, "volumes[0].target"),
             (#""image": "a:b:c""#, "image"),
             (#""type": "daemon""#, "type"),
-            (#""type": "service", "checks": [{"type": "exec", "command": ["true"]}]"#, "checks[0].type"),
+            (#""type": "service", "checks": [{"type": "exec"}]"#, "checks[0].command"),
+            (#""type": "service", "checks": [{"type": "exec", "command": [""]}]"#, "checks[0].command"),
+            (
+                #""network": {"mode": "bridge", "ports": [{"name": "h", "to": 80}]}, "checks": [{"type": "tcp", "port": "h", "command": ["x"]}]"#,
+                "checks[0].command"
+            ),
+            (#""checks": [{"type": "exec", "command": ["x"], "timeout": "0s"}]"#, "checks[0].timeout"),
             (#""type": "service", "checks": [{"type": "http"}]"#, "checks[0].port"),
             (#""checks": [{"type": "tcp", "port": "x"}]"#, "checks[0].port"),
             (#""resources": {"disk": "1Ki"}"#, "resources.disk"),

@@ -33,4 +33,21 @@ import Testing
         #expect(beat.running.isEmpty)
         #expect(beat.reports == [AllocationReport(id: "x.0.1", state: .running)])
     }
+
+    @Test func aReportedHealthOutputOrNetworkPastItsBoundIsRefusedByField() throws {
+        let long = String(repeating: "é", count: TaskHealth.maxOutput)
+        let json = """
+            {"usage": {"cpu": 0.5, "memory": 0.25, "io": 0}, "allocations": [
+              {"id": "x.0.1", "state": "running", "health": {"status": "healthy", "output": "\(long)", "restarts": 0}},
+              {"id": "y.0.1", "state": "running", "network": {"mode": "bridge", "address": "\(long)", "ports": []}}]}
+            """
+        let beat = try JSONDecoder().decode(Heartbeat.self, from: Data(json.utf8))
+        #expect(beat.problems().map(\.field) == ["allocations[0].health", "allocations[1].network"])
+        // The agent's own reports are cut to the bound, on a character boundary.
+        let clipped = TaskHealth(status: .healthy, output: long)
+        #expect(clipped.output.utf8.count <= TaskHealth.maxOutput && clipped.output.hasSuffix("é..."))
+        #expect(
+            Heartbeat(usage: Self.load, reports: [.init(id: "x.0.1", state: .running, health: clipped)]).problems()
+                .isEmpty)
+    }
 }

@@ -47,6 +47,7 @@ typedef enum corral_step {
     CORRAL_STEP_CHDIR,
     CORRAL_STEP_CPU_QUOTA,
     CORRAL_STEP_EXEC,
+    CORRAL_STEP_ENTER,
 } corral_step;
 
 typedef struct corral_rlimit {
@@ -104,6 +105,9 @@ typedef struct corral_spawn_config {
     /// Written to cpu_quota_fd once the task has ended (NULL = nothing): PID 1's own end (the namespaces'
     /// teardown, killing what the task left behind) is Corral's work too and must not wait for a period.
     const char *cpu_quota_lift;
+    /// Sent to the task when the process that started it dies (PR_SET_PDEATHSIG), 0 = none. Only for
+    /// corral_enter, whose starter is an intermediate outside the task's pid namespace.
+    int parent_death_signal;
 } corral_spawn_config;
 
 typedef struct corral_spawn_handle {
@@ -135,6 +139,14 @@ int corral_spawner_start(const char *exe, pid_t *pid_out);
 /// corral_spawn performed by the spawner on `sock`: same contract, PID 1 is still the caller's child.
 /// -EPIPE (or -ECONNRESET) means the spawner is gone; -E2BIG that the request does not fit a message.
 int corral_spawn_via(int sock, const corral_spawn_config *cfg, corral_spawn_handle *out);
+
+/// Runs cfg's command inside the running sandbox whose PID 1 `target_pidfd` names: cfg->join_files are
+/// the task's cgroup procs/tasks files (written "0" to join them), then its namespaces, then the task's
+/// privilege drop (uid, gid, groups, rlimits, seccomp, cwd, stdio) and exec. cfg->parent_death_signal
+/// must be set (SIGKILL). Fills `out` with an intermediate process that exits with the command's status
+/// (128 + N when killed by signal N) and kills the command on SIGTERM; corral_await_exec reports the exec.
+/// Returns 0 or a negative errno.
+int corral_enter(const corral_spawn_config *cfg, int target_pidfd, corral_spawn_handle *out);
 
 /// Lets a held PID 1 go on (go = 1) or makes it exit without running the task (go = 0).
 /// Closes release_fd. Returns 0 or a negative errno.
