@@ -38,6 +38,39 @@ static void make_dirs(const corral_child_fds *fds, int step, const char *root, c
     }
 }
 
+/// mkdir -p of `where` inside an image, never through a symbolic link. An image is hostile input, and PID 1
+/// still sees the host's tree here: an absolute link at a mount point (`/data -> /etc`) would have it create
+/// directories, and mount, on the host. Each component is opened with O_NOFOLLOW relative to the one before;
+/// a link or a non-directory fails the launch (ELOOP, ENOTDIR). Nothing else writes to an image's tree (tasks
+/// get it read-only; other PID 1s only add directories), so the mounts that follow may use the path.
+static void make_mount_point_in_image(const corral_child_fds *fds, int step, const char *root, const char *where) {
+    int dir = open(root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dir < 0) fail(fds, step, errno, root);
+    char name[256];
+    for (const char *p = where; *p;) {
+        while (*p == '/') p++;
+        size_t n = 0;
+        while (p[n] && p[n] != '/') n++;
+        if (n == 0) break;
+        if (n >= sizeof(name)) fail(fds, step, ENAMETOOLONG, where);
+        memcpy(name, p, n);
+        name[n] = 0;
+        p += n;
+        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) fail(fds, step, EINVAL, where);
+        int next = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0 && errno == ENOENT && (mkdirat(dir, name, 0755) == 0 || errno == EEXIST))
+            next = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (next < 0) {
+            struct stat st;
+            int err = fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) ? ELOOP : errno;
+            fail(fds, step, err, where);
+        }
+        close(dir);
+        dir = next;
+    }
+    close(dir);
+}
+
 #ifndef MOUNT_ATTR_RDONLY
 #define MOUNT_ATTR_RDONLY 0x00000001
 #define MOUNT_ATTR_NOSUID 0x00000002
@@ -183,10 +216,10 @@ void corral_setup_mounts(const corral_spawn_config *cfg, const corral_child_fds 
         if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) != 0) fail(fds, CORRAL_STEP_BIND_ROOTFS, errno, root);
         static const char *const points[] = {"/tmp", "/proc", "/dev", "/sys"};
         for (size_t i = 0; i < sizeof(points) / sizeof(points[0]); i++)
-            make_dirs(fds, CORRAL_STEP_BIND_ROOTFS, root, points[i], 0755);
-        make_dirs(fds, CORRAL_STEP_BIND_ROOTFS, root, cfg->work_target ? cfg->work_target : "/work", 0755);
+            make_mount_point_in_image(fds, CORRAL_STEP_BIND_ROOTFS, root, points[i]);
+        make_mount_point_in_image(fds, CORRAL_STEP_BIND_WORKDIR, root, cfg->work_target ? cfg->work_target : "/work");
         for (const char *const *m = cfg->mounts; m && m[0] && m[1] && m[2]; m += 3)
-            make_dirs(fds, CORRAL_STEP_BIND_VOLUME, root, m[1], 0755);
+            make_mount_point_in_image(fds, CORRAL_STEP_BIND_VOLUME, root, m[1]);
         if (lock_down_tree(root) != 0) fail(fds, CORRAL_STEP_READONLY_ROOT, errno, root);
     } else if (own_root) {
         assemble_root(cfg, fds);

@@ -215,6 +215,43 @@ struct HardeningTests {
         #expect(output == "denied /kmsg\ndenied /disk\nopen /dev/null\n", "\(output)")
     }
 
+    @Test func aSymbolicLinkAtAnImagesMountPointFailsTheLaunchAndTouchesNothingOnTheHost() async throws {
+        let images = TemporaryDirectory("corral-images")
+        let host = TemporaryDirectory("corral-host-side")
+        let volume = TemporaryDirectory("corral-volume")
+        let rootfs = images.path + "/linked/rootfs"
+        try FileManager.default.createDirectory(atPath: rootfs + "/bin", withIntermediateDirectories: true)
+        let busybox = try #require(
+            ["/bin/busybox", "/usr/bin/busybox"].first { FileManager.default.isExecutableFile(atPath: $0) },
+            "needs a static busybox: apt-get install busybox-static")
+        try FileManager.default.copyItem(atPath: busybox, toPath: rootfs + "/bin/sh")
+        // Absolute links: PID 1 still sees the host's tree when it makes the mount points.
+        try FileManager.default.createSymbolicLink(atPath: rootfs + "/data", withDestinationPath: host.path)
+        let sandbox = try Sandbox(config: SandboxConfig(imagesDirectory: images.path, killGrace: .milliseconds(300)))
+        let harness = Harness(sandbox: sandbox)
+        var spec = harness.spec("true")
+        spec.image = "linked"
+        spec.mounts = [BindMount(source: volume.path, target: "/data/made", readOnly: true)]
+        await #expect {
+            _ = try await harness.run(spec)
+        } throws: { error in
+            "\(error)".contains("/data/made") && "\(error)".contains("symbolic links")
+        }
+        #expect(!FileManager.default.fileExists(atPath: host.path + "/made"), "a directory was made on the host")
+
+        try FileManager.default.removeItem(atPath: rootfs + "/data")
+        try FileManager.default.removeItem(atPath: rootfs + "/work")  // the mount point the first launch made
+        try FileManager.default.createSymbolicLink(atPath: rootfs + "/work", withDestinationPath: host.path)
+        spec = harness.spec("true")
+        spec.image = "linked"
+        await #expect {
+            _ = try await harness.run(spec)
+        } throws: { error in
+            "\(error)".contains("/work") && "\(error)".contains("symbolic links")
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: host.path).isEmpty)
+    }
+
     @Test func aWorkRootSomeoneElseCreatedOrCanWriteIsRefused() throws {
         let scratch = TemporaryDirectory("corral-trust")
         chmod(scratch.path, 0o755)
