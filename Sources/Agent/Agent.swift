@@ -34,6 +34,8 @@ public actor Agent {
     let trimmer: LogTrimmer?
     /// Bridge-mode tasks' networking; nil when the node offers none (`--task-subnet off`).
     let bridge: BridgeNetwork?
+    /// What bridge tasks get as /etc/resolv.conf (TaskResolvConf), nil when the host has nothing usable.
+    let resolvConf: String?
     /// Ended tasks' work directories kept for `corral alloc fs`, and when each goes (seconds since the epoch).
     var retainedWork: [AllocationID: Double] = [:]
     var lastWorkSweep: Double = 0
@@ -112,6 +114,8 @@ public actor Agent {
         bridge = configuration.bridge.map {
             BridgeNetwork(configuration: $0, nodeAddress: configuration.nodeAddress, logger: logger)
         }
+        resolvConf =
+            configuration.bridge == nil ? nil : TaskResolvConf.write(into: configuration.dataDir, logger: logger)
     }
 
     /// Finds the tasks a previous run left, registers, then heartbeats and long-polls until cancelled.
@@ -346,6 +350,10 @@ public actor Agent {
             }
             entries[id]?.network = attachment
             spec.environment.merge(Self.environment(of: attachment)) { _, ours in ours }
+            if let resolvConf, allocation.image != nil || TaskResolvConf.hostFileIsRegular() {
+                spec.mounts.append(
+                    BindMount(source: resolvConf, target: "/etc/resolv.conf", readOnly: true, file: true))
+            }
             spec.prepare = { pid in try await bridge.plumb(id, pid: pid) }
         }
         return try await sandbox.launch(spec)

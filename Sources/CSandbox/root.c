@@ -42,8 +42,10 @@ static void make_dirs(const corral_child_fds *fds, int step, const char *root, c
 /// still sees the host's tree here: an absolute link at a mount point (`/data -> /etc`) would have it create
 /// directories, and mount, on the host. Each component is opened with O_NOFOLLOW relative to the one before;
 /// a link or a non-directory fails the launch (ELOOP, ENOTDIR). Nothing else writes to an image's tree (tasks
-/// get it read-only; other PID 1s only add directories), so the mounts that follow may use the path.
-static void make_mount_point_in_image(const corral_child_fds *fds, int step, const char *root, const char *where) {
+/// get it read-only; other PID 1s only add mount points), so the mounts that follow may use the path.
+/// With `file`, the last component is an empty regular file instead (a mount point for one file).
+static void make_mount_point_in_image(const corral_child_fds *fds, int step, const char *root, const char *where,
+                                      int file) {
     int dir = open(root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (dir < 0) fail(fds, step, errno, root);
     char name[256];
@@ -56,10 +58,19 @@ static void make_mount_point_in_image(const corral_child_fds *fds, int step, con
         memcpy(name, p, n);
         name[n] = 0;
         p += n;
+        while (*p == '/') p++;
         if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) fail(fds, step, EINVAL, where);
-        int next = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (next < 0 && errno == ENOENT && (mkdirat(dir, name, 0755) == 0 || errno == EEXIST))
+        int next;
+        if (file && !*p) {
+            // O_NOFOLLOW with O_CREAT: a link here is ELOOP, never followed.
+            next = openat(dir, name, O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+            struct stat st;
+            if (next >= 0 && (fstat(next, &st) != 0 || !S_ISREG(st.st_mode))) fail(fds, step, EINVAL, where);
+        } else {
             next = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (next < 0 && errno == ENOENT && (mkdirat(dir, name, 0755) == 0 || errno == EEXIST))
+                next = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        }
         if (next < 0) {
             struct stat st;
             int err = fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode) ? ELOOP : errno;
@@ -188,13 +199,17 @@ static void bind_volumes(const corral_spawn_config *cfg, const corral_child_fds 
     char path[4096];
     for (const char *const *m = cfg->mounts; m && m[0] && m[1] && m[2]; m += 3) {
         if (corral_join(path, sizeof(path), root, m[1]) != 0) fail(fds, CORRAL_STEP_BIND_VOLUME, ENAMETOOLONG, m[1]);
-        if (cfg->root_dir && !cfg->rootfs) make_dirs(fds, CORRAL_STEP_BIND_VOLUME, root, m[1], 0755);
+        int read_only = strcmp(m[2], "rw") != 0;  // "ro", or "file": one file, always read-only
+        // A file's mount point exists already: in an image it was made above, an assembled root has it from
+        // the host directory bound there.
+        if (cfg->root_dir && !cfg->rootfs && strcmp(m[2], "file") != 0)
+            make_dirs(fds, CORRAL_STEP_BIND_VOLUME, root, m[1], 0755);
         if (mount(m[0], path, NULL, MS_BIND | MS_REC, NULL) != 0) fail(fds, CORRAL_STEP_BIND_VOLUME, errno, m[0]);
         struct mount_attr attr;
         memset(&attr, 0, sizeof(attr));
-        attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (strcmp(m[2], "ro") == 0 ? MOUNT_ATTR_RDONLY : 0);
+        attr.attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (read_only ? MOUNT_ATTR_RDONLY : 0);
         if (syscall(SYS_mount_setattr, AT_FDCWD, path, AT_RECURSIVE, &attr, sizeof(attr)) != 0) {
-            unsigned long flags = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | (strcmp(m[2], "ro") == 0 ? MS_RDONLY : 0);
+            unsigned long flags = MS_REMOUNT | MS_BIND | MS_NOSUID | MS_NODEV | (read_only ? MS_RDONLY : 0);
             if (errno != ENOSYS || mount(NULL, path, NULL, flags, NULL) != 0) fail(fds, CORRAL_STEP_BIND_VOLUME, errno, m[1]);
         }
     }
@@ -216,10 +231,11 @@ void corral_setup_mounts(const corral_spawn_config *cfg, const corral_child_fds 
         if (mount(root, root, NULL, MS_BIND | MS_REC, NULL) != 0) fail(fds, CORRAL_STEP_BIND_ROOTFS, errno, root);
         static const char *const points[] = {"/tmp", "/proc", "/dev", "/sys"};
         for (size_t i = 0; i < sizeof(points) / sizeof(points[0]); i++)
-            make_mount_point_in_image(fds, CORRAL_STEP_BIND_ROOTFS, root, points[i]);
-        make_mount_point_in_image(fds, CORRAL_STEP_BIND_WORKDIR, root, cfg->work_target ? cfg->work_target : "/work");
+            make_mount_point_in_image(fds, CORRAL_STEP_BIND_ROOTFS, root, points[i], 0);
+        make_mount_point_in_image(
+            fds, CORRAL_STEP_BIND_WORKDIR, root, cfg->work_target ? cfg->work_target : "/work", 0);
         for (const char *const *m = cfg->mounts; m && m[0] && m[1] && m[2]; m += 3)
-            make_mount_point_in_image(fds, CORRAL_STEP_BIND_VOLUME, root, m[1]);
+            make_mount_point_in_image(fds, CORRAL_STEP_BIND_VOLUME, root, m[1], strcmp(m[2], "file") == 0);
         if (lock_down_tree(root) != 0) fail(fds, CORRAL_STEP_READONLY_ROOT, errno, root);
     } else if (own_root) {
         assemble_root(cfg, fds);

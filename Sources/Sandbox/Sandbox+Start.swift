@@ -122,7 +122,7 @@ extension Sandbox {
         cfg.work_target = arena.string(config.workMount)
         cfg.mounts =
             spec.mounts.isEmpty
-            ? nil : arena.array(spec.mounts.flatMap { [$0.source, $0.target, $0.readOnly ? "ro" : "rw"] })
+            ? nil : arena.array(spec.mounts.flatMap { [$0.source, $0.target, $0.kind] })
         cfg.tmp_size = spec.tmpSize ?? 0
         cfg.uid = user.uid
         cfg.gid = user.gid

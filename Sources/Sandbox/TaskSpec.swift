@@ -28,12 +28,18 @@ public struct BindMount: Sendable, Equatable {
     /// Absolute path inside the task.
     public var target: String
     public var readOnly: Bool
+    /// One regular file rather than a directory, always read-only (the task's /etc/resolv.conf).
+    public var file: Bool
 
-    public init(source: String, target: String, readOnly: Bool) {
+    public init(source: String, target: String, readOnly: Bool, file: Bool = false) {
         self.source = source
         self.target = target
-        self.readOnly = readOnly
+        self.readOnly = readOnly || file
+        self.file = file
     }
+
+    /// The C side's kind (csandbox.h `mounts`).
+    var kind: String { file ? "file" : readOnly ? "ro" : "rw" }
 }
 
 /// Everything needed to run one task in a sandbox.

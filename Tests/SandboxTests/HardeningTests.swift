@@ -186,17 +186,23 @@ struct HardeningTests {
         }
     }
 
-    @Test func aDeviceNodeShippedInAnImageCannotBeOpened() async throws {
-        let images = TemporaryDirectory("corral-images")
-        let rootfs = images.path + "/devimage/rootfs"
+    /// An image directory `NAME/rootfs` holding a static busybox and links for `tools`; returns the rootfs.
+    static func busyboxImage(_ name: String, in images: TemporaryDirectory, tools: [String]) throws -> String {
+        let rootfs = images.path + "/\(name)/rootfs"
         try FileManager.default.createDirectory(atPath: rootfs + "/bin", withIntermediateDirectories: true)
         let busybox = try #require(
             ["/bin/busybox", "/usr/bin/busybox"].first { FileManager.default.isExecutableFile(atPath: $0) },
             "needs a static busybox: apt-get install busybox-static")
         try FileManager.default.copyItem(atPath: busybox, toPath: rootfs + "/bin/busybox")
-        for tool in ["sh", "cat", "echo", "head"] {
+        for tool in tools {
             try FileManager.default.createSymbolicLink(atPath: rootfs + "/bin/" + tool, withDestinationPath: "busybox")
         }
+        return rootfs
+    }
+
+    @Test func aDeviceNodeShippedInAnImageCannotBeOpened() async throws {
+        let images = TemporaryDirectory("corral-images")
+        let rootfs = try Self.busyboxImage("devimage", in: images, tools: ["sh", "cat", "echo", "head"])
         for (name, kind, major, minor) in [("kmsg", "c", "1", "11"), ("disk", "b", "7", "0")] {
             let make = Process()
             make.executableURL = URL(fileURLWithPath: "/usr/bin/mknod")
@@ -219,12 +225,7 @@ struct HardeningTests {
         let images = TemporaryDirectory("corral-images")
         let host = TemporaryDirectory("corral-host-side")
         let volume = TemporaryDirectory("corral-volume")
-        let rootfs = images.path + "/linked/rootfs"
-        try FileManager.default.createDirectory(atPath: rootfs + "/bin", withIntermediateDirectories: true)
-        let busybox = try #require(
-            ["/bin/busybox", "/usr/bin/busybox"].first { FileManager.default.isExecutableFile(atPath: $0) },
-            "needs a static busybox: apt-get install busybox-static")
-        try FileManager.default.copyItem(atPath: busybox, toPath: rootfs + "/bin/sh")
+        let rootfs = try Self.busyboxImage("linked", in: images, tools: ["sh"])
         // Absolute links: PID 1 still sees the host's tree when it makes the mount points.
         try FileManager.default.createSymbolicLink(atPath: rootfs + "/data", withDestinationPath: host.path)
         let sandbox = try Sandbox(config: SandboxConfig(imagesDirectory: images.path, killGrace: .milliseconds(300)))
@@ -250,6 +251,37 @@ struct HardeningTests {
             "\(error)".contains("/work") && "\(error)".contains("symbolic links")
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: host.path).isEmpty)
+    }
+
+    @Test func aFileIsBoundReadOnlyIntoAnImageButNeverThroughALink() async throws {
+        let images = TemporaryDirectory("corral-images")
+        let scratch = TemporaryDirectory("corral-resolv")
+        let rootfs = try Self.busyboxImage("plain", in: images, tools: ["sh", "cat"])
+        let source = scratch.path + "/resolv.conf"
+        try "nameserver 10.1.2.3\n".write(toFile: source, atomically: true, encoding: .utf8)
+        let sandbox = try Sandbox(config: SandboxConfig(imagesDirectory: images.path, killGrace: .milliseconds(300)))
+        let harness = Harness(sandbox: sandbox)
+        var spec = harness.spec("cat /etc/resolv.conf; (echo x > /etc/resolv.conf) 2>/dev/null || echo read-only")
+        spec.image = "plain"
+        spec.mounts = [BindMount(source: source, target: "/etc/resolv.conf", readOnly: true, file: true)]
+        let (outcome, output) = try await harness.run(spec)
+        #expect(outcome.exitCode == 0, "\(output)")
+        #expect(output == "nameserver 10.1.2.3\nread-only\n", "the image had no /etc: its mount point was made")
+
+        // A link where the file goes is not followed (the launch fails), and the host file stays as it was.
+        let victim = scratch.path + "/victim"
+        try "host\n".write(toFile: victim, atomically: true, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: rootfs + "/etc/resolv.conf")
+        try FileManager.default.createSymbolicLink(atPath: rootfs + "/etc/resolv.conf", withDestinationPath: victim)
+        spec = harness.spec("true")
+        spec.image = "plain"
+        spec.mounts = [BindMount(source: source, target: "/etc/resolv.conf", readOnly: true, file: true)]
+        await #expect {
+            _ = try await harness.run(spec)
+        } throws: { error in
+            "\(error)".contains("/etc/resolv.conf") && "\(error)".contains("symbolic links")
+        }
+        #expect(try String(contentsOfFile: victim, encoding: .utf8) == "host\n")
     }
 
     @Test func aWorkRootSomeoneElseCreatedOrCanWriteIsRefused() throws {

@@ -83,7 +83,9 @@ typedef struct corral_spawn_config {
     const char *work_source;  ///< host directory bound at work_target, NULL = none
     const char *work_target;  ///< absolute path inside the sandbox, e.g. "/work"
     /// More host directories bound into the task (volumes): NULL-terminated, flattened triples of source,
-    /// absolute target, and "ro" or "rw". Every one is nosuid and nodev; "ro" ones read-only. NULL = none.
+    /// absolute target, and "ro" or "rw", or "file" for one regular file bound read-only (its mount point
+    /// must exist in an assembled root; an image gets an empty file). Every one is nosuid and nodev; "ro"
+    /// and "file" ones read-only. NULL = none.
     const char *const *mounts;
     uint64_t tmp_size;        ///< size of the private /tmp and /dev/shm tmpfs in bytes, 0 = kernel default
     uint32_t uid;
