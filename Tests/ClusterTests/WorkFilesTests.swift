@@ -88,15 +88,7 @@ struct WorkFilesTests {
 
     @Test("corral alloc fs reads a running task's files")
     func whileRunning() async throws {
-        let missing = Preconditions.missing(.root, .cgroups)
-        try #require(missing.isEmpty, "\(missing)")
-        let directory = TemporaryDirectory("corral-files")
-        try await LocalCluster.with(
-            binary: ClusterTests.binary, dataDir: directory.path, config: ClusterTests.config(), failOnLeftovers: true
-        ) { cluster in
-            try cluster.startScheduler()
-            try cluster.startAgent(LocalCluster.Node(id: "n1", cpu: 2, memory: "2Gi"))
-            try await cluster.waitForNodes(1)
+        try await Self.withOneNode("corral-files") { cluster in
             let job = try await ClusterTests.submit(
                 cluster,
                 #"{"name": "progress", "tenant": "t", "command": ["sh", "-c", "seq 1 100000 > progress; sleep 60"]}"#)
@@ -126,15 +118,7 @@ struct WorkFilesTests {
 extension WorkFilesTests {
     @Test("resources.disk bounds the work directory (ENOSPC past it) and its use is reported")
     func diskBound() async throws {
-        let missing = Preconditions.missing(.root, .cgroups)
-        try #require(missing.isEmpty, "\(missing)")
-        let directory = TemporaryDirectory("corral-disk")
-        try await LocalCluster.with(
-            binary: ClusterTests.binary, dataDir: directory.path, config: ClusterTests.config(), failOnLeftovers: true
-        ) { cluster in
-            try cluster.startScheduler()
-            try cluster.startAgent(LocalCluster.Node(id: "n1", cpu: 2, memory: "2Gi"))
-            try await cluster.waitForNodes(1)
+        try await Self.withOneNode("corral-disk") { cluster in
             // 2 MiB into a 1 MiB work directory: the write fails with ENOSPC and says so.
             let over = try await ClusterTests.submit(
                 cluster,
@@ -161,6 +145,23 @@ extension WorkFilesTests {
             #expect((reported.first?.usage?.diskBytes ?? 0) < 4 << 20)
             _ = try await cluster.client().cancel(holder)
             _ = try await ClusterTests.waitForTasks(cluster, holder) { $0.first?.state.isTerminal == true }
+        }
+    }
+}
+
+extension WorkFilesTests {
+    /// A scheduler and one agent `n1` (2 CPUs, 2 GiB) on loopback, data under a temporary directory.
+    static func withOneNode(_ prefix: String, _ body: (LocalCluster) async throws -> Void) async throws {
+        let missing = Preconditions.missing(.root, .cgroups)
+        try #require(missing.isEmpty, "\(missing)")
+        let directory = TemporaryDirectory(prefix)
+        try await LocalCluster.with(
+            binary: ClusterTests.binary, dataDir: directory.path, config: ClusterTests.config(), failOnLeftovers: true
+        ) { cluster in
+            try cluster.startScheduler()
+            try cluster.startAgent(LocalCluster.Node(id: "n1", cpu: 2, memory: "2Gi"))
+            try await cluster.waitForNodes(1)
+            try await body(cluster)
         }
     }
 }
