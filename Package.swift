@@ -55,7 +55,13 @@ let package = Package(
             name: "Forecast", dependencies: [.product(name: "RealModule", package: "swift-numerics")],
             swiftSettings: strict),
         // StateStore (etcd-shaped: revisions, compare-and-swap transactions, watch) and its SQLite backend.
-        .target(name: "Store", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], swiftSettings: strict),
+        .target(
+            name: "Store",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: strict),
         // The scheduler's core: admission, queue, task and node state machines, retries, quotas, placement loop.
         .target(
             name: "Scheduler",
