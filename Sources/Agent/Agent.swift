@@ -36,6 +36,8 @@ public actor Agent {
     let bridge: BridgeNetwork?
     /// What bridge tasks get as /etc/resolv.conf (TaskResolvConf), nil when the host has nothing usable.
     let resolvConf: String?
+    /// Whether it can be bound over the host's /etc/resolv.conf (a regular file there), looked at once.
+    let resolvConfOverHostEtc: Bool
     /// Ended tasks' work directories kept for `corral alloc fs`, and when each goes (seconds since the epoch).
     var retainedWork: [AllocationID: Double] = [:]
     var lastWorkSweep: Double = 0
@@ -116,6 +118,7 @@ public actor Agent {
         }
         resolvConf =
             configuration.bridge == nil ? nil : TaskResolvConf.write(into: configuration.dataDir, logger: logger)
+        resolvConfOverHostEtc = resolvConf != nil && TaskResolvConf.hostFileIsRegular()
     }
 
     /// Finds the tasks a previous run left, registers, then heartbeats and long-polls until cancelled.
@@ -350,7 +353,7 @@ public actor Agent {
             }
             entries[id]?.network = attachment
             spec.environment.merge(Self.environment(of: attachment)) { _, ours in ours }
-            if let resolvConf, allocation.image != nil || TaskResolvConf.hostFileIsRegular() {
+            if let resolvConf, allocation.image != nil || resolvConfOverHostEtc {
                 spec.mounts.append(
                     BindMount(source: resolvConf, target: "/etc/resolv.conf", readOnly: true, file: true))
             }

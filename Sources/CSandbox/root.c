@@ -62,10 +62,19 @@ static void make_mount_point_in_image(const corral_child_fds *fds, int step, con
         if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0) fail(fds, step, EINVAL, where);
         int next;
         if (file && !*p) {
-            // O_NOFOLLOW with O_CREAT: a link here is ELOOP, never followed.
-            next = openat(dir, name, O_RDONLY | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0644);
+            // Looked at before anything opens it: a device node or FIFO shipped in an image is never opened
+            // by root here. Absent, it is created (O_EXCL | O_NOFOLLOW: a link is never followed).
             struct stat st;
-            if (next >= 0 && (fstat(next, &st) != 0 || !S_ISREG(st.st_mode))) fail(fds, step, EINVAL, where);
+            if (fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+                if (!S_ISREG(st.st_mode)) fail(fds, step, S_ISLNK(st.st_mode) ? ELOOP : EINVAL, where);
+            } else if (errno == ENOENT) {
+                int made = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+                if (made < 0 && errno != EEXIST) fail(fds, step, errno, where);
+                if (made >= 0) close(made);
+            } else {
+                fail(fds, step, errno, where);
+            }
+            next = openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         } else {
             next = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
             if (next < 0 && errno == ENOENT && (mkdirat(dir, name, 0755) == 0 || errno == EEXIST))

@@ -199,8 +199,10 @@ public struct TaskHealth: Sendable, Codable, Equatable {
     public static func clip(_ text: String) -> String {
         guard text.utf8.count > maxOutput else { return text }
         var clipped = ""
+        var bytes = 0
         for character in text {
-            if clipped.utf8.count + character.utf8.count > maxOutput - 3 { break }
+            bytes += character.utf8.count
+            if bytes > maxOutput - 3 { break }
             clipped.append(character)
         }
         return clipped + "..."

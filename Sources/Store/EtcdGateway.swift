@@ -34,10 +34,7 @@ final class EtcdGateway: Sendable {
         for attempt in 0..<endpoints.count {
             let index = (first + attempt) % endpoints.count
             let endpoint = endpoints[index]
-            var request = HTTPClientRequest(url: endpoint + path)
-            request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: data))
+            let request = Self.post(endpoint + path, data)
             let response: HTTPClientResponse
             do {
                 response = try await client.execute(request, timeout: timeout)
@@ -62,10 +59,7 @@ final class EtcdGateway: Sendable {
     func stream<Message: Decodable & Sendable>(
         _ path: String, _ data: Data, as: Message.Type
     ) async throws -> AsyncThrowingStream<Message, any Error> {
-        var request = HTTPClientRequest(url: endpoints[current.withLock { $0 }] + path)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.body = .bytes(ByteBuffer(bytes: data))
+        let request = Self.post(endpoints[current.withLock { $0 }] + path, data)
         let response: HTTPClientResponse
         do { response = try await client.execute(request, deadline: .distantFuture) } catch {
             current.withLock { $0 = ($0 + 1) % endpoints.count }
@@ -100,6 +94,15 @@ final class EtcdGateway: Sendable {
             }
             continuation.onTermination = { _ in reader.cancel() }
         }
+    }
+
+    /// A JSON POST of `data` to `url`.
+    static func post(_ url: String, _ data: Data) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json")
+        request.body = .bytes(ByteBuffer(bytes: data))
+        return request
     }
 
     /// Errors raised before a byte of the request left: the next endpoint may take it.
