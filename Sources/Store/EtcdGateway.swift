@@ -153,6 +153,15 @@ final class EtcdGateway: Sendable {
 
     struct Empty: Decodable {}
 
+    struct LeaseResponse: Decodable {
+        var ID: String?
+        var TTL: String?
+    }
+
+    struct KeepAliveResponse: Decodable {
+        var result: LeaseResponse?
+    }
+
     struct WatchMessage: Decodable, Sendable {
         var result: WatchResult?
     }

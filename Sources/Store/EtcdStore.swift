@@ -7,15 +7,21 @@ import Foundation
 public final class EtcdStore: StateStore {
     let gateway: EtcdGateway
     let prefix: String
+    public let limits: TransactionLimits
 
-    /// `endpoints`: `http://HOST:PORT` of etcd members, tried in turn when one cannot be reached.
-    /// `client` nil: one that connects within a second, so an unreachable member is passed over quickly.
-    public init(endpoints: [String], prefix: String = "/corral/", client: HTTPClient? = nil) {
+    /// `endpoints`: `http://HOST:PORT` (or https) of etcd members, tried in turn when one cannot be
+    /// reached. `client` nil: one that connects within a second, so an unreachable member is passed over
+    /// quickly. `limits`: etcd's `--max-txn-ops` and, with room to spare, its `--max-request-bytes`.
+    public init(
+        endpoints: [String], prefix: String = "/corral/", client: HTTPClient? = nil,
+        limits: TransactionLimits = TransactionLimits(operations: 128, bytes: 1 << 20)
+    ) {
         precondition(!endpoints.isEmpty, "at least one etcd endpoint")
         gateway = EtcdGateway(
             endpoints: endpoints.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
             client: client ?? EtcdGateway.sharedClient)
         self.prefix = prefix
+        self.limits = limits
     }
 
     public func get(_ key: String) async throws -> KeyValue? {

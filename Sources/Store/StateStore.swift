@@ -57,12 +57,16 @@ public enum StoreError: Error, Sendable, CustomStringConvertible {
     case compacted(Revision)
     case unavailable(String)
     case quotaExceeded
+    /// A fenced write found the leader key it carries gone or re-created: this process no longer leads,
+    /// and nothing of the transaction was applied.
+    case notLeader
 
     public var description: String {
         switch self {
         case .compacted(let revision): "store history is compacted up to revision \(revision)"
         case .unavailable(let why): "store unavailable: \(why)"
         case .quotaExceeded: "store space quota exceeded"
+        case .notLeader: "this scheduler no longer leads: its write was refused by the leader fence"
         }
     }
 }
@@ -79,14 +83,66 @@ public protocol StateStore: Sendable {
     /// that history is gone, and the caller relists.
     func watch(prefix: String, after: Revision) -> AsyncThrowingStream<[WatchEvent], any Error>
     func compact(upTo: Revision) async throws
+    /// The most one transaction may carry (etcd: 128 operations, 1.5 MiB by default).
+    var limits: TransactionLimits { get }
+}
+
+/// How large one transaction may be: a change bigger than this goes in several, each one whole.
+public struct TransactionLimits: Sendable, Equatable {
+    public var operations: Int
+    public var bytes: Int
+    public init(operations: Int, bytes: Int) {
+        self.operations = operations
+        self.bytes = bytes
+    }
+    public static let unlimited = TransactionLimits(operations: .max, bytes: .max)
 }
 
 extension StateStore {
+    /// A store without limits of its own (SQLite).
+    public var limits: TransactionLimits { .unlimited }
+
     public func txn(if compares: [Compare] = [], then ops: [Op]) async throws -> TxnResult {
         try await txn(if: compares, then: ops, else: [])
     }
 
     public func put(_ key: String, _ value: [UInt8]) async throws {
         _ = try await txn(if: [], then: [.put(key, value)], else: [])
+    }
+
+    /// Applies `ops` in as few transactions as the store's limits allow, in order: each transaction is
+    /// atomic, the whole is not (for changes whose parts stand alone, like many tasks' records).
+    public func apply(_ ops: [Op]) async throws {
+        for batch in Self.batches(ops, within: limits) { _ = try await txn(then: batch) }
+    }
+
+    /// `ops` cut into runs that fit `limits` (a single operation over the byte limit goes alone: the store
+    /// refuses it with its own error).
+    static func batches(_ ops: [Op], within limits: TransactionLimits) -> [[Op]] {
+        var batches: [[Op]] = []
+        var current: [Op] = []
+        var bytes = 0
+        for op in ops {
+            let size = op.size
+            if !current.isEmpty && (current.count >= limits.operations || bytes > limits.bytes - size) {
+                batches.append(current)
+                current = []
+                bytes = 0
+            }
+            current.append(op)
+            bytes += size
+        }
+        if !current.isEmpty { batches.append(current) }
+        return batches
+    }
+}
+
+extension Op {
+    /// About what the operation weighs in a request: key and value, base64 on etcd's JSON gateway.
+    var size: Int {
+        switch self {
+        case .put(let key, let value): (key.utf8.count + value.count) * 4 / 3 + 64
+        case .delete(let key), .deletePrefix(let key): key.utf8.count * 8 / 3 + 64
+        }
     }
 }
