@@ -325,6 +325,7 @@ public actor Agent {
         }
         entries[id]?.task = task
         entries[id]?.adoption = task.record
+        logger.info("task started", metadata: ["allocation": "\(id)", "pid": "\(task.pid)"])
         // Reported at once: submit->running latency is the scheduler's to see.
         handle(.launched, id)
         watch(task, id)

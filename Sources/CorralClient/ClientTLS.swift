@@ -5,6 +5,15 @@ import NIOCore
 import NIOPosix
 import Synchronization
 
+extension SchedulerClient {
+    /// The client for http:// (and https:// against the system's roots). Redirects are the scheduler
+    /// client's to follow (a follower's, to an address it was given), never the HTTP layer's, which would
+    /// send the token wherever one points.
+    public static let plainHTTP = HTTPClient(
+        eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+        configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+}
+
 /// How a client reaches a scheduler over TLS: the CA to verify it against (`--ca`, `$CORRAL_CACERT`),
 /// and a client certificate and key (an agent's, for mTLS).
 public struct ClientTLS: Sendable, Hashable {
@@ -29,7 +38,8 @@ public struct ClientTLS: Sendable, Hashable {
             if let client = clients[self] { return client }
             let client = HTTPClient(
                 eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-                configuration: HTTPClient.Configuration(tlsConfiguration: configuration))
+                configuration: HTTPClient.Configuration(
+                    tlsConfiguration: configuration, redirectConfiguration: .disallow))
             clients[self] = client
             return client
         }

@@ -5,21 +5,27 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
-/// The typed client of the scheduler's API, used by the CLI and the agent.
+/// The typed client of the scheduler's API, used by the CLI and the agent. It knows every scheduler of
+/// a highly available cluster (`A,B,C`): it follows a follower's redirect to the leader, and moves on to
+/// the next address when one cannot be reached or has no leader to name.
 public struct SchedulerClient: Sendable {
-    public let baseURL: String
+    let schedulers: SchedulerAddresses
     public let token: String
     let http: HTTPClient
 
-    public init(baseURL: String, token: String, http: HTTPClient = .shared) {
-        self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+    /// The scheduler the client talks to now (the leader, once one has been found).
+    public var baseURL: String { schedulers.current }
+
+    /// `baseURL`: one scheduler's URL, or several separated by commas.
+    public init(baseURL: String, token: String, http: HTTPClient = SchedulerClient.plainHTTP) {
+        schedulers = SchedulerAddresses(baseURL)
         self.token = token
         self.http = http
     }
 
     /// A client verifying the scheduler with `tls` (nil: plain HTTP, or HTTPS against the system's roots).
     public init(baseURL: String, token: String, tls: ClientTLS?) throws {
-        self.init(baseURL: baseURL, token: token, http: try tls.map { try $0.httpClient() } ?? .shared)
+        self.init(baseURL: baseURL, token: token, http: try tls.map { try $0.httpClient() } ?? Self.plainHTTP)
     }
 
     public func submit(_ body: Data) async throws -> JobView { try await call(.POST, "/v1/jobs", body: body) }
@@ -36,6 +42,8 @@ public struct SchedulerClient: Sendable {
         try await call(.GET, "/v1/jobs/\(Self.segment(id))/tasks")
     }
     public func nodes() async throws -> [NodeStatus] { try await call(.GET, "/v1/nodes") }
+    /// `GET /v1/leader` of the scheduler this client talks to now: its role and the leader it knows.
+    public func leader() async throws -> LeaderView { try await call(.GET, "/v1/leader") }
     public func forget(node: String) async throws -> NodeForgotten {
         try await call(.DELETE, "/v1/nodes/\(Self.segment(node))")
     }
@@ -48,11 +56,8 @@ public struct SchedulerClient: Sendable {
     public func logs(allocation: AllocationID, stream: String, offset: UInt64) async throws -> (
         bytes: Data, next: UInt64, running: Bool
     ) {
-        var request = HTTPClientRequest(
-            url: baseURL + LogRelay.path(allocation, stream: Self.segment(stream), offset: offset))
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        let response = try await http.execute(request, timeout: .seconds(30))
-        let bytes = try await response.body.collect(upTo: 64 << 20)
+        let (response, bytes) = try await exchange(
+            .GET, LogRelay.path(allocation, stream: Self.segment(stream), offset: offset))
         guard response.status == .ok else {
             throw Self.error(status: response.status.code, Data(bytes.readableBytesView))
         }
@@ -65,11 +70,8 @@ public struct SchedulerClient: Sendable {
     public func files(allocation: AllocationID, path: String, offset: UInt64 = 0, limit: Int? = nil) async throws
         -> WorkFile
     {
-        var request = HTTPClientRequest(
-            url: baseURL + WorkFiles.path(allocation, path: path, offset: offset, limit: limit))
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        let response = try await http.execute(request, timeout: .seconds(30))
-        let bytes = try await response.body.collect(upTo: 64 << 20)
+        let (response, bytes) = try await exchange(
+            .GET, WorkFiles.path(allocation, path: path, offset: offset, limit: limit))
         let data = Data(bytes.readableBytesView)
         guard response.status == .ok else { throw Self.error(status: response.status.code, data) }
         if response.headers.first(name: "Content-Type") == "application/json" {
@@ -100,10 +102,7 @@ public struct SchedulerClient: Sendable {
 
     /// A route answering text; API errors as `APIError`.
     func text(_ path: String, timeout: TimeAmount = .seconds(30)) async throws -> String {
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        let response = try await http.execute(request, timeout: timeout)
-        let bytes = try await response.body.collect(upTo: 256 << 20)
+        let (response, bytes) = try await exchange(.GET, path, timeout: timeout, limit: 256 << 20)
         guard (200..<300).contains(response.status.code) else {
             throw Self.error(status: response.status.code, Data(bytes.readableBytesView))
         }
@@ -125,15 +124,7 @@ public struct SchedulerClient: Sendable {
     func call<T: Decodable>(
         _ method: HTTPMethod, _ path: String, body: Data? = nil, timeout: TimeAmount = .seconds(30)
     ) async throws -> T {
-        var request = HTTPClientRequest(url: baseURL + path)
-        request.method = method
-        request.headers.add(name: "Authorization", value: "Bearer \(token)")
-        if let body {
-            request.headers.add(name: "Content-Type", value: "application/json")
-            request.body = .bytes(ByteBuffer(bytes: body))
-        }
-        let response = try await http.execute(request, timeout: timeout)
-        let bytes = try await response.body.collect(upTo: 64 << 20)
+        let (response, bytes) = try await exchange(method, path, body: body, timeout: timeout)
         let data = Data(bytes.readableBytesView)
         guard (200..<300).contains(response.status.code) else { throw Self.error(status: response.status.code, data) }
         return try JSONDecoder().decode(T.self, from: data)

@@ -129,3 +129,18 @@ public struct NodeForgotten: Sendable, Codable, Equatable {
         self.requeued = requeued
     }
 }
+
+/// `GET /v1/leader`, answered by every scheduler without a token: its role (`standalone`, `leader`,
+/// `follower`, `candidate`), the leader's address as it knows it (none while there is no leader), and
+/// its own.
+public struct LeaderView: Sendable, Codable, Equatable {
+    public var role: String
+    public var leader: String?
+    public var address: String?
+
+    public init(role: String, leader: String?, address: String?) {
+        self.role = role
+        self.leader = leader
+        self.address = address
+    }
+}

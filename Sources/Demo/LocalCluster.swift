@@ -40,10 +40,25 @@ public final class LocalCluster: @unchecked Sendable {
         }
     }
 
+    /// Several schedulers on etcd, one elected leader (`corral scheduler --store etcd`).
+    public struct HA: Sendable {
+        public var endpoints: [String]
+        public var schedulers: Int
+        public var leaseTTL: Int
+        public init(endpoints: [String], schedulers: Int = 3, leaseTTL: Int = 5) {
+            self.endpoints = endpoints
+            self.schedulers = schedulers
+            self.leaseTTL = leaseTTL
+        }
+    }
+
     public let binary: String
     public let dataDir: String
     public let host: String
     public let port: Int
+    /// Every scheduler's port (the first is `port`): one without `ha`.
+    public let ports: [Int]
+    public let ha: HA?
     public let config: SchedulerConfig
     /// With TLS on: the scheduler serves HTTPS and requires each agent's client certificate (mTLS), all from
     /// a CA made in `<data-dir>/tls` (`corral tls init`).
@@ -52,30 +67,34 @@ public final class LocalCluster: @unchecked Sendable {
     /// Parent of every agent's cgroup parent (`<slice>/<node>`), removed at shutdown.
     public let slice: String
     private let lock = NSLock()
-    private var scheduler: Process?
+    private var schedulers: [Int: Process] = [:]
     private var agents: [String: (node: Node, process: Process)] = [:]
 
     public init(
         binary: String, dataDir: String, config: SchedulerConfig, host: String = "127.0.0.1", port: Int? = nil,
-        tls: Bool = false
+        tls: Bool = false, ha: HA? = nil
     ) throws {
         self.binary = binary
         self.dataDir = dataDir
         self.config = config
         self.host = host
         self.tls = tls
+        self.ha = ha
         self.port = try port ?? Self.freePort()
+        ports = try [self.port] + (1..<(ha?.schedulers ?? 1)).map { _ in try Self.freePort() }
         slice = "corral-cluster-\(getpid())-\(UUID().uuidString.prefix(6).lowercased()).slice"
         try FileManager.default.createDirectory(atPath: dataDir, withIntermediateDirectories: true)
         if tls { _ = try CertificateAuthority.initialize(directory: dataDir + "/tls", hosts: [host], nodes: []) }
-        http = tls ? try ClientTLS(ca: dataDir + "/tls/ca.pem").httpClient() : .shared
+        http = tls ? try ClientTLS(ca: dataDir + "/tls/ca.pem").httpClient() : SchedulerClient.plainHTTP
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try encoder.encode(config).write(to: URL(fileURLWithPath: configPath), options: .atomic)
         chmod(configPath, 0o600)
     }
 
-    public var url: String { "\(tls ? "https" : "http")://\(host):\(port)" }
+    /// Where clients and agents reach the schedulers: one URL, or with `ha` every scheduler's, comma-separated.
+    public var url: String { schedulerURLs.joined(separator: ",") }
+    public var schedulerURLs: [String] { ports.map { "\(tls ? "https" : "http")://\(host):\($0)" } }
     /// The CA file clients verify the scheduler with, when TLS is on.
     public var caFile: String? { tls ? dataDir + "/tls/ca.pem" : nil }
     public var configPath: String { dataDir + "/config.json" }
@@ -86,20 +105,34 @@ public final class LocalCluster: @unchecked Sendable {
     var tlsDir: String { dataDir + "/tls" }
     public func cgroupParent(_ id: String) -> String { slice + "/" + id }
 
+    /// Starts the scheduler, or with `ha` every scheduler.
     public func startScheduler() throws {
+        for index in ports.indices { try startScheduler(index) }
+    }
+
+    /// Starts scheduler `index` (0 without `ha`); its data directory is `scheduler` or `scheduler-<index>`.
+    public func startScheduler(_ index: Int) throws {
+        let store =
+            ha.map {
+                [
+                    "--store", "etcd", "--etcd-endpoints", $0.endpoints.joined(separator: ","), "--lease-ttl",
+                    "\($0.leaseTTL)",
+                ]
+            } ?? []
+        let name = ha == nil ? "scheduler" : "scheduler-\(index)"
         let process = try launch(
             [
-                "scheduler", "--data-dir", dataDir + "/scheduler", "--listen", "\(host):\(port)", "--config",
+                "scheduler", "--data-dir", dataDir + "/" + name, "--listen", "\(host):\(ports[index])", "--config",
                 configPath,
                 "--log-level", "info",
-            ]
+            ] + store
                 + (tls
                     ? [
                         "--tls-cert", tlsDir + "/server.pem", "--tls-key", tlsDir + "/server.key", "--tls-client-ca",
                         tlsDir + "/ca.pem",
                     ] : []),
-            log: dataDir + "/scheduler.log")
-        lock.withLock { scheduler = process }
+            log: dataDir + "/\(name).log")
+        lock.withLock { schedulers[index] = process }
     }
 
     public func startAgent(_ node: Node) throws {
@@ -134,10 +167,12 @@ public final class LocalCluster: @unchecked Sendable {
     /// Sends a signal to the scheduler process and waits for it to end (SIGKILL after 10 s); returns how it
     /// ended, nil when no scheduler ran.
     @discardableResult
-    public func signalScheduler(_ signal: Int32) -> (reason: Process.TerminationReason, status: Int32)? {
-        guard let process = lock.withLock({ scheduler }) else { return nil }
+    public func signalScheduler(_ signal: Int32, index: Int = 0) -> (
+        reason: Process.TerminationReason, status: Int32
+    )? {
+        guard let process = lock.withLock({ schedulers[index] }) else { return nil }
         Self.signal(process, signal)
-        lock.withLock { scheduler = nil }
+        lock.withLock { schedulers[index] = nil }
         return (process.terminationReason, process.terminationStatus)
     }
 
@@ -148,7 +183,16 @@ public final class LocalCluster: @unchecked Sendable {
     }
 
     public func agentPID(_ id: String) -> pid_t? { lock.withLock { agents[id]?.process.processIdentifier } }
-    public var schedulerPID: pid_t? { lock.withLock { scheduler?.processIdentifier } }
+    public var schedulerPID: pid_t? { lock.withLock { schedulers[0]?.processIdentifier } }
+
+    /// Which scheduler leads now, by each one's `/v1/leader` (nil while none does).
+    public func leader() async -> Int? {
+        for (index, url) in schedulerURLs.enumerated() where lock.withLock({ schedulers[index] }) != nil {
+            let one = SchedulerClient(baseURL: url, token: config.adminToken, http: http)
+            if let view = try? await one.leader(), view.role == "leader" { return index }
+        }
+        return nil
+    }
 
     /// Waits until the scheduler answers.
     public func waitForScheduler(timeout: Duration = .seconds(30)) async throws {
@@ -176,9 +220,9 @@ public final class LocalCluster: @unchecked Sendable {
     /// `body` returned is an error naming them; they are removed either way.
     public static func with<T>(
         binary: String, dataDir: String, config: SchedulerConfig, host: String = "127.0.0.1", tls: Bool = false,
-        failOnLeftovers: Bool = false, _ body: (LocalCluster) async throws -> T
+        ha: HA? = nil, failOnLeftovers: Bool = false, _ body: (LocalCluster) async throws -> T
     ) async throws -> T {
-        let cluster = try LocalCluster(binary: binary, dataDir: dataDir, config: config, host: host, tls: tls)
+        let cluster = try LocalCluster(binary: binary, dataDir: dataDir, config: config, host: host, tls: tls, ha: ha)
         let result: T
         do {
             result = try await body(cluster)
@@ -201,14 +245,15 @@ public final class LocalCluster: @unchecked Sendable {
     public func shutdown() async -> [String] {
         // Ended tasks' work directories are kept for their retention (`corral alloc fs`); this cluster's go
         // with it. Its jobs name them (`<job>.<index>.<attempt>`).
-        let jobs = lock.withLock { scheduler } == nil ? [] : ((try? await client().jobs()) ?? []).map(\.id.rawValue)
+        let jobs =
+            lock.withLock { schedulers.isEmpty } ? [] : ((try? await client().jobs()) ?? []).map(\.id.rawValue)
         defer { Self.removeWork(of: jobs) }
         let processes = lock.withLock { () -> [Process] in
             defer {
                 agents = [:]
-                scheduler = nil
+                schedulers = [:]
             }
-            return agents.values.map(\.process) + [scheduler].compactMap { $0 }
+            return agents.values.map(\.process) + schedulers.values
         }
         for process in processes { Self.signal(process, SIGTERM) }
         guard let host = try? CgroupHost.detect(), let tree = host.unifiedMount ?? host.legacyMounts["memory"] else {

@@ -14,7 +14,8 @@ import Store
 /// before anyone hears of it: a job is acknowledged after its record is durable, an allocation is
 /// handed to an agent after its task record is.
 public actor Scheduler {
-    let store: any StateStore
+    /// The store; under an elected leader, the fenced view `lead(store:)` brought.
+    var store: any StateStore
     public nonisolated let history: UsageHistory?
     let logger: Logger
     let now: @Sendable () -> Double
@@ -50,6 +51,22 @@ public actor Scheduler {
         logger.info(
             "scheduler state loaded", metadata: ["jobs": "\(core.allJobs.count)", "nodes": "\(core.nodes.count)"])
         try await schedule()
+    }
+
+    /// Becomes the scheduler of the cluster (an elected leader): state is loaded from `store`, the leader's
+    /// fenced view, and every node gets the grace period of a restart. `run()` is the caller's to start.
+    public func lead(store: any StateStore) async throws {
+        self.store = store
+        stopping = false
+        try await start()
+    }
+
+    /// Stops acting at once (the lease is gone or going): long-polls are answered and refused, and the state
+    /// is dropped, to be loaded afresh by the next `lead`. Writes still under way fail at the fence.
+    public func depose() {
+        shutdown()
+        core = SchedulerCore(configuration: core.configuration)
+        cpuCounters = [:]
     }
 
     // MARK: Jobs
@@ -255,16 +272,17 @@ public actor Scheduler {
         lastSweep = now()
         let expired = core.expiredJobs(now: lastSweep, limit: 1000)
         guard !expired.isEmpty else { return }
-        _ = try await store.txn(
-            then: expired.flatMap { [.delete(StoreKeys.job($0)), .deletePrefix(StoreKeys.tasks(of: $0))] })
+        try await store.apply(
+            expired.flatMap { [.delete(StoreKeys.job($0)), .deletePrefix(StoreKeys.tasks(of: $0))] })
         for id in expired { core.remove(job: id) }
         logger.info("removed ended jobs past their retention", metadata: ["jobs": "\(expired.count)"])
     }
 
+    /// Writes task records (and `also`, last): in one transaction where the store allows, else in several,
+    /// each record whole.
     func persist(_ records: [TaskRecord], also: [Op] = []) async throws {
         guard !records.isEmpty || !also.isEmpty else { return }
-        let ops = try records.map { Op.put(StoreKeys.task($0.id), try encode($0)) } + also
-        _ = try await store.txn(then: ops)
+        try await store.apply(try records.map { Op.put(StoreKeys.task($0.id), try encode($0)) } + also)
     }
 
     func encode(_ value: some Encodable) throws -> [UInt8] { Array(try encoder.encode(value)) }

@@ -3,7 +3,7 @@
 public enum OpenAPIDocument {
     /// Method and path template of every route, as the router registers them.
     public static let routes: [(method: String, path: String)] = [
-        ("get", "/metrics"), ("get", "/v1/openapi.json"), ("post", "/v1/jobs"), ("get", "/v1/jobs"),
+        ("get", "/metrics"), ("get", "/v1/openapi.json"), ("get", "/v1/leader"), ("post", "/v1/jobs"), ("get", "/v1/jobs"),
         ("get", "/v1/jobs/{id}"), ("delete", "/v1/jobs/{id}"), ("post", "/v1/jobs/{id}/scale"),
         ("get", "/v1/jobs/{id}/tasks"),
         ("get", "/v1/nodes"),
@@ -147,6 +147,8 @@ public enum OpenAPIDocument {
               "responses": {"200": {"description": "Prometheus text", "content": {"text/plain": {}}},
                 "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
             "/v1/openapi.json": {"get": {"security": [], "responses": {"200": {"description": "This document", "content": {"application/json": {}}}}}},
+            "/v1/leader": {"get": {"security": [], "description": "Any scheduler, leader or not: its role (standalone, leader, follower, candidate), the leader's address and its own. Every other route of a follower answers 307 to the leader (header Corral-Leader), of a candidate 503 no_leader.",
+              "responses": {"200": {"description": "The role", "content": {"application/json": {"schema": {"type": "object", "properties": {"role": {"type": "string"}, "leader": {"type": "string"}, "address": {"type": "string"}}}}}}}}},
             "/v1/jobs": {
               "post": {"requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/JobSpec"}}}},
                 "responses": {"201": {"description": "Acknowledged: durable", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Job"}}}},

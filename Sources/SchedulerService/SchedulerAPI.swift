@@ -9,6 +9,7 @@ import NIOCore
 import Placement
 import Prometheus
 import Scheduler
+import Store
 
 /// The scheduler's routes. Every route but `/v1/openapi.json` (and `/metrics` if the configuration says
 /// `metricsPublic`) needs a bearer token; tenants see and touch only their own jobs, a node's agent only
@@ -28,12 +29,18 @@ public struct SchedulerAPI: Sendable {
     let rejected: Counter
     let heartbeats: Counter
     let openPolls: Gauge
+    /// Whether this scheduler serves requests or sends them to the leader.
+    public let role: RoleState
+    /// This scheduler's own address, as `/v1/leader` tells it.
+    let advertise: String?
 
     public init(
         scheduler: Scheduler, config: SchedulerConfig, relayKey: SymmetricKey = SymmetricKey(size: .bits256),
-        agentCA: String? = nil
+        agentCA: String? = nil, role: RoleState = RoleState(.standalone), advertise: String? = nil
     ) {
         self.scheduler = scheduler
+        self.role = role
+        self.advertise = advertise
         self.config = config
         self.relayKey = relayKey
         self.agentCA = agentCA
@@ -59,6 +66,7 @@ public struct SchedulerAPI: Sendable {
     public func router() -> Router<SchedulerRequestContext> {
         let router = Router(context: SchedulerRequestContext.self)
         router.add(middleware: ErrorMiddleware())
+        router.add(middleware: LeaderMiddleware(role: role))
         router.add(middleware: AuthenticationMiddleware(tokens: TokenTable(config), scheduler: scheduler))
         router.get("/metrics") { _, context in
             if config.metricsPublic != true { try context.require([.admin, .metrics]) }
@@ -66,6 +74,16 @@ public struct SchedulerAPI: Sendable {
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
+        }
+        router.get("/v1/leader") { _, _ in
+            let role = role.current
+            let leader: String? =
+                switch role {
+                case .leading, .standalone: advertise
+                case .following(let leader): leader
+                case .noLeader: nil
+                }
+            return try json(LeaderView(role: role.description, leader: leader, address: advertise))
         }
         router.get("/v1/openapi.json") { _, _ in
             Response(
@@ -279,6 +297,20 @@ struct ErrorMiddleware: RouterMiddleware {
             return error.response()
         } catch SchedulerError.shuttingDown {
             return APIError(status: 503, code: "shutting_down", message: "the scheduler is shutting down").response()
+        } catch StoreError.notLeader {
+            return APIError(
+                status: 503, code: "not_leader", message: "this scheduler just lost the lead: ask the next one"
+            ).response()
+        } catch StoreError.unavailable(let why) {
+            context.logger.error("store unavailable", metadata: ["path": "\(request.uri.path)", "error": "\(why)"])
+            return APIError(
+                status: 503, code: "store_unavailable", message: "the state store cannot be reached: retry shortly"
+            ).response()
+        } catch StoreError.quotaExceeded {
+            return APIError(
+                status: 507, code: "store_full",
+                message: "the state store is at its space quota: an operator compacts or raises it"
+            ).response()
         } catch SchedulerError.nodeClaimed(let node) {
             return APIError(
                 status: 409, code: "node_registered",

@@ -24,6 +24,9 @@ public struct SchedulerServer: Service {
     public let address: String
     let app: Application<RouterResponder<SchedulerRequestContext>>
     let logger: Logger
+    /// With etcd: the election this scheduler runs in; it leads or follows by it.
+    let leadership: LeadershipLoop?
+    public let role: RoleState
 
     /// The scheduler's certificate and key (PEM files), and the CA agents' client certificates must be
     /// signed by for mTLS, if any.
@@ -40,37 +43,65 @@ public struct SchedulerServer: Service {
     }
 
     public init(
-        dataDir: String, host: String, port: Int, configPath: String?, tls: TLSFiles? = nil, logger: Logger
+        dataDir: String, host: String, port: Int, configPath: String?, tls: TLSFiles? = nil,
+        store choice: StoreChoice = .sqlite, logger: Logger
     ) async throws {
         // Every job's environment and the tokens live here: the directory is root's alone, even one that
         // existed before with looser bits.
         if try FileIO.makePrivateDirectory(dataDir) {
             logger.notice("the data directory was open to others: now 0700", metadata: ["dir": "\(dataDir)"])
         }
-        config = try Self.loadOrCreateConfig(dataDir: dataDir, configPath: configPath, logger: logger)
-        let store = try SQLiteStore(path: dataDir + "/state.sqlite")
         let history = try UsageHistory(path: dataDir + "/history.sqlite")
-        scheduler = Scheduler(store: store, history: history, configuration: config.core, logger: logger)
-        try await scheduler.start()
+        address = "\(tls == nil ? "http" : "https")://\(host):\(port)"
+        let relayKey: SymmetricKey
+        switch choice {
+        case .sqlite:
+            config = try Self.loadOrCreateConfig(dataDir: dataDir, configPath: configPath, logger: logger)
+            scheduler = Scheduler(
+                store: try SQLiteStore(path: dataDir + "/state.sqlite"), history: history,
+                configuration: config.core, logger: logger)
+            try await scheduler.start()
+            relayKey = try Self.relayKey(dataDir: dataDir, logger: logger)
+            role = RoleState(.standalone)
+            leadership = nil
+        case .etcd(let options):
+            // Every scheduler of the cluster must know the same tokens: one file, given to each.
+            guard let configPath else {
+                throw ValueError(
+                    field: "--config", message: "is required with --store etcd: every scheduler needs the same file")
+            }
+            config = try SchedulerConfig.load(path: configPath)
+            let store = try options.store()
+            scheduler = Scheduler(store: store, history: history, configuration: config.core, logger: logger)
+            relayKey = try await Self.relayKey(store: store, logger: logger)
+            role = RoleState(.noLeader)
+            leadership = LeadershipLoop(
+                election: EtcdElection(store: store), store: store, scheduler: scheduler, role: role,
+                ttl: options.leaseTTL, advertise: options.advertise ?? address, logger: logger)
+        }
         let api = SchedulerAPI(
-            scheduler: scheduler, config: config, relayKey: try Self.relayKey(dataDir: dataDir, logger: logger),
-            agentCA: tls?.clientCA)
+            scheduler: scheduler, config: config, relayKey: relayKey, agentCA: tls?.clientCA, role: role,
+            advertise: leadership?.advertise ?? address)
         let tlsConfiguration = try tls.map {
             try TLSSettings.server(certificate: $0.certificate, key: $0.key, clientCA: $0.clientCA)
         }
         app = try Self.application(
             router: api.router(), host: host, port: port, config: config, tls: tlsConfiguration, logger: logger)
-        address = "\(tls == nil ? "http" : "https")://\(host):\(port)"
         self.logger = logger
-        logger.info("scheduler ready", metadata: ["address": "\(address)", "data": "\(dataDir)"])
+        logger.info(
+            "scheduler ready", metadata: ["address": "\(address)", "data": "\(dataDir)", "role": "\(role.current)"])
     }
 
     public func run() async throws {
-        let loop = Task { await scheduler.run() }
+        let loop = Task { [leadership, scheduler] in
+            if let leadership { await leadership.run() } else { await scheduler.run() }
+        }
         defer { loop.cancel() }
         try await withGracefulShutdownHandler {
             try await app.run()
         } onGracefulShutdown: { [scheduler, logger] in
+            // A leader steps down at once (its lease revoked), so that another leads without waiting it out.
+            loop.cancel()
             Task {
                 let answered = await scheduler.shutdown()
                 logger.info(
@@ -81,10 +112,11 @@ public struct SchedulerServer: Service {
 
     /// Serves until SIGTERM or SIGINT.
     public static func run(
-        dataDir: String, host: String, port: Int, configPath: String?, tls: TLSFiles? = nil, logger: Logger
+        dataDir: String, host: String, port: Int, configPath: String?, tls: TLSFiles? = nil,
+        store: StoreChoice = .sqlite, logger: Logger
     ) async throws {
         let server = try await SchedulerServer(
-            dataDir: dataDir, host: host, port: port, configPath: configPath, tls: tls, logger: logger)
+            dataDir: dataDir, host: host, port: port, configPath: configPath, tls: tls, store: store, logger: logger)
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: server)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
@@ -143,6 +175,23 @@ public struct SchedulerServer: Service {
         try FileIO.writeAtomically(Array(Secrets.random().utf8), to: path, mode: 0o600)
         logger.notice("made the key of the nodes' relay tokens", metadata: ["path": "\(path)"])
         return try relayKey(dataDir: dataDir, logger: logger)
+    }
+
+    /// The relay key of a cluster on etcd (`relay.key`): made by the first scheduler that starts, shared by
+    /// all, so that a node's relay token stays valid across a failover.
+    static func relayKey(store: any StateStore, logger: Logger) async throws -> SymmetricKey {
+        let key = "relay.key"
+        if let stored = try await store.get(key) {
+            guard stored.value.count == 32 else {
+                throw ValueError(field: key, message: "in etcd is not 32 bytes: delete it to make a new key")
+            }
+            return SymmetricKey(data: stored.value)
+        }
+        let made = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
+        if try await store.txn(if: [.absent(key)], then: [.put(key, made)]).succeeded {
+            logger.notice("made the key of the nodes' relay tokens in etcd")
+        }
+        return try await relayKey(store: store, logger: logger)
     }
 
     /// The configuration file given, or `<data-dir>/config.json`, written with fresh tokens on first start.

@@ -13,12 +13,6 @@ import Testing
 /// it acknowledged with 201 must be there after the restart, with its spec.
 @Suite(.serialized, .enabled(if: Preconditions.met(.root)), .timeLimit(.minutes(3)))
 struct DurabilityTests {
-    /// id -> name of every job answered with 201, and each writer's first failure (where it stopped).
-    final class Ledger: Sendable {
-        let acknowledged = Mutex<[String: String]>([:])
-        let failures = Mutex<[String]>([])
-    }
-
     @Test("every job acknowledged before a SIGKILL in the middle of a submission stream is there after the restart")
     func acknowledgedJobsSurviveSIGKILL() async throws {
         try #require(Preconditions.missing(.root).isEmpty, "\(Preconditions.missing(.root))")
@@ -33,28 +27,13 @@ struct DurabilityTests {
             try cluster.startScheduler()
             try await cluster.waitForScheduler()
             let client = cluster.client(token: config.tenants["t"]!.token)
-            let ledger = Ledger()
+            let ledger = SubmissionLedger()
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for writer in 0..<4 {
-                    group.addTask {
-                        for n in 0..<5000 {
-                            let name = "w\(writer)-\(n)"
-                            let spec = #"{"name": "\#(name)", "tenant": "t", "command": ["/bin/true"]}"#
-                            do {
-                                let job = try await client.submit(Data(spec.utf8))
-                                ledger.acknowledged.withLock { $0[job.id.rawValue] = name }
-                            } catch {
-                                ledger.failures.withLock { $0.append("\(name): \(error)") }
-                                return
-                            }
-                        }
-                    }
+                    group.addTask { await ledger.stream(client, writer: writer, jobs: 5000, stopOnFailure: true) }
                 }
                 // Kill while all four writers have requests in flight.
-                let deadline = ContinuousClock.now + .seconds(30)
-                while ledger.acknowledged.withLock({ $0.count }) < 200 && ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(5))
-                }
+                try await ledger.wait(for: 200)
                 cluster.signalScheduler(SIGKILL)
                 try await group.waitForAll()
             }

@@ -1,0 +1,113 @@
+import CorralClient
+import CorralModel
+import CorralProtocol
+import Demo
+import Foundation
+import SchedulerService
+import Synchronization
+import TestSupport
+import Testing
+
+/// Three schedulers on a three-member etcd cluster: the leader is SIGKILLed in the middle of four
+/// submission streams, and the cluster goes on under a new leader without losing or repeating work.
+@Suite(.serialized, .enabled(if: Preconditions.met(.root, .cgroups)), .timeLimit(.minutes(5)))
+struct FailoverTests {
+    func requirements() throws {
+        let missing = Preconditions.missing(.root, .cgroups, EtcdServer.requirement)
+        try #require(missing.isEmpty, "\(missing)")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: ClusterTests.binary),
+            "\(ClusterTests.binary) missing: run `swift build` before the tests")
+    }
+
+    /// Waits until one scheduler leads; its index.
+    static func leader(_ cluster: LocalCluster, within timeout: Duration) async throws -> Int? {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let leader = await cluster.leader() { return leader }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return nil
+    }
+
+    @Test("a SIGKILLed leader: a new one within 2x the lease TTL, every acknowledged job kept, no task started twice")
+    func leaderKilledMidStream() async throws {
+        try requirements()
+        let directory = TemporaryDirectory("corral-failover")
+        let etcd = try LocalEtcd(count: 3, directory: directory.path + "/etcd")
+        defer { etcd.stop() }
+        let config = ClusterTests.config()
+        let ttl = 3
+        try await LocalCluster.with(
+            binary: ClusterTests.binary, dataDir: directory.path + "/cluster", config: config,
+            ha: .init(endpoints: etcd.endpoints, schedulers: 3, leaseTTL: ttl), failOnLeftovers: true
+        ) { cluster in
+            try cluster.startScheduler()
+            let first = try #require(try await Self.leader(cluster, within: .seconds(30)), "no leader elected")
+            try cluster.startAgent(.init(id: "a", cpu: 2, memory: "2Gi"))
+            try await cluster.waitForNodes(1)
+            let tenant = cluster.client(token: config.tenants["t"]!.token)
+
+            // A task that runs across the failover: its end must reach the new leader.
+            let long = try await tenant.submit(
+                Data(#"{"name": "long", "tenant": "t", "command": ["/bin/sleep", "8"]}"#.utf8)
+            ).id.rawValue
+            _ = try await ClusterTests.waitForTasks(cluster, long) { $0.first?.state == .running }
+
+            let ledger = SubmissionLedger()
+            var leaderless: Duration = .zero
+            var second: Int?
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for writer in 0..<4 {
+                    // A failure is not acknowledged: that job may or may not exist, and the next one goes on.
+                    group.addTask { await ledger.stream(tenant, writer: writer, jobs: 40, stopOnFailure: false) }
+                }
+                try await ledger.wait(for: 40)
+                cluster.signalScheduler(SIGKILL, index: first)
+                let killed = ContinuousClock.now
+                second = try await Self.leader(cluster, within: .seconds(Int64(4 * ttl)))
+                leaderless = .now - killed
+                try await group.waitForAll()
+            }
+            #expect(second != nil && second != first, "no new leader after the kill")
+            #expect(leaderless < .seconds(2 * ttl), "no leader for \(leaderless), over 2x the lease TTL")
+            let acked = ledger.acknowledged.withLock { $0 }
+            #expect(acked.count >= 150, "the streams stalled: \(ledger.failures.withLock { $0.prefix(5) })")
+
+            // Every acknowledged job is there with its spec, and runs to its end.
+            let admin = cluster.client()
+            let stored = Dictionary(uniqueKeysWithValues: try await admin.jobs().map { ($0.id.rawValue, $0.name) })
+            let missing = acked.filter { stored[$0.key] != $0.value }
+            #expect(missing.isEmpty, "\(missing.count) of \(acked.count) acknowledged jobs lost: \(missing.prefix(5))")
+            let expected = Set(acked.keys).union([long])
+            let deadline = ContinuousClock.now + .seconds(120)
+            var unfinished = expected
+            while !unfinished.isEmpty && ContinuousClock.now < deadline {
+                let jobs = (try? await admin.jobs()) ?? []
+                unfinished = expected.subtracting(jobs.filter { $0.state == .completed }.map(\.id.rawValue))
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            if !unfinished.isEmpty {
+                let kept = "/tmp/corral-failover-logs"
+                try? FileManager.default.removeItem(atPath: kept)
+                try? FileManager.default.copyItem(atPath: directory.path + "/cluster", toPath: kept)
+                Issue.record(
+                    "\(unfinished.count) jobs unfinished after 120 s, \(unfinished.prefix(3)); logs in \(kept)")
+            }
+            for id in expected.sorted() {
+                let tasks = try await admin.tasks(id)
+                #expect(tasks.allSatisfy { $0.attempt == 1 }, "job \(id) needed another attempt")
+            }
+
+            // The agent logs every start: one per task, none repeated.
+            let log = try String(contentsOfFile: directory.path + "/cluster/a.log", encoding: .utf8)
+            let starts = log.split(separator: "\n").filter { $0.contains("task started") }.compactMap { line in
+                line.range(of: "allocation=").map { line[$0.upperBound...].prefix { !$0.isWhitespace } }
+            }
+            let repeated = Dictionary(grouping: starts) { $0 }.filter { $0.value.count > 1 }.keys
+            #expect(repeated.isEmpty, "started twice: \(repeated.prefix(5))")
+            let started = Set(starts.map { String($0.split(separator: ".").first ?? "") })
+            #expect(started.isSuperset(of: Set(acked.keys)), "some acknowledged jobs never started")
+        }
+    }
+}
