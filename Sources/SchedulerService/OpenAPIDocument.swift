@@ -3,7 +3,8 @@
 public enum OpenAPIDocument {
     /// Method and path template of every route, as the router registers them.
     public static let routes: [(method: String, path: String)] = [
-        ("get", "/metrics"), ("get", "/v1/openapi.json"), ("get", "/v1/leader"), ("post", "/v1/jobs"), ("get", "/v1/jobs"),
+        ("get", "/metrics"), ("get", "/v1/openapi.json"), ("get", "/v1/leader"), ("post", "/v1/jobs"),
+        ("get", "/v1/jobs"),
         ("get", "/v1/jobs/{id}"), ("delete", "/v1/jobs/{id}"), ("post", "/v1/jobs/{id}/scale"),
         ("get", "/v1/jobs/{id}/tasks"),
         ("get", "/v1/nodes"),

@@ -14,6 +14,11 @@ struct DemoCommand: AsyncParsableCommand {
     @Flag(help: "A shorter workload (used in CI).") var quick = false
     @Flag(help: "Print the summary as JSON after the progress.") var json = false
     @Option(help: "Seconds to wait for the workload.") var timeout: Double = 180
+    @Flag(
+        help:
+            "Three etcd members, three schedulers and three agents; the leader is SIGKILLed mid-run (needs etcd-server)."
+    )
+    var ha = false
 
     func run() async throws {
         _ = global.bootstrap(label: "corral.demo")
@@ -22,17 +27,26 @@ struct DemoCommand: AsyncParsableCommand {
         }
         let directory = dataDir ?? "/tmp/corral-demo-\(Int(Date().timeIntervalSince1970))"
         let binary = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
-        let summary = try await Demo.run(
-            Demo.Options(
-                binary: binary, dataDir: URL(fileURLWithPath: directory).standardizedFileURL.path, quick: quick,
-                deadline: .milliseconds(Int64(timeout * 1000)))
-        ) { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
-        print(summary.text)
+        let options = Demo.Options(
+            binary: binary, dataDir: URL(fileURLWithPath: directory).standardizedFileURL.path, quick: quick,
+            deadline: .milliseconds(Int64(timeout * 1000)))
+        let say: @Sendable (String) -> Void = { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+        if ha {
+            let summary = try await Demo.runHA(options, say: say)
+            try show(summary.text, summary, ok: summary.ok)
+        } else {
+            let summary = try await Demo.run(options, say: say)
+            try show(summary.text, summary, ok: summary.ok)
+        }
+    }
+
+    func show(_ text: String, _ summary: some Encodable, ok: Bool) throws {
+        print(text)
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(summary), as: UTF8.self))
         }
-        if !summary.ok { throw ExitCode(1) }
+        if !ok { throw ExitCode(1) }
     }
 }

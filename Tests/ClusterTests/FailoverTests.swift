@@ -110,4 +110,31 @@ struct FailoverTests {
             #expect(started.isSuperset(of: Set(acked.keys)), "some acknowledged jobs never started")
         }
     }
+
+    @Test("corral demo --ha --json: the leader killed mid-run, a new one, nothing lost, nothing started twice")
+    func demoHA() throws {
+        try requirements()
+        let directory = TemporaryDirectory("corral-demo-ha")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ClusterTests.binary)
+        process.arguments = [
+            "demo", "--ha", "--quick", "--json", "--data-dir", directory.path + "/demo", "--timeout", "120",
+        ]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(output)")
+        let start = try #require(output.range(of: "\n{\n"), "no JSON summary in: \(output)")
+        let summary = try JSONDecoder().decode(HADemoSummary.self, from: Data(output[start.lowerBound...].utf8))
+        #expect(summary.ok)
+        #expect(summary.lost == 0)
+        #expect(summary.duplicateStarts == 0)
+        #expect(summary.acknowledged > 40)
+        #expect(summary.newLeader != nil && summary.newLeader != summary.killedLeader)
+        #expect(summary.leaderlessSeconds > 0 && summary.leaderlessSeconds < 10, "2x the demo's 5 s lease TTL")
+        #expect(summary.workload.ok)
+        #expect(output.contains("The cluster failed over without losing or repeating work."))
+    }
 }
