@@ -43,7 +43,9 @@ public struct SchedulerClient: Sendable {
     }
     public func nodes() async throws -> [NodeStatus] { try await call(.GET, "/v1/nodes") }
     /// `GET /v1/leader` of the scheduler this client talks to now: its role and the leader it knows.
-    public func leader() async throws -> LeaderView { try await call(.GET, "/v1/leader") }
+    public func leader(timeout: TimeAmount = .seconds(30)) async throws -> LeaderView {
+        try await call(.GET, "/v1/leader", timeout: timeout)
+    }
     public func forget(node: String) async throws -> NodeForgotten {
         try await call(.DELETE, "/v1/nodes/\(Self.segment(node))")
     }

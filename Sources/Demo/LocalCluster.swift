@@ -4,6 +4,7 @@ import CorralClient
 import CorralProtocol
 import CorralTLS
 import Foundation
+import NIOCore
 import Sandbox
 import Scheduler
 import SchedulerService
@@ -185,11 +186,19 @@ public final class LocalCluster: @unchecked Sendable {
     public func agentPID(_ id: String) -> pid_t? { lock.withLock { agents[id]?.process.processIdentifier } }
     public var schedulerPID: pid_t? { lock.withLock { schedulers[0]?.processIdentifier } }
 
+    /// Stops scheduler `index` (SIGSTOP) without ending it, or lets it go on (SIGCONT): a process that
+    /// stalls, as in a long pause or a partition, and comes back believing what it believed before.
+    public func pauseScheduler(_ index: Int, _ paused: Bool) {
+        guard let process = lock.withLock({ schedulers[index] }), process.isRunning else { return }
+        kill(process.processIdentifier, paused ? SIGSTOP : SIGCONT)
+    }
+
     /// Which scheduler leads now, by each one's `/v1/leader` (nil while none does).
     public func leader() async -> Int? {
         for (index, url) in schedulerURLs.enumerated() where lock.withLock({ schedulers[index] }) != nil {
             let one = SchedulerClient(baseURL: url, token: config.adminToken, http: http)
-            if let view = try? await one.leader(), view.role == "leader" { return index }
+            // A stalled scheduler accepts the connection and never answers: a second is enough for the rest.
+            if let view = try? await one.leader(timeout: .seconds(1)), view.role == "leader" { return index }
         }
         return nil
     }

@@ -138,3 +138,95 @@ struct FailoverTests {
         #expect(output.contains("The cluster failed over without losing or repeating work."))
     }
 }
+
+extension FailoverTests {
+    @Test(
+        "etcd faults: one member down, the cluster goes on; two down, writes get 503; after recovery every acknowledged job is there"
+    )
+    func etcdMembersKilled() async throws {
+        try requirements()
+        let directory = TemporaryDirectory("corral-etcd-faults")
+        let etcd = try LocalEtcd(count: 3, directory: directory.path + "/etcd")
+        defer { etcd.stop() }
+        let config = ClusterTests.config()
+        try await LocalCluster.with(
+            binary: ClusterTests.binary, dataDir: directory.path + "/cluster", config: config,
+            ha: .init(endpoints: etcd.endpoints, schedulers: 2, leaseTTL: 3)
+        ) { cluster in
+            try cluster.startScheduler()
+            _ = try #require(try await Self.leader(cluster, within: .seconds(30)), "no leader elected")
+            let tenant = cluster.client(token: config.tenants["t"]!.token)
+            let ledger = SubmissionLedger()
+            await ledger.stream(tenant, writer: 0, jobs: 20, stopOnFailure: true)
+            #expect(ledger.count == 20)
+
+            etcd.kill("etcd1")
+            await ledger.stream(tenant, writer: 1, jobs: 20, stopOnFailure: true)
+            #expect(ledger.count == 40, "one member down: \(ledger.failures.withLock { $0 })")
+
+            etcd.kill("etcd2")
+            // Without a quorum the leader's lease cannot be renewed: it steps down and no one leads.
+            await ledger.stream(tenant, writer: 2, jobs: 1, stopOnFailure: true)
+            let failure = ledger.failures.withLock { $0.first ?? "" }
+            #expect(failure.contains("503"), "a write without an etcd quorum: \(failure)")
+
+            try etcd.restart("etcd1")
+            try etcd.restart("etcd2")
+            try etcd.waitUntilHealthy(timeout: 30)
+            _ = try #require(try await Self.leader(cluster, within: .seconds(30)), "no leader after etcd recovered")
+            let stored = Dictionary(
+                uniqueKeysWithValues: try await cluster.client().jobs().map { ($0.id.rawValue, $0.name) })
+            let acked = ledger.acknowledged.withLock { $0 }
+            let missing = acked.filter { stored[$0.key] != $0.value }
+            #expect(missing.isEmpty, "\(missing.count) of \(acked.count) acknowledged jobs lost: \(missing.prefix(5))")
+        }
+    }
+
+    @Test("a leader that stalls past its lease: another leads, and the old one follows when it comes back")
+    func stalledLeader() async throws {
+        try requirements()
+        let directory = TemporaryDirectory("corral-stall")
+        let etcd = try LocalEtcd(count: 1, directory: directory.path + "/etcd")
+        defer { etcd.stop() }
+        let config = ClusterTests.config()
+        let ttl = 2
+        try await LocalCluster.with(
+            binary: ClusterTests.binary, dataDir: directory.path + "/cluster", config: config,
+            ha: .init(endpoints: etcd.endpoints, schedulers: 2, leaseTTL: ttl)
+        ) { cluster in
+            try cluster.startScheduler()
+            let first = try #require(try await Self.leader(cluster, within: .seconds(30)), "no leader elected")
+            let tenant = cluster.client(token: config.tenants["t"]!.token)
+            let ledger = SubmissionLedger()
+            await ledger.stream(tenant, writer: 0, jobs: 10, stopOnFailure: true)
+
+            cluster.pauseScheduler(first, true)
+            let paused = ContinuousClock.now
+            var second: Int?
+            while second == nil && ContinuousClock.now - paused < .seconds(4 * ttl) {
+                if let leader = await cluster.leader(), leader != first { second = leader }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(second != nil, "no new leader while the old one stalled")
+            #expect(ContinuousClock.now - paused < .seconds(2 * ttl + 1))
+            // A request to the stalled one would wait out its timeout: this client asks the new leader first.
+            let others = cluster.schedulerURLs.enumerated().sorted { a, _ in a.offset == second }.map(\.element)
+            let client = SchedulerClient(baseURL: others.joined(separator: ","), token: config.tenants["t"]!.token)
+            await ledger.stream(client, writer: 1, jobs: 10, stopOnFailure: true)
+
+            cluster.pauseScheduler(first, false)
+            let old = SchedulerClient(baseURL: cluster.schedulerURLs[first], token: config.adminToken)
+            var role = ""
+            let resumed = ContinuousClock.now
+            while role != "follower" && ContinuousClock.now - resumed < .seconds(10) {
+                role = (try? await old.leader().role) ?? ""
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(role == "follower", "the old leader came back as \(role)")
+            await ledger.stream(tenant, writer: 2, jobs: 10, stopOnFailure: true)
+            #expect(ledger.count == 30, "\(ledger.failures.withLock { $0 })")
+            let stored = Set(try await cluster.client().jobs().map(\.id.rawValue))
+            #expect(stored.isSuperset(of: ledger.acknowledged.withLock { Set($0.keys) }))
+        }
+    }
+}

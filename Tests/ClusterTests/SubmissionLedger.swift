@@ -21,7 +21,8 @@ final class SubmissionLedger: Sendable {
                 let job = try await client.submit(Data(spec.utf8))
                 acknowledged.withLock { $0[job.id.rawValue] = name }
             } catch {
-                failures.withLock { $0.append("\(name): \(error)") }
+                let why = (error as? APIError).map { "\($0.status) \($0.code): \($0.message)" } ?? "\(error)"
+                failures.withLock { $0.append("\(name): \(why)") }
                 if stopOnFailure { return }
             }
         }
