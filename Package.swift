@@ -213,7 +213,7 @@ let package = Package(
             name: "ClusterTests",
             dependencies: [
                 "Demo", "CorralClient", "CorralProtocol", "CorralTLS", "SchedulerService", "Reports", "Scheduler",
-                "CorralModel", "TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                "CorralModel", "Store", "TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: strict),
         // Runs the built `corral` binary as an operator would (build it first: `swift build`).

@@ -12,7 +12,7 @@ public enum OpenAPIDocument {
         ("get", "/v1/tenants/{tenant}/quota"), ("get", "/v1/dead-letters"), ("post", "/v1/agents/register"),
         ("post", "/v1/agents/{node}/heartbeat"), ("get", "/v1/agents/{node}/allocations"),
         ("get", "/v1/allocations/{id}/logs/{stream}"), ("get", "/v1/allocations/{id}/fs"),
-        ("get", "/v1/reports/capacity"),
+        ("get", "/v1/reports/capacity"), ("get", "/v1/history/{family}/{resolution}"),
     ]
 
     /// The methods the document lists for a concrete path (`/v1/jobs/j1` matches `/v1/jobs/{id}`), upper case.
@@ -148,6 +148,11 @@ public enum OpenAPIDocument {
               "responses": {"200": {"description": "Prometheus text", "content": {"text/plain": {}}},
                 "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
             "/v1/openapi.json": {"get": {"security": [], "responses": {"200": {"description": "This document", "content": {"application/json": {}}}}}},
+            "/v1/history/{family}/{resolution}": {"get": {"security": [], "description": "For the cluster's other schedulers (header Corral-Peer): one page of the downsampled usage history, rows after (after, key) in (time, key) order. family: usage, tenant or job; resolution: minute or hour (job: minute).",
+              "parameters": [{"name": "family", "in": "path", "required": true, "schema": {"type": "string"}}, {"name": "resolution", "in": "path", "required": true, "schema": {"type": "string"}},
+                {"name": "after", "in": "query", "schema": {"type": "number"}}, {"name": "key", "in": "query", "schema": {"type": "string"}}],
+              "responses": {"200": {"description": "Rows", "content": {"application/json": {"schema": {"type": "array", "items": {"type": "object", "properties": {"key": {"type": "string"}, "time": {"type": "number"}, "n": {"type": "integer"}, "values": {"type": "array", "items": {"type": "number"}}}}}}}},
+                "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}},
             "/v1/leader": {"get": {"security": [], "description": "Any scheduler, leader or not: its role (standalone, leader, follower, candidate), the leader's address and its own. Every other route of a follower answers 307 to the leader (header Corral-Leader), of a candidate 503 no_leader.",
               "responses": {"200": {"description": "The role", "content": {"application/json": {"schema": {"type": "object", "properties": {"role": {"type": "string"}, "leader": {"type": "string"}, "address": {"type": "string"}}}}}}}}},
             "/v1/jobs": {

@@ -93,6 +93,7 @@ public struct SchedulerAPI: Sendable {
         addJobRoutes(router)
         addAgentRoutes(router)
         addLogRoutes(router)
+        addHistoryRoutes(router)
         router.get("/v1/nodes") { _, context in
             try context.require([.admin])
             return try json(await scheduler.nodes)

@@ -29,6 +29,8 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
     /// requests as long, is closed (default 10). A request being answered is never idle: the long-poll is
     /// not cut short.
     public var idleTimeoutSeconds: Double?
+    /// With etcd: how often a follower copies the leader's downsampled usage history (default 60 s).
+    public var historyCopySeconds: Double?
     /// The largest job spec accepted, in bytes (default 1 MiB; agents' messages may be four times that);
     /// a larger body is a 413.
     public var maxRequestBodyBytes: Int?
@@ -150,6 +152,9 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
         }
         if let value = maxConnections, !(16...1_000_000).contains(value) {
             problems.append(ValueError(field: "maxConnections", message: "must be within 16...1000000"))
+        }
+        if let value = historyCopySeconds, !(value >= 1 && value <= 3600) {
+            problems.append(ValueError(field: "historyCopySeconds", message: "must be within 1...3600 seconds"))
         }
         if let value = idleTimeoutSeconds, !(value >= 0.1 && value <= 3600) {
             problems.append(ValueError(field: "idleTimeoutSeconds", message: "must be within 0.1...3600 seconds"))

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import CorralModel
 import CorralProtocol
 import CorralTLS
@@ -26,6 +27,8 @@ public struct SchedulerServer: Service {
     let logger: Logger
     /// With etcd: the election this scheduler runs in; it leads or follows by it.
     let leadership: LeadershipLoop?
+    /// With etcd: a follower's copy of the leader's usage history.
+    let historyCopy: HistoryCopy?
     public let role: RoleState
 
     /// The scheduler's certificate and key (PEM files), and the CA agents' client certificates must be
@@ -64,6 +67,7 @@ public struct SchedulerServer: Service {
             relayKey = try Self.relayKey(dataDir: dataDir, logger: logger)
             role = RoleState(.standalone)
             leadership = nil
+            historyCopy = nil
         case .etcd(let options):
             // Every scheduler of the cluster must know the same tokens: one file, given to each.
             guard let configPath else {
@@ -78,6 +82,16 @@ public struct SchedulerServer: Service {
             leadership = LeadershipLoop(
                 election: EtcdElection(store: store), store: store, scheduler: scheduler, role: role,
                 ttl: options.leaseTTL, advertise: options.advertise ?? address, logger: logger)
+            // The leader's certificate is checked against the CA of agents' certificates (one CA, from
+            // `corral tls init`), else the system's roots.
+            let peers = HTTPClient(
+                eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+                configuration: HTTPClient.Configuration(
+                    tlsConfiguration: try TLSSettings.client(ca: tls?.clientCA), redirectConfiguration: .disallow,
+                    timeout: .init(connect: .seconds(2))))
+            historyCopy = HistoryCopy(
+                history: history, role: role, relayKey: relayKey, http: peers,
+                interval: .milliseconds(Int64((config.historyCopySeconds ?? 60) * 1000)), logger: logger)
         }
         let api = SchedulerAPI(
             scheduler: scheduler, config: config, relayKey: relayKey, agentCA: tls?.clientCA, role: role,
@@ -93,8 +107,13 @@ public struct SchedulerServer: Service {
     }
 
     public func run() async throws {
-        let loop = Task { [leadership, scheduler] in
-            if let leadership { await leadership.run() } else { await scheduler.run() }
+        let loop = Task { [leadership, scheduler, historyCopy] in
+            guard let leadership else { return await scheduler.run() }
+            await withDiscardingTaskGroup { group in
+                if let historyCopy { group.addTask { await historyCopy.run() } }
+                await leadership.run()
+                group.cancelAll()
+            }
         }
         defer { loop.cancel() }
         try await withGracefulShutdownHandler {

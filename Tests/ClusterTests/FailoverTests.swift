@@ -3,7 +3,9 @@ import CorralModel
 import CorralProtocol
 import Demo
 import Foundation
+import Reports
 import SchedulerService
+import Store
 import Synchronization
 import TestSupport
 import Testing
@@ -227,6 +229,51 @@ extension FailoverTests {
             #expect(ledger.count == 30, "\(ledger.failures.withLock { $0 })")
             let stored = Set(try await cluster.client().jobs().map(\.id.rawValue))
             #expect(stored.isSuperset(of: ledger.acknowledged.withLock { Set($0.keys) }))
+        }
+    }
+}
+
+extension FailoverTests {
+    @Test(
+        "a follower copies the leader's usage history; after a failover the capacity report covers the time before it")
+    func historyCarriesOver() async throws {
+        try requirements()
+        let directory = TemporaryDirectory("corral-history-copy")
+        let etcd = try LocalEtcd(count: 1, directory: directory.path + "/etcd")
+        defer { etcd.stop() }
+        var config = ClusterTests.config()
+        config.historyCopySeconds = 1
+        try await LocalCluster.with(
+            binary: ClusterTests.binary, dataDir: directory.path + "/cluster", config: config,
+            ha: .init(endpoints: etcd.endpoints, schedulers: 2, leaseTTL: 2)
+        ) { cluster in
+            try cluster.startScheduler()
+            let first = try #require(try await Self.leader(cluster, within: .seconds(30)), "no leader elected")
+            let follower = 1 - first
+            try cluster.startAgent(.init(id: "a"))
+            try await cluster.waitForNodes(1)
+            func history(_ index: Int) throws -> UsageHistory {
+                try UsageHistory(path: directory.path + "/cluster/scheduler-\(index)/history.sqlite")
+            }
+            // Heartbeats every second fill the leader's history; the follower's copy keeps up.
+            try await Task.sleep(for: .seconds(4))
+            let leaderNewest = try #require(try await history(first).newest(family: "usage", resolution: .raw))
+            var copied: Double?
+            let deadline = ContinuousClock.now + .seconds(10)
+            while (copied ?? 0) < leaderNewest && ContinuousClock.now < deadline {
+                copied = try await history(follower).newest(family: "usage", resolution: .raw)
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            #expect((copied ?? 0) >= leaderNewest, "the follower's copy ends at \(String(describing: copied))")
+            let minutes = try await history(follower).samples(node: "a", since: 0, resolution: .minute)
+            #expect(!minutes.isEmpty, "minute rows are copied too")
+
+            let killed = Date().timeIntervalSince1970
+            cluster.signalScheduler(SIGKILL, index: first)
+            _ = try #require(try await Self.leader(cluster, within: .seconds(10)), "no leader after the kill")
+            let json = try await cluster.client().capacityReport(since: "1h", horizon: "2m", format: "json", shapes: [])
+            let report = try JSONDecoder().decode(CapacityReport.self, from: Data(json.utf8))
+            #expect(report.since < killed - 3, "the report starts at \(report.since), the failover was at \(killed)")
         }
     }
 }
