@@ -31,11 +31,13 @@ public struct EndToEndBenchmark: Sendable {
     public var dataDir: String
     /// Launches in flight while measuring the sandbox ceiling; 0 skips it.
     public var ceilingConcurrency: Int
+    public var store: BenchStore
 
     public init(
         agents: Int, tasks: Int, batch: Int = 100, latencySamples: Int = 200, pace: Duration = .milliseconds(20),
-        binary: String, dataDir: String, ceilingConcurrency: Int = 16
+        binary: String, dataDir: String, ceilingConcurrency: Int = 16, store: BenchStore = .sqlite
     ) {
+        self.store = store
         self.ceilingConcurrency = ceilingConcurrency
         self.agents = agents
         self.tasks = tasks
@@ -47,6 +49,7 @@ public struct EndToEndBenchmark: Sendable {
     }
 
     public struct Report: Sendable, Encodable {
+        public var store: BenchStore
         public var agents: Int
         public var tasks: Int
         public var completed: Int
@@ -86,7 +89,15 @@ public struct EndToEndBenchmark: Sendable {
 
     func runCluster(progress: @escaping @Sendable (String) -> Void) async throws -> Report {
         let config = SchedulerConfig.benchmark(heartbeatIntervalSeconds: 1)
-        return try await LocalCluster.with(binary: binary, dataDir: dataDir, config: config) { cluster in
+        return try await store.with(dataDir: dataDir) { ha, _ in
+            try await runCluster(config: config, ha: ha, progress: progress)
+        }
+    }
+
+    func runCluster(config: SchedulerConfig, ha: LocalCluster.HA?, progress: @escaping @Sendable (String) -> Void)
+        async throws -> Report
+    {
+        try await LocalCluster.with(binary: binary, dataDir: dataDir, config: config, ha: ha) { cluster in
             try cluster.startScheduler()
             for n in 1...agents { try cluster.startAgent(LocalCluster.Node(id: "node-\(n)", cpu: 2, memory: "4Gi")) }
             try await cluster.waitForNodes(agents)
@@ -151,6 +162,7 @@ public struct EndToEndBenchmark: Sendable {
                 latency.add(milliseconds: (started - probe.at) * 1000)
             }
             return Report(
+                store: store,
                 agents: agents, tasks: tasks, completed: completed, failed: counts[.failed] ?? 0,
                 lost: counts[.lost] ?? 0, retried: retried, durationSeconds: duration,
                 tasksPerSecond: Double(completed) / duration, latencySamples: latencySamples,

@@ -27,6 +27,10 @@ public actor Scheduler {
     var cpuCounters: [AllocationID: (time: Double, usec: UInt64)] = [:]
     /// When ended jobs were last looked at for removal.
     var lastSweep: Double = 0
+    /// The store's revision at each sweep: history older than `compactionRetention` is compacted away.
+    var revisionMarks: [(time: Double, revision: Revision)] = []
+    /// How long the store keeps old revisions (etcd's history; a watcher further behind relists).
+    static let compactionRetention = 300.0
     let encoder = JSONEncoder()
     let decoder = JSONDecoder()
 
@@ -237,7 +241,10 @@ public actor Scheduler {
     public func tick() async throws {
         let changed = core.tick(now: now())
         try await persist(changed)
-        if now() - lastSweep >= 60 { try await removeExpiredJobs() }
+        if now() - lastSweep >= 60 {
+            try await removeExpiredJobs()
+            try await compactIfDue()
+        }
         try await schedule()
         wakeAll()
     }
@@ -276,6 +283,17 @@ public actor Scheduler {
             expired.flatMap { [.delete(StoreKeys.job($0)), .deletePrefix(StoreKeys.tasks(of: $0))] })
         for id in expired { core.remove(job: id) }
         logger.info("removed ended jobs past their retention", metadata: ["jobs": "\(expired.count)"])
+    }
+
+    /// Compacts the store's history up to the revision it had `compactionRetention` ago (etcd keeps every
+    /// revision until compacted, and its space quota counts them).
+    public func compactIfDue() async throws {
+        let time = now()
+        revisionMarks.append((time, try await store.list(prefix: StoreKeys.nodes, limit: 1).revision))
+        guard let old = revisionMarks.lastIndex(where: { time - $0.time >= Self.compactionRetention }) else { return }
+        try await store.compact(upTo: revisionMarks[old].revision)
+        logger.debug("compacted the store's history", metadata: ["upTo": "\(revisionMarks[old].revision)"])
+        revisionMarks.removeFirst(old + 1)
     }
 
     /// Writes task records (and `also`, last): in one transaction where the store allows, else in several,

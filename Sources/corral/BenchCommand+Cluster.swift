@@ -12,6 +12,11 @@ extension BenchCommand {
         var dataDir: String?
         @Flag(help: "Keep the data directory (state, logs) afterwards.") var keep = false
         @Flag(help: "Print one JSON object.") var json = false
+        @Option(
+            help:
+                "The scheduler's store: sqlite, or etcd (three members and three schedulers on loopback; needs etcd-server)."
+        )
+        var store: BenchStore = .sqlite
 
         func withDirectory<T>(_ name: String, _ body: (String, String) async throws -> T) async throws -> T {
             let directory = dataDir ?? "/var/tmp/corral-bench-\(name)-\(getpid())"
@@ -47,11 +52,12 @@ extension BenchCommand {
 
         func run() async throws {
             let report = try await options.withDirectory("submit") { directory, binary in
-                try await SubmitBenchmark(jobs: jobs, binary: binary, dataDir: directory).run(
+                try await SubmitBenchmark(jobs: jobs, binary: binary, dataDir: directory, store: options.store).run(
                     progress: options.progress)
             }
             if options.json { return try BenchCommand.printJSON(report) }
-            print("job submission through a corral scheduler on 127.0.0.1, \(report.jobs) jobs, one at a time")
+            let where_ = report.store == .etcd ? "the leader of 3 schedulers on a 3-member etcd" : "a corral scheduler"
+            print("job submission through \(where_) on 127.0.0.1, \(report.jobs) jobs, one at a time")
             print(
                 String(
                     format: "acknowledged (201)   min %.2f ms   p50 %.2f ms   p99 %.2f ms", report.ackMinMs,
@@ -60,7 +66,9 @@ extension BenchCommand {
                 String(format: "HTTP round trip      p50 %.2f ms (authenticated read, no write)", report.roundTripP50Ms)
             )
             print(
-                String(format: "durable commit       p50 %.2f ms (SQLiteStore, synchronous FULL)", report.commitP50Ms))
+                String(
+                    format: "durable commit       p50 %.2f ms (%@)", report.commitP50Ms,
+                    report.store == .etcd ? "an etcd transaction, 3 members" : "SQLiteStore, synchronous FULL"))
             print(String(format: "acknowledgement p50 is %.2fx the two floors together", report.ackOverFloors))
         }
     }
@@ -95,11 +103,12 @@ extension BenchCommand {
             let report = try await options.withDirectory("e2e") { directory, binary in
                 try await EndToEndBenchmark(
                     agents: agents, tasks: tasks, batch: batch, latencySamples: latencySamples, binary: binary,
-                    dataDir: directory, ceilingConcurrency: ceilingConcurrency
+                    dataDir: directory, ceilingConcurrency: ceilingConcurrency, store: options.store
                 ).run(sandbox: sandbox, progress: { options.progress($0) })
             }
             if options.json { return try BenchCommand.printJSON(report) }
-            print("end to end: scheduler + \(report.agents) agents on 127.0.0.1, /bin/true in a full sandbox")
+            let schedulers = report.store == .etcd ? "3 schedulers on a 3-member etcd" : "scheduler"
+            print("end to end: \(schedulers) + \(report.agents) agents on 127.0.0.1, /bin/true in a full sandbox")
             print(
                 String(
                     format:
@@ -254,3 +263,5 @@ extension BenchCommand {
         }
     }
 }
+
+extension BenchStore: ExpressibleByArgument {}
