@@ -84,13 +84,8 @@ public struct SchedulerServer: Service {
                 ttl: options.leaseTTL, advertise: options.advertise ?? address, logger: logger)
             // The leader's certificate is checked against the CA of agents' certificates (one CA, from
             // `corral tls init`), else the system's roots.
-            let peers = HTTPClient(
-                eventLoopGroup: HTTPClient.defaultEventLoopGroup,
-                configuration: HTTPClient.Configuration(
-                    tlsConfiguration: try TLSSettings.client(ca: tls?.clientCA), redirectConfiguration: .disallow,
-                    timeout: .init(connect: .seconds(2))))
             historyCopy = HistoryCopy(
-                history: history, role: role, relayKey: relayKey, http: peers,
+                history: history, role: role, relayKey: relayKey, http: try ProcessClients.client(ca: tls?.clientCA),
                 interval: .milliseconds(Int64((config.historyCopySeconds ?? 60) * 1000)), logger: logger)
         }
         let api = SchedulerAPI(
@@ -118,6 +113,9 @@ public struct SchedulerServer: Service {
         defer { loop.cancel() }
         try await withGracefulShutdownHandler {
             try await app.run()
+            // A leader's lease is revoked before the process ends (see onGracefulShutdown).
+            loop.cancel()
+            await loop.value
         } onGracefulShutdown: { [scheduler, logger] in
             // A leader steps down at once (its lease revoked), so that another leads without waiting it out.
             loop.cancel()

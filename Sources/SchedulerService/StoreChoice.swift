@@ -4,6 +4,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import Store
+import Synchronization
 
 /// Where a scheduler keeps the cluster's state: SQLite in its data directory (one scheduler, the
 /// default), or etcd (several schedulers, one elected leader).
@@ -41,14 +42,32 @@ public struct EtcdOptions: Sendable {
         self.key = key
     }
 
-    /// The store, with a client of its own when TLS is asked for (it lives as long as the process).
+    /// The store, with a client of its own when TLS is asked for.
     func store() throws -> EtcdStore {
         guard ca != nil || certificate != nil else { return EtcdStore(endpoints: endpoints, prefix: prefix) }
-        let client = HTTPClient(
-            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-            configuration: HTTPClient.Configuration(
-                tlsConfiguration: try TLSSettings.client(ca: ca, certificate: certificate, key: key),
-                redirectConfiguration: .disallow, timeout: .init(connect: .seconds(1))))
-        return EtcdStore(endpoints: endpoints, prefix: prefix, client: client)
+        return EtcdStore(
+            endpoints: endpoints, prefix: prefix,
+            client: try ProcessClients.client(ca: ca, certificate: certificate, key: key))
+    }
+}
+
+/// HTTP clients that live as long as the process (an AsyncHTTPClient must be shut down before it goes
+/// away; these never go away): one per TLS setting, with a short connect timeout and no redirects.
+enum ProcessClients {
+    private static let clients = Mutex<[[String?]: HTTPClient]>([:])
+
+    static func client(ca: String?, certificate: String? = nil, key: String? = nil) throws -> HTTPClient {
+        let id = [ca, certificate, key]
+        if let client = clients.withLock({ $0[id] }) { return client }
+        let tls = try TLSSettings.client(ca: ca, certificate: certificate, key: key)
+        return clients.withLock { clients in
+            if let client = clients[id] { return client }
+            let client = HTTPClient(
+                eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+                configuration: HTTPClient.Configuration(
+                    tlsConfiguration: tls, redirectConfiguration: .disallow, timeout: .init(connect: .seconds(2))))
+            clients[id] = client
+            return client
+        }
     }
 }

@@ -229,6 +229,15 @@ extension FailoverTests {
             #expect(ledger.count == 30, "\(ledger.failures.withLock { $0 })")
             let stored = Set(try await cluster.client().jobs().map(\.id.rawValue))
             #expect(stored.isSuperset(of: ledger.acknowledged.withLock { Set($0.keys) }))
+
+            // SIGTERM: the leader revokes its lease on the way out, and the other leads at once, not after the TTL.
+            let current = try #require(second)
+            let stopped = ContinuousClock.now
+            let ended = cluster.signalScheduler(SIGTERM, index: current)
+            #expect(ended?.reason == .exit && ended?.status == 0, "a leader stopping: \(String(describing: ended))")
+            let next = try await Self.leader(cluster, within: .seconds(1))
+            #expect(next == first, "no leader within 1 s of the old one stopping (lease TTL \(ttl) s)")
+            #expect(ContinuousClock.now - stopped < .seconds(ttl))
         }
     }
 }
