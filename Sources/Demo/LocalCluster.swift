@@ -46,10 +46,16 @@ public final class LocalCluster: @unchecked Sendable {
         public var endpoints: [String]
         public var schedulers: Int
         public var leaseTTL: Int
-        public init(endpoints: [String], schedulers: Int = 3, leaseTTL: Int = 5) {
+        /// Schedulers that run inside a network namespace (`ip netns` name), listening on its address.
+        public var namespaces: [Int: (netns: String, host: String)]
+        public init(
+            endpoints: [String], schedulers: Int = 3, leaseTTL: Int = 5,
+            namespaces: [Int: (netns: String, host: String)] = [:]
+        ) {
             self.endpoints = endpoints
             self.schedulers = schedulers
             self.leaseTTL = leaseTTL
+            self.namespaces = namespaces
         }
     }
 
@@ -95,7 +101,9 @@ public final class LocalCluster: @unchecked Sendable {
 
     /// Where clients and agents reach the schedulers: one URL, or with `ha` every scheduler's, comma-separated.
     public var url: String { schedulerURLs.joined(separator: ",") }
-    public var schedulerURLs: [String] { ports.map { "\(tls ? "https" : "http")://\(host):\($0)" } }
+    public var schedulerURLs: [String] { ports.indices.map { "\(tls ? "https" : "http")://\(host($0)):\(ports[$0])" } }
+    /// The address scheduler `index` listens on.
+    func host(_ index: Int) -> String { ha?.namespaces[index]?.host ?? host }
     /// The CA file clients verify the scheduler with, when TLS is on.
     public var caFile: String? { tls ? dataDir + "/tls/ca.pem" : nil }
     public var configPath: String { dataDir + "/config.json" }
@@ -123,7 +131,8 @@ public final class LocalCluster: @unchecked Sendable {
         let name = ha == nil ? "scheduler" : "scheduler-\(index)"
         let process = try launch(
             [
-                "scheduler", "--data-dir", dataDir + "/" + name, "--listen", "\(host):\(ports[index])", "--config",
+                "scheduler", "--data-dir", dataDir + "/" + name, "--listen", "\(host(index)):\(ports[index])",
+                "--config",
                 configPath,
                 "--log-level", "info",
             ] + store
@@ -132,7 +141,7 @@ public final class LocalCluster: @unchecked Sendable {
                         "--tls-cert", tlsDir + "/server.pem", "--tls-key", tlsDir + "/server.key", "--tls-client-ca",
                         tlsDir + "/ca.pem",
                     ] : []),
-            log: dataDir + "/\(name).log")
+            log: dataDir + "/\(name).log", netns: ha?.namespaces[index]?.netns)
         lock.withLock { schedulers[index] = process }
     }
 

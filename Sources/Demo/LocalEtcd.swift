@@ -20,12 +20,14 @@ public final class LocalEtcd: @unchecked Sendable {
     /// What to install when etcd is missing.
     public static let missing = "etcd is not installed: apt-get install etcd-server"
 
-    public init(count: Int, directory: String) throws {
+    /// `host`: the address members listen on for clients (a test's namespaces reach the host's side of
+    /// their veth, not its loopback); peers always talk over 127.0.0.1.
+    public init(count: Int, directory: String, host: String = "127.0.0.1") throws {
         guard let binary = Self.which("etcd") else { throw LocalClusterError(Self.missing) }
         self.directory = directory
         members = try (1...count).map { index in
             Member(
-                name: "etcd\(index)", clientURL: "http://127.0.0.1:\(try LocalCluster.freePort())",
+                name: "etcd\(index)", clientURL: "http://\(host):\(try LocalCluster.freePort())",
                 peerURL: "http://127.0.0.1:\(try LocalCluster.freePort())")
         }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -286,3 +286,73 @@ extension FailoverTests {
         }
     }
 }
+
+extension FailoverTests {
+    @Test(
+        "a leader cut off from etcd (its namespace's link down) stops leading within the TTL; another leads; it follows once back"
+    )
+    func partitionedLeader() async throws {
+        try requirements()
+        let net = TestNetwork()
+        let ns = try net.addNamespace(1)
+        let directory = TemporaryDirectory("corral-partition")
+        // etcd listens on the host's side of the veth: the namespace reaches it only over that link.
+        let etcd = try LocalEtcd(count: 1, directory: directory.path + "/etcd", host: net.schedulerAddress)
+        defer { etcd.stop() }
+        let config = ClusterTests.config()
+        let ttl = 2
+        try await LocalCluster.with(
+            binary: ClusterTests.binary, dataDir: directory.path + "/cluster", config: config,
+            ha: .init(
+                endpoints: etcd.endpoints, schedulers: 3, leaseTTL: ttl, namespaces: [0: (ns, net.address(1))])
+        ) { cluster in
+            try cluster.startScheduler(0)
+            #expect(try await Self.leader(cluster, within: .seconds(30)) == 0, "the namespaced scheduler leads first")
+            try cluster.startScheduler(1)
+            try cluster.startScheduler(2)
+            let tenant = cluster.client(token: config.tenants["t"]!.token)
+            let ledger = SubmissionLedger()
+            await ledger.stream(tenant, writer: 0, jobs: 10, stopOnFailure: true)
+            #expect(ledger.count == 10)
+
+            try net.cut(1)
+            let cut = ContinuousClock.now
+            // Seen from inside its namespace, the old leader gives up within the TTL.
+            let inside = cluster.schedulerURLs[0] + "/v1/leader"
+            var role = "leader"
+            while role == "leader" && ContinuousClock.now - cut < .seconds(3 * ttl) {
+                let answer = try? net.run(in: 1, ["/usr/bin/curl", "-s", "-m", "1", inside])
+                if let answer, let view = try? JSONDecoder().decode(LeaderView.self, from: Data(answer.utf8)) {
+                    role = view.role
+                }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(role == "candidate", "cut off, the old leader is still \(role)")
+            #expect(
+                ContinuousClock.now - cut < .seconds(ttl + 1), "it stopped leading after \(ContinuousClock.now - cut)")
+            let next = try await Self.leader(cluster, within: .seconds(4 * ttl))
+            #expect(next == 1 || next == 2, "no scheduler on the host leads")
+            let others = [next ?? 1] + [1, 2].filter { $0 != next }
+            let client = SchedulerClient(
+                baseURL: others.map { cluster.schedulerURLs[$0] }.joined(separator: ","),
+                token: config.tenants["t"]!.token)
+            await ledger.stream(client, writer: 1, jobs: 10, stopOnFailure: true)
+            #expect(ledger.count == 20, "\(ledger.failures.withLock { $0 })")
+
+            // The link back: the old leader follows, and a write sent to it is not its to apply.
+            try net.restore(1)
+            let back = ContinuousClock.now
+            while role != "follower" && ContinuousClock.now - back < .seconds(10) {
+                role = (try? await SchedulerClient(baseURL: cluster.schedulerURLs[0], token: "x").leader().role) ?? ""
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(role == "follower", "back, the old leader is \(role)")
+            let direct = SchedulerClient(
+                baseURL: cluster.schedulerURLs[0] + "," + cluster.schedulerURLs[next ?? 1],
+                token: config.tenants["t"]!.token)
+            await ledger.stream(direct, writer: 2, jobs: 3, stopOnFailure: true)
+            let stored = Set(try await cluster.client().jobs().map(\.id.rawValue))
+            #expect(stored == ledger.acknowledged.withLock { Set($0.keys) }, "every acknowledged job, and no other")
+        }
+    }
+}

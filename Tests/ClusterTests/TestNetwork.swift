@@ -66,6 +66,7 @@ final class TestNetwork: @unchecked Sendable {
     }
 
     func cut(_ index: Int) throws { try Self.ip("link", "set", "crh\(tag)\(index)", "down") }
+    func restore(_ index: Int) throws { try Self.ip("link", "set", "crh\(tag)\(index)", "up") }
 
     deinit {
         for link in links { try? Self.ip("link", "del", link) }
