@@ -30,7 +30,9 @@ struct AgentCommand: AsyncParsableCommand {
 
 /// The agent's flags, shared by `corral agent` and `corral dev`.
 struct AgentOptions: ParsableArguments {
-    @Option(help: "Scheduler URL (default $CORRAL_ADDR or http://127.0.0.1:4646).") var scheduler: String?
+    @Option(
+        help: "Scheduler URL, or every scheduler's, comma-separated (default $CORRAL_ADDR or http://127.0.0.1:4646).")
+    var scheduler: String?
     @Option(help: "File (mode 0600) holding the scheduler's agent (bootstrap) token (default: $CORRAL_TOKEN).")
     var tokenFile: String?
     @Option(help: "Node id (default: the host name).") var nodeId: String?

@@ -6,7 +6,9 @@ import Foundation
 
 /// Where the scheduler is and who we are: flags or CORRAL_ADDR / CORRAL_TOKEN.
 struct ClientOptions: ParsableArguments {
-    @Option(help: "Scheduler URL (default $CORRAL_ADDR or http://127.0.0.1:4646).") var scheduler: String?
+    @Option(
+        help: "Scheduler URL, or every scheduler's, comma-separated (default $CORRAL_ADDR or http://127.0.0.1:4646).")
+    var scheduler: String?
     @Option(help: "File (mode 0600) holding the bearer token (default: $CORRAL_TOKEN).") var tokenFile: String?
     @Option(help: "CA certificate (PEM) to verify an https:// scheduler with (default: $CORRAL_CACERT).") var ca:
         String?

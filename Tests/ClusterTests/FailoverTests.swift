@@ -58,6 +58,7 @@ struct FailoverTests {
 
             let ledger = SubmissionLedger()
             var leaderless: Duration = .zero
+            var agentFound: Duration = .zero
             var second: Int?
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for writer in 0..<4 {
@@ -69,10 +70,20 @@ struct FailoverTests {
                 let killed = ContinuousClock.now
                 second = try await Self.leader(cluster, within: .seconds(Int64(4 * ttl)))
                 leaderless = .now - killed
+                // The agent's heartbeat finds the new leader within one heartbeat interval (1 s here).
+                let elected = Date().timeIntervalSince1970
+                let heard = ContinuousClock.now
+                var seen = 0.0
+                while seen < elected && ContinuousClock.now - heard < .seconds(10) {
+                    seen = (try? await cluster.client().nodes().first { $0.id.rawValue == "a" }?.lastSeen) ?? 0
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                agentFound = .now - heard
                 try await group.waitForAll()
             }
             #expect(second != nil && second != first, "no new leader after the kill")
             #expect(leaderless < .seconds(2 * ttl), "no leader for \(leaderless), over 2x the lease TTL")
+            #expect(agentFound < .seconds(2), "the agent reached the new leader after \(agentFound)")
             let acked = ledger.acknowledged.withLock { $0 }
             #expect(acked.count >= 150, "the streams stalled: \(ledger.failures.withLock { $0.prefix(5) })")
 
