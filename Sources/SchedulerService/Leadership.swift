@@ -70,16 +70,14 @@ struct LeadershipLoop: Sendable {
         let keeper = EtcdLeaseKeeper(election: election, lease: lease, ttl: ttl, granted: sent)
         let renewing = Task { await keeper.run() }
         defer { renewing.cancel() }
-        let me: EtcdElection.Candidate
-        do { me = try await election.nominate(lease: lease, value: advertise) } catch {
+        // However the term ends, its lease is revoked: the key goes at once, not after the TTL.
+        do {
+            let me = try await election.nominate(lease: lease, value: advertise)
+            if try await awaitTurn(me, keeper) { try await lead(me, keeper) }
+        } catch {
             await stepDown(lease)
             throw error
         }
-        guard try await awaitTurn(me, keeper) else {
-            await stepDown(lease)
-            return
-        }
-        try await lead(me, keeper)
         await stepDown(lease)
     }
 
@@ -130,7 +128,7 @@ struct LeadershipLoop: Sendable {
     }
 }
 
-/// Sends every API request to the leader: a follower answers 307 with the leader's address (and the same
+/// Sends every API request but `/v1/leader` and `/metrics` to the leader: a follower answers 307 with the leader's address (and the same
 /// path), a candidate 503 `no_leader`. Comes before authentication: a follower holds no state to check
 /// credentials against, and the leader checks them anyway.
 struct LeaderMiddleware: RouterMiddleware {
@@ -140,7 +138,10 @@ struct LeaderMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        if request.uri.path == "/v1/leader" { return try await next(request, context) }
+        // Every scheduler says who leads, and serves its own metrics (each is scraped on its own).
+        if request.uri.path == "/v1/leader" || request.uri.path == "/metrics" {
+            return try await next(request, context)
+        }
         switch role.current {
         case .standalone, .leading:
             return try await next(request, context)

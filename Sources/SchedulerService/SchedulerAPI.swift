@@ -29,6 +29,7 @@ public struct SchedulerAPI: Sendable {
     let rejected: Counter
     let heartbeats: Counter
     let openPolls: Gauge
+    let leading: Gauge
     /// Whether this scheduler serves requests or sends them to the leader.
     public let role: RoleState
     /// This scheduler's own address, as `/v1/leader` tells it.
@@ -61,6 +62,10 @@ public struct SchedulerAPI: Sendable {
             descriptor: MetricNameDescriptor(
                 namespace: "corral", metricName: "open_long_polls", unitName: "",
                 helpText: "Agents' long-polls waiting for orders when /metrics was read."))
+        leading = metrics.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "corral", metricName: "leader", unitName: "",
+                helpText: "1 when this scheduler serves the API (the elected leader, or the only scheduler), else 0."))
     }
 
     public func router() -> Router<SchedulerRequestContext> {
@@ -71,6 +76,7 @@ public struct SchedulerAPI: Sendable {
         router.get("/metrics") { _, context in
             if config.metricsPublic != true { try context.require([.admin, .metrics]) }
             openPolls.set(Double(await scheduler.openPolls))
+            leading.set(Double(role.current.serves ? 1 : 0))
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))

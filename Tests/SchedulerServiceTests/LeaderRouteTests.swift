@@ -37,6 +37,13 @@ import Testing
                 #expect($0.status == .ok)
                 #expect(String(buffer: $0.body).contains(#""role":"follower""#))
             }
+            // Each scheduler is scraped on its own: a follower serves its metrics and says it does not lead.
+            try await client.execute(
+                uri: "/metrics", method: .get, headers: RouterTests.auth("admin-token-0123456789")
+            ) {
+                #expect($0.status == .ok)
+                #expect(String(buffer: $0.body).contains("corral_leader 0"))
+            }
         }
         try await Self.app(role: .noLeader).test(.router) { client in
             try await client.execute(uri: "/v1/agents/register", method: .post) {
