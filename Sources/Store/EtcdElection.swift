@@ -67,8 +67,9 @@ public struct EtcdElection: Sendable {
 }
 
 /// Keeps a lease alive by renewing it every third of its TTL, and knows, by this process's own clock,
-/// until when it surely holds: the send time of the last renewal etcd confirmed, plus the TTL it granted.
-/// etcd's own deadline runs from when it received that renewal, later, so this side gives up first.
+/// until when it surely holds: the send time of the last renewal etcd confirmed, plus the TTL it granted,
+/// less a fifth of it. etcd's own deadline runs from when it received that renewal, later, so this side
+/// gives up first, with the margin to spare for a slow process or a clock that runs a little fast.
 public final class EtcdLeaseKeeper: Sendable {
     let election: EtcdElection
     public let lease: Int64
@@ -80,8 +81,11 @@ public final class EtcdLeaseKeeper: Sendable {
         self.election = election
         self.lease = lease
         self.ttl = ttl
-        validUntil = Mutex(granted + .seconds(ttl))
+        validUntil = Mutex(granted + Self.held(ttl))
     }
+
+    /// How long a lease of `ttl` seconds is counted on from a renewal's send: four fifths of it.
+    static func held(_ ttl: Int) -> Duration { .milliseconds(ttl * 800) }
 
     /// Whether the lease is surely still held.
     public var holds: Bool { ContinuousClock.now < validUntil.withLock { $0 } }
@@ -96,7 +100,7 @@ public final class EtcdLeaseKeeper: Sendable {
                     validUntil.withLock { $0 = sent }
                     return
                 }
-                validUntil.withLock { $0 = max($0, sent + .seconds(remaining)) }
+                validUntil.withLock { $0 = max($0, sent + Self.held(remaining)) }
             } catch {
                 // Unreachable etcd: keep trying until the lease would be gone.
             }

@@ -144,6 +144,7 @@ final class EtcdGateway: Sendable {
     struct RangeResponse: Decodable {
         var header: Header?
         var kvs: [KV]?
+        var more: Bool?
     }
 
     struct TxnResponse: Decodable {

@@ -8,14 +8,17 @@ public final class EtcdStore: StateStore {
     let gateway: EtcdGateway
     let prefix: String
     public let limits: TransactionLimits
+    /// Keys one range request returns at most (`list` reads on until it has them all).
+    let page: Int
 
     /// `endpoints`: `http://HOST:PORT` (or https) of etcd members, tried in turn when one cannot be
     /// reached. `client` nil: one that connects within a second, so an unreachable member is passed over
     /// quickly. `limits`: etcd's `--max-txn-ops` and, with room to spare, its `--max-request-bytes`.
     public init(
         endpoints: [String], prefix: String = "/corral/", client: HTTPClient? = nil,
-        limits: TransactionLimits = TransactionLimits(operations: 128, bytes: 1 << 20)
+        limits: TransactionLimits = TransactionLimits(operations: 128, bytes: 1 << 20), page: Int = 1000
     ) {
+        self.page = page
         precondition(!endpoints.isEmpty, "at least one etcd endpoint")
         gateway = EtcdGateway(
             endpoints: endpoints.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 },
@@ -30,13 +33,29 @@ public final class EtcdStore: StateStore {
         return try response.kvs?.first.map(keyValue)
     }
 
+    /// Keys under a prefix, read in pages of `page` keys at the revision of the first page, so that a
+    /// large listing (a new leader loading every task) is one consistent view without one huge answer.
     public func list(prefix listed: String, limit: Int?) async throws -> (items: [KeyValue], revision: Revision) {
-        var body: [String: Any] = [
-            "key": encode(prefix + listed), "range_end": Self.rangeEnd(Array((prefix + listed).utf8)),
-        ]
-        if let limit { body["limit"] = String(limit) }
-        let response = try await gateway.call("/v3/kv/range", body, as: EtcdGateway.RangeResponse.self)
-        return (try (response.kvs ?? []).map(keyValue), response.header?.rev ?? .zero)
+        if limit == 0 { return ([], try await list(prefix: listed, limit: 1).revision) }  // etcd reads 0 as none
+        var items: [KeyValue] = []
+        var start = Array((prefix + listed).utf8)
+        var revision: Revision?
+        while true {
+            let want = min(page, (limit ?? .max) - items.count)
+            var body: [String: Any] = [
+                "key": Data(start).base64EncodedString(), "range_end": Self.rangeEnd(Array((prefix + listed).utf8)),
+                "limit": String(want),
+            ]
+            if let revision { body["revision"] = String(revision.raw) }
+            let response = try await gateway.call("/v3/kv/range", body, as: EtcdGateway.RangeResponse.self)
+            let kvs = response.kvs ?? []
+            items += try kvs.map(keyValue)
+            revision = revision ?? response.header?.rev ?? .zero
+            guard response.more == true, let last = kvs.last, items.count < (limit ?? .max) else { break }
+            // The next page starts right after the last key: the key with a zero byte appended.
+            start = Array(Data(base64Encoded: last.key ?? "") ?? Data()) + [0]
+        }
+        return (items, revision ?? .zero)
     }
 
     public func txn(if compares: [Compare], then: [Op], else otherwise: [Op]) async throws -> TxnResult {

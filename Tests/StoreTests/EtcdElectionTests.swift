@@ -53,12 +53,20 @@ import Testing
         renewing.cancel()
         await renewing.value
         let stopped = ContinuousClock.now
-        while keeper.holds { try await Task.sleep(for: .milliseconds(20)) }
-        #expect(try await election.leader()?.key == a.key, "this side gives up before etcd ends the lease")
-        while try await election.leader() != nil {
+        // Polled until etcd ends the lease: the key was still there at some moment after the send of each
+        // answer that shows it, so the keeper gave up first if it did so before the last such send.
+        var gaveUp: ContinuousClock.Instant?
+        var lastSeen = stopped
+        while true {
+            if gaveUp == nil && !keeper.holds { gaveUp = .now }
+            let send = ContinuousClock.now
+            guard try await election.leader()?.key == a.key else { break }
+            lastSeen = send
             #expect(ContinuousClock.now - stopped < .seconds(6), "etcd ends an unrenewed lease after its TTL")
-            try await Task.sleep(for: .milliseconds(100))
+            try await Task.sleep(for: .milliseconds(20))
         }
+        let keeperGaveUp = try #require(gaveUp, "the keeper still holds a lease etcd has ended")
+        #expect(keeperGaveUp < lastSeen, "this side gives up before etcd ends the lease")
     }
 
     @Test func aChangeOverTheTransactionLimitsGoesInSeveralWholeTransactions() async throws {
