@@ -91,6 +91,7 @@ let package = Package(
             dependencies: [
                 "CorralModel", "CorralProtocol", "CorralTLS",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict
         ),

@@ -3,6 +3,7 @@ import CorralTLS
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 extension SchedulerClient {
@@ -10,8 +11,18 @@ extension SchedulerClient {
     /// client's to follow (a follower's, to an address it was given), never the HTTP layer's, which would
     /// send the token wherever one points.
     public static let plainHTTP = HTTPClient(
-        eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-        configuration: HTTPClient.Configuration(redirectConfiguration: .disallow))
+        eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: configuration(tls: nil))
+
+    /// No redirects followed by the HTTP layer; a connection that is refused fails its request at once and
+    /// one that hangs after 2 s. (AsyncHTTPClient would retry a refused connection until its connect timeout,
+    /// 10 s by default: a client of several schedulers moves on from a dead one itself, and the agent's
+    /// loops retry.)
+    static func configuration(tls: TLSConfiguration?) -> HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration(
+            tlsConfiguration: tls, redirectConfiguration: .disallow, timeout: .init(connect: .seconds(2)))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return configuration
+    }
 }
 
 /// How a client reaches a scheduler over TLS: the CA to verify it against (`--ca`, `$CORRAL_CACERT`),
@@ -38,8 +49,7 @@ public struct ClientTLS: Sendable, Hashable {
             if let client = clients[self] { return client }
             let client = HTTPClient(
                 eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-                configuration: HTTPClient.Configuration(
-                    tlsConfiguration: configuration, redirectConfiguration: .disallow))
+                configuration: SchedulerClient.configuration(tls: configuration))
             clients[self] = client
             return client
         }

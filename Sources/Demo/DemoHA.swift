@@ -48,6 +48,17 @@ extension Demo {
             binary: options.binary, dataDir: options.dataDir, config: DemoWorkload.config(), tls: true,
             ha: .init(endpoints: etcd.endpoints, schedulers: 3, leaseTTL: leaseTTL)
         ) { cluster in
+            // Nothing here may hang the demo: past its deadline and two minutes more, a watchdog says which
+            // step it was in, stops every process it started and ends it.
+            let step = Mutex("starting")
+            let watchdog = Task {
+                try await Task.sleep(for: options.deadline + .seconds(120))
+                say("The demo is stuck at: \(step.withLock { $0 }); stopping everything it started")
+                await cluster.shutdown()
+                etcd.stop()
+                exit(2)
+            }
+            defer { watchdog.cancel() }
             say("Starting 3 schedulers on etcd (lease TTL \(leaseTTL) s) and 3 agents; logs in \(options.dataDir)")
             try cluster.startScheduler()
             for node in DemoWorkload.nodes { try cluster.startAgent(node) }
@@ -63,7 +74,10 @@ extension Demo {
             let writers = Task { await streams.run(writers: 4, jobs: options.quick ? 15 : 40) }
             // The kill comes while the workload runs and the streams are mid-flight.
             let failover = Task { () -> (Double, Int?) in
-                while streams.acknowledged.withLock({ $0.count }) < 10 { try? await Task.sleep(for: .milliseconds(20)) }
+                let waiting = ContinuousClock.now
+                while streams.acknowledged.withLock({ $0.count }) < 10 && ContinuousClock.now - waiting < .seconds(30) {
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
                 say("Killing the leader \(cluster.schedulerURLs[first]) with SIGKILL")
                 cluster.signalScheduler(SIGKILL, index: first)
                 let killed = ContinuousClock.now
@@ -78,10 +92,15 @@ extension Demo {
                 return ((ContinuousClock.now - killed).inSeconds, nil)
             }
             say("Progress:")
+            step.withLock { $0 = "following the workload" }
             try await run.follow(deadline: options.deadline)
+            step.withLock { $0 = "waiting for the submission streams" }
             await writers.value
+            step.withLock { $0 = "waiting for a new leader" }
             let (leaderless, second) = await failover.value
+            step.withLock { $0 = "summing up the workload" }
             let workload = try await run.summary(dataDir: options.dataDir)
+            step.withLock { $0 = "checking the acknowledged jobs and the agents' starts" }
 
             let acknowledged = streams.acknowledged.withLock { $0 }
             let stored = Dictionary(

@@ -75,6 +75,7 @@ public final class LocalCluster: @unchecked Sendable {
     public let slice: String
     private let lock = NSLock()
     private var schedulers: [Int: Process] = [:]
+    private var clients: [String: SchedulerClient] = [:]
     private var agents: [String: (node: Node, process: Process)] = [:]
 
     public init(
@@ -107,8 +108,16 @@ public final class LocalCluster: @unchecked Sendable {
     /// The CA file clients verify the scheduler with, when TLS is on.
     public var caFile: String? { tls ? dataDir + "/tls/ca.pem" : nil }
     public var configPath: String { dataDir + "/config.json" }
+    /// One client per token for the cluster's life: it remembers which scheduler leads (a new one would
+    /// first try a scheduler that may be dead).
     public func client(token: String? = nil) -> SchedulerClient {
-        SchedulerClient(baseURL: url, token: token ?? config.adminToken, http: http)
+        let token = token ?? config.adminToken
+        return lock.withLock {
+            if let client = clients[token] { return client }
+            let client = SchedulerClient(baseURL: url, token: token, http: http)
+            clients[token] = client
+            return client
+        }
     }
     public func nodeDataDir(_ id: String) -> String { dataDir + "/" + id }
     var tlsDir: String { dataDir + "/tls" }

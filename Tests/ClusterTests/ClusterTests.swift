@@ -58,15 +58,11 @@ struct ClusterTests {
             .binary("nft", package: "nftables"), .file("/usr/bin/python3", hint: "apt-get install python3"))
         try #require(missing.isEmpty, "the demo's service needs \(missing)")
         let directory = TemporaryDirectory("corral-demo")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["demo", "--quick", "--json", "--data-dir", directory.path + "/demo", "--timeout", "120"]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(output)")
+        let result = try runCorral(
+            ["demo", "--quick", "--json", "--data-dir", directory.path + "/demo", "--timeout", "120"], timeout: 400)
+        let output = result.stdout
+        #expect(!result.timedOut, "corral demo hung: \(output)\n\(result.stderr.suffix(4000))")
+        #expect(result.status == 0, "\(output)")
         let start = try #require(output.range(of: "\n{\n"), "no JSON summary in: \(output)")
         let summary = try JSONDecoder().decode(DemoSummary.self, from: Data(output[start.lowerBound...].utf8))
         #expect(summary.ok)

@@ -128,17 +128,13 @@ struct FailoverTests {
     func demoHA() throws {
         try requirements()
         let directory = TemporaryDirectory("corral-demo-ha")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: ClusterTests.binary)
-        process.arguments = [
-            "demo", "--ha", "--quick", "--json", "--data-dir", directory.path + "/demo", "--timeout", "120",
-        ]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let output = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(output)")
+        // The demo's own watchdog ends it 120 s past --timeout; this one is the last resort.
+        let result = try runCorral(
+            ["demo", "--ha", "--quick", "--json", "--data-dir", directory.path + "/demo", "--timeout", "120"],
+            timeout: 300)
+        let output = result.stdout
+        #expect(!result.timedOut, "corral demo --ha hung: \(output)\n\(result.stderr.suffix(4000))")
+        #expect(result.status == 0, "\(output)\n\(result.stderr.suffix(4000))")
         let start = try #require(output.range(of: "\n{\n"), "no JSON summary in: \(output)")
         let summary = try JSONDecoder().decode(HADemoSummary.self, from: Data(output[start.lowerBound...].utf8))
         #expect(summary.ok)
