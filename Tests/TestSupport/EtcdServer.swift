@@ -8,11 +8,29 @@ public final class EtcdServer: @unchecked Sendable {
     let process = Process()
     let directory: TemporaryDirectory
 
-    public init() throws {
+    /// TLS for clients: the member's certificate and key, and the CA its clients' certificates must be
+    /// signed by (`--client-cert-auth`).
+    public struct TLS: Sendable {
+        public var certificate: String
+        public var key: String
+        public var ca: String
+        /// A client certificate and key the health check presents.
+        public var clientCertificate: String
+        public var clientKey: String
+        public init(certificate: String, key: String, ca: String, clientCertificate: String, clientKey: String) {
+            self.certificate = certificate
+            self.key = key
+            self.ca = ca
+            self.clientCertificate = clientCertificate
+            self.clientKey = clientKey
+        }
+    }
+
+    public init(tls: TLS? = nil) throws {
         directory = TemporaryDirectory("corral-etcd")
         let client = Self.freePort()
         let peer = Self.freePort()
-        clientURL = "http://127.0.0.1:\(client)"
+        clientURL = "\(tls == nil ? "http" : "https")://127.0.0.1:\(client)"
         let peerURL = "http://127.0.0.1:\(peer)"
         process.executableURL = URL(fileURLWithPath: try Requirement.which("etcd").unwrap("etcd"))
         process.arguments = [
@@ -22,12 +40,18 @@ public final class EtcdServer: @unchecked Sendable {
             "--initial-cluster", "s1=\(peerURL)", "--initial-cluster-state", "new",
             "--heartbeat-interval", "10", "--election-timeout", "50", "--logger", "zap", "--log-level", "error",
         ]
+        if let tls {
+            process.arguments! += [
+                "--cert-file", tls.certificate, "--key-file", tls.key, "--trusted-ca-file", tls.ca,
+                "--client-cert-auth",
+            ]
+        }
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
-            if Self.healthy(clientURL) { return }
+            if Self.healthy(clientURL, tls: tls) { return }
             guard process.isRunning else { break }
             Thread.sleep(forTimeInterval: 0.05)
         }
@@ -45,10 +69,12 @@ public final class EtcdServer: @unchecked Sendable {
 
     deinit { stop() }
 
-    static func healthy(_ url: String) -> Bool {
+    static func healthy(_ url: String, tls: TLS?) -> Bool {
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        curl.arguments = ["-sf", "-m", "1", url + "/health"]
+        curl.arguments =
+            ["-sf", "-m", "1", url + "/health"]
+            + (tls.map { ["--cacert", $0.ca, "--cert", $0.clientCertificate, "--key", $0.clientKey] } ?? [])
         curl.standardOutput = FileHandle.nullDevice
         curl.standardError = FileHandle.nullDevice
         guard (try? curl.run()) != nil else { return false }
