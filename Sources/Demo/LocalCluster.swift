@@ -41,24 +41,6 @@ public final class LocalCluster: @unchecked Sendable {
         }
     }
 
-    /// Several schedulers on etcd, one elected leader (`corral scheduler --store etcd`).
-    public struct HA: Sendable {
-        public var endpoints: [String]
-        public var schedulers: Int
-        public var leaseTTL: Int
-        /// Schedulers that run inside a network namespace (`ip netns` name), listening on its address.
-        public var namespaces: [Int: (netns: String, host: String)]
-        public init(
-            endpoints: [String], schedulers: Int = 3, leaseTTL: Int = 5,
-            namespaces: [Int: (netns: String, host: String)] = [:]
-        ) {
-            self.endpoints = endpoints
-            self.schedulers = schedulers
-            self.leaseTTL = leaseTTL
-            self.namespaces = namespaces
-        }
-    }
-
     public let binary: String
     public let dataDir: String
     public let host: String
@@ -73,8 +55,8 @@ public final class LocalCluster: @unchecked Sendable {
     let http: HTTPClient
     /// Parent of every agent's cgroup parent (`<slice>/<node>`), removed at shutdown.
     public let slice: String
-    private let lock = NSLock()
-    private var schedulers: [Int: Process] = [:]
+    let lock = NSLock()
+    private(set) var schedulers: [Int: Process] = [:]
     private var clients: [String: SchedulerClient] = [:]
     private var agents: [String: (node: Node, process: Process)] = [:]
 
@@ -203,23 +185,6 @@ public final class LocalCluster: @unchecked Sendable {
 
     public func agentPID(_ id: String) -> pid_t? { lock.withLock { agents[id]?.process.processIdentifier } }
     public var schedulerPID: pid_t? { lock.withLock { schedulers[0]?.processIdentifier } }
-
-    /// Stops scheduler `index` (SIGSTOP) without ending it, or lets it go on (SIGCONT): a process that
-    /// stalls, as in a long pause or a partition, and comes back believing what it believed before.
-    public func pauseScheduler(_ index: Int, _ paused: Bool) {
-        guard let process = lock.withLock({ schedulers[index] }), process.isRunning else { return }
-        kill(process.processIdentifier, paused ? SIGSTOP : SIGCONT)
-    }
-
-    /// Which scheduler leads now, by each one's `/v1/leader` (nil while none does).
-    public func leader() async -> Int? {
-        for (index, url) in schedulerURLs.enumerated() where lock.withLock({ schedulers[index] }) != nil {
-            let one = SchedulerClient(baseURL: url, token: config.adminToken, http: http)
-            // A stalled scheduler accepts the connection and never answers: a second is enough for the rest.
-            if let view = try? await one.leader(timeout: .seconds(1)), view.role == "leader" { return index }
-        }
-        return nil
-    }
 
     /// Waits until the scheduler answers.
     public func waitForScheduler(timeout: Duration = .seconds(30)) async throws {

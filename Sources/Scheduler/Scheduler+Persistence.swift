@@ -1,0 +1,35 @@
+import Logging
+import Store
+
+/// How the scheduler's changes reach the store: task records in as few transactions as its limits allow,
+/// ended jobs removed past their retention, and old revisions compacted.
+extension Scheduler {
+    /// Removes ended jobs past `endedJobRetention` from the store and then from memory, a batch at a time.
+    public func removeExpiredJobs() async throws {
+        lastSweep = now()
+        let expired = core.expiredJobs(now: lastSweep, limit: 1000)
+        guard !expired.isEmpty else { return }
+        try await store.apply(
+            expired.flatMap { [.delete(StoreKeys.job($0)), .deletePrefix(StoreKeys.tasks(of: $0))] })
+        for id in expired { core.remove(job: id) }
+        logger.info("removed ended jobs past their retention", metadata: ["jobs": "\(expired.count)"])
+    }
+
+    /// Compacts the store's history up to the revision it had `compactionRetention` ago (etcd keeps every
+    /// revision until compacted, and its space quota counts them).
+    public func compactIfDue() async throws {
+        let time = now()
+        revisionMarks.append((time, try await store.list(prefix: StoreKeys.nodes, limit: 1).revision))
+        guard let old = revisionMarks.lastIndex(where: { time - $0.time >= Self.compactionRetention }) else { return }
+        try await store.compact(upTo: revisionMarks[old].revision)
+        logger.debug("compacted the store's history", metadata: ["upTo": "\(revisionMarks[old].revision)"])
+        revisionMarks.removeFirst(old + 1)
+    }
+
+    /// Writes task records (and `also`, last): in one transaction where the store allows, else in several,
+    /// each record whole.
+    func persist(_ records: [TaskRecord], also: [Op] = []) async throws {
+        guard !records.isEmpty || !also.isEmpty else { return }
+        try await store.apply(try records.map { Op.put(StoreKeys.task($0.id), try encode($0)) } + also)
+    }
+}
