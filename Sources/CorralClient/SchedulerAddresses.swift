@@ -55,7 +55,13 @@ extension SchedulerClient {
             if deadline == nil { deadline = now + Self.failoverPatience }
             return now < deadline!
         }
+        // Each round over every address pauses once: an election takes a lease's TTL, and schedulers that
+        // name each other (one still believing a dead leader leads) must not spin the client.
         var round = 0
+        func pace() async throws {
+            round += 1
+            if round % schedulers.all.count == 0 { try await Task.sleep(for: .milliseconds(250)) }
+        }
         while true {
             let base = schedulers.current
             var request = HTTPClientRequest(url: base + path)
@@ -74,8 +80,7 @@ extension SchedulerClient {
                 schedulers.advance(from: base)
                 let again = Self.neverSent(error) || method == .GET
                 guard again, schedulers.all.count > 1, patient() else { throw error }
-                round += 1
-                if round % schedulers.all.count == 0 { try await Task.sleep(for: .milliseconds(250)) }
+                try await pace()
                 continue
             }
             if response.status == .temporaryRedirect, let leader = response.headers.first(name: "Corral-Leader") {
@@ -87,7 +92,7 @@ extension SchedulerClient {
                             + "(--scheduler, CORRAL_ADDR): list every scheduler of the cluster")
                 }
                 guard patient() else { return (response, bytes) }
-                round += 1
+                try await pace()
                 continue
             }
             if response.status == .serviceUnavailable,
@@ -95,9 +100,7 @@ extension SchedulerClient {
                 ["no_leader", "not_leader", "shutting_down"].contains(code), patient()
             {
                 schedulers.advance(from: base)
-                round += 1
-                // An election takes a lease's TTL: ask again soon, not in a tight loop.
-                if round % schedulers.all.count == 0 { try await Task.sleep(for: .milliseconds(250)) }
+                try await pace()
                 continue
             }
             return (response, bytes)
