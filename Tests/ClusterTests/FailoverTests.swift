@@ -22,6 +22,23 @@ struct FailoverTests {
             "\(ClusterTests.binary) missing: run `swift build` before the tests")
     }
 
+    /// `body` with `schedulers` schedulers on an etcd of `members` members (listening on `etcdHost`), all
+    /// stopped afterwards; the agents must leave no task behind.
+    static func withHA(
+        _ name: String, members: Int, schedulers: Int, ttl: Int, config: SchedulerConfig = ClusterTests.config(),
+        etcdHost: String = "127.0.0.1", namespaces: [Int: (netns: String, host: String)] = [:],
+        _ body: (LocalCluster, LocalEtcd) async throws -> Void
+    ) async throws {
+        let directory = TemporaryDirectory(name)
+        let etcd = try LocalEtcd(count: members, directory: directory.path + "/etcd", host: etcdHost)
+        defer { etcd.stop() }
+        try await LocalCluster.with(
+            binary: ClusterTests.binary, dataDir: directory.path + "/cluster", config: config,
+            ha: .init(endpoints: etcd.endpoints, schedulers: schedulers, leaseTTL: ttl, namespaces: namespaces),
+            failOnLeftovers: true
+        ) { cluster in try await body(cluster, etcd) }
+    }
+
     /// Waits until one scheduler leads; its index.
     static func leader(_ cluster: LocalCluster, within timeout: Duration) async throws -> Int? {
         let deadline = ContinuousClock.now + timeout
@@ -35,15 +52,9 @@ struct FailoverTests {
     @Test("a SIGKILLed leader: a new one within 2x the lease TTL, every acknowledged job kept, no task started twice")
     func leaderKilledMidStream() async throws {
         try requirements()
-        let directory = TemporaryDirectory("corral-failover")
-        let etcd = try LocalEtcd(count: 3, directory: directory.path + "/etcd")
-        defer { etcd.stop() }
-        let config = ClusterTests.config()
         let ttl = 3
-        try await LocalCluster.with(
-            binary: ClusterTests.binary, dataDir: directory.path + "/cluster", config: config,
-            ha: .init(endpoints: etcd.endpoints, schedulers: 3, leaseTTL: ttl), failOnLeftovers: true
-        ) { cluster in
+        try await Self.withHA("corral-failover", members: 3, schedulers: 3, ttl: ttl) { cluster, _ in
+            let config = cluster.config
             try cluster.startScheduler()
             let first = try #require(try await Self.leader(cluster, within: .seconds(30)), "no leader elected")
             try cluster.startAgent(.init(id: "a", cpu: 2, memory: "2Gi"))
@@ -103,7 +114,7 @@ struct FailoverTests {
             if !unfinished.isEmpty {
                 let kept = "/tmp/corral-failover-logs"
                 try? FileManager.default.removeItem(atPath: kept)
-                try? FileManager.default.copyItem(atPath: directory.path + "/cluster", toPath: kept)
+                try? FileManager.default.copyItem(atPath: cluster.dataDir, toPath: kept)
                 Issue.record(
                     "\(unfinished.count) jobs unfinished after 120 s, \(unfinished.prefix(3)); logs in \(kept)")
             }
@@ -113,7 +124,7 @@ struct FailoverTests {
             }
 
             // The agent logs every start: one per task, none repeated.
-            let log = try String(contentsOfFile: directory.path + "/cluster/a.log", encoding: .utf8)
+            let log = try String(contentsOfFile: cluster.dataDir + "/a.log", encoding: .utf8)
             let starts = log.split(separator: "\n").filter { $0.contains("task started") }.compactMap { line in
                 line.range(of: "allocation=").map { line[$0.upperBound...].prefix { !$0.isWhitespace } }
             }
@@ -154,14 +165,8 @@ extension FailoverTests {
     )
     func etcdMembersKilled() async throws {
         try requirements()
-        let directory = TemporaryDirectory("corral-etcd-faults")
-        let etcd = try LocalEtcd(count: 3, directory: directory.path + "/etcd")
-        defer { etcd.stop() }
-        let config = ClusterTests.config()
-        try await LocalCluster.with(
-            binary: ClusterTests.binary, dataDir: directory.path + "/cluster", config: config,
-            ha: .init(endpoints: etcd.endpoints, schedulers: 2, leaseTTL: 3)
-        ) { cluster in
+        try await Self.withHA("corral-etcd-faults", members: 3, schedulers: 2, ttl: 3) { cluster, etcd in
+            let config = cluster.config
             try cluster.startScheduler()
             _ = try #require(try await Self.leader(cluster, within: .seconds(30)), "no leader elected")
             let tenant = cluster.client(token: config.tenants["t"]!.token)
@@ -194,15 +199,9 @@ extension FailoverTests {
     @Test("a leader that stalls past its lease: another leads, and the old one follows when it comes back")
     func stalledLeader() async throws {
         try requirements()
-        let directory = TemporaryDirectory("corral-stall")
-        let etcd = try LocalEtcd(count: 1, directory: directory.path + "/etcd")
-        defer { etcd.stop() }
-        let config = ClusterTests.config()
         let ttl = 2
-        try await LocalCluster.with(
-            binary: ClusterTests.binary, dataDir: directory.path + "/cluster", config: config,
-            ha: .init(endpoints: etcd.endpoints, schedulers: 2, leaseTTL: ttl)
-        ) { cluster in
+        try await Self.withHA("corral-stall", members: 1, schedulers: 2, ttl: ttl) { cluster, _ in
+            let config = cluster.config
             try cluster.startScheduler()
             let first = try #require(try await Self.leader(cluster, within: .seconds(30)), "no leader elected")
             let tenant = cluster.client(token: config.tenants["t"]!.token)
@@ -254,22 +253,16 @@ extension FailoverTests {
         "a follower copies the leader's usage history; after a failover the capacity report covers the time before it")
     func historyCarriesOver() async throws {
         try requirements()
-        let directory = TemporaryDirectory("corral-history-copy")
-        let etcd = try LocalEtcd(count: 1, directory: directory.path + "/etcd")
-        defer { etcd.stop() }
         var config = ClusterTests.config()
         config.historyCopySeconds = 1
-        try await LocalCluster.with(
-            binary: ClusterTests.binary, dataDir: directory.path + "/cluster", config: config,
-            ha: .init(endpoints: etcd.endpoints, schedulers: 2, leaseTTL: 2)
-        ) { cluster in
+        try await Self.withHA("corral-history-copy", members: 1, schedulers: 2, ttl: 2, config: config) { cluster, _ in
             try cluster.startScheduler()
             let first = try #require(try await Self.leader(cluster, within: .seconds(30)), "no leader elected")
             let follower = 1 - first
             try cluster.startAgent(.init(id: "a"))
             try await cluster.waitForNodes(1)
             func history(_ index: Int) throws -> UsageHistory {
-                try UsageHistory(path: directory.path + "/cluster/scheduler-\(index)/history.sqlite")
+                try UsageHistory(path: cluster.dataDir + "/scheduler-\(index)/history.sqlite")
             }
             // Heartbeats every second fill the leader's history; the follower's copy keeps up.
             try await Task.sleep(for: .seconds(4))
@@ -302,17 +295,13 @@ extension FailoverTests {
         try requirements()
         let net = TestNetwork()
         let ns = try net.addNamespace(1)
-        let directory = TemporaryDirectory("corral-partition")
-        // etcd listens on the host's side of the veth: the namespace reaches it only over that link.
-        let etcd = try LocalEtcd(count: 1, directory: directory.path + "/etcd", host: net.schedulerAddress)
-        defer { etcd.stop() }
-        let config = ClusterTests.config()
         let ttl = 2
-        try await LocalCluster.with(
-            binary: ClusterTests.binary, dataDir: directory.path + "/cluster", config: config,
-            ha: .init(
-                endpoints: etcd.endpoints, schedulers: 3, leaseTTL: ttl, namespaces: [0: (ns, net.address(1))])
-        ) { cluster in
+        // etcd listens on the host's side of the veth: the namespace reaches it only over that link.
+        try await Self.withHA(
+            "corral-partition", members: 1, schedulers: 3, ttl: ttl, etcdHost: net.schedulerAddress,
+            namespaces: [0: (ns, net.address(1))]
+        ) { cluster, _ in
+            let config = cluster.config
             try cluster.startScheduler(0)
             #expect(try await Self.leader(cluster, within: .seconds(30)) == 0, "the namespaced scheduler leads first")
             try cluster.startScheduler(1)
