@@ -38,6 +38,14 @@ public struct SchedulerClient: Sendable {
     public func scale(_ id: String, count: Int) async throws -> JobView {
         try await call(.POST, "/v1/jobs/\(Self.segment(id))/scale", body: Data("{\"count\": \(count)}".utf8))
     }
+    /// A schedule's runs, oldest fire first.
+    public func runs(_ id: String) async throws -> [JobView] {
+        try await call(.GET, "/v1/jobs/\(Self.segment(id))/runs")
+    }
+    /// Pauses (true) or resumes a schedule.
+    public func pause(_ id: String, _ paused: Bool) async throws -> JobView {
+        try await call(.POST, "/v1/jobs/\(Self.segment(id))/\(paused ? "pause" : "resume")")
+    }
     public func tasks(_ id: String) async throws -> [TaskView] {
         try await call(.GET, "/v1/jobs/\(Self.segment(id))/tasks")
     }

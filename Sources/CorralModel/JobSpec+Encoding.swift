@@ -27,6 +27,7 @@ extension JobSpec: Codable {
         if type != .batch { fields["type"] = .string(type.rawValue) }
         if restart != RestartPolicy() { fields["restart"] = restart.json }
         if !checks.isEmpty { fields["checks"] = .array(checks.map(\.json)) }
+        if let schedule { fields["schedule"] = schedule.json }
         if let timeout { fields["timeout"] = duration(timeout) }
         if let expectedDuration { fields["expectedDuration"] = duration(expectedDuration) }
         return .object(fields)

@@ -2,6 +2,7 @@ extension FieldReader {
     static let jobFields: Set<String> = [
         "name", "tenant", "priority", "command", "env", "image", "resources", "count", "timeout", "retry",
         "expectedDuration", "constraints", "network", "volumes", "type", "restart", "checks",
+        "schedule",
     ]
     static let resourceFields: Set<String> = ["cpu", "memory", "ioReadBps", "ioWriteBps", "pids", "disk"]
     static let retryFields: Set<String> = ["maxAttempts", "initialDelay", "maxDelay", "jitter"]
@@ -34,11 +35,20 @@ extension FieldReader {
         if type == .batch, fields["checks"] != nil, fields["checks"] != .null, !checks.isEmpty {
             fail("checks", "health checks are for service jobs (\"type\": \"service\")")
         }
+        let schedule = self.schedule(fields["schedule"])
+        if schedule != nil, type == .service {
+            fail("schedule", "a service runs until stopped: only batch jobs take a schedule")
+        }
+        if schedule != nil, let name, name.utf8.count > JobSchedule.nameLimit {
+            fail(
+                "name", "a schedule's name is at most \(JobSchedule.nameLimit) characters (its runs add the fire time)")
+        }
         guard let name, let tenant, let command, let resources, let retry, let network else { return nil }
         return JobSpec(
             name: name, tenant: tenant, priority: priority, command: command, environment: environment, image: image,
             resources: resources, count: count, timeout: timeout, retry: retry, expectedDuration: expected,
-            constraints: constraints, network: network, volumes: volumes, type: type, restart: restart, checks: checks)
+            constraints: constraints, network: network, volumes: volumes, type: type, restart: restart, checks: checks,
+            schedule: schedule)
     }
 
     mutating func resources(_ value: JSONValue?) -> Resources? {

@@ -25,14 +25,17 @@ public struct JobSpec: Sendable, Equatable {
     public var restart: RestartPolicy
     /// Health checks of service tasks.
     public var checks: [HealthCheck]
+    /// Makes the job a schedule: each fire creates a child job with this spec and no schedule.
+    public var schedule: JobSchedule?
 
     public init(
         name: String, tenant: String, priority: Int = 50, command: [String], environment: [String: String] = [:],
         image: String? = nil, resources: Resources = Resources(), count: Int = 1, timeout: Duration? = nil,
         retry: RetryPolicy = RetryPolicy(), expectedDuration: Duration? = nil, constraints: [String: String] = [:],
         network: TaskNetwork = TaskNetwork(), volumes: [VolumeMount] = [], type: JobType = .batch,
-        restart: RestartPolicy = RestartPolicy(), checks: [HealthCheck] = []
+        restart: RestartPolicy = RestartPolicy(), checks: [HealthCheck] = [], schedule: JobSchedule? = nil
     ) {
+        self.schedule = schedule
         self.type = type
         self.restart = restart
         self.checks = checks

@@ -3,6 +3,8 @@ import CorralModel
 /// A job's state as the API shows it, from its tasks' states.
 public enum JobState: String, Sendable, Codable, CaseIterable {
     case pending, scheduled, running, completed, failed, cancelling, cancelled
+    /// A schedule that fires (`active`) or is paused; a cancelled one is `cancelled`.
+    case active, paused
 
     /// The state of a job whose `total` tasks are in the states `counts` gives.
     public init(cancelled: Bool, counts: [TaskState: Int], total: Int) {
@@ -25,7 +27,7 @@ public enum JobState: String, Sendable, Codable, CaseIterable {
     public var isTerminal: Bool {
         switch self {
         case .completed, .failed, .cancelled: true
-        case .pending, .scheduled, .running, .cancelling: false
+        case .pending, .scheduled, .running, .cancelling, .active, .paused: false
         }
     }
 }
@@ -43,11 +45,18 @@ public struct JobView: Sendable, Codable, Equatable {
     /// Why tasks wait, when they do (quota, or which resource no node has free).
     public var waitingFor: String?
     public var spec: JobSpec
+    /// A schedule's state; for a run of one, the schedule and the fire time it ran for.
+    public var schedule: ScheduleView?
+    public var scheduledBy: JobID?
+    public var fire: Int64?
 
     public init(
         id: JobID, spec: JobSpec, cancelled: Bool, submittedAt: Double, taskStates: [TaskState],
-        waitingFor: String?
+        waitingFor: String?, schedule: ScheduleView? = nil, scheduledBy: JobID? = nil, fire: Int64? = nil
     ) {
+        self.schedule = schedule
+        self.scheduledBy = scheduledBy
+        self.fire = fire
         self.id = id
         name = spec.name
         tenant = spec.tenant
@@ -59,6 +68,37 @@ public struct JobView: Sendable, Codable, Equatable {
         tasks = Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) })
         self.waitingFor = waitingFor
         state = JobState(cancelled: cancelled, counts: counts, total: taskStates.count)
+        if let schedule { state = cancelled ? .cancelled : schedule.paused ? .paused : .active }
+    }
+}
+
+/// A schedule as the API shows it: when it fires next, and what its fires came to.
+public struct ScheduleView: Sendable, Codable, Equatable {
+    /// Unix seconds; nil when the expression fires no more.
+    public var nextFire: Int64?
+    public var lastFire: Int64?
+    public var paused: Bool
+    public var fired: Int
+    /// Fires not run because a run was still going (`overlap: forbid`) or the tenant was at a limit.
+    public var skipped: Int
+    /// Fires not run because they came too late (`startingDeadline`) or passed with no scheduler running.
+    public var missed: Int
+    public var lastSkip: String?
+    /// Runs not yet ended.
+    public var active: [JobID]
+
+    public init(
+        nextFire: Int64?, lastFire: Int64?, paused: Bool, fired: Int, skipped: Int, missed: Int, lastSkip: String?,
+        active: [JobID]
+    ) {
+        self.nextFire = nextFire
+        self.lastFire = lastFire
+        self.paused = paused
+        self.fired = fired
+        self.skipped = skipped
+        self.missed = missed
+        self.lastSkip = lastSkip
+        self.active = active
     }
 }
 

@@ -11,6 +11,11 @@ public struct JobRecord: Sendable, Codable, Equatable {
     /// Seconds since the Unix epoch.
     public var submittedAt: Double
     public var cancelled: Bool = false
+    /// A schedule's run: the schedule that created it, and the fire time (Unix seconds) it ran for.
+    public var schedule: JobID?
+    public var fire: Int64?
+    /// When a schedule was cancelled (its retention counts from then).
+    public var cancelledAt: Double?
 }
 
 /// A task as stored (`tasks/<job>/<index>`), written whenever its state changes. A task with no record

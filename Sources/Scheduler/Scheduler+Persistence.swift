@@ -7,10 +7,13 @@ extension Scheduler {
     /// Removes ended jobs past `endedJobRetention` from the store and then from memory, a batch at a time.
     public func removeExpiredJobs() async throws {
         lastSweep = now()
-        let expired = core.expiredJobs(now: lastSweep, limit: 1000)
+        let expired =
+            core.expiredJobs(now: lastSweep, limit: 1000) + core.expiredRuns(now: lastSweep, limit: 1000)
         guard !expired.isEmpty else { return }
         try await store.apply(
-            expired.flatMap { [.delete(StoreKeys.job($0)), .deletePrefix(StoreKeys.tasks(of: $0))] })
+            expired.flatMap {
+                [.delete(StoreKeys.job($0)), .deletePrefix(StoreKeys.tasks(of: $0)), .delete(StoreKeys.schedule($0))]
+            })
         for id in expired { core.remove(job: id) }
         logger.info("removed ended jobs past their retention", metadata: ["jobs": "\(expired.count)"])
     }

@@ -31,6 +31,9 @@ public actor Scheduler {
     var revisionMarks: [(time: Double, revision: Revision)] = []
     /// How long the store keeps old revisions (etcd's history; a watcher further behind relists).
     static let compactionRetention = 300.0
+    /// When this scheduler began to act (started, or was elected): fire times before it passed with no
+    /// scheduler, and only `catchUp: one` runs one of them.
+    var leadingSince: Double = 0
     let encoder = JSONEncoder()
     let decoder = JSONDecoder()
 
@@ -47,6 +50,7 @@ public actor Scheduler {
 
     /// Loads nodes, jobs and task records from the store and re-queues what was pending.
     public func start() async throws {
+        leadingSince = now()
         core = try await SchedulerCore.loaded(from: store, configuration: core.configuration, now: now()) {
             [logger] key, why in
             logger.error(
@@ -78,6 +82,7 @@ public actor Scheduler {
     /// Validates against the tenant's quota, makes the job durable, then queues its tasks.
     public func submit(_ spec: JobSpec) async throws -> JobRecord {
         if let why = core.rejection(of: spec) { throw SchedulerError.overQuota(why) }
+        if let schedule = spec.schedule { return try await submitSchedule(schedule, spec) }
         if let why = core.overLimit(spec) { throw SchedulerError.overLimit(why) }
         let record = core.makeJobRecord(spec, id: Self.newJobID(), now: now())
         _ = try await store.txn(
@@ -95,7 +100,7 @@ public actor Scheduler {
     public func job(_ id: JobID) -> JobRecord? { core.job(id) }
     public func tasks(of job: JobID) -> [TaskRecord] { core.tasks(of: job) }
     public func jobs(tenant: String?) -> [JobRecord] {
-        core.allJobs.filter { tenant == nil || $0.spec.tenant == tenant }
+        (core.allSchedules + core.allJobs).filter { tenant == nil || $0.spec.tenant == tenant }
     }
     public func blockedReason(job: JobID) -> String? { core.blockedReason(job: job) }
     public func usage(of tenant: String) -> TenantUsage { core.usage(of: tenant) }
@@ -118,6 +123,7 @@ public actor Scheduler {
 
     public func cancel(job id: JobID) async throws -> JobRecord? {
         guard let job = core.job(id) else { return nil }
+        if job.spec.schedule != nil { return try await cancelSchedule(job) }
         let changed = core.cancel(job: id, now: now())
         var cancelled = job
         cancelled.cancelled = true
@@ -241,6 +247,7 @@ public actor Scheduler {
     public func tick() async throws {
         let changed = core.tick(now: now())
         try await persist(changed)
+        await fireDueSchedules()
         if now() - lastSweep >= 60 {
             try await removeExpiredJobs()
             try await compactIfDue()
@@ -291,6 +298,10 @@ public enum SchedulerError: Error, Sendable, CustomStringConvertible {
     case nodeClaimed(String)
     /// A long-poll arrived after `shutdown()`.
     case shuttingDown
+    /// A value the spec's syntax allows but this scheduler cannot use (a time zone it does not know).
+    case invalid(field: String, String)
+    /// The stored state changed under this scheduler (another one writing).
+    case conflict(String)
 
     public var description: String {
         switch self {
@@ -298,6 +309,8 @@ public enum SchedulerError: Error, Sendable, CustomStringConvertible {
         case .unknownNode(let node): "node \(node) is not registered"
         case .nodeClaimed(let node): "node \(node) is registered with another credential"
         case .shuttingDown: "the scheduler is shutting down"
+        case .invalid(let field, let why): "\(field): \(why)"
+        case .conflict(let why): why
         }
     }
 }

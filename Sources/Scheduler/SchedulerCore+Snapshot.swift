@@ -51,8 +51,20 @@ extension SchedulerCore {
         let jobs = try await store.list(prefix: StoreKeys.jobs, limit: nil).items.map {
             try decoder.decode(JobRecord.self, from: Data($0.value))
         }
+        var states: [String: [UInt8]] = [:]
+        for kv in try await store.list(prefix: StoreKeys.schedules, limit: nil).items { states[kv.key] = kv.value }
         for job in jobs.sorted(by: { $0.sequence < $1.sequence }) {
+            if job.spec.schedule != nil {
+                let bytes = states[StoreKeys.schedule(job.id)]
+                // A schedule whose state was never stored starts afresh.
+                let state =
+                    try bytes.map { try decoder.decode(ScheduleState.self, from: Data($0)) }
+                    ?? core.firstState(of: job.spec.schedule!, now: now)
+                core.admitSchedule(job, state: state, stored: bytes)
+                continue
+            }
             core.admit(job, stored: stored[job.id] ?? [], now: now)
+            if let parent = job.schedule { core.schedules.addChild(job.id, fire: job.fire ?? 0, of: parent) }
         }
         return core
     }

@@ -61,6 +61,8 @@ public struct SchedulerCore: Sendable {
     /// Queue entries `schedule` has looked at, for tests of how much a release re-examines.
     public internal(set) var examined = 0
     var timers = Timers()
+    /// Jobs that are schedules, their state and the wheel of their next fires.
+    var schedules = ScheduleTable()
     public var forecaster: ARIMAForecaster
     /// Random source for retry jitter; injected so that tests know the delays.
     var random: @Sendable () -> Double
@@ -137,7 +139,8 @@ public struct SchedulerCore: Sendable {
         }
     }
 
-    public func job(_ id: JobID) -> JobRecord? { table.job(id) }
+    /// A job or a schedule.
+    public func job(_ id: JobID) -> JobRecord? { table.job(id) ?? schedules[id]?.job }
     public func tasks(of job: JobID) -> [TaskRecord] { table.tasks(of: job) }
     public var allJobs: [JobRecord] { table.allJobs }
     public func blockedReason(job: JobID) -> String? {
@@ -159,6 +162,7 @@ public struct SchedulerCore: Sendable {
 
     /// Drops an ended job and its task records (after the store did).
     public mutating func remove(job id: JobID) {
+        forgetScheduled(id)
         blocked.remove(job: id)
         table.remove(job: id)
     }

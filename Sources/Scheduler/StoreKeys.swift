@@ -5,10 +5,12 @@ public enum StoreKeys {
     public static let jobs = "jobs/"
     public static let tasks = "tasks/"
     public static let nodes = "nodes/"
+    public static let schedules = "schedules/"
 
     public static func job(_ id: JobID) -> String { jobs + id.rawValue }
     public static func task(_ id: TaskID) -> String { tasks + "\(id.job.rawValue)/\(id.index)" }
     /// The prefix of every task key of a job (the trailing slash keeps job `a` from matching `ab`).
     public static func tasks(of job: JobID) -> String { tasks + "\(job.rawValue)/" }
+    public static func schedule(_ id: JobID) -> String { schedules + id.rawValue }
     public static func node(_ id: NodeID) -> String { nodes + id.rawValue }
 }

@@ -50,6 +50,9 @@ struct TaskTable: Sendable {
     /// A job's record changed (its count), its tasks kept.
     mutating func replace(_ job: JobRecord) { jobs[job.id] = job }
 
+    /// Whether the job has a task not yet ended.
+    func isOpen(_ job: JobID) -> Bool { unfinishedOfJob[job] != nil }
+
     /// Jobs with no unfinished task.
     var endedJobs: [JobID] { jobs.keys.filter { unfinishedOfJob[$0] == nil } }
 

@@ -31,6 +31,8 @@ struct ErrorMiddleware: RouterMiddleware {
                 status: 507, code: "store_full",
                 message: "the state store is at its space quota: an operator compacts or raises it"
             ).response()
+        } catch SchedulerError.conflict(let why) {
+            return APIError(status: 409, code: "conflict", message: "\(why): retry").response()
         } catch SchedulerError.nodeClaimed(let node) {
             return APIError(
                 status: 409, code: "node_registered",

@@ -186,6 +186,9 @@ public struct SchedulerAPI: Sendable {
             } catch SchedulerError.overLimit(let why) {
                 rejected.increment()
                 throw APIError(status: 429, code: "too_many", message: why)
+            } catch SchedulerError.invalid(let field, let why) {
+                rejected.increment()
+                throw APIError.badRequest("the job spec is invalid", problems: [ValueError(field: field, message: why)])
             }
         }
         router.get("/v1/jobs") { _, context in
@@ -227,6 +230,7 @@ public struct SchedulerAPI: Sendable {
             }
             return try json(await JobView(scaled, scheduler: scheduler))
         }
+        addScheduleRoutes(router)
         router.get("/v1/jobs/:id/tasks") { _, context in
             let job = try await visibleJob(context)
             return try json(await scheduler.tasks(of: job.id).map(TaskView.init))

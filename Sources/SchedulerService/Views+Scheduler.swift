@@ -5,10 +5,18 @@ import Scheduler
 extension JobView {
     /// The job as the scheduler holds it now: its tasks' states and why they wait.
     init(_ job: JobRecord, scheduler: Scheduler) async {
+        var schedule: ScheduleView?
+        if let (_, state) = await scheduler.schedule(job.id) {
+            schedule = ScheduleView(
+                nextFire: state.paused ? nil : state.nextFire, lastFire: state.lastFire, paused: state.paused,
+                fired: state.fired, skipped: state.skipped, missed: state.missed, lastSkip: state.lastSkip,
+                active: await scheduler.activeRuns(of: job.id))
+        }
         self.init(
             id: job.id, spec: job.spec, cancelled: job.cancelled, submittedAt: job.submittedAt,
             taskStates: await scheduler.tasks(of: job.id).map(\.state),
-            waitingFor: await scheduler.blockedReason(job: job.id))
+            waitingFor: await scheduler.blockedReason(job: job.id), schedule: schedule, scheduledBy: job.schedule,
+            fire: job.fire)
     }
 }
 

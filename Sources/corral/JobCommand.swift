@@ -32,7 +32,9 @@ struct ClientOptions: ParsableArguments {
 struct JobCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "job", abstract: "Submit, inspect and cancel jobs.",
-        subcommands: [Submit.self, Status.self, List.self, Cancel.self, Scale.self])
+        subcommands: [
+            Submit.self, Status.self, List.self, Cancel.self, Scale.self, Runs.self, Pause.self, Resume.self,
+        ])
 
     struct Submit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -62,6 +64,13 @@ struct JobCommand: AsyncParsableCommand {
             if options.json { return try options.print(["job": AnyEncodable(job), "tasks": AnyEncodable(tasks)]) }
             Swift.print("\(job.id)  \(job.name)  tenant \(job.tenant)  priority \(job.priority)  \(job.state)")
             if let waiting = job.waitingFor { Swift.print("waiting: \(waiting)") }
+            if let schedule = job.schedule, let spec = job.spec.schedule {
+                Swift.print(Runs.describe(schedule, spec))
+                return
+            }
+            if let parent = job.scheduledBy, let fire = job.fire {
+                Swift.print("run of schedule \(parent) for its fire at \(Runs.time(fire))")
+            }
             var setup: [String] = []
             if let image = job.spec.image { setup.append("image \(image)") }
             if job.spec.network.mode != .none { setup.append("network \(job.spec.network.mode.rawValue)") }

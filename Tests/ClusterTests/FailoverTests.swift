@@ -351,4 +351,28 @@ extension FailoverTests {
             #expect(stored == ledger.acknowledged.withLock { Set($0.keys) }, "every acknowledged job, and no other")
         }
     }
+    @Test("a schedule across a leader SIGKILL: the new leader makes the fire it missed, once, and no fire twice")
+    func scheduleAcrossFailover() async throws {
+        try requirements()
+        try await Self.withHA("corral-failover-schedule", members: 1, schedulers: 2, ttl: 2) { cluster, _ in
+            try cluster.startScheduler()
+            let first = try #require(try await Self.leader(cluster, within: .seconds(30)), "no leader elected")
+            let id = try await ClusterTests.submit(
+                cluster,
+                #"{"name": "ha", "tenant": "t", "command": ["/bin/true"], "resources": {"cpu": 0.1, "memory": "16Mi"},"#
+                    + #" "schedule": {"cron": "*/6 * * * * *", "catchUp": "one"}}"#)
+            // Kill the leader just after a fire time; the next leads within 2x the TTL, before the next fire.
+            let now = Date().timeIntervalSince1970
+            let fire = (now / 6).rounded(.up) * 6 + 6
+            try await Task.sleep(for: .seconds(fire + 0.1 - now))
+            _ = cluster.signalScheduler(SIGKILL, index: first)
+            let second = try await Self.leader(cluster, within: .seconds(10))
+            #expect(second != nil && second != first, "no new leader after the kill")
+            try await Task.sleep(for: .seconds(fire + 12.5 - Date().timeIntervalSince1970))
+            let runs = try await cluster.client().runs(id)
+            let fires = runs.compactMap(\.fire)
+            let expected = Array(stride(from: fires.first ?? 0, through: Int64(fire) + 12, by: 6))
+            #expect(fires == expected, "each fire once, the one at the kill included (\(Int64(fire))): \(fires)")
+        }
+    }
 }

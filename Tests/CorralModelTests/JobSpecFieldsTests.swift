@@ -30,6 +30,31 @@ import Testing
         #expect(try JobSpec.parse(parsed.json) == parsed)
     }
 
+    @Test func aScheduleReadsBackAsWrittenWithItsDefaults() throws {
+        let parsed = try spec.parse(
+            """
+            {"name": "nightly", "tenant": "acme", "command": ["sh"],
+             "schedule": {"cron": "0 */5 * * * *", "timeZone": "Europe/Berlin", "overlap": "forbid",
+                          "catchUp": "one", "startingDeadline": "5m"}}
+            """)
+        let schedule = try #require(parsed.schedule)
+        #expect(schedule.cron.source == "0 */5 * * * *")
+        #expect(schedule.timeZone == "Europe/Berlin")
+        #expect(schedule.overlap == .forbid && schedule.catchUp == .one)
+        #expect(schedule.startingDeadline == .seconds(300))
+        #expect(schedule.keepRuns == 20)
+        #expect(try JobSpec.parse(parsed.json) == parsed)
+        let plain = try spec.parse(
+            #"{"name": "h", "tenant": "acme", "command": ["sh"], "schedule": {"cron": "@hourly"}}"#)
+        #expect(plain.schedule?.timeZone == "UTC")
+        #expect(plain.schedule?.overlap == .allow)
+        #expect(plain.schedule?.catchUp == JobSchedule.CatchUp.none)
+        let long = String(repeating: "n", count: JobSchedule.nameLimit + 1)
+        let problems = spec.problems(
+            #"{"name": ""# + long + #"", "tenant": "t", "command": ["sh"], "schedule": {"cron": "@daily"}}"#)
+        #expect(problems.contains { $0.hasPrefix("name:") }, "its runs' names would be too long: \(problems)")
+    }
+
     @Test(
         "each bad field is named",
         arguments: [
@@ -51,6 +76,16 @@ import Testing
             (#""type": "service", "checks": [{"type": "http"}]"#, "checks[0].port"),
             (#""checks": [{"type": "tcp", "port": "x"}]"#, "checks[0].port"),
             (#""resources": {"disk": "1Ki"}"#, "resources.disk"),
+            (#""schedule": {"timeZone": "UTC"}"#, "schedule.cron"),
+            (#""schedule": {"cron": "61 * * * *"}"#, "schedule.cron minutes"),
+            (#""schedule": {"cron": "@often"}"#, "schedule.cron"),
+            (#""schedule": {"cron": "@daily", "overlap": "queue"}"#, "schedule.overlap"),
+            (#""schedule": {"cron": "@daily", "catchUp": "all"}"#, "schedule.catchUp"),
+            (#""schedule": {"cron": "@daily", "timeZone": "../etc/passwd"}"#, "schedule.timeZone"),
+            (#""schedule": {"cron": "@daily", "startingDeadline": "0s"}"#, "schedule.startingDeadline"),
+            (#""schedule": {"cron": "@daily", "keepRuns": 0}"#, "schedule.keepRuns"),
+            (#""schedule": {"cron": "@daily", "every": "1h"}"#, "schedule.every"),
+            (#""type": "service", "schedule": {"cron": "@daily"}"#, "schedule"),
         ])
     func badField(_ field: String, _ name: String) {
         let problems = spec.problems(#"{"name": "j", "tenant": "t", "command": ["sh"], "# + field + "}")
