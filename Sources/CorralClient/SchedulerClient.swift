@@ -38,6 +38,13 @@ public struct SchedulerClient: Sendable {
     public func scale(_ id: String, count: Int) async throws -> JobView {
         try await call(.POST, "/v1/jobs/\(Self.segment(id))/scale", body: Data("{\"count\": \(count)}".utf8))
     }
+    public func submit(workflow body: Data) async throws -> WorkflowView {
+        try await call(.POST, "/v1/workflows", body: body)
+    }
+    /// The jobs connected to a job by edges, and the edges.
+    public func graph(_ id: String) async throws -> JobGraphView {
+        try await call(.GET, "/v1/jobs/\(Self.segment(id))/graph")
+    }
     /// A schedule's runs, oldest fire first.
     public func runs(_ id: String) async throws -> [JobView] {
         try await call(.GET, "/v1/jobs/\(Self.segment(id))/runs")

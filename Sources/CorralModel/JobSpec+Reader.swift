@@ -2,7 +2,7 @@ extension FieldReader {
     static let jobFields: Set<String> = [
         "name", "tenant", "priority", "command", "env", "image", "resources", "count", "timeout", "retry",
         "expectedDuration", "constraints", "network", "volumes", "type", "restart", "checks",
-        "schedule",
+        "schedule", "dependsOn",
     ]
     static let resourceFields: Set<String> = ["cpu", "memory", "ioReadBps", "ioWriteBps", "pids", "disk"]
     static let retryFields: Set<String> = ["maxAttempts", "initialDelay", "maxDelay", "jitter"]
@@ -36,6 +36,10 @@ extension FieldReader {
             fail("checks", "health checks are for service jobs (\"type\": \"service\")")
         }
         let schedule = self.schedule(fields["schedule"])
+        let dependsOn = dependencies(fields["dependsOn"])
+        if schedule != nil, !dependsOn.isEmpty {
+            fail("dependsOn", "a schedule waits for no job: its runs start at their fire times")
+        }
         if schedule != nil, type == .service {
             fail("schedule", "a service runs until stopped: only batch jobs take a schedule")
         }
@@ -48,7 +52,7 @@ extension FieldReader {
             name: name, tenant: tenant, priority: priority, command: command, environment: environment, image: image,
             resources: resources, count: count, timeout: timeout, retry: retry, expectedDuration: expected,
             constraints: constraints, network: network, volumes: volumes, type: type, restart: restart, checks: checks,
-            schedule: schedule)
+            schedule: schedule, dependsOn: dependsOn)
     }
 
     mutating func resources(_ value: JSONValue?) -> Resources? {

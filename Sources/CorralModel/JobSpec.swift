@@ -27,14 +27,18 @@ public struct JobSpec: Sendable, Equatable {
     public var checks: [HealthCheck]
     /// Makes the job a schedule: each fire creates a child job with this spec and no schedule.
     public var schedule: JobSchedule?
+    /// Jobs this one waits for, and how each must end for this one to run.
+    public var dependsOn: [Dependency]
 
     public init(
         name: String, tenant: String, priority: Int = 50, command: [String], environment: [String: String] = [:],
         image: String? = nil, resources: Resources = Resources(), count: Int = 1, timeout: Duration? = nil,
         retry: RetryPolicy = RetryPolicy(), expectedDuration: Duration? = nil, constraints: [String: String] = [:],
         network: TaskNetwork = TaskNetwork(), volumes: [VolumeMount] = [], type: JobType = .batch,
-        restart: RestartPolicy = RestartPolicy(), checks: [HealthCheck] = [], schedule: JobSchedule? = nil
+        restart: RestartPolicy = RestartPolicy(), checks: [HealthCheck] = [], schedule: JobSchedule? = nil,
+        dependsOn: [Dependency] = []
     ) {
+        self.dependsOn = dependsOn
         self.schedule = schedule
         self.type = type
         self.restart = restart

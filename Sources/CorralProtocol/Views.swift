@@ -5,6 +5,8 @@ public enum JobState: String, Sendable, Codable, CaseIterable {
     case pending, scheduled, running, completed, failed, cancelling, cancelled
     /// A schedule that fires (`active`) or is paused; a cancelled one is `cancelled`.
     case active, paused
+    /// Never ran: an upstream job ended otherwise than it asked (`dependsOn`).
+    case skipped
 
     /// The state of a job whose `total` tasks are in the states `counts` gives.
     public init(cancelled: Bool, counts: [TaskState: Int], total: Int) {
@@ -26,7 +28,7 @@ public enum JobState: String, Sendable, Codable, CaseIterable {
 
     public var isTerminal: Bool {
         switch self {
-        case .completed, .failed, .cancelled: true
+        case .completed, .failed, .cancelled, .skipped: true
         case .pending, .scheduled, .running, .cancelling, .active, .paused: false
         }
     }
@@ -49,11 +51,15 @@ public struct JobView: Sendable, Codable, Equatable {
     public var schedule: ScheduleView?
     public var scheduledBy: JobID?
     public var fire: Int64?
+    /// Why a skipped job never ran.
+    public var skipped: String?
 
     public init(
         id: JobID, spec: JobSpec, cancelled: Bool, submittedAt: Double, taskStates: [TaskState],
-        waitingFor: String?, schedule: ScheduleView? = nil, scheduledBy: JobID? = nil, fire: Int64? = nil
+        waitingFor: String?, schedule: ScheduleView? = nil, scheduledBy: JobID? = nil, fire: Int64? = nil,
+        skipped: String? = nil
     ) {
+        self.skipped = skipped
         self.schedule = schedule
         self.scheduledBy = scheduledBy
         self.fire = fire
@@ -69,7 +75,39 @@ public struct JobView: Sendable, Codable, Equatable {
         self.waitingFor = waitingFor
         state = JobState(cancelled: cancelled, counts: counts, total: taskStates.count)
         if let schedule { state = cancelled ? .cancelled : schedule.paused ? .paused : .active }
+        if skipped != nil, !cancelled { state = .skipped }
     }
+}
+
+/// A job graph: the jobs connected to one by `dependsOn` edges either way, and the edges.
+public struct JobGraphView: Sendable, Codable, Equatable {
+    public struct Edge: Sendable, Codable, Equatable {
+        /// `to` waits for `from`, and runs on its `on`.
+        public var from: JobID
+        public var to: JobID
+        public var on: Dependency.Condition
+
+        public init(from: JobID, to: JobID, on: Dependency.Condition) {
+            self.from = from
+            self.to = to
+            self.on = on
+        }
+    }
+
+    public var jobs: [JobView]
+    public var edges: [Edge]
+
+    public init(jobs: [JobView], edges: [Edge]) {
+        self.jobs = jobs
+        self.edges = edges
+    }
+}
+
+/// A workflow as submitted: its jobs, in the order given.
+public struct WorkflowView: Sendable, Codable, Equatable {
+    public var jobs: [JobView]
+
+    public init(jobs: [JobView]) { self.jobs = jobs }
 }
 
 /// A schedule as the API shows it: when it fires next, and what its fires came to.

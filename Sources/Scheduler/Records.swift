@@ -16,6 +16,28 @@ public struct JobRecord: Sendable, Codable, Equatable {
     public var fire: Int64?
     /// When a schedule was cancelled (its retention counts from then).
     public var cancelledAt: Double?
+    /// The jobs it waits for (its spec's `dependsOn`, resolved to ids), and how each must end.
+    public var upstream: [Upstream]?
+    /// Set once its upstream jobs ended as it asked: its tasks are placed from then on.
+    public var released: Bool?
+    /// Why it never ran: an upstream job ended otherwise than it asked.
+    public var skipped: String?
+    /// A scheduled workflow's jobs: what each fire creates (the spec above is the first job's, named after
+    /// the workflow, with the schedule).
+    public var workflow: [JobSpec]?
+
+    public struct Upstream: Sendable, Codable, Equatable, Hashable {
+        public var job: JobID
+        public var on: Dependency.Condition
+
+        public init(job: JobID, on: Dependency.Condition) {
+            self.job = job
+            self.on = on
+        }
+    }
+
+    /// Waits for upstream jobs that have not all ended yet (not released, skipped or cancelled).
+    var holdsForUpstream: Bool { !(upstream ?? []).isEmpty && released != true && skipped == nil && !cancelled }
 }
 
 /// A task as stored (`tasks/<job>/<index>`), written whenever its state changes. A task with no record

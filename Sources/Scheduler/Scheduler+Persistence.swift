@@ -30,8 +30,17 @@ extension Scheduler {
     }
 
     /// Writes task records (and `also`, last): in one transaction where the store allows, else in several,
-    /// each record whole.
+    /// each record whole. Jobs whose upstream jobs just ended are settled first, and what that changed is
+    /// written with them.
     func persist(_ records: [TaskRecord], also: [Op] = []) async throws {
+        var records = records
+        var also = also
+        if !core.graph.isSettled {
+            let settled = core.settleDependencies(now: now())
+            records += settled.tasks
+            also = try settled.jobs.map { Op.put(StoreKeys.job($0.id), try encode($0)) } + also
+            if !settled.jobs.isEmpty { wakeAll() }
+        }
         guard !records.isEmpty || !also.isEmpty else { return }
         try await store.apply(try records.map { Op.put(StoreKeys.task($0.id), try encode($0)) } + also)
     }

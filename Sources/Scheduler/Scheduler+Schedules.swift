@@ -7,7 +7,7 @@ import Store
 /// each fire stores the schedule's advanced state and its child in one transaction that compares the
 /// state last stored, so that a fire creates its child once, across a crash or a change of leader.
 extension Scheduler {
-    func submitSchedule(_ spec: JobSchedule, _ job: JobSpec) async throws -> JobRecord {
+    func submitSchedule(_ spec: JobSchedule, _ job: JobSpec, workflow: [JobSpec]? = nil) async throws -> JobRecord {
         guard core.knowsZone(spec.timeZone) else {
             throw SchedulerError.invalid(
                 field: "schedule.timeZone", "\(spec.timeZone) is not in the scheduler's time zone database")
@@ -16,8 +16,21 @@ extension Scheduler {
         guard state.nextFire != nil else {
             throw SchedulerError.invalid(field: "schedule.cron", "\(spec.cron) never fires in \(spec.timeZone)")
         }
-        let record = core.makeJobRecord(job, id: Self.newJobID(), now: now())
+        var record = core.makeJobRecord(job, id: Self.newJobID(), now: now())
+        record.workflow = workflow
         let bytes = try encode(state)
+        // Each fire stores the state and every job of the workflow in one transaction: it must fit.
+        let fire =
+            try [Op.put(StoreKeys.schedule(record.id), bytes)]
+            + (workflow ?? [job]).map {
+                Op.put(
+                    StoreKeys.job(record.id),
+                    try encode(JobRecord(id: record.id, spec: $0, sequence: 0, submittedAt: 0)))
+            }
+        guard store.fits(fire) else {
+            throw SchedulerError.invalid(
+                field: "jobs", "a fire's \(fire.count - 1) jobs do not fit in one transaction of the store")
+        }
         _ = try await store.txn(
             if: [.absent(StoreKeys.job(record.id)), .absent(StoreKeys.schedule(record.id))],
             then: [.put(StoreKeys.job(record.id), try encode(record)), .put(StoreKeys.schedule(record.id), bytes)])
@@ -44,21 +57,22 @@ extension Scheduler {
 
     func fire(_ id: JobID) async throws {
         let time = now()
-        guard let fire = core.decideFire(id, childID: Self.newJobID(), now: time, leadingSince: leadingSince) else {
+        guard let fire = core.decideFire(id, newID: Self.newJobID, now: time, leadingSince: leadingSince) else {
             return
         }
         let bytes = try encode(fire.state)
         var ops: [Op] = [.put(StoreKeys.schedule(id), bytes)]
-        if let child = fire.child { ops.append(.put(StoreKeys.job(child.id), try encode(child))) }
+        ops += try fire.children.map { .put(StoreKeys.job($0.id), try encode($0)) }
         let key = StoreKeys.schedule(id)
         let compare: Compare = core.storedState(of: id).map { .value(key, $0) } ?? .absent(key)
         guard try await store.txn(if: [compare], then: ops).succeeded else {
             throw SchedulerError.conflict("schedule \(id)'s stored state changed under this scheduler")
         }
         core.commitFire(fire, stored: bytes, now: time)
-        if let child = fire.child {
+        if let child = fire.children.first {
             logger.info(
-                "schedule fired", metadata: ["job": "\(id)", "run": "\(child.id)", "fire": "\(child.fire ?? 0)"])
+                "schedule fired",
+                metadata: ["job": "\(id)", "runs": "\(fire.children.map(\.id.rawValue))", "fire": "\(child.fire ?? 0)"])
         } else if let why = fire.state.lastSkip {
             logger.notice("schedule did not fire", metadata: ["job": "\(id)", "why": "\(why)"])
         }
@@ -66,7 +80,10 @@ extension Scheduler {
             logger.info("a schedule's run is replaced by the next", metadata: ["run": "\(old)"])
             _ = try await cancel(job: old)
         }
-        if fire.child != nil { try await schedule() }
+        if !fire.children.isEmpty {
+            try await persist([])
+            try await schedule()
+        }
     }
 
     /// Pauses or resumes a schedule; nil for a job that is not one.

@@ -58,6 +58,8 @@ public actor Scheduler {
         }
         logger.info(
             "scheduler state loaded", metadata: ["jobs": "\(core.allJobs.count)", "nodes": "\(core.nodes.count)"])
+        // Jobs whose upstream jobs ended before the restart are settled now (a decision not yet stored).
+        try await persist([])
         try await schedule()
     }
 
@@ -84,10 +86,12 @@ public actor Scheduler {
         if let why = core.rejection(of: spec) { throw SchedulerError.overQuota(why) }
         if let schedule = spec.schedule { return try await submitSchedule(schedule, spec) }
         if let why = core.overLimit(spec) { throw SchedulerError.overLimit(why) }
-        let record = core.makeJobRecord(spec, id: Self.newJobID(), now: now())
+        var record = core.makeJobRecord(spec, id: Self.newJobID(), now: now())
+        record.upstream = try resolve(spec)
         _ = try await store.txn(
             if: [.absent(StoreKeys.job(record.id))], then: [.put(StoreKeys.job(record.id), try encode(record))])
         core.admit(record, now: now())
+        if record.upstream != nil { try await persist([]) }
         // Acknowledged now that it is durable; placement follows without holding up the client.
         Task {
             do { try await self.schedule() } catch {

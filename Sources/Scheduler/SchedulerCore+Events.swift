@@ -74,6 +74,7 @@ extension SchedulerCore {
         guard record != before else { return nil }
         record.updatedAt = now
         table.update(record)
+        if record.state.isTerminal, !table.isOpen(id.job) { graph.ended(id.job) }
         return record
     }
 

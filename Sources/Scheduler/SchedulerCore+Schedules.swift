@@ -5,12 +5,12 @@ import CorralProtocol
 /// a due fire is decided here (run, skip, or miss, and which earlier run it replaces) and carried out by
 /// the `Scheduler` actor, which stores the schedule's advanced state and the child in one transaction.
 extension SchedulerCore {
-    /// A fire as decided: the schedule's state after it and, when it runs, the child to create and the
-    /// runs it replaces (`overlap: replace`).
+    /// A fire as decided: the schedule's state after it and, when it runs, the runs to create (one job, or
+    /// every job of a scheduled workflow, with its edges) and the runs it replaces (`overlap: replace`).
     public struct Fire: Sendable, Equatable {
         public var schedule: JobID
         public var state: ScheduleState
-        public var child: JobRecord?
+        public var children: [JobRecord]
         public var replacing: [JobID]
     }
 
@@ -53,7 +53,9 @@ extension SchedulerCore {
     /// `leadingSince`) runs only with `catchUp: one`; one later than `startingDeadline` never runs. With a
     /// run still going, `forbid` skips and `replace` replaces it. Nil: nothing is due (paused, cancelled,
     /// moved).
-    public mutating func decideFire(_ id: JobID, childID: JobID, now: Double, leadingSince: Double) -> Fire? {
+    public mutating func decideFire(
+        _ id: JobID, newID: () -> JobID, now: Double, leadingSince: Double
+    ) -> Fire? {
         guard let entry = schedules[id], !entry.job.cancelled, !entry.state.paused,
             let spec = entry.job.spec.schedule, let first = entry.state.nextFire
         else { return nil }
@@ -69,7 +71,7 @@ extension SchedulerCore {
         func skip(_ why: String, missed: Bool) -> Fire {
             if missed { state.missed += 1 } else { state.skipped += 1 }
             state.lastSkip = "fire at \(latest) \(why)"
-            return Fire(schedule: id, state: state, child: nil, replacing: [])
+            return Fire(schedule: id, state: state, children: [], replacing: [])
         }
         if Double(latest) < leadingSince.rounded(.down), spec.catchUp == .none {
             return skip("passed while no scheduler was running (catchUp: none)", missed: true)
@@ -86,17 +88,34 @@ extension SchedulerCore {
             case .replace: replacing = active
             }
         }
-        var childSpec = entry.job.spec
-        childSpec.schedule = nil
-        childSpec.name = JobSchedule.childName(entry.job.spec.name, fire: latest)
-        if replacing.isEmpty, let why = overLimit(childSpec) { return skip("skipped: \(why)", missed: false) }
-        var child = makeJobRecord(childSpec, id: childID, now: now)
-        child.schedule = id
-        child.fire = latest
+        var specs = entry.job.workflow ?? [entry.job.spec]
+        for index in specs.indices {
+            specs[index].schedule = nil
+            specs[index].name = JobSchedule.childName(specs[index].name, fire: latest)
+        }
+        if replacing.isEmpty {
+            var total = specs[0]
+            total.count = specs.reduce(0) { $0 + $1.count }
+            if let why = overLimit(total) { return skip("skipped: \(why)", missed: false) }
+        }
+        // A workflow's edges name its jobs: each run's edges point at the runs of this fire.
+        let names = (entry.job.workflow ?? []).map(\.name)
+        let ids = Dictionary(names.map { ($0, newID()) }, uniquingKeysWith: { a, _ in a })
+        var children: [JobRecord] = []
+        for (index, spec) in specs.enumerated() {
+            var child = makeJobRecord(spec, id: names.isEmpty ? newID() : ids[names[index]]!, now: now)
+            child.schedule = id
+            child.fire = latest
+            let upstream = spec.dependsOn.compactMap { edge in
+                ids[edge.job].map { JobRecord.Upstream(job: $0, on: edge.on) }
+            }
+            child.upstream = upstream.isEmpty ? nil : upstream
+            children.append(child)
+        }
         state.fired += 1
         state.lastFire = latest
         state.lastSkip = entry.state.lastSkip
-        return Fire(schedule: id, state: state, child: child, replacing: replacing)
+        return Fire(schedule: id, state: state, children: children, replacing: replacing)
     }
 
     /// The latest fire time at or before `second`, starting from the due fire `first`, and how many fire
@@ -120,7 +139,7 @@ extension SchedulerCore {
     /// Takes in a fire whose state and child were stored.
     public mutating func commitFire(_ fire: Fire, stored: [UInt8], now: Double) {
         schedules.update(fire.schedule, state: fire.state, stored: stored)
-        if let child = fire.child {
+        for child in fire.children {
             admit(child, now: now)
             schedules.addChild(child.id, fire: child.fire ?? 0, of: fire.schedule)
         }
@@ -148,20 +167,19 @@ extension SchedulerCore {
 
     public mutating func cancelSchedule(_ id: JobID, now: Double) { schedules.markCancelled(id, at: now) }
 
-    /// Ended runs past each schedule's `keepRuns` (oldest first), and cancelled schedules past
-    /// `endedJobRetention` with every run of theirs ended: what the retention sweep removes.
+    /// Ended runs past each schedule's `keepRuns` fires (oldest first; a workflow's fire is all its jobs),
+    /// and cancelled schedules past `endedJobRetention` with every run of theirs ended: what the retention
+    /// sweep removes.
     public func expiredRuns(now: Double, limit: Int) -> [JobID] {
         var expired: [JobID] = []
         for id in schedules.ids {
             guard let entry = schedules[id], let spec = entry.job.spec.schedule else { continue }
-            let ended = (schedules.children[id] ?? []).filter { !table.isOpen($0.job) }.map(\.job)
-            expired += ended.dropLast(spec.keepRuns)
-            if entry.job.cancelled, let at = entry.job.cancelledAt, now - at > configuration.endedJobRetention,
-                activeRuns(of: id).isEmpty
-            {
-                expired += ended.suffix(spec.keepRuns)
-                expired.append(id)
-            }
+            let fires = Dictionary(grouping: schedules.children[id] ?? [], by: \.fire)
+            let ended = fires.keys.sorted().filter { fire in fires[fire]!.allSatisfy { !table.isOpen($0.job) } }
+            let old = entry.job.cancelled && now - (entry.job.cancelledAt ?? now) > configuration.endedJobRetention
+            let removed = old && ended.count == fires.count ? ended[...] : ended.dropLast(spec.keepRuns)
+            expired += removed.flatMap { fires[$0]!.map(\.job) }
+            if old && ended.count == fires.count { expired.append(id) }
             if expired.count >= limit { break }
         }
         return Array(expired.prefix(limit))

@@ -63,6 +63,8 @@ public struct SchedulerCore: Sendable {
     var timers = Timers()
     /// Jobs that are schedules, their state and the wheel of their next fires.
     var schedules = ScheduleTable()
+    /// Edges between jobs, the jobs that wait on them, and the ends still to be settled.
+    var graph = JobGraph()
     public var forecaster: ARIMAForecaster
     /// Random source for retry jitter; injected so that tests know the delays.
     var random: @Sendable () -> Double
@@ -119,9 +121,11 @@ public struct SchedulerCore: Sendable {
             records.append(record)
         }
         table.insert(job, tasks: records)
+        graph.add(job)
         for record in records {
             switch record.state {
             case .pending:
+                if job.holdsForUpstream { continue }
                 if let at = record.notBefore, at > now { timers.retry(record.id, at: at) } else { enqueue(record.id) }
             case .scheduled, .running:
                 guard let node = record.machine.node, record.allocation != nil else { continue }
@@ -144,7 +148,7 @@ public struct SchedulerCore: Sendable {
     public func tasks(of job: JobID) -> [TaskRecord] { table.tasks(of: job) }
     public var allJobs: [JobRecord] { table.allJobs }
     public func blockedReason(job: JobID) -> String? {
-        blocked.reason(job: job)
+        graph.waiting[job] ?? blocked.reason(job: job)
     }
     public func usage(of tenant: String) -> TenantUsage { ledger.usage(of: tenant) }
     public var deadLetters: [TaskRecord] { table.deadLetters }
@@ -163,6 +167,7 @@ public struct SchedulerCore: Sendable {
     /// Drops an ended job and its task records (after the store did).
     public mutating func remove(job id: JobID) {
         forgetScheduled(id)
+        if let job = table.job(id), !table.isOpen(id) { graph.remove(job) }
         blocked.remove(job: id)
         table.remove(job: id)
     }

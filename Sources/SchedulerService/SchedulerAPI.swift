@@ -131,14 +131,7 @@ public struct SchedulerAPI: Sendable {
     func addJobRoutes(_ router: Router<SchedulerRequestContext>) {
         router.post("/v1/jobs") { request, context in
             let who = try context.requireUser("submit jobs")
-            let body = try await Self.body(of: request, upTo: config.maxRequestBodyBytes ?? 1 << 20)
-            let value: JSONValue
-            do {
-                value = try JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))
-            } catch {
-                rejected.increment()
-                throw APIError.badRequest("the body is not JSON: \(error.localizedDescription)")
-            }
+            let value = try await submission(request)
             let spec: JobSpec
             do {
                 spec = try JobSpec.parse(value)
@@ -146,50 +139,12 @@ public struct SchedulerAPI: Sendable {
                 rejected.increment()
                 throw APIError.badRequest("the job spec is invalid", problems: error.problems)
             }
-            if case .tenant(let tenant) = who, tenant != spec.tenant {
+            do { try permit(spec, by: who) } catch {
                 rejected.increment()
-                throw APIError.forbidden("tenant \(tenant) cannot submit for tenant \(spec.tenant)")
+                throw error
             }
-            guard let tenant = config.tenants[spec.tenant] else {
-                rejected.increment()
-                throw APIError(
-                    status: 422, code: "unknown_tenant", message: "tenant: \(spec.tenant) is not configured",
-                    problems: [.init(field: "tenant", message: "\"\(spec.tenant)\" is not configured")])
-            }
-            if spec.network.mode == .host, tenant.allowHostNetwork != true {
-                rejected.increment()
-                let why = "tenant \(spec.tenant) may not use the host's network (allowHostNetwork is not set)"
-                throw APIError(
-                    status: 422, code: "not_permitted", message: "network.mode: \(why)",
-                    problems: [.init(field: "network.mode", message: why)])
-            }
-            let allowed = Set(tenant.volumes ?? [])
-            let refused = spec.volumes.enumerated().filter { !allowed.contains($0.element.name) }.map {
-                APIError.Problem(
-                    field: "volumes[\($0.offset)].name",
-                    message: "tenant \(spec.tenant) may not mount volume \($0.element.name) (not in its volumes)")
-            }
-            if !refused.isEmpty {
-                rejected.increment()
-                throw APIError(
-                    status: 422, code: "not_permitted",
-                    message: refused.map { "\($0.field): \($0.message)" }.joined(separator: "; "),
-                    problems: refused)
-            }
-            do {
-                let job = try await scheduler.submit(spec)
-                submitted.increment()
-                return try json(await JobView(job, scheduler: scheduler), status: .created)
-            } catch SchedulerError.overQuota(let why) {
-                rejected.increment()
-                throw APIError(status: 422, code: "over_quota", message: why)
-            } catch SchedulerError.overLimit(let why) {
-                rejected.increment()
-                throw APIError(status: 429, code: "too_many", message: why)
-            } catch SchedulerError.invalid(let field, let why) {
-                rejected.increment()
-                throw APIError.badRequest("the job spec is invalid", problems: [ValueError(field: field, message: why)])
-            }
+            let job = try await admitted { try await scheduler.submit(spec) }
+            return try json(await JobView(job, scheduler: scheduler), status: .created)
         }
         router.get("/v1/jobs") { _, context in
             let who = try context.requireUser("list jobs")
@@ -231,6 +186,7 @@ public struct SchedulerAPI: Sendable {
             return try json(await JobView(scaled, scheduler: scheduler))
         }
         addScheduleRoutes(router)
+        addWorkflowRoutes(router)
         router.get("/v1/jobs/:id/tasks") { _, context in
             let job = try await visibleJob(context)
             return try json(await scheduler.tasks(of: job.id).map(TaskView.init))
@@ -238,6 +194,68 @@ public struct SchedulerAPI: Sendable {
     }
 
     // MARK: Helpers
+
+    /// Runs a submission, counting it, with the scheduler's refusals as API errors: over quota (422), over a
+    /// limit (429), a field the scheduler cannot use (400).
+    func admitted<T>(_ submit: () async throws -> T) async throws -> T {
+        do {
+            let result = try await submit()
+            submitted.increment()
+            return result
+        } catch SchedulerError.overQuota(let why) {
+            rejected.increment()
+            throw APIError(status: 422, code: "over_quota", message: why)
+        } catch SchedulerError.overLimit(let why) {
+            rejected.increment()
+            throw APIError(status: 429, code: "too_many", message: why)
+        } catch SchedulerError.invalid(let field, let why) {
+            rejected.increment()
+            throw APIError.badRequest("the job spec is invalid", problems: [ValueError(field: field, message: why)])
+        }
+    }
+
+    /// A submission's body as JSON, within `maxRequestBodyBytes`; not JSON is a 400.
+    func submission(_ request: Request) async throws -> JSONValue {
+        let body = try await Self.body(of: request, upTo: config.maxRequestBodyBytes ?? 1 << 20)
+        do {
+            return try JSONDecoder().decode(JSONValue.self, from: Data(body.readableBytesView))
+        } catch {
+            rejected.increment()
+            throw APIError.badRequest("the body is not JSON: \(error.localizedDescription)")
+        }
+    }
+
+    /// What a valid spec must also pass: the caller may submit for its tenant, the tenant is configured, and
+    /// the tenant may use what the spec asks for (the host's network, volumes). `prefix` is the spec's path
+    /// in the body (`jobs[2].` in a workflow).
+    func permit(_ spec: JobSpec, by who: Principal, prefix: String = "") throws {
+        if case .tenant(let tenant) = who, tenant != spec.tenant {
+            throw APIError.forbidden("tenant \(tenant) cannot submit for tenant \(spec.tenant)")
+        }
+        guard let tenant = config.tenants[spec.tenant] else {
+            throw APIError(
+                status: 422, code: "unknown_tenant", message: "\(prefix)tenant: \(spec.tenant) is not configured",
+                problems: [.init(field: prefix + "tenant", message: "\"\(spec.tenant)\" is not configured")])
+        }
+        if spec.network.mode == .host, tenant.allowHostNetwork != true {
+            let why = "tenant \(spec.tenant) may not use the host's network (allowHostNetwork is not set)"
+            throw APIError(
+                status: 422, code: "not_permitted", message: "\(prefix)network.mode: \(why)",
+                problems: [.init(field: prefix + "network.mode", message: why)])
+        }
+        let allowed = Set(tenant.volumes ?? [])
+        let refused = spec.volumes.enumerated().filter { !allowed.contains($0.element.name) }.map {
+            APIError.Problem(
+                field: prefix + "volumes[\($0.offset)].name",
+                message: "tenant \(spec.tenant) may not mount volume \($0.element.name) (not in its volumes)")
+        }
+        if !refused.isEmpty {
+            throw APIError(
+                status: 422, code: "not_permitted",
+                message: refused.map { "\($0.field): \($0.message)" }.joined(separator: "; "),
+                problems: refused)
+        }
+    }
 
     /// The job named in the path, if the caller may see it (a tenant seeing another's job gets 403).
     func visibleJob(_ context: SchedulerRequestContext) async throws -> JobRecord {

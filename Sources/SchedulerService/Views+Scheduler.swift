@@ -16,7 +16,7 @@ extension JobView {
             id: job.id, spec: job.spec, cancelled: job.cancelled, submittedAt: job.submittedAt,
             taskStates: await scheduler.tasks(of: job.id).map(\.state),
             waitingFor: await scheduler.blockedReason(job: job.id), schedule: schedule, scheduledBy: job.schedule,
-            fire: job.fire)
+            fire: job.fire, skipped: job.skipped)
     }
 }
 

@@ -116,6 +116,9 @@ extension StateStore {
         for batch in Self.batches(ops, within: limits) { _ = try await txn(then: batch) }
     }
 
+    /// Whether `ops` fit in one transaction of this store.
+    public func fits(_ ops: [Op]) -> Bool { Self.batches(ops, within: limits).count <= 1 }
+
     /// `ops` cut into runs that fit `limits` (a single operation over the byte limit goes alone: the store
     /// refuses it with its own error).
     static func batches(_ ops: [Op], within limits: TransactionLimits) -> [[Op]] {

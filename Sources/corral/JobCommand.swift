@@ -34,11 +34,12 @@ struct JobCommand: AsyncParsableCommand {
         commandName: "job", abstract: "Submit, inspect and cancel jobs.",
         subcommands: [
             Submit.self, Status.self, List.self, Cancel.self, Scale.self, Runs.self, Pause.self, Resume.self,
+            Graph.self,
         ])
 
     struct Submit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Submit a job spec (JSON) from a file or - for stdin.")
+            abstract: "Submit a job spec (JSON), or a workflow ({\"jobs\": [...]}), from a file or - for stdin.")
         @OptionGroup var options: ClientOptions
         @Argument(help: "The job spec file, or - for standard input.") var file: String
 
@@ -46,6 +47,13 @@ struct JobCommand: AsyncParsableCommand {
             let body =
                 file == "-"
                 ? FileHandle.standardInput.readDataToEndOfFile() : try Data(contentsOf: URL(fileURLWithPath: file))
+            // A workflow is an object with "jobs".
+            if let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any], object["jobs"] != nil {
+                let workflow = try await options.client().submit(workflow: body)
+                if options.json { return try options.print(workflow) }
+                for job in workflow.jobs { Swift.print("submitted \(job.id) (\(job.name))") }
+                return
+            }
             let job = try await options.client().submit(body)
             if options.json { return try options.print(job) }
             Swift.print("submitted \(job.id) (\(job.name), \(job.spec.count) task\(job.spec.count == 1 ? "" : "s"))")

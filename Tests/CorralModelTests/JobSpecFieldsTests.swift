@@ -92,3 +92,45 @@ import Testing
         #expect(problems.contains { $0.hasPrefix(name + ":") }, "\(problems)")
     }
 }
+
+/// Workflows as submitted: each problem names the job and the edge.
+@Suite struct WorkflowParsingTests {
+    func problems(_ json: String) -> [String] {
+        do {
+            _ = try Workflow.parse(try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)))
+            return []
+        } catch let error as JobSpecError {
+            return error.problems.map(\.description)
+        } catch {
+            return ["\(error)"]
+        }
+    }
+
+    static func job(_ name: String, _ after: String...) -> String {
+        let edges = after.map { #"{"job": ""# + $0 + #""}"# }.joined(separator: ", ")
+        return #"{"name": ""# + name + #"", "tenant": "t", "command": ["sh"], "dependsOn": ["# + edges + "]}"
+    }
+
+    @Test func aCycleIsRefusedNamingTheEdgeThatClosesIt() {
+        let found = problems(
+            #"{"jobs": ["# + [Self.job("a", "c"), Self.job("b", "a"), Self.job("c", "b")].joined(separator: ", ") + "]}"
+        )
+        #expect(found.count == 1)
+        #expect(found.first?.hasPrefix("jobs[") == true && found.first?.contains(".dependsOn[0]:") == true, "\(found)")
+        #expect(found.first?.contains("a -> c -> b -> a") == true || found.first?.contains("cycle") == true, "\(found)")
+        #expect(problems(#"{"jobs": ["# + Self.job("self", "self") + "]}").first?.contains("cycle") == true)
+    }
+
+    @Test func aDiamondIsAcceptedAndBadJobsAreNamedByIndex() {
+        let diamond = [Self.job("a"), Self.job("b", "a"), Self.job("c", "a"), Self.job("d", "b", "c")]
+        #expect(problems(#"{"jobs": ["# + diamond.joined(separator: ", ") + "]}").isEmpty)
+        let twice = problems(#"{"jobs": ["# + [Self.job("a"), Self.job("a")].joined(separator: ", ") + "]}")
+        #expect(twice.contains { $0.hasPrefix("jobs[1].name:") }, "\(twice)")
+        let bad = problems(#"{"jobs": [{"name": "a", "tenant": "t"}]}"#)
+        #expect(bad.contains { $0.hasPrefix("jobs[0].command:") }, "\(bad)")
+        #expect(problems(#"{"jobs": []}"#).contains { $0.hasPrefix("jobs:") })
+        let edge = problems(
+            #"{"jobs": [{"name": "a", "tenant": "t", "command": ["sh"], "dependsOn": [{"job": "b", "on": "maybe"}]}]}"#)
+        #expect(edge.contains { $0.hasPrefix("jobs[0].dependsOn[0].on:") }, "\(edge)")
+    }
+}

@@ -11,70 +11,8 @@ import Testing
 /// `startingDeadline`, pausing, time zones and `keepRuns` do to them, through the store as a restart
 /// reads it.
 @Suite struct ScheduleTests {
-    final class Clock: Sendable {
-        let time: Mutex<Double>
-        init(_ time: Double) { self.time = Mutex(time) }
-    }
-
-    /// A scheduler on `store` whose clock the test moves.
-    final class Harness: Sendable {
-        let store: SQLiteStore
-        let clock: Clock
-        let scheduler: Scheduler
-
-        init(store: SQLiteStore? = nil, at time: Double = 1000) async throws {
-            self.store = try store ?? SQLiteStore(path: nil)
-            let clock = Clock(time)
-            self.clock = clock
-            var configuration = SchedulerCore.Configuration()
-            configuration.restartGrace = 0
-            scheduler = Scheduler(
-                store: self.store, history: nil, configuration: configuration, logger: Logger(label: "test"),
-                now: { clock.time.withLock { $0 } })
-            try await scheduler.start()
-        }
-
-        var now: Double { clock.time.withLock { $0 } }
-
-        /// Moves the clock to `end` in quarter seconds (or `step`), ticking at each (as `run()` does).
-        func run(until end: Double, step: Double = 0.25) async throws {
-            while now < end {
-                clock.time.withLock { $0 = min($0 + step, end) }
-                try await scheduler.tick()
-            }
-        }
-
-        func submit(
-            _ name: String, cron: String, zone: String = "UTC", overlap: JobSchedule.Overlap = .allow,
-            catchUp: JobSchedule.CatchUp = .none, deadline: Duration? = nil, keepRuns: Int = 20
-        ) async throws -> JobRecord {
-            var spec = SchedulerCoreTests.spec(name)
-            spec.schedule = JobSchedule(
-                cron: try CronExpression(cron), timeZone: zone, overlap: overlap, catchUp: catchUp,
-                startingDeadline: deadline, keepRuns: keepRuns)
-            return try await scheduler.submit(spec)
-        }
-
-        func fires(of id: JobID) async -> [Int64] { await scheduler.runs(of: id).compactMap(\.fire) }
-
-        func state(of id: JobID) async throws -> ScheduleState { try #require(await scheduler.schedule(id)).state }
-
-        /// Runs every allocation the node has been handed and reports them running.
-        func startAll(on node: NodeID = "n1") async throws -> [Allocation] {
-            let orders = try await scheduler.poll(node: node, timeout: .milliseconds(1))
-            _ = try await scheduler.heartbeat(
-                node: node, reports: orders.allocations.map { .init(id: $0.id, state: .running) }, usage: .idle)
-            return orders.allocations
-        }
-
-        func finish(_ allocations: [Allocation], on node: NodeID = "n1") async throws {
-            _ = try await scheduler.heartbeat(
-                node: node, reports: allocations.map { .init(id: $0.id, state: .exited, exitCode: 0) }, usage: .idle)
-        }
-    }
-
     @Test func aScheduleFiringEveryTwoSecondsRunsFiveTimesInTenSeconds() async throws {
-        let h = try await Harness()
+        let h = try await SchedulerHarness()
         let schedule = try await h.submit("tick", cron: "*/2 * * * * *")
         #expect(try await h.state(of: schedule.id).nextFire == 1002)
         try await h.run(until: 1010)
@@ -88,7 +26,7 @@ import Testing
     }
 
     @Test func forbidSkipsFiresWhileTheRunGoesOnAndCountsThem() async throws {
-        let h = try await Harness()
+        let h = try await SchedulerHarness()
         _ = try await h.scheduler.register(SchedulerCoreTests.node("n1"), claim: .bootstrap(credentialDigest: "d"))
         let schedule = try await h.submit("nightly", cron: "*/2 * * * * *", overlap: .forbid)
         try await h.run(until: 1002)
@@ -105,7 +43,7 @@ import Testing
     }
 
     @Test func replaceCancelsTheRunningRunAndStartsTheNext() async throws {
-        let h = try await Harness()
+        let h = try await SchedulerHarness()
         _ = try await h.scheduler.register(SchedulerCoreTests.node("n1"), claim: .bootstrap(credentialDigest: "d"))
         let schedule = try await h.submit("sync", cron: "*/2 * * * * *", overlap: .replace)
         try await h.run(until: 1002)
@@ -129,13 +67,13 @@ import Testing
     func firesMissedWhileDownFollowCatchUp(catchUp: JobSchedule.CatchUp, deadline: Duration?, expected: [Int64])
         async throws
     {
-        let first = try await Harness()
+        let first = try await SchedulerHarness()
         let schedule = try await first.submit("report", cron: "*/5 * * * * *", catchUp: catchUp, deadline: deadline)
         try await first.run(until: 1005)
         #expect(await first.fires(of: schedule.id) == [1005])
         await first.scheduler.depose()
         // Down from 1005.2 to 1018.5: the fires of 1010 and 1015 passed.
-        let second = try await Harness(store: first.store, at: 1018.5)
+        let second = try await SchedulerHarness(store: first.store, at: 1018.5)
         try await second.run(until: 1019)
         #expect(await second.fires(of: schedule.id) == [1005] + expected)
         let state = try await second.state(of: schedule.id)
@@ -147,23 +85,23 @@ import Testing
     /// A fire stored just before a crash is not made again by the next scheduler, and a fire the crash
     /// prevented is made by it (with `catchUp: one`): each fire time has exactly one run.
     @Test func aRestartNeitherRepeatsNorLosesAFire() async throws {
-        let first = try await Harness()
+        let first = try await SchedulerHarness()
         let schedule = try await first.submit("once", cron: "*/3 * * * * *", catchUp: .one)
         try await first.run(until: 1002.25)
         await first.scheduler.depose()  // the crash: nothing more of it is written
-        let second = try await Harness(store: first.store, at: 1002.5)
+        let second = try await SchedulerHarness(store: first.store, at: 1002.5)
         try await second.run(until: 1004)
         #expect(await second.fires(of: schedule.id) == [1002], "the stored fire is not repeated")
         await second.scheduler.depose()
         // Down across the fire of 1005, back before 1008.
-        let third = try await Harness(store: first.store, at: 1006)
+        let third = try await SchedulerHarness(store: first.store, at: 1006)
         try await third.run(until: 1011)
         #expect(await third.fires(of: schedule.id) == [1002, 1005, 1008, 1011])
         await third.scheduler.depose()
     }
 
     @Test func aPausedScheduleDoesNotFireAndResumesFromNow() async throws {
-        let h = try await Harness()
+        let h = try await SchedulerHarness()
         let schedule = try await h.submit("p", cron: "*/2 * * * * *")
         try await h.run(until: 1002)
         _ = try await h.scheduler.setPaused(schedule.id, true)
@@ -176,7 +114,7 @@ import Testing
         // Paused survives a restart.
         _ = try await h.scheduler.setPaused(schedule.id, true)
         await h.scheduler.depose()
-        let again = try await Harness(store: h.store, at: 1011)
+        let again = try await SchedulerHarness(store: h.store, at: 1011)
         try await again.run(until: 1016)
         #expect(await again.fires(of: schedule.id) == [1002, 1010])
         await again.scheduler.depose()
@@ -186,12 +124,12 @@ import Testing
     /// once, at 03:00 CEST (01:00 UTC); on the day they go back, 02:30 fires once, at its first occurrence.
     @Test func fireTimesFollowTheNamedZoneAcrossDaylightSaving() async throws {
         let spring = 1_774_742_400.0  // 2026-03-29 00:00 UTC
-        let h = try await Harness(at: spring)
+        let h = try await SchedulerHarness(at: spring)
         let schedule = try await h.submit("berlin", cron: "30 2 * * *", zone: "Europe/Berlin")
         #expect(try await h.state(of: schedule.id).nextFire == 1_774_746_000)  // 01:00 UTC
         await h.scheduler.depose()
         let autumn = 1_792_886_400.0  // 2026-10-25 00:00 UTC; 02:30 CEST is 00:30 UTC
-        let later = try await Harness(at: autumn)
+        let later = try await SchedulerHarness(at: autumn)
         let second = try await later.submit("berlin", cron: "30 2 * * *", zone: "Europe/Berlin")
         #expect(try await later.state(of: second.id).nextFire == 1_792_888_200)
         try await later.run(until: autumn + 3 * 3600, step: 30)
@@ -200,7 +138,7 @@ import Testing
     }
 
     @Test func anUnknownZoneIsRefusedNamingTheField() async throws {
-        let h = try await Harness()
+        let h = try await SchedulerHarness()
         await #expect {
             _ = try await h.submit("x", cron: "@hourly", zone: "Mars/Olympus_Mons")
         } throws: { error in
@@ -211,7 +149,7 @@ import Testing
     }
 
     @Test func endedRunsPastKeepRunsAreRemoved() async throws {
-        let h = try await Harness()
+        let h = try await SchedulerHarness()
         _ = try await h.scheduler.register(SchedulerCoreTests.node("n1"), claim: .bootstrap(credentialDigest: "d"))
         let schedule = try await h.submit("k", cron: "* * * * * *", keepRuns: 2)
         for second in 1001...1005 {
@@ -223,6 +161,43 @@ import Testing
         #expect(await h.fires(of: schedule.id) == [1004, 1005])
         let keys = try await h.store.list(prefix: StoreKeys.jobs, limit: nil).items.map(\.key)
         #expect(keys.count == 3, "the schedule and its two runs kept: \(keys)")
+        await h.scheduler.depose()
+    }
+
+    /// A scheduled workflow: each fire creates every job of it, with its edges pointing at the same fire's
+    /// runs; `keepRuns` counts fires.
+    @Test func aScheduledWorkflowCreatesEveryJobWithItsEdgesAtEachFire() async throws {
+        let h = try await SchedulerHarness()
+        _ = try await h.scheduler.register(SchedulerCoreTests.node("n1"), claim: .bootstrap(credentialDigest: "d"))
+        var extract = SchedulerCoreTests.spec("extract")
+        extract.retry.maxAttempts = 1
+        var load = extract
+        load.name = "load"
+        load.dependsOn = [Dependency(job: "extract")]
+        let workflow = Workflow(
+            jobs: [extract, load], name: "etl",
+            schedule: JobSchedule(cron: try CronExpression("*/2 * * * * *"), keepRuns: 1))
+        let schedule = try #require(try await h.scheduler.submit(workflow: workflow).first)
+        #expect(schedule.spec.name == "etl" && schedule.workflow?.count == 2)
+        try await h.run(until: 1002)
+        let runs = await h.scheduler.runs(of: schedule.id)
+        #expect(runs.map(\.spec.name).sorted() == ["extract-1002", "load-1002"])
+        let first = try #require(runs.first { $0.spec.name == "extract-1002" })
+        let second = try #require(runs.first { $0.spec.name == "load-1002" })
+        #expect(second.upstream == [.init(job: first.id, on: .success)])
+        let started = try await h.startAll()
+        #expect(started.map(\.id.task.job) == [first.id], "load waits for this fire's extract")
+        try await h.finish(started)
+        try await h.run(until: 1003)
+        let next = try await h.startAll()
+        #expect(next.map(\.id.task.job) == [second.id])
+        try await h.finish(next)
+        try await h.run(until: 1004)
+        try await h.finish(try await h.startAll())
+        try await h.run(until: 1005)
+        try await h.finish(try await h.startAll())
+        try await h.scheduler.removeExpiredJobs()
+        #expect(await h.fires(of: schedule.id) == [1004, 1004], "one fire kept, both of its jobs")
         await h.scheduler.depose()
     }
 }
