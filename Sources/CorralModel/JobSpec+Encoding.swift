@@ -28,6 +28,7 @@ extension JobSpec: Codable {
         if restart != RestartPolicy() { fields["restart"] = restart.json }
         if !checks.isEmpty { fields["checks"] = .array(checks.map(\.json)) }
         if let schedule { fields["schedule"] = schedule.json }
+        if placement != .any { fields["placement"] = .object(["mode": .string(placement.rawValue)]) }
         if !dependsOn.isEmpty { fields["dependsOn"] = .array(dependsOn.map(\.json)) }
         if let timeout { fields["timeout"] = duration(timeout) }
         if let expectedDuration { fields["expectedDuration"] = duration(expectedDuration) }

@@ -2,7 +2,7 @@ extension FieldReader {
     static let jobFields: Set<String> = [
         "name", "tenant", "priority", "command", "env", "image", "resources", "count", "timeout", "retry",
         "expectedDuration", "constraints", "network", "volumes", "type", "restart", "checks",
-        "schedule", "dependsOn",
+        "schedule", "dependsOn", "placement",
     ]
     static let resourceFields: Set<String> = ["cpu", "memory", "ioReadBps", "ioWriteBps", "pids", "disk"]
     static let retryFields: Set<String> = ["maxAttempts", "initialDelay", "maxDelay", "jitter"]
@@ -37,6 +37,7 @@ extension FieldReader {
         }
         let schedule = self.schedule(fields["schedule"])
         let dependsOn = dependencies(fields["dependsOn"])
+        let placement = self.placement(fields["placement"])
         if schedule != nil, !dependsOn.isEmpty {
             fail("dependsOn", "a schedule waits for no job: its runs start at their fire times")
         }
@@ -52,7 +53,7 @@ extension FieldReader {
             name: name, tenant: tenant, priority: priority, command: command, environment: environment, image: image,
             resources: resources, count: count, timeout: timeout, retry: retry, expectedDuration: expected,
             constraints: constraints, network: network, volumes: volumes, type: type, restart: restart, checks: checks,
-            schedule: schedule, dependsOn: dependsOn)
+            schedule: schedule, dependsOn: dependsOn, placement: placement)
     }
 
     mutating func resources(_ value: JSONValue?) -> Resources? {

@@ -29,6 +29,8 @@ public struct JobSpec: Sendable, Equatable {
     public var schedule: JobSchedule?
     /// Jobs this one waits for, and how each must end for this one to run.
     public var dependsOn: [Dependency]
+    /// `each-node`: one task on every ready node that matches at submission; `count` is then that number.
+    public var placement: PlacementMode
 
     public init(
         name: String, tenant: String, priority: Int = 50, command: [String], environment: [String: String] = [:],
@@ -36,8 +38,9 @@ public struct JobSpec: Sendable, Equatable {
         retry: RetryPolicy = RetryPolicy(), expectedDuration: Duration? = nil, constraints: [String: String] = [:],
         network: TaskNetwork = TaskNetwork(), volumes: [VolumeMount] = [], type: JobType = .batch,
         restart: RestartPolicy = RestartPolicy(), checks: [HealthCheck] = [], schedule: JobSchedule? = nil,
-        dependsOn: [Dependency] = []
+        dependsOn: [Dependency] = [], placement: PlacementMode = .any
     ) {
+        self.placement = placement
         self.dependsOn = dependsOn
         self.schedule = schedule
         self.type = type

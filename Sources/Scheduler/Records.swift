@@ -25,6 +25,8 @@ public struct JobRecord: Sendable, Codable, Equatable {
     /// A scheduled workflow's jobs: what each fire creates (the spec above is the first job's, named after
     /// the workflow, with the schedule).
     public var workflow: [JobSpec]?
+    /// A broadcast job's nodes (`placement.mode: each-node`): task i runs on node i, and nowhere else.
+    public var nodes: [NodeID]?
 
     public struct Upstream: Sendable, Codable, Equatable, Hashable {
         public var job: JobID

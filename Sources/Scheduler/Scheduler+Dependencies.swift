@@ -26,7 +26,16 @@ extension Scheduler {
             workflow.jobs.map { ($0.name, Self.newJobID()) }, uniquingKeysWith: { a, _ in a })
         var records: [JobRecord] = []
         for (index, spec) in workflow.jobs.enumerated() {
+            var spec = spec
+            var nodes: [NodeID]?
+            if spec.placement == .eachNode {
+                guard let broadcast = core.broadcast(spec) else {
+                    throw SchedulerError.noNodes("jobs[\(index)]: " + Self.noNodes(spec))
+                }
+                (spec, nodes) = (broadcast.spec, broadcast.nodes)
+            }
             var record = core.makeJobRecord(spec, id: ids[spec.name]!, now: now())
+            record.nodes = nodes
             record.upstream = try resolve(spec, siblings: ids, field: "jobs[\(index)].dependsOn")
             records.append(record)
         }

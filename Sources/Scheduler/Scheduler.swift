@@ -85,8 +85,15 @@ public actor Scheduler {
     public func submit(_ spec: JobSpec) async throws -> JobRecord {
         if let why = core.rejection(of: spec) { throw SchedulerError.overQuota(why) }
         if let schedule = spec.schedule { return try await submitSchedule(schedule, spec) }
+        var spec = spec
+        var nodes: [NodeID]?
+        if spec.placement == .eachNode {
+            guard let broadcast = core.broadcast(spec) else { throw SchedulerError.noNodes(Self.noNodes(spec)) }
+            (spec, nodes) = (broadcast.spec, broadcast.nodes)
+        }
         if let why = core.overLimit(spec) { throw SchedulerError.overLimit(why) }
         var record = core.makeJobRecord(spec, id: Self.newJobID(), now: now())
+        record.nodes = nodes
         record.upstream = try resolve(spec)
         _ = try await store.txn(
             if: [.absent(StoreKeys.job(record.id))], then: [.put(StoreKeys.job(record.id), try encode(record))])
@@ -287,6 +294,13 @@ public actor Scheduler {
 
     func encode(_ value: some Encodable) throws -> [UInt8] { Array(try encoder.encode(value)) }
 
+    static func noNodes(_ spec: JobSpec) -> String {
+        let constraints = spec.placementConstraints.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        return "placement.mode each-node: no ready node"
+            + (constraints.isEmpty ? "" : " matches \(constraints.joined(separator: ", ")) and")
+            + " has the capacity for one task"
+    }
+
     static func newJobID() -> JobID {
         JobID.generate(millisecondsSinceEpoch: UInt64(Date().timeIntervalSince1970 * 1000))
     }
@@ -306,6 +320,8 @@ public enum SchedulerError: Error, Sendable, CustomStringConvertible {
     case invalid(field: String, String)
     /// The stored state changed under this scheduler (another one writing).
     case conflict(String)
+    /// A broadcast job (`each-node`) found no ready node to run on.
+    case noNodes(String)
 
     public var description: String {
         switch self {
@@ -314,7 +330,7 @@ public enum SchedulerError: Error, Sendable, CustomStringConvertible {
         case .nodeClaimed(let node): "node \(node) is registered with another credential"
         case .shuttingDown: "the scheduler is shutting down"
         case .invalid(let field, let why): "\(field): \(why)"
-        case .conflict(let why): why
+        case .conflict(let why), .noNodes(let why): why
         }
     }
 }

@@ -110,7 +110,8 @@ extension SchedulerCore {
                     item.task, tenant: tenant, reason: "waiting for tenant \(tenant)'s quota", waitsForQuota: true)
                 continue
             }
-            if let reason = unplaceable[job.id] {
+            let pinned = job.nodes.flatMap { $0.indices.contains(item.task.index) ? $0[item.task.index] : nil }
+            if pinned == nil, let reason = unplaceable[job.id] {
                 blocked.block(item.task, tenant: tenant, reason: reason, waitsForQuota: false)
                 continue
             }
@@ -120,10 +121,11 @@ extension SchedulerCore {
                     ResourceVector(job.spec.resources), constraints: job.spec.placementConstraints,
                     horizon: configuration.horizon(forExpectedDuration: job.spec.expectedDuration?.inSeconds))
             requests[job.id] = request
-            switch view.place(request) {
+            switch pinned.map({ view.place(request, on: $0.rawValue) }) ?? view.place(request) {
             case .failure(let reason):
-                unplaceable[job.id] = reason.description
-                blocked.block(item.task, tenant: tenant, reason: reason.description, waitsForQuota: false)
+                let why = pinned.map { "node \($0): \(reason)" } ?? reason.description
+                if pinned == nil { unplaceable[job.id] = why }
+                blocked.block(item.task, tenant: tenant, reason: why, waitsForQuota: false)
             case .success(let choice):
                 guard let node = NodeID(choice.node), let placed = apply(.placed(node: node), to: item.task, now: now)
                 else { continue }

@@ -103,7 +103,16 @@ extension SchedulerCore {
         let ids = Dictionary(names.map { ($0, newID()) }, uniquingKeysWith: { a, _ in a })
         var children: [JobRecord] = []
         for (index, spec) in specs.enumerated() {
+            var spec = spec
+            var nodes: [NodeID]?
+            if spec.placement == .eachNode {
+                guard let broadcast = broadcast(spec) else {
+                    return skip("skipped: \(spec.name) found no ready node (placement.mode each-node)", missed: false)
+                }
+                (spec, nodes) = (broadcast.spec, broadcast.nodes)
+            }
             var child = makeJobRecord(spec, id: names.isEmpty ? newID() : ids[names[index]]!, now: now)
+            child.nodes = nodes
             child.schedule = id
             child.fire = latest
             let upstream = spec.dependsOn.compactMap { edge in

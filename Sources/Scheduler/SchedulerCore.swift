@@ -108,6 +108,17 @@ public struct SchedulerCore: Sendable {
         table.makeJob(spec, id: id, now: now)
     }
 
+    /// A broadcast spec (`each-node`) bound to the nodes that can run it now: its count becomes their
+    /// number. Nil when no ready node matches its constraints and has the capacity for one task.
+    public func broadcast(_ spec: JobSpec) -> (spec: JobSpec, nodes: [NodeID])? {
+        let nodes = view.eligibleNodes(ResourceVector(spec.resources), constraints: spec.placementConstraints)
+            .compactMap(NodeID.init)
+        guard !nodes.isEmpty else { return nil }
+        var spec = spec
+        spec.count = nodes.count
+        return (spec, nodes)
+    }
+
     /// Takes in a job already made durable, with any task records stored for it (after a restart).
     public mutating func admit(_ job: JobRecord, stored: [TaskRecord] = [], now: Double) {
         let byIndex = Dictionary(stored.map { ($0.id.index, $0) }, uniquingKeysWith: { a, _ in a })

@@ -86,6 +86,8 @@ public enum OpenAPIDocument {
                       "overlap": {"enum": ["allow", "forbid", "replace"]}, "catchUp": {"enum": ["none", "one"]},
                       "startingDeadline": {"type": ["string", "number", "null"]},
                       "keepRuns": {"type": "integer", "minimum": 1, "maximum": 1000}}},
+                  "placement": {"type": ["object", "null"], "additionalProperties": false,
+                    "properties": {"mode": {"enum": ["any", "each-node"]}}},
                   "dependsOn": {"type": ["array", "null"], "maxItems": 32, "items": {"type": "object", "required": ["job"],
                     "additionalProperties": false, "properties": {"job": {"type": "string"},
                       "on": {"enum": ["success", "failure", "any"]}}}}}},

@@ -175,6 +175,12 @@ public struct SchedulerAPI: Sendable {
                     "the body must be {\"count\": N}",
                     problems: [.init(field: "count", message: "an integer within 1...100000")])
             }
+            guard job.spec.placement == .any else {
+                throw APIError(
+                    status: 409, code: "broadcast",
+                    message:
+                        "job \(job.id) runs one task on each of its nodes (placement.mode each-node): it is not scaled")
+            }
             guard job.spec.type == .service else {
                 throw APIError(
                     status: 409, code: "not_a_service",
@@ -208,6 +214,9 @@ public struct SchedulerAPI: Sendable {
         } catch SchedulerError.overLimit(let why) {
             rejected.increment()
             throw APIError(status: 429, code: "too_many", message: why)
+        } catch SchedulerError.noNodes(let why) {
+            rejected.increment()
+            throw APIError(status: 422, code: "no_nodes", message: why)
         } catch SchedulerError.invalid(let field, let why) {
             rejected.increment()
             throw APIError.badRequest("the job spec is invalid", problems: [ValueError(field: field, message: why)])

@@ -104,3 +104,42 @@ import Testing
         await h.scheduler.depose()
     }
 }
+
+/// Broadcast jobs (`placement.mode each-node`): one task bound to each ready node that matches.
+@Suite struct BroadcastTests {
+    @Test func aBroadcastJobRunsOneTaskOnEachMatchingNodeAndNowhereElse() async throws {
+        let h = try await SchedulerHarness()
+        for (id, zone) in [("n1", "a"), ("n2", "a"), ("n3", "a"), ("n4", "b")] {
+            var node = SchedulerCoreTests.node(NodeID(id)!)
+            node.labels = ["zone": zone]
+            _ = try await h.scheduler.register(node, claim: .bootstrap(credentialDigest: "d-\(id)"))
+        }
+        var spec = SchedulerCoreTests.spec("shard", cpu: 1)
+        spec.placement = .eachNode
+        spec.constraints = ["zone": "a"]
+        let job = try await h.scheduler.submit(spec)
+        #expect(job.spec.count == 3)
+        #expect(job.nodes == ["n1", "n2", "n3"])
+        try await h.run(until: 1001)
+        var placed: [NodeID: [Allocation]] = [:]
+        for node in ["n1", "n2", "n3", "n4"] as [NodeID] {
+            placed[node] = try await h.scheduler.poll(node: node, timeout: .milliseconds(1)).allocations
+        }
+        #expect(placed["n1"]?.map(\.id.task.index) == [0])
+        #expect(placed["n2"]?.map(\.id.task.index) == [1])
+        #expect(placed["n3"]?.map(\.id.task.index) == [2])
+        #expect(placed["n4"]?.isEmpty == true)
+        #expect(placed.values.flatMap { $0 }.allSatisfy { $0.taskCount == 3 })
+
+        // Only the nodes that match; none is a 422 at submission.
+        var second = SchedulerCoreTests.spec("again", cpu: 1)
+        second.placement = .eachNode
+        second.constraints = ["zone": "b"]
+        let onB = try await h.scheduler.submit(second)
+        #expect(onB.nodes == ["n4"])
+        var none = spec
+        none.constraints = ["zone": "c"]
+        await #expect(throws: SchedulerError.self) { _ = try await h.scheduler.submit(none) }
+        await h.scheduler.depose()
+    }
+}
