@@ -288,7 +288,9 @@ public actor Agent {
                 }
             case .startTask:
                 // A task without a record would be neither found nor undone after a restart: not started.
-                if let unrecorded { return handle(.launchFailed("cannot record the allocation: \(unrecorded)"), id) }
+                if let unrecorded {
+                    return handle(.launchFailed("cannot record the allocation: \(unrecorded)", nodeFault: true), id)
+                }
                 Task { await self.launch(id) }
             case .stopTask:
                 if let task = entry.task {
@@ -308,6 +310,17 @@ public actor Agent {
         }
     }
 
+    /// Whether a launch failed for the node's own reason: everything but the task's command, user and
+    /// spec (a command that does not exist is the task's doing; a sandbox that cannot be set up, an image or
+    /// volume the node lacks, a full disk are the node's).
+    static func isNodeFault(_ error: any Error) -> Bool {
+        guard let sandbox = error as? SandboxError else { return true }
+        switch sandbox.code {
+        case .exec, .invalidSpec, .user, .notPermitted: return false
+        case .configuration, .image, .workDirectory, .cgroup, .spawn, .setup, .network: return true
+        }
+    }
+
     func launch(_ id: AllocationID) async {
         guard let allocation = entries[id]?.allocation else { return }
         let task: SandboxedTask
@@ -320,7 +333,7 @@ public actor Agent {
             }
             if (error as? AgentError)?.isDiskFull == true { diskFull = true }
             logger.warning("launch failed", metadata: ["allocation": "\(id)", "error": "\(error)"])
-            handle(.launchFailed("\(error)"), id)
+            handle(.launchFailed("\(error)", nodeFault: Self.isNodeFault(error)), id)
             return
         }
         entries[id]?.task = task

@@ -26,7 +26,8 @@ public struct AllocationMachine: Sendable, Equatable {
     public enum Event: Sendable, Equatable {
         case launch
         case launched
-        case launchFailed(String)
+        /// The launch failed; `nodeFault`: for the node's own reason, not the task's (`AllocationReport.nodeFault`).
+        case launchFailed(String, nodeFault: Bool = false)
         /// The task ended (or was found ended after a restart).
         case exited(TaskOutcome)
         case killRequested
@@ -78,8 +79,8 @@ public struct AllocationMachine: Sendable, Equatable {
         case (.launching, .launched):
             state = .running
             return killRequested ? [.persist, .stopTask, .announce] : [.persist, .announce]
-        case (.accepted, .launchFailed(let why)), (.launching, .launchFailed(let why)):
-            return end(AllocationReport(id: id, state: .failed, error: why))
+        case (.accepted, .launchFailed(let why, let nodeFault)), (.launching, .launchFailed(let why, let nodeFault)):
+            return end(AllocationReport(id: id, state: .failed, error: why, nodeFault: nodeFault ? true : nil))
         case (.accepted, .launchCutShort), (.launching, .launchCutShort), (.running, .launchCutShort):
             let why = "the agent restarted while launching the task; the launch was undone"
             return [.undoLaunch] + end(AllocationReport(id: id, state: .failed, error: why))

@@ -108,14 +108,22 @@ public struct NodeStatus: Sendable, Codable, Equatable {
     /// Where its agent serves logs, if it does.
     public var address: String?
     public var info: [String: String]
-    /// What keeps a ready node from getting work (`disk-full`); nil when nothing does.
+    /// What keeps a ready node from getting work (`disk-full`, `breaker-open`, ...); nil when nothing does.
     public var conditions: [String]?
+    /// Its circuit breaker: `closed`, `open`, `half-open` or `probing`; why it last tripped, and how often.
+    public var breaker: String?
+    public var breakerReason: String?
+    public var breakerTrips: Int?
 
     public init(
         id: NodeID, ready: Bool = true, lastSeen: Double = 0, capacity: ResourceVector,
         reserved: ResourceVector = .zero, running: Int = 0, labels: [String: String] = [:], usage: NodeLoad = .idle,
-        address: String? = nil, info: [String: String] = [:], conditions: [String]? = nil
+        address: String? = nil, info: [String: String] = [:], conditions: [String]? = nil, breaker: String? = nil,
+        breakerReason: String? = nil, breakerTrips: Int? = nil
     ) {
+        self.breaker = breaker
+        self.breakerReason = breakerReason
+        self.breakerTrips = breakerTrips
         self.id = id
         self.ready = ready
         self.lastSeen = lastSeen

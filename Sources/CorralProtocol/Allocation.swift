@@ -103,11 +103,16 @@ public struct AllocationReport: Sendable, Codable, Equatable {
     public var network: AllocationNetwork?
     /// A service task's health and restarts, when they changed.
     public var health: TaskHealth?
+    /// The launch failed for the node's own reason (its sandbox setup, a missing image or volume, a full
+    /// disk), not the task's: the scheduler places the task again elsewhere and counts it against the node.
+    public var nodeFault: Bool?
 
     public init(
         id: AllocationID, state: State, exitCode: Int32? = nil, error: String? = nil, usage: AllocationUsage? = nil,
-        outcome: TaskOutcome? = nil, network: AllocationNetwork? = nil, health: TaskHealth? = nil
+        outcome: TaskOutcome? = nil, network: AllocationNetwork? = nil, health: TaskHealth? = nil,
+        nodeFault: Bool? = nil
     ) {
+        self.nodeFault = nodeFault
         self.health = health
         self.id = id
         self.network = network

@@ -18,7 +18,11 @@ struct NodeRegistry: Sendable {
         /// Allocations the node has reported running, and since when each has gone unmentioned.
         var reportedRunning: Set<AllocationID> = []
         var unmentionedSince: [AllocationID: Double] = [:]
+        var breaker: NodeBreaker
     }
+
+    /// The breaker each new node starts with.
+    var breaker = NodeBreaker(threshold: 3, cooldown: 60)
 
     private(set) var nodes: [NodeID: Node] = [:]
     /// Each node by the digest of its credential.
@@ -38,7 +42,7 @@ struct NodeRegistry: Sendable {
         guard var node = nodes[record.id] else {
             let machine =
                 grace.map { NodeMachine(restoredAt: time, grace: $0) } ?? NodeMachine(registeredAt: time)
-            nodes[record.id] = Node(record: record, machine: machine)
+            nodes[record.id] = Node(record: record, machine: machine, breaker: breaker)
             return []
         }
         node.record = record
@@ -53,6 +57,7 @@ struct NodeRegistry: Sendable {
     mutating func remove(_ id: NodeID) {
         if let digest = nodes[id]?.record.credentialDigest { byCredential[digest] = nil }
         nodes[id] = nil
+        halfOpen.remove(id)
     }
 
     /// An event for one node's machine; its actions for the caller to carry out.
@@ -62,6 +67,16 @@ struct NodeRegistry: Sendable {
 
     mutating func setUsage(_ usage: NodeLoad, node id: NodeID) { nodes[id]?.usage = usage }
     mutating func setDiskFull(_ full: Bool, node id: NodeID) { nodes[id]?.diskFull = full }
+
+    /// Nodes whose breaker waits for a probe: placement tells them of each task (the rest never hear).
+    private(set) var halfOpen: Set<NodeID> = []
+
+    /// An event for the node's breaker: true when whether it admits work changed.
+    mutating func breaker(_ event: NodeBreaker.Event, node id: NodeID) -> Bool {
+        guard let changed = nodes[id]?.breaker.handle(event) else { return false }
+        if nodes[id]?.breaker.state == .halfOpen { halfOpen.insert(id) } else { halfOpen.remove(id) }
+        return changed
+    }
 
     // MARK: Orders
 

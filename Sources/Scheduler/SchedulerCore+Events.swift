@@ -129,6 +129,9 @@ extension SchedulerCore {
             case .success(let choice):
                 guard let node = NodeID(choice.node), let placed = apply(.placed(node: node), to: item.task, now: now)
                 else { continue }
+                if !nodes.halfOpen.isEmpty, nodes.halfOpen.contains(node), let allocation = placed.allocation {
+                    breaker(.placed(allocation, at: now), node: node)
+                }
                 changed.append(placed)
                 if let next = blocked.resolved(item.task) { enqueue(next) }
             }
@@ -160,6 +163,7 @@ extension SchedulerCore {
             if let record = apply(.timedOut, to: deadline.task, now: now) { changed.append(record) }
         }
         let ttl = self.ttl
+        for id in Array(nodes.ids) { breaker(.tick(at: now), node: id) }
         for id in Array(nodes.ids) {
             for action in nodes.handle(.tick(at: now, ttl: ttl), node: id) {
                 changed += carryOut(action, node: id, now: now, ttl: ttl)

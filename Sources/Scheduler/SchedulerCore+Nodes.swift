@@ -31,7 +31,14 @@ extension SchedulerCore {
     /// Whether placement may use the node: alive, and its agent able to record what it is given.
     func placeable(_ node: NodeID) -> Bool {
         guard let entry = nodes[node] else { return false }
-        return entry.machine.isReady && !entry.diskFull
+        return entry.machine.isReady && !entry.diskFull && entry.breaker.admits
+    }
+
+    /// Carries out what a breaker event changed: the node's placeability, and what waits for room.
+    mutating func breaker(_ event: NodeBreaker.Event, node: NodeID) {
+        guard nodes.breaker(event, node: node) else { return }
+        view.setReady(node.rawValue, placeable(node))
+        if placeable(node) { unblockAll() }
     }
     public func record(of node: NodeID) -> NodeRecord? { nodes[node]?.record }
     /// The node whose credential has this SHA-256 digest (hex).
@@ -81,9 +88,16 @@ extension SchedulerCore {
                 running += 1
                 nodes.confirmRunning(report.id, on: node)
                 event = record.state == .scheduled ? .started : nil
+                if record.state == .scheduled { breaker(.launched(report.id), node: node) }
             case .exited:
                 nodes.confirmEnded(report.id, on: node)
                 event = .exited(code: report.exitCode ?? -1, detail: report.error)
+                if record.state == .scheduled { breaker(.launched(report.id), node: node) }
+            case .failed where report.nodeFault == true:
+                // Not the task's doing: it is placed again at once, and the node's breaker counts it.
+                let why = report.error ?? "the launch failed"
+                breaker(.launchFailed(why, at: now), node: node)
+                event = .lost("the launch failed on node \(node): \(why)")
             case .failed: event = .crashed(report.error ?? "failed")
             case .killed: event = record.state.isTerminal ? nil : .crashed(report.error ?? "killed on the node")
             case .unknown: event = .lost(report.error ?? "the node does not know the allocation")
@@ -138,6 +152,15 @@ extension SchedulerCore {
 
     public func hasOrders(node: NodeID) -> Bool { nodes.hasOrders(node) }
 
+    /// What keeps a node from taking work besides being down: `disk-full`, `breaker-open`, `breaker-half-open`,
+    /// `breaker-probing`.
+    func conditions(_ node: NodeRegistry.Node) -> [String]? {
+        var conditions: [String] = []
+        if node.diskFull { conditions.append("disk-full") }
+        if node.breaker.name != "closed" { conditions.append("breaker-\(node.breaker.name)") }
+        return conditions.isEmpty ? nil : conditions
+    }
+
     public var nodeStatuses: [NodeStatus] {
         nodes.ids.sorted().compactMap { id in
             guard let node = nodes[id] else { return nil }
@@ -146,7 +169,8 @@ extension SchedulerCore {
                 id: id, ready: node.machine.isReady, lastSeen: node.machine.lastSeen, capacity: node.record.capacity,
                 reserved: snapshot?.reserved ?? .zero, running: snapshot?.running ?? 0, labels: node.record.labels,
                 usage: node.usage, address: node.record.address, info: node.record.info,
-                conditions: node.diskFull ? ["disk-full"] : nil)
+                conditions: conditions(node), breaker: node.breaker.name, breakerReason: node.breaker.reason,
+                breakerTrips: node.breaker.trips)
         }
     }
 }

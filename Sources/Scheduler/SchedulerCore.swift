@@ -31,6 +31,10 @@ public struct SchedulerCore: Sendable {
         /// Seconds an ended job (every task ended) is kept before its records are removed (default 7 days);
         /// its usage history stays for the reports.
         public var endedJobRetention: Double = 7 * 86_400
+        /// The node circuit breaker: launches failing in a row for the node's own reasons that take it out
+        /// of placement, and for how long before a probe task tests it (`NodeBreaker`).
+        public var breakerThreshold = 3
+        public var breakerCooldown: Double = 60
 
         /// Which of `forecastHorizons` scores a task expected to run `seconds` (nil: not said).
         public func horizon(forExpectedDuration seconds: Double?) -> Int {
@@ -71,6 +75,8 @@ public struct SchedulerCore: Sendable {
 
     public init(configuration: Configuration, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
         self.configuration = configuration
+        self.nodes.breaker = NodeBreaker(
+            threshold: configuration.breakerThreshold, cooldown: configuration.breakerCooldown)
         self.ledger = QuotaLedger(quotas: configuration.quotas)
         self.view = ClusterView(weights: configuration.placement, horizons: configuration.forecastHorizons.count)
         self.random = random

@@ -29,6 +29,8 @@ public struct SchedulerAPI: Sendable {
     let heartbeats: Counter
     let openPolls: Gauge
     let leading: Gauge
+    let breakersOpen: Gauge
+    let breakerTrips: Gauge
     /// Whether this scheduler serves requests or sends them to the leader.
     public let role: RoleState
     /// This scheduler's own address, as `/v1/leader` tells it.
@@ -65,6 +67,15 @@ public struct SchedulerAPI: Sendable {
             descriptor: MetricNameDescriptor(
                 namespace: "corral", metricName: "leader", unitName: "",
                 helpText: "1 when this scheduler serves the API (the elected leader, or the only scheduler), else 0."))
+        breakersOpen = metrics.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "corral", metricName: "nodes_breaker_open", unitName: "",
+                helpText: "Nodes whose circuit breaker keeps them from work (open, half-open or probing)."))
+        breakerTrips = metrics.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "corral", metricName: "node_breaker_trips", unitName: "",
+                helpText: "Times a node's circuit breaker tripped, over the registered nodes, since this scheduler led."
+            ))
     }
 
     public func router() -> Router<SchedulerRequestContext> {
@@ -76,6 +87,9 @@ public struct SchedulerAPI: Sendable {
             if config.metricsPublic != true { try context.require([.admin, .metrics]) }
             openPolls.set(Double(await scheduler.openPolls))
             leading.set(Double(role.current.serves ? 1 : 0))
+            let nodes = await scheduler.nodes
+            breakersOpen.set(Double(nodes.filter { ($0.breaker ?? "closed") != "closed" }.count))
+            breakerTrips.set(Double(nodes.reduce(0) { $0 + ($1.breakerTrips ?? 0) }))
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))

@@ -36,6 +36,10 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
     public var maxRequestBodyBytes: Int?
     /// Seconds an ended job is kept before it is removed (default 604800, 7 days); its usage history stays.
     public var endedJobRetentionSeconds: Double?
+    /// The node circuit breaker: launches failing in a row for the node's own reasons before it is taken out
+    /// of placement (default 3), and the cool-down before a probe task tests it (default 60 s).
+    public var breakerFailures: Int?
+    public var breakerCooldownSeconds: Double?
     /// A token that reads `/metrics` and nothing else (for a Prometheus server).
     public var metricsToken: String?
     /// Serve `/metrics` without a token (default false: the admin or the metrics token).
@@ -147,6 +151,12 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
         if let value = endedJobRetentionSeconds, !(value >= 60 && value <= 3.2e7) {
             problems.append(ValueError(field: "endedJobRetentionSeconds", message: "must be within 60...32000000"))
         }
+        if let value = breakerFailures, !(1...1000).contains(value) {
+            problems.append(ValueError(field: "breakerFailures", message: "must be within 1...1000"))
+        }
+        if let value = breakerCooldownSeconds, !(value >= 1 && value <= 86_400) {
+            problems.append(ValueError(field: "breakerCooldownSeconds", message: "must be within 1...86400 seconds"))
+        }
         if let value = maxRequestBodyBytes, !(4096...(256 << 20)).contains(value) {
             problems.append(ValueError(field: "maxRequestBodyBytes", message: "must be within 4096...268435456"))
         }
@@ -193,6 +203,8 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
         if let limit = maxUnfinishedTasksPerTenant { configuration.maxUnfinishedTasksPerTenant = limit }
         if let limit = maxOpenJobsPerTenant { configuration.maxOpenJobsPerTenant = limit }
         if let retention = endedJobRetentionSeconds { configuration.endedJobRetention = retention }
+        if let failures = breakerFailures { configuration.breakerThreshold = failures }
+        if let cooldown = breakerCooldownSeconds { configuration.breakerCooldown = cooldown }
         return configuration
     }
 

@@ -167,12 +167,14 @@ struct NodesCommand: AsyncParsableCommand {
         let nodes = try await options.client().nodes()
         if options.json { return try options.print(nodes) }
         Table.print(
-            ["NODE", "READY", "CPU", "MEMORY", "RUNNING", "LABELS"],
+            ["NODE", "READY", "CPU", "MEMORY", "RUNNING", "BREAKER", "LABELS"],
             nodes.map {
                 [
                     $0.id.rawValue, $0.ready ? "yes" : "no",
                     "\(Double($0.reserved.cpuMillis) / 1000)/\(Double($0.capacity.cpuMillis) / 1000)",
                     "\($0.reserved.memory >> 20)/\($0.capacity.memory >> 20) MiB", "\($0.running)",
+                    ($0.breaker ?? "closed")
+                        + ($0.breaker != "closed" ? ($0.breakerReason.map { ": \($0)" } ?? "") : ""),
                     $0.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
                 ]
             })

@@ -20,12 +20,16 @@ final class SchedulerHarness: Sendable {
     /// Allocations handed out in answers to the harness's heartbeats, not yet started.
     let handed = Mutex<[Allocation]>([])
 
-    init(store: SQLiteStore? = nil, at time: Double = 1000) async throws {
+    init(
+        store: SQLiteStore? = nil, at time: Double = 1000,
+        configure: (inout SchedulerCore.Configuration) -> Void = { _ in }
+    ) async throws {
         self.store = try store ?? SQLiteStore(path: nil)
         let clock = TestClock(time)
         self.clock = clock
         var configuration = SchedulerCore.Configuration()
         configuration.restartGrace = 0
+        configure(&configuration)
         scheduler = Scheduler(
             store: self.store, history: nil, configuration: configuration, logger: Logger(label: "test"),
             now: { clock.time.withLock { $0 } })
