@@ -40,15 +40,19 @@ extension Agent {
     /// the scheduler last heard it (the scheduler keeps the last usage it got). Nothing while it is still
     /// starting: it does not run yet, and an agent killed now undoes the launch when it comes back.
     static func report(_ entry: Entry) -> AllocationReport? {
+        let checkpoint = entry.checkpoint.status == entry.checkpoint.reported ? nil : entry.checkpoint.status
         switch entry.machine.state {
-        case .ended: entry.machine.report
+        case .ended:
+            guard var report = entry.machine.report else { return nil }
+            report.checkpoint = checkpoint
+            return report
         case .running:
             // The network goes with every report until one with usage was delivered (that one carried it too).
-            AllocationReport(
+            return AllocationReport(
                 id: entry.allocation.id, state: .running, usage: entry.usage == entry.reportedUsage ? nil : entry.usage,
                 network: entry.reportedUsage == nil ? entry.network?.view : nil,
-                health: entry.health == entry.reportedHealth ? nil : entry.health)
-        case .accepted, .launching, .released: nil
+                health: entry.health == entry.reportedHealth ? nil : entry.health, checkpoint: checkpoint)
+        case .accepted, .launching, .released: return nil
         }
     }
 }

@@ -13,6 +13,12 @@ extension Agent {
     func taskEnded(_ outcome: TaskOutcome, _ id: AllocationID) async {
         entries[id]?.checks?.cancel()
         entries[id]?.checks = nil
+        // The last snapshot, taken once its processes are gone (and before its work directory is).
+        if entries[id]?.allocation.checkpointLimit != nil {
+            while entries[id]?.checkpoint.busy == true { try? await Task.sleep(for: .milliseconds(20)) }
+            entries[id]?.checkpoint.busy = true
+            await checkpoint(id)
+        }
         guard let entry = entries[id], let policy = entry.allocation.restart, entry.machine.state == .running,
             !entry.machine.killRequested, let delay = restartDelay(id, policy)
         else { return handle(.exited(outcome), id) }

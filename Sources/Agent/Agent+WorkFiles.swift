@@ -13,7 +13,17 @@ extension Agent {
 
     /// Starts the retention of an ended task's work directory (removed at once without one).
     func retainWork(_ id: AllocationID) {
-        guard configuration.workRetentionSeconds > 0 else { return }
+        guard configuration.workRetentionSeconds > 0 else {
+            let path = workDirectory(id)
+            let logger = logger
+            Task.detached {
+                do { try WorkDirectory.discard(path) } catch {
+                    logger.warning(
+                        "cannot remove a work directory", metadata: ["allocation": "\(id)", "error": "\(error)"])
+                }
+            }
+            return
+        }
         retainedWork[id] = Date().timeIntervalSince1970 + configuration.workRetentionSeconds
     }
 

@@ -66,6 +66,7 @@ public actor Agent {
         var restartOutcome: TaskOutcome?
         /// The loop running its health checks.
         var checks: Task<Void, Never>?
+        var checkpoint = CheckpointState()
 
         init(
             allocation: Allocation, machine: AllocationMachine, adoption: AdoptionRecord? = nil,
@@ -188,6 +189,7 @@ public actor Agent {
         while !Task.isCancelled {
             sampleIfDue()
             sweepWorkIfDue()
+            checkpointIfDue()
             if diskFull, Self.hasRoom(configuration.dataDir) {
                 diskFull = false
                 logger.notice("the data directory has room again", metadata: ["dir": "\(configuration.dataDir)"])
@@ -208,6 +210,7 @@ public actor Agent {
                 for report in reports where report.state == .running {
                     if report.usage != nil { entries[report.id]?.reportedUsage = report.usage }
                     if report.health != nil { entries[report.id]?.reportedHealth = report.health }
+                    if report.checkpoint != nil { entries[report.id]?.checkpoint.reported = report.checkpoint }
                 }
                 apply(orders)
             } catch {
@@ -270,7 +273,10 @@ public actor Agent {
             // An ended allocation keeps only its record until the report is delivered; its network is freed.
             if entry.network != nil, let bridge { Task { await bridge.release(id) } }
             retainWork(id)
+            let checkpoint = entry.checkpoint
             entry = Entry(allocation: entry.allocation, machine: entry.machine, adoption: entry.adoption)
+            entry.checkpoint.status = checkpoint.status
+            entry.checkpoint.reported = checkpoint.reported
         }
         entries[id] = entry
         var unrecorded: (any Error)?
@@ -352,8 +358,15 @@ public actor Agent {
         entries[id]?.logs = stdio
         var spec = taskSpec(allocation, stdout: stdio.stdout, stderr: stdio.stderr)
         spec.mounts = try mounts(for: allocation)
-        spec.keepWorkDirectory = configuration.workRetentionSeconds > 0
+        // Kept past the task's end for its last checkpoint (and `corral alloc fs`); `retainWork` removes it.
+        spec.keepWorkDirectory = true
         spec.workSize = allocation.resources.disk
+        if allocation.checkpointLimit != nil {
+            spec.workSubdirectories = [Self.checkpointDirectory]
+            spec.environment["CORRAL_CHECKPOINT_DIR"] = Self.checkpointMount
+        }
+        let restore = try await restoration(for: allocation)
+        spec.prepare = restore
         if allocation.network?.mode == .bridge {
             guard let bridge else {
                 throw AgentError.network("bridge networking is off on node \(configuration.nodeID) (--task-subnet)")
@@ -371,7 +384,10 @@ public actor Agent {
                 spec.mounts.append(
                     BindMount(source: resolvConf, target: "/etc/resolv.conf", readOnly: true, file: true))
             }
-            spec.prepare = { pid in try await bridge.plumb(id, pid: pid) }
+            spec.prepare = { pid in
+                try await bridge.plumb(id, pid: pid)
+                try await restore?(pid)
+            }
         }
         return try await sandbox.launch(spec)
     }

@@ -138,6 +138,28 @@ public struct SchedulerClient: Sendable {
         try await call(.GET, "/v1/agents/\(node)/allocations?wait=\(wait)", timeout: .seconds(Int64(wait) + 15))
     }
 
+    /// Hands the scheduler a snapshot of an allocation's checkpoint directory (an opaque archive).
+    public func putCheckpoint(node: NodeID, allocation: AllocationID, _ archive: [UInt8]) async throws {
+        let (response, bytes) = try await exchange(
+            .PUT, "/v1/agents/\(node)/checkpoints/\(allocation)", body: Data(archive), timeout: .seconds(120))
+        guard (200..<300).contains(response.status.code) else {
+            throw Self.error(status: response.status.code, Data(bytes.readableBytesView))
+        }
+    }
+
+    /// The latest checkpoint of the allocation's task, for its attempt to start from; nil when it has none.
+    public func checkpoint(node: NodeID, allocation: AllocationID) async throws -> [UInt8]? {
+        let (response, bytes) = try await exchange(
+            .GET, "/v1/agents/\(node)/checkpoints/\(allocation)", timeout: .seconds(120),
+            limit: Int(JobSpec.maxCheckpointLimit) + 4096)
+        guard (200..<300).contains(response.status.code) else {
+            let error = Self.error(status: response.status.code, Data(bytes.readableBytesView))
+            if error.code == "no_checkpoint" { return nil }
+            throw error
+        }
+        return Array(bytes.readableBytesView)
+    }
+
     func call<T: Decodable>(
         _ method: HTTPMethod, _ path: String, body: Data? = nil, timeout: TimeAmount = .seconds(30)
     ) async throws -> T {

@@ -28,6 +28,12 @@ extension JobSpec: Codable {
         if restart != RestartPolicy() { fields["restart"] = restart.json }
         if !checks.isEmpty { fields["checks"] = .array(checks.map(\.json)) }
         if let schedule { fields["schedule"] = schedule.json }
+        if checkpointInterval != JobSpec.defaultCheckpointInterval {
+            fields["checkpointInterval"] = duration(checkpointInterval)
+        }
+        if checkpointLimit != JobSpec.defaultCheckpointLimit {
+            fields["checkpointLimit"] = .number(Double(checkpointLimit))
+        }
         if placement != .any { fields["placement"] = .object(["mode": .string(placement.rawValue)]) }
         if !dependsOn.isEmpty { fields["dependsOn"] = .array(dependsOn.map(\.json)) }
         if let timeout { fields["timeout"] = duration(timeout) }

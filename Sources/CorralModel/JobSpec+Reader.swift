@@ -2,7 +2,7 @@ extension FieldReader {
     static let jobFields: Set<String> = [
         "name", "tenant", "priority", "command", "env", "image", "resources", "count", "timeout", "retry",
         "expectedDuration", "constraints", "network", "volumes", "type", "restart", "checks",
-        "schedule", "dependsOn", "placement",
+        "schedule", "dependsOn", "placement", "checkpointInterval", "checkpointLimit",
     ]
     static let resourceFields: Set<String> = ["cpu", "memory", "ioReadBps", "ioWriteBps", "pids", "disk"]
     static let retryFields: Set<String> = ["maxAttempts", "initialDelay", "maxDelay", "jitter"]
@@ -38,6 +38,15 @@ extension FieldReader {
         let schedule = self.schedule(fields["schedule"])
         let dependsOn = dependencies(fields["dependsOn"])
         let placement = self.placement(fields["placement"])
+        let checkpointInterval = duration(fields["checkpointInterval"], "checkpointInterval")
+        if let checkpointInterval, checkpointInterval < .seconds(1) || checkpointInterval > .seconds(3600) {
+            fail("checkpointInterval", "must be within 1s...1h")
+        }
+        let checkpointLimit = quantity(
+            fields["checkpointLimit"], "checkpointLimit", { text throws(ValueError) in try ByteSize.parse(text) })
+        if let checkpointLimit, checkpointLimit > JobSpec.maxCheckpointLimit {
+            fail("checkpointLimit", "\(checkpointLimit) bytes is over the 1 GiB maximum")
+        }
         if schedule != nil, !dependsOn.isEmpty {
             fail("dependsOn", "a schedule waits for no job: its runs start at their fire times")
         }
@@ -53,7 +62,9 @@ extension FieldReader {
             name: name, tenant: tenant, priority: priority, command: command, environment: environment, image: image,
             resources: resources, count: count, timeout: timeout, retry: retry, expectedDuration: expected,
             constraints: constraints, network: network, volumes: volumes, type: type, restart: restart, checks: checks,
-            schedule: schedule, dependsOn: dependsOn, placement: placement)
+            schedule: schedule, dependsOn: dependsOn, placement: placement,
+            checkpointInterval: checkpointInterval ?? JobSpec.defaultCheckpointInterval,
+            checkpointLimit: checkpointLimit ?? JobSpec.defaultCheckpointLimit)
     }
 
     mutating func resources(_ value: JSONValue?) -> Resources? {

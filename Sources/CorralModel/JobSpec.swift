@@ -31,6 +31,9 @@ public struct JobSpec: Sendable, Equatable {
     public var dependsOn: [Dependency]
     /// `each-node`: one task on every ready node that matches at submission; `count` is then that number.
     public var placement: PlacementMode
+    /// How often each task's checkpoint directory is snapshotted, and the largest snapshot kept (0: none).
+    public var checkpointInterval: Duration
+    public var checkpointLimit: UInt64
 
     public init(
         name: String, tenant: String, priority: Int = 50, command: [String], environment: [String: String] = [:],
@@ -38,8 +41,12 @@ public struct JobSpec: Sendable, Equatable {
         retry: RetryPolicy = RetryPolicy(), expectedDuration: Duration? = nil, constraints: [String: String] = [:],
         network: TaskNetwork = TaskNetwork(), volumes: [VolumeMount] = [], type: JobType = .batch,
         restart: RestartPolicy = RestartPolicy(), checks: [HealthCheck] = [], schedule: JobSchedule? = nil,
-        dependsOn: [Dependency] = [], placement: PlacementMode = .any
+        dependsOn: [Dependency] = [], placement: PlacementMode = .any,
+        checkpointInterval: Duration = JobSpec.defaultCheckpointInterval,
+        checkpointLimit: UInt64 = JobSpec.defaultCheckpointLimit
     ) {
+        self.checkpointInterval = checkpointInterval
+        self.checkpointLimit = checkpointLimit
         self.placement = placement
         self.dependsOn = dependsOn
         self.schedule = schedule
@@ -61,6 +68,13 @@ public struct JobSpec: Sendable, Equatable {
         self.network = network
         self.volumes = volumes
     }
+}
+
+extension JobSpec {
+    public static let defaultCheckpointInterval: Duration = .seconds(5)
+    public static let defaultCheckpointLimit: UInt64 = 64 << 20
+    /// The largest `checkpointLimit` a job may set.
+    public static let maxCheckpointLimit: UInt64 = 1 << 30
 }
 
 /// What one task needs. CPU in cores, memory in bytes, I/O in bytes per second; nil = not requested.

@@ -19,6 +19,10 @@ public struct Allocation: Sendable, Codable, Equatable {
     public var restart: RestartPolicy?
     /// Service tasks' health checks.
     public var checks: [HealthCheck]?
+    /// How often the agent snapshots the task's checkpoint directory, and the largest snapshot it keeps;
+    /// nil: no checkpoints (`checkpointLimit: 0`, or a scheduler before them).
+    public var checkpointIntervalMs: Int64?
+    public var checkpointLimit: UInt64?
 
     /// Whether the task is a service's (restarted in place, health-checked).
     public var isService: Bool { restart != nil }
@@ -30,8 +34,10 @@ public struct Allocation: Sendable, Codable, Equatable {
         id: AllocationID, tenant: String, command: [String], environment: [String: String] = [:],
         image: String? = nil, resources: Resources, timeoutMs: Int64? = nil, network: TaskNetwork? = nil,
         taskCount: Int? = nil, volumes: [VolumeMount]? = nil, restart: RestartPolicy? = nil,
-        checks: [HealthCheck]? = nil
+        checks: [HealthCheck]? = nil, checkpointIntervalMs: Int64? = nil, checkpointLimit: UInt64? = nil
     ) {
+        self.checkpointIntervalMs = checkpointIntervalMs
+        self.checkpointLimit = checkpointLimit
         self.restart = restart
         self.checks = checks
         self.id = id
@@ -48,7 +54,7 @@ public struct Allocation: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case id, task, attempt, tenant, command, environment, image, resources, timeoutMs, network, taskCount, volumes,
-            restart, checks
+            restart, checks, checkpointIntervalMs, checkpointLimit
     }
 
     public init(from decoder: any Decoder) throws {
@@ -65,6 +71,8 @@ public struct Allocation: Sendable, Codable, Equatable {
         volumes = try c.decodeIfPresent([VolumeMount].self, forKey: .volumes)
         restart = try c.decodeIfPresent(RestartPolicy.self, forKey: .restart)
         checks = try c.decodeIfPresent([HealthCheck].self, forKey: .checks)
+        checkpointIntervalMs = try c.decodeIfPresent(Int64.self, forKey: .checkpointIntervalMs)
+        checkpointLimit = try c.decodeIfPresent(UInt64.self, forKey: .checkpointLimit)
     }
 
     /// The id, and the task and attempt it names, as separate fields as well (what readers of the JSON
@@ -85,6 +93,8 @@ public struct Allocation: Sendable, Codable, Equatable {
         try c.encodeIfPresent(volumes, forKey: .volumes)
         try c.encodeIfPresent(restart, forKey: .restart)
         try c.encodeIfPresent(checks, forKey: .checks)
+        try c.encodeIfPresent(checkpointIntervalMs, forKey: .checkpointIntervalMs)
+        try c.encodeIfPresent(checkpointLimit, forKey: .checkpointLimit)
     }
 }
 
@@ -106,13 +116,16 @@ public struct AllocationReport: Sendable, Codable, Equatable {
     /// The launch failed for the node's own reason (its sandbox setup, a missing image or volume, a full
     /// disk), not the task's: the scheduler places the task again elsewhere and counts it against the node.
     public var nodeFault: Bool?
+    /// The latest snapshot of the task's checkpoint directory, or why it was skipped, when that changed.
+    public var checkpoint: CheckpointStatus?
 
     public init(
         id: AllocationID, state: State, exitCode: Int32? = nil, error: String? = nil, usage: AllocationUsage? = nil,
         outcome: TaskOutcome? = nil, network: AllocationNetwork? = nil, health: TaskHealth? = nil,
-        nodeFault: Bool? = nil
+        nodeFault: Bool? = nil, checkpoint: CheckpointStatus? = nil
     ) {
         self.nodeFault = nodeFault
+        self.checkpoint = checkpoint
         self.health = health
         self.id = id
         self.network = network
@@ -211,5 +224,21 @@ public struct TaskHealth: Sendable, Codable, Equatable {
             clipped.append(character)
         }
         return clipped + "..."
+    }
+}
+
+/// A task's checkpoint as its agent last took it: when, how large, and whether the scheduler has it; or
+/// why the last snapshot was skipped (over the job's `checkpointLimit`, the directory not a directory).
+public struct CheckpointStatus: Sendable, Codable, Equatable {
+    /// Seconds since the Unix epoch.
+    public var at: Double
+    public var bytes: UInt64
+    /// Set when the latest snapshot was not taken or not kept; the previous one (if any) stays.
+    public var skipped: String?
+
+    public init(at: Double, bytes: UInt64, skipped: String? = nil) {
+        self.at = at
+        self.bytes = bytes
+        self.skipped = skipped
     }
 }

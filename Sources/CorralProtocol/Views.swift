@@ -160,13 +160,16 @@ public struct TaskView: Sendable, Codable, Equatable {
     public var network: AllocationNetwork?
     /// A service task's health and restarts in place.
     public var health: TaskHealth?
+    /// Its latest checkpoint snapshot (which the next attempt starts from), or why one was skipped.
+    public var checkpoint: CheckpointStatus?
 
     public init(
         job: JobID, index: Int, state: TaskState, attempt: Int, node: NodeID? = nil, allocation: AllocationID? = nil,
         exitCode: Int32? = nil, lastError: String? = nil, retryAt: Double? = nil, startedAt: Double? = nil,
         usage: AllocationUsage? = nil, outcome: TaskOutcome? = nil, network: AllocationNetwork? = nil,
-        health: TaskHealth? = nil
+        health: TaskHealth? = nil, checkpoint: CheckpointStatus? = nil
     ) {
+        self.checkpoint = checkpoint
         self.health = health
         self.network = network
         self.job = job

@@ -81,6 +81,9 @@ public struct TaskSpec: Sendable {
     /// Leave the work directory Corral made when the task ends (the caller removes it with
     /// `WorkDirectory.discard`).
     public var keepWorkDirectory = false
+    /// Directories made in the new work directory before the task starts, owned by the task's user
+    /// (`checkpoint` for `CORRAL_CHECKPOINT_DIR`).
+    public var workSubdirectories: [String] = []
     /// Bytes the work directory Corral makes may hold: it is then a tmpfs of that size of its own.
     public var workSize: UInt64?
 

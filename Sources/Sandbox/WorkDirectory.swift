@@ -45,6 +45,21 @@ public struct WorkDirectory: Sendable {
                     .workDirectory, "cannot mount a \(size)-byte tmpfs on \(path)", errno: err, path: path)
             }
         }
+        if !spec.workSubdirectories.isEmpty {
+            // Just made (and mounted) here: opened without following a link all the same.
+            let fd = openat(rootFD, spec.id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard fd >= 0 else {
+                throw SandboxError(.workDirectory, "cannot open work directory \(path)", errno: errno, path: path)
+            }
+            defer { close(fd) }
+            for name in spec.workSubdirectories {
+                guard mkdirat(fd, name, 0o700) == 0, fchownat(fd, name, owner.uid, owner.gid, AT_SYMLINK_NOFOLLOW) == 0
+                else {
+                    throw SandboxError(
+                        .workDirectory, "cannot make \(name) in work directory \(path)", errno: errno, path: path)
+                }
+            }
+        }
         return WorkDirectory(path: path, owned: !spec.keepWorkDirectory)
     }
 

@@ -60,6 +60,8 @@ public struct TaskRecord: Sendable, Codable, Equatable {
     public var network: AllocationNetwork?
     /// The current attempt's health (service tasks), as its agent reported it.
     public var health: TaskHealth?
+    /// The task's latest checkpoint (kept in the scheduler's data directory), or why one was skipped.
+    public var checkpoint: CheckpointStatus?
     public var updatedAt: Double
 
     public var state: TaskState { machine.state }

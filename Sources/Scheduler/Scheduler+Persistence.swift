@@ -14,7 +14,10 @@ extension Scheduler {
             expired.flatMap {
                 [.delete(StoreKeys.job($0)), .deletePrefix(StoreKeys.tasks(of: $0)), .delete(StoreKeys.schedule($0))]
             })
-        for id in expired { core.remove(job: id) }
+        for id in expired {
+            core.remove(job: id)
+            checkpoints?.remove(prefix: StoreKeys.checkpoints(of: id))
+        }
         logger.info("removed ended jobs past their retention", metadata: ["jobs": "\(expired.count)"])
     }
 

@@ -17,6 +17,8 @@ public actor Scheduler {
     /// The store; under an elected leader, the fenced view `lead(store:)` brought.
     var store: any StateStore
     public nonisolated let history: UsageHistory?
+    /// Tasks' latest checkpoints (nil: none are kept, as in tests without a data directory).
+    public nonisolated let checkpoints: CheckpointStore?
     let logger: Logger
     let now: @Sendable () -> Double
     var core: SchedulerCore
@@ -39,8 +41,9 @@ public actor Scheduler {
 
     public init(
         store: any StateStore, history: UsageHistory?, configuration: SchedulerCore.Configuration, logger: Logger,
-        now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
+        checkpoints: CheckpointStore? = nil, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
     ) {
+        self.checkpoints = checkpoints
         self.store = store
         self.history = history
         self.logger = logger

@@ -17,7 +17,10 @@ extension SchedulerCore {
                 network: job.spec.network.mode == .none ? nil : job.spec.network, taskCount: job.spec.count,
                 volumes: job.spec.volumes.isEmpty ? nil : job.spec.volumes,
                 restart: job.spec.type == .service ? job.spec.restart : nil,
-                checks: job.spec.type == .service && !job.spec.checks.isEmpty ? job.spec.checks : nil)
+                checks: job.spec.type == .service && !job.spec.checks.isEmpty ? job.spec.checks : nil,
+                checkpointIntervalMs: job.spec.checkpointLimit > 0
+                    ? job.spec.checkpointInterval.wholeMilliseconds : nil,
+                checkpointLimit: job.spec.checkpointLimit > 0 ? job.spec.checkpointLimit : nil)
         }
     }
 

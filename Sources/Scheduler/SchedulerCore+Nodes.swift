@@ -107,6 +107,7 @@ extension SchedulerCore {
             if let outcome = report.outcome { updated.outcome = outcome }
             if let network = report.network { updated.network = network }
             if let health = report.health { updated.health = health }
+            if let checkpoint = report.checkpoint { updated.checkpoint = checkpoint }
             if updated != record { table.update(updated) }
             if let event, let record = apply(event, to: task, now: now) { changed.append(record) }
         }

@@ -12,5 +12,8 @@ public enum StoreKeys {
     /// The prefix of every task key of a job (the trailing slash keeps job `a` from matching `ab`).
     public static func tasks(of job: JobID) -> String { tasks + "\(job.rawValue)/" }
     public static func schedule(_ id: JobID) -> String { schedules + id.rawValue }
+    /// A task's checkpoint file in the `CheckpointStore`: `<job>.<index>`.
+    public static func checkpoint(_ task: TaskID) -> String { "\(task.job.rawValue).\(task.index)" }
+    public static func checkpoints(of job: JobID) -> String { "\(job.rawValue)." }
     public static func node(_ id: NodeID) -> String { nodes + id.rawValue }
 }

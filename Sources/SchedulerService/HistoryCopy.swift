@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import CorralModel
 import Crypto
 import Foundation
 import Logging
@@ -6,12 +7,14 @@ import NIOCore
 import NIOHTTP1
 import Store
 
-/// A follower's copy of the leader's downsampled usage history, so that after a failover the new leader's
-/// forecasts and capacity reports go on with at most one interval missing. Every interval, for each
-/// copied table, it pulls the rows from its own newest bucket on (that bucket may have grown since),
-/// page by page, and writes them over its own.
+/// A follower's copy of the leader's downsampled usage history and tasks' checkpoints, so that after a
+/// failover the new leader's forecasts and capacity reports go on with at most one interval missing, and
+/// tasks resume from checkpoints at most one interval old. Every interval, for each copied table, it pulls
+/// the rows from its own newest bucket on (that bucket may have grown since), page by page, and writes
+/// them over its own; and it fetches each checkpoint whose size or time differs from its own copy.
 struct HistoryCopy: Sendable {
     let history: UsageHistory
+    let checkpoints: CheckpointStore?
     let role: RoleState
     let relayKey: SymmetricKey
     let http: HTTPClient
@@ -24,7 +27,10 @@ struct HistoryCopy: Sendable {
             guard case .following(let leader) = role.current else { continue }
             do {
                 let rows = try await copy(from: leader)
-                logger.debug("copied the leader's history", metadata: ["rows": "\(rows)", "leader": "\(leader)"])
+                let files = try await copyCheckpoints(from: leader)
+                logger.debug(
+                    "copied the leader's history and checkpoints",
+                    metadata: ["rows": "\(rows)", "checkpoints": "\(files)", "leader": "\(leader)"])
             } catch {
                 logger.warning(
                     "cannot copy the leader's history", metadata: ["leader": "\(leader)", "error": "\(error)"])
@@ -49,6 +55,40 @@ struct HistoryCopy: Sendable {
             }
         }
         return total
+    }
+
+    /// Fetches the leader's checkpoints that differ from this scheduler's, and drops those it no longer
+    /// has; how many were fetched.
+    func copyCheckpoints(from leader: String) async throws -> Int {
+        guard let checkpoints else { return 0 }
+        let theirs = try JSONDecoder().decode(
+            [CheckpointEntry].self,
+            from: Data(try await get(leader + "/v1/checkpoints", limit: 64 << 20).readableBytesView))
+        let ours = Dictionary(
+            try checkpoints.list().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var fetched = 0
+        for entry in theirs where CheckpointStore.isPlain(entry.name) {
+            if let mine = ours[entry.name], mine.bytes == entry.bytes, abs(mine.modified - entry.modified) < 0.001 {
+                continue
+            }
+            let bytes = try await get(
+                leader + "/v1/checkpoints/\(entry.name)", limit: Int(JobSpec.maxCheckpointLimit) + 4096)
+            try checkpoints.put(entry.name, Array(bytes.readableBytesView), modified: entry.modified)
+            fetched += 1
+        }
+        let kept = Set(theirs.map { $0.name })
+        for name in ours.keys where !kept.contains(name) { checkpoints.remove(name) }
+        return fetched
+    }
+
+    /// A peer GET's body.
+    func get(_ url: String, limit: Int) async throws -> ByteBuffer {
+        var request = HTTPClientRequest(url: url)
+        request.headers.add(name: "Corral-Peer", value: SchedulerAPI.peerToken(relayKey))
+        let response = try await http.execute(request, timeout: .seconds(120))
+        let body = try await response.body.collect(upTo: limit)
+        guard response.status == .ok else { throw HistoryCopyError(message: "\(url) answered \(response.status.code)") }
+        return body
     }
 
     func page(_ leader: String, _ family: String, _ resolution: UsageHistory.Resolution, after: Double, key: String)

@@ -12,8 +12,10 @@ public enum OpenAPIDocument {
         ("delete", "/v1/nodes/{node}"),
         ("get", "/v1/tenants/{tenant}/quota"), ("get", "/v1/dead-letters"), ("post", "/v1/agents/register"),
         ("post", "/v1/agents/{node}/heartbeat"), ("get", "/v1/agents/{node}/allocations"),
+        ("put", "/v1/agents/{node}/checkpoints/{allocation}"), ("get", "/v1/agents/{node}/checkpoints/{allocation}"),
         ("get", "/v1/allocations/{id}/logs/{stream}"), ("get", "/v1/allocations/{id}/fs"),
-        ("get", "/v1/reports/capacity"), ("get", "/v1/history/{family}/{resolution}"),
+        ("get", "/v1/reports/capacity"), ("get", "/v1/history/{family}/{resolution}"), ("get", "/v1/checkpoints"),
+        ("get", "/v1/checkpoints/{name}"),
     ]
 
     /// The methods the document lists for a concrete path (`/v1/jobs/j1` matches `/v1/jobs/{id}`), upper case.
@@ -166,6 +168,18 @@ public enum OpenAPIDocument {
               "responses": {"200": {"description": "Prometheus text", "content": {"text/plain": {}}},
                 "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
             "/v1/openapi.json": {"get": {"security": [], "responses": {"200": {"description": "This document", "content": {"application/json": {}}}}}},
+            "/v1/checkpoints": {
+              "get": {"summary": "Every checkpoint this scheduler keeps, for another scheduler's copy (Corral-Peer header)",
+                "responses": {"200": {"description": "The checkpoints", "content": {"application/json": {"schema": {"type": "array",
+                  "items": {"type": "object", "properties": {"name": {"type": "string"}, "bytes": {"type": "integer"}, "modified": {"type": "number"}}}}}}},
+                  "403": {"$ref": "#/components/responses/Error"}}}
+            },
+            "/v1/checkpoints/{name}": {
+              "parameters": [{"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}],
+              "get": {"summary": "One checkpoint, for another scheduler's copy (Corral-Peer header)",
+                "responses": {"200": {"description": "The archive", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                  "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+            },
             "/v1/history/{family}/{resolution}": {"get": {"security": [], "description": "For the cluster's other schedulers (header Corral-Peer): one page of the downsampled usage history, rows after (after, key) in (time, key) order. family: usage, tenant or job; resolution: minute or hour (job: minute).",
               "parameters": [{"name": "family", "in": "path", "required": true, "schema": {"type": "string"}}, {"name": "resolution", "in": "path", "required": true, "schema": {"type": "string"}},
                 {"name": "after", "in": "query", "schema": {"type": "number"}}, {"name": "key", "in": "query", "schema": {"type": "string"}}],
@@ -288,6 +302,20 @@ public enum OpenAPIDocument {
                 "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"},
                 "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"},
                 "503": {"$ref": "#/components/responses/Error"}}}
+            },
+            "/v1/agents/{node}/checkpoints/{allocation}": {
+              "parameters": [{"name": "node", "in": "path", "required": true, "schema": {"type": "string"}},
+                {"name": "allocation", "in": "path", "required": true, "schema": {"type": "string"}}],
+              "put": {"summary": "An agent hands over a snapshot of a task's checkpoint directory",
+                "requestBody": {"required": true, "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                "responses": {"204": {"description": "Kept as the task's latest checkpoint"},
+                  "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"}, "409": {"$ref": "#/components/responses/Error"},
+                  "413": {"$ref": "#/components/responses/Error"}, "507": {"$ref": "#/components/responses/Error"}}},
+              "get": {"summary": "The task's latest checkpoint, for the agent of its next attempt",
+                "responses": {"200": {"description": "The archive", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
+                  "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
+                  "404": {"$ref": "#/components/responses/Error"}}}
             },
             "/v1/allocations/{id}/logs/{stream}": {
               "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}},

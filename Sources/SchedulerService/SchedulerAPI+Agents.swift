@@ -5,6 +5,7 @@ import Foundation
 import Hummingbird
 import Prometheus
 import Scheduler
+import Store
 
 /// The agents' side of the API: registration with the bootstrap token or a node's credential, heartbeats
 /// and the long-poll, each for the caller's own node only (and with mTLS, its certificate's).
@@ -55,6 +56,38 @@ extension SchedulerAPI {
                 await scheduler.heartbeat(
                     node: node, reports: beat.reports, usage: beat.usage, diskFull: beat.diskFull == true))
         }
+        router.put("/v1/agents/:node/checkpoints/:allocation") { request, context in
+            let node = try nodeID(context)
+            try await requireNode(node, context)
+            let allocation = try allocationID(context)
+            do {
+                let limit = try await scheduler.checkpointLimit(allocation, node: node)
+                let body = try await Self.body(of: request, upTo: Int(limit))
+                try await scheduler.storeCheckpoint(Array(body.readableBytesView), allocation: allocation, node: node)
+            } catch let refusal as Scheduler.CheckpointRefusal {
+                throw Self.apiError(refusal, allocation)
+            } catch let error as CheckpointStore.Failure {
+                throw APIError(status: 507, code: "checkpoints_full", message: error.description)
+            }
+            return Response(status: .noContent)
+        }
+        router.get("/v1/agents/:node/checkpoints/:allocation") { _, context in
+            let node = try nodeID(context)
+            try await requireNode(node, context)
+            let allocation = try allocationID(context)
+            let archive: [UInt8]?
+            do { archive = try await scheduler.checkpoint(for: allocation, node: node) } catch let refusal
+                as Scheduler.CheckpointRefusal
+            {
+                throw Self.apiError(refusal, allocation)
+            }
+            guard let archive else {
+                throw APIError(status: 404, code: "no_checkpoint", message: "task \(allocation.task) has no checkpoint")
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "application/octet-stream"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: archive)))
+        }
         router.get("/v1/agents/:node/allocations") { request, context in
             let node = try nodeID(context)
             try await requireNode(node, context)
@@ -65,6 +98,29 @@ extension SchedulerAPI {
                     problems: [ValueError(field: "wait", message: "must be 0...60 seconds")])
             }
             return try json(await scheduler.poll(node: node, timeout: .milliseconds(Int64(wait * 1000))))
+        }
+    }
+
+    func allocationID(_ context: SchedulerRequestContext) throws -> AllocationID {
+        let text = try context.parameters.require("allocation")
+        guard let id = AllocationID(text) else { throw APIError.notFound("allocation \(text)") }
+        return id
+    }
+
+    static func apiError(_ refusal: Scheduler.CheckpointRefusal, _ allocation: AllocationID) -> APIError {
+        switch refusal {
+        case .unknown:
+            APIError(
+                status: 404, code: "unknown_allocation",
+                message: "allocation \(allocation) is not one this node runs, or this scheduler keeps no checkpoints")
+        case .tooLarge(let limit):
+            APIError(
+                status: 413, code: "too_large",
+                message: "the checkpoint is over its job's checkpointLimit of \(limit) bytes")
+        case .disabled:
+            APIError(
+                status: 409, code: "checkpoints_off",
+                message: "the job of \(allocation) keeps no checkpoints (checkpointLimit 0)")
         }
     }
 

@@ -113,6 +113,7 @@ public struct SchedulerAPI: Sendable {
         addAgentRoutes(router)
         addLogRoutes(router)
         addHistoryRoutes(router)
+        addCheckpointCopyRoutes(router)
         router.get("/v1/nodes") { _, context in
             try context.require([.admin])
             return try json(await scheduler.nodes)

@@ -39,6 +39,9 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
     /// The node circuit breaker: launches failing in a row for the node's own reasons before it is taken out
     /// of placement (default 3), and the cool-down before a probe task tests it (default 60 s).
     public var breakerFailures: Int?
+    /// The most tasks' checkpoints may take in the data directory together (default 4 GiB); an upload past
+    /// it is refused and the task keeps its previous checkpoint.
+    public var checkpointBytesMax: UInt64?
     public var breakerCooldownSeconds: Double?
     /// A token that reads `/metrics` and nothing else (for a Prometheus server).
     public var metricsToken: String?
@@ -150,6 +153,9 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
         }
         if let value = endedJobRetentionSeconds, !(value >= 60 && value <= 3.2e7) {
             problems.append(ValueError(field: "endedJobRetentionSeconds", message: "must be within 60...32000000"))
+        }
+        if let value = checkpointBytesMax, !((1 << 20)...(1 << 44)).contains(value) {
+            problems.append(ValueError(field: "checkpointBytesMax", message: "must be within 1 MiB...16 TiB"))
         }
         if let value = breakerFailures, !(1...1000).contains(value) {
             problems.append(ValueError(field: "breakerFailures", message: "must be within 1...1000"))

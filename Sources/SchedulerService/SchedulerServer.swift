@@ -62,7 +62,9 @@ public struct SchedulerServer: Service {
             config = try Self.loadOrCreateConfig(dataDir: dataDir, configPath: configPath, logger: logger)
             scheduler = Scheduler(
                 store: try SQLiteStore(path: dataDir + "/state.sqlite"), history: history,
-                configuration: config.core, logger: logger)
+                configuration: config.core, logger: logger,
+                checkpoints: try CheckpointStore(
+                    directory: dataDir + "/checkpoints", maxBytes: config.checkpointBytesMax ?? 4 << 30))
             try await scheduler.start()
             relayKey = try Self.relayKey(dataDir: dataDir, logger: logger)
             role = RoleState(.standalone)
@@ -76,7 +78,10 @@ public struct SchedulerServer: Service {
             }
             config = try SchedulerConfig.load(path: configPath)
             let store = try options.store()
-            scheduler = Scheduler(store: store, history: history, configuration: config.core, logger: logger)
+            scheduler = Scheduler(
+                store: store, history: history, configuration: config.core, logger: logger,
+                checkpoints: try CheckpointStore(
+                    directory: dataDir + "/checkpoints", maxBytes: config.checkpointBytesMax ?? 4 << 30))
             relayKey = try await Self.relayKey(store: store, logger: logger)
             role = RoleState(.noLeader)
             leadership = LeadershipLoop(
@@ -85,7 +90,8 @@ public struct SchedulerServer: Service {
             // The leader's certificate is checked against the CA of agents' certificates (one CA, from
             // `corral tls init`), else the system's roots.
             historyCopy = HistoryCopy(
-                history: history, role: role, relayKey: relayKey, http: try ProcessClients.client(ca: tls?.clientCA),
+                history: history, checkpoints: scheduler.checkpoints, role: role, relayKey: relayKey,
+                http: try ProcessClients.client(ca: tls?.clientCA),
                 interval: .milliseconds(Int64((config.historyCopySeconds ?? 60) * 1000)), logger: logger)
         }
         let api = SchedulerAPI(

@@ -28,6 +28,6 @@ extension TaskView {
             lastError: record.machine.lastError, retryAt: record.state == .pending ? record.notBefore : nil,
             startedAt: record.startedAt, usage: record.usage, outcome: record.outcome,
             network: record.state == .running || record.state == .scheduled ? record.network : nil,
-            health: record.state == .running ? record.health : nil)
+            health: record.state == .running ? record.health : nil, checkpoint: record.checkpoint)
     }
 }

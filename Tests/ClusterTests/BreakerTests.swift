@@ -21,7 +21,7 @@ struct BreakerTests {
         var config = ClusterTests.config()
         config.tenants = ["t": .init(token: SchedulerConfig.randomToken(), volumes: ["data"])]
         config.breakerFailures = 2
-        config.breakerCooldownSeconds = 3
+        config.breakerCooldownSeconds = 8
         try await LocalCluster.with(
             binary: ClusterTests.binary, dataDir: directory.path + "/cluster", config: config, failOnLeftovers: true
         ) { cluster in

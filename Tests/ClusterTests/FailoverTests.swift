@@ -4,6 +4,7 @@ import CorralProtocol
 import Demo
 import Foundation
 import Reports
+import Sandbox
 import SchedulerService
 import Store
 import Synchronization
@@ -373,6 +374,60 @@ extension FailoverTests {
             let fires = runs.compactMap(\.fire)
             let expected = Array(stride(from: fires.first ?? 0, through: Int64(fire) + 12, by: 6))
             #expect(fires == expected, "each fire once, the one at the kill included (\(Int64(fire))): \(fires)")
+        }
+    }
+
+    @Test("checkpoints are copied to followers: leader and node lost at once, the task resumes under the new leader")
+    func checkpointCopiedToFollowers() async throws {
+        try requirements()
+        var config = ClusterTests.config()
+        config.historyCopySeconds = 1
+        config.minimumNodeTTLSeconds = 3
+        try await Self.withHA("corral-failover-checkpoint", members: 1, schedulers: 2, ttl: 2, config: config) {
+            cluster, _ in
+            try cluster.startScheduler()
+            let first = try #require(try await Self.leader(cluster, within: .seconds(30)), "no leader elected")
+            try cluster.startAgent(.init(id: "a", cpu: 1, memory: "1Gi"))
+            try await cluster.waitForNodes(1)
+            let spec: [String: Any] = [
+                "name": "counter", "tenant": "t", "checkpointInterval": "1s",
+                "resources": ["cpu": 0.1, "memory": "16Mi"], "command": ["sh", "-c", CheckpointTests.counter],
+            ]
+            let job = try await ClusterTests.submit(
+                cluster, String(decoding: try JSONSerialization.data(withJSONObject: spec), as: UTF8.self))
+            let running = try await ClusterTests.waitForTasks(cluster, job) { $0.first?.state == .running }
+            let allocation = try #require(running.first?.allocation)
+            try cluster.startAgent(.init(id: "b", cpu: 1, memory: "1Gi"))
+            try await cluster.waitForNodes(2)
+
+            // At about step 80 the leader and the task's node are lost together: only the copy is left.
+            let log = cluster.nodeDataDir("a") + "/logs/\(job).0.1/stdout"
+            let deadline = ContinuousClock.now + .seconds(40)
+            while CheckpointTests.steps(log).last ?? 0 < 80 && ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            cluster.signalScheduler(SIGKILL, index: first)
+            cluster.signalAgent("a", SIGKILL)
+            CheckpointTests.kill(cgroup: cluster.cgroupParent("a") + "/\(allocation)")
+            let lostAt = CheckpointTests.steps(log).last ?? 0
+
+            let tasks = try await ClusterTests.waitForTasks(cluster, job, timeout: .seconds(60)) {
+                $0.first?.state == .completed
+            }
+            #expect(tasks.first?.node?.rawValue == "b")
+            let second = try String(
+                contentsOfFile: cluster.nodeDataDir("b") + "/logs/\(job).0.\(tasks.first?.attempt ?? 2)/stdout",
+                encoding: .utf8)
+            let resumed = Int(second.split(separator: "\n").first { $0.hasPrefix("resume ") }?.dropFirst(7) ?? "") ?? 0
+            #expect(resumed >= lostAt - 40 && resumed > 0, "resumed at \(resumed) from the copy, lost at \(lostAt)")
+
+            // The machine comes back: its agent clears what the lost task left.
+            try cluster.startAgent(.init(id: "a", cpu: 1, memory: "1Gi"))
+            let left = SandboxConfig.defaultWorkRoot() + "/\(allocation)"
+            let cleared = ContinuousClock.now + .seconds(30)
+            while FileManager.default.fileExists(atPath: left) && ContinuousClock.now < cleared {
+                try await Task.sleep(for: .milliseconds(200))
+            }
         }
     }
 }
