@@ -64,6 +64,9 @@ public enum Demo {
             // The service part is judged only where it can run (nftables installed).
             let serviceOK = act.skipped != nil || (act.serviceAnswer?.hasPrefix("hello from") == true)
             summary.ok = summary.ok && act.result?.hasPrefix("primes below 50: 2 3 5 7") == true && serviceOK
+            let triggers = try await DemoTriggers.run(cluster, say: say)
+            summary.triggers = triggers
+            summary.ok = summary.ok && triggers.ok
             if let metrics = try? await cluster.client().metrics() {
                 try? metrics.write(toFile: options.dataDir + "/metrics.txt", atomically: true, encoding: .utf8)
             }
@@ -130,6 +133,8 @@ public struct DemoSummary: Sendable, Codable {
     public var filesOut: String?
     /// What the service answered on its published port (or why it was skipped).
     public var service: String?
+    /// The schedule's runs, the workflow's order, the checkpointed counter's move.
+    var triggers: DemoTriggers.Outcome?
 }
 
 extension DemoSummary {
@@ -156,6 +161,14 @@ extension DemoSummary {
         lines.append("  placements per node: \(spread); lost tasks: \(lost)")
         if let filesOut { lines.append("  files out (corral alloc fs): \(filesOut)") }
         if let service { lines.append("  service on a published port: \(service)") }
+        if let triggers {
+            lines.append(
+                "  \(triggers.ok ? "ok  " : "FAIL") triggers: schedule \(triggers.fires.count) runs; workflow "
+                    + triggers.workflowOrder.joined(separator: " -> ")
+                    + "; counter lost on \(triggers.lostNode ?? "?") at step \(triggers.lostAt ?? 0), resumed on "
+                    + "\(triggers.resumedNode ?? "?") at step \(triggers.resumedAt ?? 0) (\(triggers.counterState ?? "?"))"
+            )
+        }
         lines.append("")
         lines.append(
             "Data: \(dataDir) (scheduler state in scheduler/state.sqlite, usage history in scheduler/history.sqlite,")

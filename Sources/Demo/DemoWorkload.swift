@@ -22,6 +22,8 @@ enum DemoWorkload {
                     token: SchedulerConfig.randomToken(), quota: .init(cpu: 2, memory: "1Gi", runningTasks: 8)),
             ])
         config.heartbeatIntervalSeconds = 1
+        // A lost node (the triggers act loses one on purpose) is judged down within about 5 s.
+        config.minimumNodeTTLSeconds = 5
         return config
     }
 

@@ -2,34 +2,34 @@
 /// and 194 days; anything later waits in an overflow list): inserting, moving and removing an entry are
 /// constant time, and advancing the clock touches only the slots it passes, never every entry. What the
 /// scheduler keeps pending fires of schedules in.
-struct TimingWheel<ID: Hashable & Sendable>: Sendable {
+public struct TimingWheel<ID: Hashable & Sendable>: Sendable {
     static var levels: Int { 4 }
     static var slotBits: Int64 { 6 }
     static var slots: Int64 { 1 << slotBits }
 
     /// The last second advanced to: every entry due at or before it has been handed out.
-    private(set) var now: Int64
+    public private(set) var now: Int64
     private var wheels: [[Set<ID>]]
     private var overflow: Set<ID> = []
     /// Each entry's due second, and so where it sits.
     private var due: [ID: Int64] = [:]
 
-    init(now: Int64) {
+    public init(now: Int64) {
         self.now = now
         wheels = Array(repeating: Array(repeating: [], count: Int(Self.slots)), count: Self.levels)
     }
 
-    var count: Int { due.count }
+    public var count: Int { due.count }
     func time(of id: ID) -> Int64? { due[id] }
 
     /// Puts `id` in (or moves it) to fire at second `time`; a time not after `now` fires at the next advance.
-    mutating func schedule(_ id: ID, at time: Int64) {
+    public mutating func schedule(_ id: ID, at time: Int64) {
         remove(id)
         due[id] = time
         place(id, at: time)
     }
 
-    mutating func remove(_ id: ID) {
+    public mutating func remove(_ id: ID) {
         guard let time = due.removeValue(forKey: id) else { return }
         if let (level, slot) = position(of: time) {
             wheels[level][slot].remove(id)
@@ -39,7 +39,7 @@ struct TimingWheel<ID: Hashable & Sendable>: Sendable {
     }
 
     /// Advances to `time` and returns every entry due by then, in time order (ties in no set order).
-    mutating func advance(to time: Int64) -> [(id: ID, at: Int64)] {
+    public mutating func advance(to time: Int64) -> [(id: ID, at: Int64)] {
         guard time > now else { return [] }
         var fired: [(id: ID, at: Int64)] = []
         if due.isEmpty || time - now > Self.slots * Self.slots {

@@ -8,7 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench", abstract: "Measure Corral against its peers in one run (ratios, not absolute times).",
         subcommands: [
             Launch.self, Place.self, Submit.self, EndToEnd.self, AgentOverhead.self, ForecastFit.self, Replay.self,
-            OCIRuntime.self,
+            OCIRuntime.self, Schedules.self,
         ])
 
     struct Launch: AsyncParsableCommand {
@@ -100,6 +100,39 @@ struct BenchCommand: AsyncParsableCommand {
                     report.scanPlacementsPerSecond, report.scanTasks, report.scanAgreed))
             print(String(format: "tree search is %.1fx the full scan", report.speedupOverScan))
             if report.scanAgreed != report.scanTasks { throw ExitCode(1) }
+        }
+    }
+
+    struct Schedules: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cron schedules on the timing wheel, against a scan of every schedule per tick in the same run.")
+
+        @Option(help: "Schedules held (every 5 minutes, hourly or daily, at random times).") var schedules = 100_000
+        @Option(help: "One-second ticks simulated.") var seconds = 600
+        @Flag(help: "Print one JSON object.") var json = false
+
+        func validate() throws {
+            guard schedules > 0, seconds > 0 else {
+                throw ValidationError("--schedules and --seconds must be positive")
+            }
+        }
+
+        func run() throws {
+            let report = try ScheduleBenchmark(schedules: schedules, seconds: seconds).run()
+            if json { return try BenchCommand.printJSON(report) }
+            print(
+                "schedules: \(report.schedules) cron schedules over \(report.seconds) s, \(report.fires) fires, one core"
+            )
+            print(
+                String(
+                    format: "timing wheel  %9.1f us per tick   %10.0f fires/s (cron next included)", report.wheelTickUs,
+                    report.wheelFiresPerSecond))
+            print(String(format: "scan per tick %9.1f us per tick", report.scanTickUs))
+            print(
+                String(
+                    format: "the wheel is %.1fx the scan; same fires: %@", report.speedupOverScan,
+                    report.agreed ? "yes" : "NO"))
+            if !report.agreed { throw ExitCode(1) }
         }
     }
 

@@ -3,7 +3,6 @@ import CorralModel
 import CorralProtocol
 import Demo
 import Foundation
-import Sandbox
 import SchedulerService
 import TestSupport
 import Testing
@@ -66,13 +65,9 @@ struct CheckpointTests {
             #expect(secondLog.hasSuffix("step 200\n"))
             #expect(tasks.first?.checkpoint?.bytes ?? 0 > 0, "the task's view shows its checkpoint")
 
-            // The machine comes back: its agent finds the dead task and clears what it left.
+            // The machine comes back: its agent finds the task ended and keeps what it left for its retention.
             try cluster.startAgent(LocalCluster.Node(id: "first", cpu: 1, memory: "1Gi"))
-            let left = SandboxConfig.defaultWorkRoot() + "/\(allocation)"
-            let cleared = ContinuousClock.now + .seconds(30)
-            while FileManager.default.fileExists(atPath: left) && ContinuousClock.now < cleared {
-                try await Task.sleep(for: .milliseconds(200))
-            }
+            try await cluster.waitForNodes(2)
         }
     }
 
