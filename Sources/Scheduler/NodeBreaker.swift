@@ -38,6 +38,12 @@ public struct NodeBreaker: Sendable, Equatable {
         self.cooldown = max(0, cooldown)
     }
 
+    /// A breaker in `state` (tests of every state and event).
+    init(threshold: Int, cooldown: Double, state: State) {
+        self.init(threshold: threshold, cooldown: cooldown)
+        self.state = state
+    }
+
     /// Whether placement may put a task on the node (closed, or half open for its probe).
     public var admits: Bool {
         switch state {

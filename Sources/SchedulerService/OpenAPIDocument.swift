@@ -169,14 +169,14 @@ public enum OpenAPIDocument {
                 "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
             "/v1/openapi.json": {"get": {"security": [], "responses": {"200": {"description": "This document", "content": {"application/json": {}}}}}},
             "/v1/checkpoints": {
-              "get": {"summary": "Every checkpoint this scheduler keeps, for another scheduler's copy (Corral-Peer header)",
+              "get": {"security": [], "summary": "Every checkpoint this scheduler keeps, for another scheduler's copy (Corral-Peer header)",
                 "responses": {"200": {"description": "The checkpoints", "content": {"application/json": {"schema": {"type": "array",
                   "items": {"type": "object", "properties": {"name": {"type": "string"}, "bytes": {"type": "integer"}, "modified": {"type": "number"}}}}}}},
                   "403": {"$ref": "#/components/responses/Error"}}}
             },
             "/v1/checkpoints/{name}": {
               "parameters": [{"name": "name", "in": "path", "required": true, "schema": {"type": "string"}}],
-              "get": {"summary": "One checkpoint, for another scheduler's copy (Corral-Peer header)",
+              "get": {"security": [], "summary": "One checkpoint, for another scheduler's copy (Corral-Peer header)",
                 "responses": {"200": {"description": "The archive", "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}},
                   "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
             },

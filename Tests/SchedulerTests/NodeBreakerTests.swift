@@ -1,12 +1,62 @@
 import CorralModel
 import CorralProtocol
-import Scheduler
 import TestSupport
 import Testing
+
+@testable import Scheduler
 
 /// The node circuit breaker: as a machine, and in the scheduler with an injected clock.
 @Suite struct NodeBreakerTests {
     let probe = AllocationID(task: TaskID(job: "j1", index: 0), attempt: 1)
+
+    /// Every state x every event: the state after, and whether the node's placeability changed.
+    @Test func everyStateAndEvent() {
+        let other = AllocationID(task: TaskID(job: "j2", index: 0), attempt: 1)
+        let states: [(String, NodeBreaker.State)] = [
+            ("closed0", .closed(failures: 0)), ("closed1", .closed(failures: 1)), ("open", .open(until: 10)),
+            ("halfOpen", .halfOpen), ("probing", .probing(probe, since: 5)),
+        ]
+        let events: [(String, NodeBreaker.Event)] = [
+            ("failed", .launchFailed("x", at: 6)), ("launchedProbe", .launched(probe)),
+            ("launchedOther", .launched(other)), ("placed", .placed(other, at: 6)), ("tickEarly", .tick(at: 9)),
+            ("tickLate", .tick(at: 70)),
+        ]
+        // threshold 2, cool-down 10: (state, event) -> (state after, admits changed)
+        let expected: [String: (NodeBreaker.State, Bool)] = [
+            "closed0 failed": (.closed(failures: 1), false), "closed1 failed": (.open(until: 16), true),
+            "closed0 launchedProbe": (.closed(failures: 0), false),
+            "closed1 launchedProbe": (.closed(failures: 0), false),
+            "closed0 launchedOther": (.closed(failures: 0), false),
+            "closed1 launchedOther": (.closed(failures: 0), false),
+            "closed0 placed": (.closed(failures: 0), false), "closed1 placed": (.closed(failures: 1), false),
+            "closed0 tickEarly": (.closed(failures: 0), false), "closed1 tickEarly": (.closed(failures: 1), false),
+            "closed0 tickLate": (.closed(failures: 0), false), "closed1 tickLate": (.closed(failures: 1), false),
+            "open failed": (.open(until: 10), false), "open launchedProbe": (.open(until: 10), false),
+            "open launchedOther": (.open(until: 10), false), "open placed": (.open(until: 10), false),
+            "open tickEarly": (.open(until: 10), false), "open tickLate": (.halfOpen, true),
+            "halfOpen failed": (.open(until: 16), true), "halfOpen launchedProbe": (.halfOpen, false),
+            "halfOpen launchedOther": (.halfOpen, false), "halfOpen placed": (.probing(other, since: 6), true),
+            "halfOpen tickEarly": (.halfOpen, false), "halfOpen tickLate": (.halfOpen, false),
+            "probing failed": (.open(until: 16), false), "probing launchedProbe": (.closed(failures: 0), true),
+            "probing launchedOther": (.probing(probe, since: 5), false),
+            "probing placed": (.probing(probe, since: 5), false),
+            "probing tickEarly": (.probing(probe, since: 5), false),
+            "probing tickLate": (.halfOpen, true),
+        ]
+        for (stateName, state) in states {
+            for (eventName, event) in events {
+                var breaker = NodeBreaker(threshold: 2, cooldown: 10, state: state)
+                let changed = breaker.handle(event)
+                let key = "\(stateName) \(eventName)"
+                guard let (after, flips) = expected[key] else {
+                    Issue.record("no expectation for \(key)")
+                    continue
+                }
+                #expect(breaker.state == after && changed == flips, "\(key): \(breaker.state), changed \(changed)")
+            }
+        }
+        #expect(expected.count == states.count * events.count)
+    }
 
     /// Applies `event`; whether the breaker's admitting changed.
     func step(_ breaker: inout NodeBreaker, _ event: NodeBreaker.Event) -> Bool { breaker.handle(event) }
