@@ -3,23 +3,34 @@ import Placement
 import Scheduler
 
 /// `corral bench schedules`: the scheduler's cost of holding many cron schedules. `schedules` schedules
-/// (every 5 minutes, hourly or daily, at random times) are simulated over `seconds` one-second ticks:
+/// (`daily` at random times, or `mixed`: every 5 minutes, hourly or daily) are simulated over `seconds`
+/// one-second ticks:
 /// each tick takes the due ones off the timing wheel, computes each one's next fire from its cron
 /// expression and puts it back. The peer in the same run is a scan of every schedule's next fire on each
 /// tick (what the wheel avoids); both must fire the same schedules at the same seconds, and the ratio of
 /// their times per tick is the figure to compare.
 public struct ScheduleBenchmark: Sendable {
+    public enum Mix: String, Sendable, Encodable, CaseIterable {
+        /// Every schedule daily: fires are rare, the cost is holding them.
+        case daily
+        /// A third every 5 minutes, a third hourly, a third daily: the cost is mostly firing.
+        case mixed
+    }
+
     public var schedules: Int
     public var seconds: Int
+    public var mix: Mix
     public var seed: UInt64
 
-    public init(schedules: Int, seconds: Int, seed: UInt64 = 42) {
+    public init(schedules: Int, seconds: Int, mix: Mix, seed: UInt64 = 42) {
+        self.mix = mix
         self.schedules = schedules
         self.seconds = seconds
         self.seed = seed
     }
 
     public struct Report: Sendable, Encodable {
+        public var mix: Mix
         public var schedules: Int
         public var seconds: Int
         public var fires: Int
@@ -41,7 +52,7 @@ public struct ScheduleBenchmark: Sendable {
             let minute = Int(random.next() % 60)
             let hour = Int(random.next() % 24)
             let text: String =
-                switch random.next() % 3 {
+                switch mix == .daily ? 2 : random.next() % 3 {
                 case 0: "\(second) */5 * * * *"
                 case 1: "\(second) \(minute) * * * *"
                 default: "\(second) \(minute) \(hour) * * *"
@@ -79,7 +90,7 @@ public struct ScheduleBenchmark: Sendable {
         let wheelSeconds = wheelTime.inSeconds
         let scanSeconds = scanTime.inSeconds
         return Report(
-            schedules: schedules, seconds: seconds, fires: fires,
+            mix: mix, schedules: schedules, seconds: seconds, fires: fires,
             wheelTickUs: wheelSeconds / Double(seconds) * 1e6, scanTickUs: scanSeconds / Double(seconds) * 1e6,
             wheelFiresPerSecond: Double(fires) / max(wheelSeconds, 1e-9),
             speedupOverScan: scanSeconds / max(wheelSeconds, 1e-9), agreed: wheelFired == scanFired)
