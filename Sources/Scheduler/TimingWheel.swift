@@ -2,6 +2,10 @@
 /// and 194 days; anything later waits in an overflow list): inserting, moving and removing an entry are
 /// constant time, and advancing the clock touches only the slots it passes, never every entry. What the
 /// scheduler keeps pending fires of schedules in.
+///
+/// Slots are plain arrays of (entry, time) pairs, appended to: moving or removing an entry only changes
+/// its time in `due`, and the pair left behind is dropped when its slot is reached (its time is no longer
+/// the entry's). Left-behind pairs are counted; when they outnumber the live entries, the wheel is rebuilt.
 public struct TimingWheel<ID: Hashable & Sendable>: Sendable {
     static var levels: Int { 4 }
     static var slotBits: Int64 { 6 }
@@ -9,10 +13,12 @@ public struct TimingWheel<ID: Hashable & Sendable>: Sendable {
 
     /// The last second advanced to: every entry due at or before it has been handed out.
     public private(set) var now: Int64
-    private var wheels: [[Set<ID>]]
-    private var overflow: Set<ID> = []
-    /// Each entry's due second, and so where it sits.
+    private var wheels: [[[(id: ID, at: Int64)]]]
+    private var overflow: [(id: ID, at: Int64)] = []
+    /// Each entry's due second: the one pair of it that counts.
     private var due: [ID: Int64] = [:]
+    /// Pairs in the slots that no longer count (moved or removed entries).
+    private var stale = 0
 
     public init(now: Int64) {
         self.now = now
@@ -24,18 +30,15 @@ public struct TimingWheel<ID: Hashable & Sendable>: Sendable {
 
     /// Puts `id` in (or moves it) to fire at second `time`; a time not after `now` fires at the next advance.
     public mutating func schedule(_ id: ID, at time: Int64) {
-        remove(id)
-        due[id] = time
+        if due.updateValue(time, forKey: id) != nil { stale += 1 }
         place(id, at: time)
+        compactIfStale()
     }
 
     public mutating func remove(_ id: ID) {
-        guard let time = due.removeValue(forKey: id) else { return }
-        if let (level, slot) = position(of: time) {
-            wheels[level][slot].remove(id)
-        } else {
-            overflow.remove(id)
-        }
+        guard due.removeValue(forKey: id) != nil else { return }
+        stale += 1
+        compactIfStale()
     }
 
     /// Advances to `time` and returns every entry due by then, in time order (ties in no set order).
@@ -53,13 +56,18 @@ public struct TimingWheel<ID: Hashable & Sendable>: Sendable {
                 now += 1
                 cascade()
                 let slot = Int(now & (Self.slots - 1))
-                for id in wheels[0][slot] {
-                    if let at = due.removeValue(forKey: id) { fired.append((id, at)) }
+                for pair in wheels[0][slot] {
+                    if due[pair.id] == pair.at {
+                        due[pair.id] = nil
+                        fired.append(pair)
+                    } else {
+                        stale -= 1
+                    }
                 }
-                wheels[0][slot] = []
+                wheels[0][slot].removeAll(keepingCapacity: true)
             }
         }
-        return fired.sorted { $0.at < $1.at }
+        return fired.count > 1 ? fired.sorted { $0.at < $1.at } : fired
     }
 
     /// Where an entry due at `time` sits, relative to `now`: (level, slot), or nil for the overflow.
@@ -79,9 +87,9 @@ public struct TimingWheel<ID: Hashable & Sendable>: Sendable {
 
     private mutating func place(_ id: ID, at time: Int64) {
         if let (level, slot) = position(of: time) {
-            wheels[level][slot].insert(id)
+            wheels[level][slot].append((id, time))
         } else {
-            overflow.insert(id)
+            overflow.append((id, time))
         }
     }
 
@@ -93,18 +101,30 @@ public struct TimingWheel<ID: Hashable & Sendable>: Sendable {
             let slot = Int((now >> shift) & (Self.slots - 1))
             let moving = wheels[level][slot]
             wheels[level][slot] = []
-            for id in moving { if let at = due[id] { place(id, at: at) } }
+            replace(moving)
         }
         if now & ((1 << (Self.slotBits * Int64(Self.levels))) - 1) == 0 {
             let moving = overflow
             overflow = []
-            for id in moving { if let at = due[id] { place(id, at: at) } }
+            replace(moving)
         }
+    }
+
+    /// Places the pairs that still count again; drops the rest.
+    private mutating func replace(_ pairs: [(id: ID, at: Int64)]) {
+        for pair in pairs {
+            if due[pair.id] == pair.at { place(pair.id, at: pair.at) } else { stale -= 1 }
+        }
+    }
+
+    private mutating func compactIfStale() {
+        if stale > max(1024, due.count) { rebuild() }
     }
 
     private mutating func rebuild() {
         wheels = Array(repeating: Array(repeating: [], count: Int(Self.slots)), count: Self.levels)
         overflow = []
+        stale = 0
         for (id, at) in due { place(id, at: at) }
     }
 }

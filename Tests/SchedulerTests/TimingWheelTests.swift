@@ -56,6 +56,22 @@ import Testing
                     at <= now && (at > before || at <= start), "entry \(id) due \(at) fired late, by \(before)..\(now)")
                 fired[id] = at
             }
+            // Churn while it runs, as schedules paused, resumed and moved do: pending entries moved to new
+            // times (often more than once, leaving pairs behind) or removed, and new ones added.
+            // (Not near the end: every entry must fall due before the last advance.)
+            for _ in 0..<(now < start + 40_000_000 ? Int.random(in: 0...20, using: &random) : 0) {
+                let id = Int.random(in: 0..<3000, using: &random)
+                guard fired[id] == nil else { continue }
+                if Bool.random(using: &random) {
+                    let at = now + Int64.random(in: 1...300_000, using: &random)
+                    wheel.schedule(id, at: at)
+                    model[id] = at
+                } else {
+                    wheel.remove(id)
+                    model[id] = nil
+                }
+            }
+            #expect(wheel.count == model.count - fired.count)
         }
         #expect(fired == model, "\(model.count - fired.count) entries never fired")
         #expect(wheel.count == 0)
