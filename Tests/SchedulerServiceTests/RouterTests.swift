@@ -21,12 +21,12 @@ import Testing
             "globex": .init(token: "globex-token-012345678"),
         ])
 
-    static func app() async throws -> some ApplicationProtocol {
-        let checkpoints = NSTemporaryDirectory() + "corral-router-checkpoints-\(UUID().uuidString)"
+    /// The API over an in-memory store; with `checkpoints`, a checkpoint store in that directory.
+    static func app(checkpoints: String? = nil) async throws -> some ApplicationProtocol {
         let scheduler = Scheduler(
             store: try SQLiteStore(path: nil), history: try UsageHistory(path: nil),
             configuration: SchedulerCore.Configuration(quotas: config.quotas), logger: Logger(label: "test"),
-            checkpoints: try CheckpointStore(directory: checkpoints, maxBytes: 1 << 20))
+            checkpoints: try checkpoints.map { try CheckpointStore(directory: $0 + "/checkpoints", maxBytes: 1 << 20) })
         try await scheduler.start()
         return Application(router: SchedulerAPI(scheduler: scheduler, config: config).router())
     }
@@ -196,7 +196,8 @@ import Testing
     /// Each route, called with a real job, tenant, node and allocation: neither 404 nor 405 (which an
     /// unregistered but documented route would answer).
     @Test func everyRouteAnswersForRealObjects() async throws {
-        try await Self.app().test(.router) { client in
+        let directory = TemporaryDirectory("corral-router")
+        try await Self.app(checkpoints: directory.path).test(.router) { client in
             let admin = Self.auth("admin-token-0123456789")
             let registration = Self.registration("n1")
             // The node's own credential for every agent route (the bootstrap token only registers new nodes).
