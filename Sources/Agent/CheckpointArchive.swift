@@ -127,7 +127,8 @@ enum CheckpointArchive {
                     fchownat(parent, name, uid, gid, AT_SYMLINK_NOFOLLOW) == 0
                 else { throw .unreadable("cannot make \(path) (errno \(errno))") }
             case UInt8(ascii: "f"):
-                let size = Int(try number(8))
+                // The size comes from an archive another node made: checked, never trusted to convert.
+                guard let size = Int(exactly: try number(8)) else { throw .malformed("\(path): a size past any file") }
                 let data = try take(size)
                 let fd = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode | 0o600)
                 guard fd >= 0 else { throw .unreadable("cannot create \(path) (errno \(errno))") }

@@ -65,4 +65,20 @@ import Testing
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: target.path).isEmpty)
     }
+
+    /// An archive comes from another node's agent: a file size past Int.max is refused, not a trap.
+    @Test func aSizePastAnyFileIsRefusedNotATrap() throws {
+        let target = TemporaryDirectory("corral-ck-size")
+        var archive = CheckpointArchive.magic
+        archive.append(UInt8(ascii: "f"))
+        CheckpointArchive.append(4, bytes: 2, to: &archive)
+        archive += Array("huge".utf8)
+        CheckpointArchive.append(0o644, bytes: 2, to: &archive)
+        CheckpointArchive.append(UInt64.max, bytes: 8, to: &archive)
+        let fd = open(target.path)
+        defer { close(fd) }
+        #expect(throws: CheckpointArchive.Failure.self) {
+            try CheckpointArchive.unpack(archive, into: fd, uid: 0, gid: 0)
+        }
+    }
 }
