@@ -61,13 +61,7 @@ extension Scheduler {
             return
         }
         let bytes = try encode(fire.state)
-        var ops: [Op] = [.put(StoreKeys.schedule(id), bytes)]
-        ops += try fire.children.map { .put(StoreKeys.job($0.id), try encode($0)) }
-        let key = StoreKeys.schedule(id)
-        let compare: Compare = core.storedState(of: id).map { .value(key, $0) } ?? .absent(key)
-        guard try await store.txn(if: [compare], then: ops).succeeded else {
-            throw SchedulerError.conflict("schedule \(id)'s stored state changed under this scheduler")
-        }
+        try await writeState(id, bytes, also: try fire.children.map { .put(StoreKeys.job($0.id), try encode($0)) })
         core.commitFire(fire, stored: bytes, now: time)
         if let child = fire.children.first {
             logger.info(
@@ -86,15 +80,21 @@ extension Scheduler {
         }
     }
 
+    /// Stores a schedule's new state (and `also`, in the same transaction) if its stored state is still the
+    /// one this scheduler last wrote or loaded.
+    func writeState(_ id: JobID, _ bytes: [UInt8], also: [Op] = []) async throws {
+        let key = StoreKeys.schedule(id)
+        let compare: Compare = core.storedState(of: id).map { .value(key, $0) } ?? .absent(key)
+        guard try await store.txn(if: [compare], then: [.put(key, bytes)] + also).succeeded else {
+            throw SchedulerError.conflict("schedule \(id)'s stored state changed under this scheduler")
+        }
+    }
+
     /// Pauses or resumes a schedule; nil for a job that is not one.
     public func setPaused(_ id: JobID, _ paused: Bool) async throws -> ScheduleState? {
         guard let state = core.setPaused(id, paused, now: now()) else { return nil }
-        let key = StoreKeys.schedule(id)
         let bytes = try encode(state)
-        let compare: Compare = core.storedState(of: id).map { .value(key, $0) } ?? .absent(key)
-        guard try await store.txn(if: [compare], then: [.put(key, bytes)]).succeeded else {
-            throw SchedulerError.conflict("schedule \(id)'s stored state changed under this scheduler")
-        }
+        try await writeState(id, bytes)
         core.storeScheduleState(id, state, stored: bytes)
         logger.info(paused ? "schedule paused" : "schedule resumed", metadata: ["job": "\(id)"])
         return state
