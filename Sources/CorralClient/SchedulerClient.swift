@@ -64,6 +64,15 @@ public struct SchedulerClient: Sendable {
     public func forget(node: String) async throws -> NodeForgotten {
         try await call(.DELETE, "/v1/nodes/\(Self.segment(node))")
     }
+    /// Drains a node: evicting what is left after `deadline` seconds (nil: waiting for its tasks to end).
+    public func drain(node: String, deadline: Double?) async throws -> NodeStatus {
+        try await call(
+            .POST, "/v1/nodes/\(Self.segment(node))/drain",
+            body: try JSONEncoder().encode(DrainRequest(deadlineSeconds: deadline)))
+    }
+    public func undrain(node: String) async throws -> NodeStatus {
+        try await call(.POST, "/v1/nodes/\(Self.segment(node))/undrain")
+    }
     public func quota(tenant: String) async throws -> QuotaStatus {
         try await call(.GET, "/v1/tenants/\(Self.segment(tenant))/quota")
     }

@@ -114,13 +114,18 @@ public struct NodeStatus: Sendable, Codable, Equatable {
     public var breaker: String?
     public var breakerReason: String?
     public var breakerTrips: Int?
+    /// Set while an admin drains the node; `drained` once no task of it is left on the node.
+    public var drain: NodeDrain?
+    public var drained: Bool?
 
     public init(
         id: NodeID, ready: Bool = true, lastSeen: Double = 0, capacity: ResourceVector,
         reserved: ResourceVector = .zero, running: Int = 0, labels: [String: String] = [:], usage: NodeLoad = .idle,
         address: String? = nil, info: [String: String] = [:], conditions: [String]? = nil, breaker: String? = nil,
-        breakerReason: String? = nil, breakerTrips: Int? = nil
+        breakerReason: String? = nil, breakerTrips: Int? = nil, drain: NodeDrain? = nil, drained: Bool? = nil
     ) {
+        self.drain = drain
+        self.drained = drained
         self.breaker = breaker
         self.breakerReason = breakerReason
         self.breakerTrips = breakerTrips

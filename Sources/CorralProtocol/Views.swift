@@ -211,6 +211,27 @@ public struct NodeForgotten: Sendable, Codable, Equatable {
     }
 }
 
+/// A node an admin is draining (`corral node drain`): it gets no new work; at `deadline` (if any) the
+/// tasks still on it are killed and placed elsewhere without using up an attempt.
+public struct NodeDrain: Sendable, Codable, Equatable {
+    /// When the drain began and when it evicts what is left (seconds since the Unix epoch); no deadline
+    /// waits for the tasks to end by themselves.
+    public var since: Double
+    public var deadline: Double?
+
+    public init(since: Double, deadline: Double?) {
+        self.since = since
+        self.deadline = deadline
+    }
+}
+
+/// `POST /v1/nodes/{node}/drain`'s body: evict what is left after this many seconds (nil: never; 0: now).
+public struct DrainRequest: Sendable, Codable, Equatable {
+    public var deadlineSeconds: Double?
+
+    public init(deadlineSeconds: Double?) { self.deadlineSeconds = deadlineSeconds }
+}
+
 /// `GET /v1/leader`, answered by every scheduler without a token: its role (`standalone`, `leader`,
 /// `follower`, `candidate`), the leader's address as it knows it (none while there is no leader), and
 /// its own.

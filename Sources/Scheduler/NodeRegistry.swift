@@ -37,6 +37,7 @@ struct NodeRegistry: Sendable {
     /// for it and what it reported running are kept; what was in flight to its previous agent and its last
     /// usage are not. Returns its machine's actions.
     mutating func register(_ record: NodeRecord, at time: Double, grace: Double? = nil) -> [NodeMachine.Action] {
+        if record.drain != nil { draining.insert(record.id) } else { draining.remove(record.id) }
         if let old = nodes[record.id]?.record.credentialDigest { byCredential[old] = nil }
         if let digest = record.credentialDigest { byCredential[digest] = record.id }
         guard var node = nodes[record.id] else {
@@ -58,6 +59,18 @@ struct NodeRegistry: Sendable {
         if let digest = nodes[id]?.record.credentialDigest { byCredential[digest] = nil }
         nodes[id] = nil
         halfOpen.remove(id)
+        draining.remove(id)
+    }
+
+    /// Nodes an admin drains (`NodeRecord.drain` set).
+    private(set) var draining: Set<NodeID> = []
+
+    /// Starts, changes or ends (nil) a node's drain; returns its new record, nil for an unknown node.
+    mutating func setDrain(_ drain: NodeDrain?, node id: NodeID) -> NodeRecord? {
+        guard nodes[id] != nil else { return nil }
+        nodes[id]?.record.drain = drain
+        if drain != nil { draining.insert(id) } else { draining.remove(id) }
+        return nodes[id]?.record
     }
 
     /// An event for one node's machine; its actions for the caller to carry out.

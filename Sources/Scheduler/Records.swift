@@ -87,6 +87,8 @@ public struct NodeRecord: Sendable, Codable, Equatable {
     /// SHA-256 (hex) of the node's credential, handed to its agent once at its first registration: every
     /// request for this node must carry the credential. Never the credential itself.
     public var credentialDigest: String?
+    /// Set while an admin drains the node: kept across its agent's registrations and scheduler restarts.
+    public var drain: NodeDrain?
 
     public init(
         id: NodeID, capacity: ResourceVector, labels: [String: String] = [:], weight: Double = 1,

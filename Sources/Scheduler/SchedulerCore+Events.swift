@@ -48,7 +48,7 @@ extension SchedulerCore {
             record.exitCode = code
             // Ended before any report said it runs: it ran, and this is when the scheduler heard of it.
             if before.state == .scheduled { record.startedAt = now }
-        case .crashed, .lost, .timedOut, .cancel:
+        case .crashed, .lost, .timedOut, .cancel, .evicted:
             break
         }
         for action in actions {
@@ -62,11 +62,12 @@ extension SchedulerCore {
             case .kill(let node):
                 if let allocation = record.allocation { nodes.kill(allocation, on: node) }
             case .retry(let attempt):
-                // A task lost with its node did nothing wrong: it is re-placed at once, not after a backoff.
+                // A task lost with its node or evicted did nothing wrong: it is re-placed at once, not after a
+                // backoff.
                 var at = now
-                if case .lost = event {
-                } else {
-                    at += job.spec.retry.delay(beforeAttempt: attempt, random: random()).inSeconds
+                switch event {
+                case .lost, .evicted: break
+                default: at += job.spec.retry.delay(beforeAttempt: attempt, random: random()).inSeconds
                 }
                 record.notBefore = at
                 timers.retry(id, at: at)
@@ -158,6 +159,8 @@ extension SchedulerCore {
     /// and their tasks are lost. Returns the changed records.
     public mutating func tick(now: Double) -> [TaskRecord] {
         var changed: [TaskRecord] = []
+        // Evicted first, so that they are placed in this pass.
+        if !nodes.draining.isEmpty { changed += evictDrained(now: now) }
         for task in timers.dueRetries(now: now) { enqueue(task) }
         for deadline in timers.expiredDeadlines(now: now) {
             // Only the run the deadline was set for: the task may have ended, or restarted since.

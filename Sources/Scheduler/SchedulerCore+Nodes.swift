@@ -20,7 +20,7 @@ extension SchedulerCore {
         view.upsert(
             NodeDescription(
                 id: record.id.rawValue, capacity: record.capacity, weight: record.weight, labels: record.labels,
-                ready: true))
+                ready: placeable(record.id)))
         unblockAll()
     }
 
@@ -31,7 +31,7 @@ extension SchedulerCore {
     /// Whether placement may use the node: alive, and its agent able to record what it is given.
     func placeable(_ node: NodeID) -> Bool {
         guard let entry = nodes[node] else { return false }
-        return entry.machine.isReady && !entry.diskFull && entry.breaker.admits
+        return entry.machine.isReady && !entry.diskFull && entry.breaker.admits && entry.record.drain == nil
     }
 
     /// Carries out what a breaker event changed: the node's placeability, and what waits for room.
@@ -153,10 +153,11 @@ extension SchedulerCore {
 
     public func hasOrders(node: NodeID) -> Bool { nodes.hasOrders(node) }
 
-    /// What keeps a node from taking work besides being down: `disk-full`, `breaker-open`, `breaker-half-open`,
-    /// `breaker-probing`.
+    /// What keeps a node from taking work besides being down: `draining` or `drained`, `disk-full`,
+    /// `breaker-open`, `breaker-half-open`, `breaker-probing`.
     func conditions(_ node: NodeRegistry.Node) -> [String]? {
         var conditions: [String] = []
+        if node.record.drain != nil { conditions.append(isDrained(node.record.id) ? "drained" : "draining") }
         if node.diskFull { conditions.append("disk-full") }
         if node.breaker.name != "closed" { conditions.append("breaker-\(node.breaker.name)") }
         return conditions.isEmpty ? nil : conditions
@@ -171,7 +172,8 @@ extension SchedulerCore {
                 reserved: snapshot?.reserved ?? .zero, running: snapshot?.running ?? 0, labels: node.record.labels,
                 usage: node.usage, address: node.record.address, info: node.record.info,
                 conditions: conditions(node), breaker: node.breaker.name, breakerReason: node.breaker.reason,
-                breakerTrips: node.breaker.trips)
+                breakerTrips: node.breaker.trips, drain: node.record.drain,
+                drained: node.record.drain == nil ? nil : isDrained(id))
         }
     }
 }

@@ -8,6 +8,11 @@ public struct TaskMachine: Sendable, Equatable, Codable {
     /// Runs started so far (1 after the first placement).
     public private(set) var attempt = 0
     public let maxAttempts: Int
+    /// Attempts ended by the cluster's operation (a drain's deadline, eviction), not by the task: they
+    /// do not count against `maxAttempts`.
+    public private(set) var evictions = 0
+    /// Attempts that counted against `maxAttempts`.
+    public var attemptsUsed: Int { attempt - evictions }
     /// The node holding the current attempt, while scheduled or running.
     public private(set) var node: NodeID?
     /// The node of the latest attempt, kept after it ended.
@@ -17,6 +22,31 @@ public struct TaskMachine: Sendable, Equatable, Codable {
     public var isDeadLetter: Bool { (state == .failed || state == .lost) && lastError != nil }
 
     public init(maxAttempts: Int) { self.maxAttempts = max(1, maxAttempts) }
+
+    enum CodingKeys: String, CodingKey { case state, attempt, maxAttempts, node, lastNode, lastError, evictions }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        state = try c.decode(TaskState.self, forKey: .state)
+        attempt = try c.decode(Int.self, forKey: .attempt)
+        maxAttempts = try c.decode(Int.self, forKey: .maxAttempts)
+        node = try c.decodeIfPresent(NodeID.self, forKey: .node)
+        lastNode = try c.decodeIfPresent(NodeID.self, forKey: .lastNode)
+        lastError = try c.decodeIfPresent(String.self, forKey: .lastError)
+        // Records stored before evictions existed have none.
+        evictions = try c.decodeIfPresent(Int.self, forKey: .evictions) ?? 0
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(state, forKey: .state)
+        try c.encode(attempt, forKey: .attempt)
+        try c.encode(maxAttempts, forKey: .maxAttempts)
+        try c.encodeIfPresent(node, forKey: .node)
+        try c.encodeIfPresent(lastNode, forKey: .lastNode)
+        try c.encodeIfPresent(lastError, forKey: .lastError)
+        if evictions > 0 { try c.encode(evictions, forKey: .evictions) }
+    }
 
     public enum Event: Sendable, Equatable {
         case placed(node: NodeID)
@@ -29,6 +59,9 @@ public struct TaskMachine: Sendable, Equatable, Codable {
         case lost(String)
         case timedOut
         case cancel
+        /// The operator's doing (a drained node's deadline): the attempt is killed and the task placed
+        /// again at once, without using up an attempt.
+        case evicted(String)
     }
 
     public enum Action: Sendable, Equatable {
@@ -68,12 +101,20 @@ public struct TaskMachine: Sendable, Equatable, Codable {
             return fail(.lost, error: why, kill: false)
         case (.scheduled, .timedOut), (.running, .timedOut):
             return fail(.failed, error: "timed out", kill: true)
+        case (.scheduled, .evicted(let why)), (.running, .evicted(let why)):
+            let node = self.node
+            evictions += 1
+            lastError = why
+            self.node = nil
+            state = .pending
+            return (node.map { [.kill(node: $0), .release(node: $0)] } ?? []) + [.retry(attempt: attempt + 1)]
         case (.scheduled, .cancel), (.running, .cancel):
             let node = self.node
             var actions = finish(.killed, error: nil)
             if let node { actions.insert(.kill(node: node), at: 0) }
             return actions
         case (.pending, .started), (.pending, .exited), (.pending, .crashed), (.pending, .lost), (.pending, .timedOut),
+            (.pending, .evicted),
             (.scheduled, .placed), (.running, .placed), (.running, .started):
             return []  // a stale report, or one about an attempt not placed yet: nothing to do
         case (.completed, _), (.failed, _), (.killed, _), (.lost, _):
@@ -96,7 +137,7 @@ public struct TaskMachine: Sendable, Equatable, Codable {
         if let node { actions.append(.release(node: node)) }
         self.node = nil
         lastError = error
-        if attempt < maxAttempts {
+        if attemptsUsed < maxAttempts {
             state = .pending
             actions.append(.retry(attempt: attempt + 1))
         } else {

@@ -9,7 +9,7 @@ public enum OpenAPIDocument {
         ("get", "/v1/jobs/{id}/tasks"), ("get", "/v1/jobs/{id}/runs"), ("post", "/v1/jobs/{id}/pause"),
         ("post", "/v1/jobs/{id}/resume"), ("get", "/v1/jobs/{id}/graph"), ("post", "/v1/workflows"),
         ("get", "/v1/nodes"),
-        ("delete", "/v1/nodes/{node}"),
+        ("delete", "/v1/nodes/{node}"), ("post", "/v1/nodes/{node}/drain"), ("post", "/v1/nodes/{node}/undrain"),
         ("get", "/v1/tenants/{tenant}/quota"), ("get", "/v1/dead-letters"), ("post", "/v1/agents/register"),
         ("post", "/v1/agents/{node}/heartbeat"), ("get", "/v1/agents/{node}/allocations"),
         ("put", "/v1/agents/{node}/checkpoints/{allocation}"), ("get", "/v1/agents/{node}/checkpoints/{allocation}"),
@@ -127,7 +127,11 @@ public enum OpenAPIDocument {
                   "reserved": {"$ref": "#/components/schemas/ResourceVector"}, "running": {"type": "integer"},
                   "labels": {"type": "object"}, "usage": {"$ref": "#/components/schemas/NodeLoad"},
                   "address": {"type": ["string", "null"]}, "info": {"type": "object"},
-                  "conditions": {"type": ["array", "null"], "items": {"enum": ["disk-full"]}}}},
+                  "conditions": {"type": ["array", "null"], "items": {"enum": ["draining", "drained", "disk-full", "breaker-open", "breaker-half-open", "breaker-probing"]}},
+                  "breaker": {"enum": ["closed", "open", "half-open", "probing", null]}, "breakerReason": {"type": ["string", "null"]},
+                  "breakerTrips": {"type": ["integer", "null"]},
+                  "drain": {"type": ["object", "null"], "required": ["since"], "properties": {"since": {"type": "number"}, "deadline": {"type": ["number", "null"]}}},
+                  "drained": {"type": ["boolean", "null"]}}},
               "Quota": {"type": "object", "required": ["tenant", "usage"], "properties": {"tenant": {"type": "string"},
                 "quota": {"type": "object"}, "usage": {"type": "object"}}},
               "Registration": {"type": "object", "required": ["node", "capacity"], "properties": {
@@ -266,6 +270,21 @@ public enum OpenAPIDocument {
               "parameters": [{"name": "node", "in": "path", "required": true, "schema": {"type": "string"}}],
               "delete": {"summary": "Forget a node (admin): its credential is void, its tasks are placed again",
                 "responses": {"200": {"description": "Forgotten", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NodeForgotten"}}}},
+                  "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+            },
+            "/v1/nodes/{node}/drain": {
+              "parameters": [{"name": "node", "in": "path", "required": true, "schema": {"type": "string"}}],
+              "post": {"summary": "Drain a node (admin): no new work; at the deadline its tasks are placed again without using an attempt",
+                "requestBody": {"required": false, "content": {"application/json": {"schema": {"type": "object",
+                  "properties": {"deadlineSeconds": {"type": ["number", "null"], "minimum": 0, "maximum": 31536000,
+                    "description": "Seconds until what is left is evicted; null or absent waits for the tasks to end"}}}}}},
+                "responses": {"200": {"description": "The node", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Node"}}}},
+                  "400": {"$ref": "#/components/responses/Error"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
+            },
+            "/v1/nodes/{node}/undrain": {
+              "parameters": [{"name": "node", "in": "path", "required": true, "schema": {"type": "string"}}],
+              "post": {"summary": "End a node's drain (admin): it takes work again",
+                "responses": {"200": {"description": "The node", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Node"}}}},
                   "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
             },
             "/v1/tenants/{tenant}/quota": {

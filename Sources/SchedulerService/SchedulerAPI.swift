@@ -126,6 +126,7 @@ public struct SchedulerAPI: Sendable {
             }
             return try json(NodeForgotten(node: node, requeued: requeued))
         }
+        addDrainRoutes(router)
         router.get("/v1/tenants/:tenant/quota") { _, context in
             let tenant = try context.parameters.require("tenant")
             let who = try context.caller()
@@ -313,7 +314,11 @@ public struct SchedulerAPI: Sendable {
 
     func decode<T: Decodable>(_ request: Request) async throws -> T {
         // Agents' messages list every allocation of a node: four times a job's limit.
-        let body = try await Self.body(of: request, upTo: 4 * (config.maxRequestBodyBytes ?? 1 << 20))
+        try decodeBody(try await Self.body(of: request, upTo: 4 * (config.maxRequestBodyBytes ?? 1 << 20)))
+    }
+
+    /// A body already read, as `T`; what does not fit is a 400 naming the field.
+    func decodeBody<T: Decodable>(_ body: ByteBuffer) throws -> T {
         do {
             return try JSONDecoder().decode(T.self, from: Data(body.readableBytesView))
         } catch let DecodingError.keyNotFound(key, context) {

@@ -167,7 +167,7 @@ struct NodesCommand: AsyncParsableCommand {
         let nodes = try await options.client().nodes()
         if options.json { return try options.print(nodes) }
         Table.print(
-            ["NODE", "READY", "CPU", "MEMORY", "RUNNING", "BREAKER", "LABELS"],
+            ["NODE", "READY", "CPU", "MEMORY", "RUNNING", "BREAKER", "DRAIN", "LABELS"],
             nodes.map {
                 [
                     $0.id.rawValue, $0.ready ? "yes" : "no",
@@ -175,9 +175,23 @@ struct NodesCommand: AsyncParsableCommand {
                     "\($0.reserved.memory >> 20)/\($0.capacity.memory >> 20) MiB", "\($0.running)",
                     ($0.breaker ?? "closed")
                         + ($0.breaker != "closed" ? ($0.breakerReason.map { ": \($0)" } ?? "") : ""),
+                    Self.drainText($0),
                     $0.labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ","),
                 ]
             })
+    }
+}
+
+extension NodesCommand {
+    /// `no`, `draining (deadline 14:05:00 UTC)`, `draining (no deadline)` or `drained`.
+    static func drainText(_ node: NodeStatus) -> String {
+        guard let drain = node.drain else { return "no" }
+        if node.drained == true { return "drained" }
+        guard let deadline = drain.deadline else { return "draining (no deadline)" }
+        let format = DateFormatter()
+        format.dateFormat = "HH:mm:ss 'UTC'"
+        format.timeZone = TimeZone(identifier: "UTC")
+        return "draining (deadline \(format.string(from: Date(timeIntervalSince1970: deadline))))"
     }
 }
 

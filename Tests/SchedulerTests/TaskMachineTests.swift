@@ -1,4 +1,5 @@
 import CorralModel
+import Foundation
 import Scheduler
 import TestSupport
 import Testing
@@ -7,7 +8,7 @@ import Testing
 @Suite struct TaskMachineTests {
     static let events: [TaskMachine.Event] = [
         .placed(node: "n1"), .started, .exited(code: 0, detail: nil), .exited(code: 3, detail: nil), .crashed("oom"),
-        .lost("node down"), .timedOut, .cancel,
+        .lost("node down"), .timedOut, .cancel, .evicted("drained"),
     ]
 
     /// A machine brought to `state` with attempts left (or none, for the last attempt).
@@ -62,6 +63,9 @@ import Testing
                 ? (.failed, [.kill(node: "n1"), .release(node: "n1"), .deadLetter(error: "timed out")])
                 : (.pending, [.kill(node: "n1"), .release(node: "n1")] + retry)
         case (.scheduled, .cancel), (.running, .cancel): return (.killed, [.kill(node: "n1"), .release(node: "n1")])
+        case (.scheduled, .evicted), (.running, .evicted):
+            // Even on the last attempt: an eviction is the operator's doing, not the task's.
+            return (.pending, [.kill(node: "n1"), .release(node: "n1")] + retry)
         default: return (state, [])
         }
     }
@@ -88,5 +92,28 @@ import Testing
         #expect(m.isDeadLetter)
         #expect(m.lastError == "boom 3")
         #expect(m.handle(.placed(node: "n4")).isEmpty, "a dead task is never placed again")
+    }
+
+    @Test func anEvictedAttemptDoesNotCountAgainstMaxAttempts() throws {
+        var m = TaskMachine(maxAttempts: 1)
+        _ = m.handle(.placed(node: "n1"))
+        _ = m.handle(.started)
+        #expect(m.handle(.evicted("drained")) == [.kill(node: "n1"), .release(node: "n1"), .retry(attempt: 2)])
+        #expect(m.state == .pending)
+        #expect(m.attempt == 1 && m.evictions == 1 && m.attemptsUsed == 0)
+        _ = m.handle(.placed(node: "n2"))
+        #expect(m.attempt == 2, "a new attempt number, so the new allocation has a name of its own")
+        _ = m.handle(.crashed("boom"))
+        #expect(m.state == .failed && m.isDeadLetter, "the one attempt it has is the second run")
+    }
+
+    @Test func storedMachinesWithoutEvictionsDecodeAndEvictionsRoundTrip() throws {
+        let old = #"{"state":"running","attempt":2,"maxAttempts":3,"node":"n1","lastNode":"n1"}"#
+        let decoded = try JSONDecoder().decode(TaskMachine.self, from: Data(old.utf8))
+        #expect(decoded.evictions == 0 && decoded.attempt == 2 && decoded.node == "n1")
+        var m = decoded
+        _ = m.handle(.evicted("drained"))
+        let again = try JSONDecoder().decode(TaskMachine.self, from: JSONEncoder().encode(m))
+        #expect(again == m)
     }
 }
