@@ -12,6 +12,8 @@ extension Agent {
         let now = Date().timeIntervalSince1970
         guard now - lastSample >= min(interval, 1) else { return }
         lastSample = now
+        let begun = ContinuousClock.now
+        defer { metrics.sampled(in: ContinuousClock.now - begun) }
         nodeLoad = sampler.sample(now: now)
         let limit = configuration.logLimitBytes
         // In place through the values' indices, walked by hand: `entries.indices` (and iterating the

@@ -43,6 +43,8 @@ public actor Agent {
     var lastWorkSweep: Double = 0
     /// The image labels the last registration advertised; a change (an import, a removal) registers again.
     var advertisedImages: [String: String] = [:]
+    /// Launch times, sampling cost and counts for the agent's `/metrics`.
+    var metrics = AgentMetrics()
 
     struct Entry {
         var allocation: Allocation
@@ -330,9 +332,12 @@ public actor Agent {
     func launch(_ id: AllocationID) async {
         guard let allocation = entries[id]?.allocation else { return }
         let task: SandboxedTask
+        let begun = ContinuousClock.now
         do {
             task = try await start(allocation)
+            metrics.launched(in: ContinuousClock.now - begun)
         } catch {
+            metrics.launchFailures += 1
             if entries[id]?.network != nil, let bridge {
                 await bridge.release(id)
                 entries[id]?.network = nil

@@ -9,7 +9,8 @@ import HummingbirdTLS
 import Logging
 import NIOCore
 
-/// The agent's own HTTP endpoint on `--listen`: its tasks' log files and work directories, for the scheduler
+/// The agent's own HTTP endpoint on `--listen`: `/metrics` (counts only, no token), and its tasks' log files and
+/// work directories for the scheduler
 /// to relay. Only
 /// the relay token of the node's registration is accepted (no request is served before the node is
 /// registered); tenants reach logs through the scheduler, which checks whose job it is.
@@ -32,6 +33,12 @@ enum AgentServer {
 
     static func router(agent: Agent) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        // Counts only (no tenant, job or allocation names): served without a token, as Prometheus scrapes.
+        router.get("/metrics") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: ResponseBody(byteBuffer: ByteBuffer(string: await agent.metricsText())))
+        }
         router.get("/v1/allocations/:id/fs") { request, context -> Response in
             guard await relayed(request, agent) else { return response(APIError.unauthorized()) }
             let text = try context.parameters.require("id")

@@ -51,6 +51,8 @@ public struct TaskRecord: Sendable, Codable, Equatable {
     public var allocation: AllocationID?
     /// Earliest time of the next attempt (retry backoff).
     public var notBefore: Double?
+    /// When the current (or last) attempt was placed, and when the scheduler heard it runs.
+    public var placedAt: Double?
     public var startedAt: Double?
     public var exitCode: Int32?
     /// The latest usage report of the current attempt, and how the last attempt ended.

@@ -38,13 +38,18 @@ public actor Scheduler {
     var leadingSince: Double = 0
     let encoder = JSONEncoder()
     let decoder = JSONDecoder()
+    /// How long the store's transactions take (`/metrics`).
+    public nonisolated let storeLatency = TransactionLatency()
+
+    /// The state `/metrics` shows, now.
+    public func metricsSnapshot() -> SchedulerCore.MetricsSnapshot { core.metricsSnapshot(now: now()) }
 
     public init(
         store: any StateStore, history: UsageHistory?, configuration: SchedulerCore.Configuration, logger: Logger,
         checkpoints: CheckpointStore? = nil, now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }
     ) {
         self.checkpoints = checkpoints
-        self.store = store
+        self.store = MeasuredStore(store, latency: storeLatency)
         self.history = history
         self.logger = logger
         self.now = now
@@ -69,7 +74,7 @@ public actor Scheduler {
     /// Becomes the scheduler of the cluster (an elected leader): state is loaded from `store`, the leader's
     /// fenced view, and every node gets the grace period of a restart. `run()` is the caller's to start.
     public func lead(store: any StateStore) async throws {
-        self.store = store
+        self.store = MeasuredStore(store, latency: storeLatency)
         stopping = false
         try await start()
     }

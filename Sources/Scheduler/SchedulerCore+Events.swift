@@ -39,16 +39,24 @@ extension SchedulerCore {
             if before.state == .pending, record.machine.node == node {
                 record.allocation = AllocationID(task: id, attempt: record.machine.attempt)
                 record.notBefore = nil
+                record.placedAt = now
+                counters.placed += 1
+                if record.machine.attempt == 1 { counters.submitToPlaced.observe(now - job.submittedAt) }
                 ledger.hold(job.spec.resources, tenant: job.spec.tenant)
             }
         case .started:
             record.startedAt = now
+            if before.state == .scheduled, let placed = record.placedAt {
+                counters.placedToRunning.observe(now - placed)
+            }
             if let timeout = job.spec.timeout { timers.deadline(id, at: now + timeout.inSeconds, runStartedAt: now) }
         case .exited(let code, _):
             record.exitCode = code
             // Ended before any report said it runs: it ran, and this is when the scheduler heard of it.
             if before.state == .scheduled { record.startedAt = now }
-        case .crashed, .lost, .timedOut, .cancel, .evicted:
+        case .evicted:
+            if before.state.isPlaced { counters.evicted += 1 }
+        case .crashed, .lost, .timedOut, .cancel:
             break
         }
         for action in actions {
@@ -110,12 +118,14 @@ extension SchedulerCore {
             if let at = record.notBefore, at > now { continue }
             let tenant = job.spec.tenant
             if !ledger.admits(job.spec.resources, tenant: tenant) {
+                counters.waitedForQuota += 1
                 blocked.block(
                     item.task, tenant: tenant, reason: "waiting for tenant \(tenant)'s quota", waitsForQuota: true)
                 continue
             }
             let pinned = job.nodes.flatMap { $0.indices.contains(item.task.index) ? $0[item.task.index] : nil }
             if pinned == nil, let reason = unplaceable[job.id] {
+                counters.waitedForRoom += 1
                 blocked.block(item.task, tenant: tenant, reason: reason, waitsForQuota: false)
                 continue
             }
@@ -127,6 +137,7 @@ extension SchedulerCore {
             requests[job.id] = request
             switch pinned.map({ view.place(request, on: $0.rawValue) }) ?? view.place(request) {
             case .failure(let reason):
+                counters.waitedForRoom += 1
                 let why = pinned.map { "node \($0): \(reason)" } ?? reason.description
                 if pinned == nil { unplaceable[job.id] = why }
                 blocked.block(item.task, tenant: tenant, reason: why, waitsForQuota: false)

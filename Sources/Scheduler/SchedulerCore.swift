@@ -64,6 +64,8 @@ public struct SchedulerCore: Sendable {
     var blocked = BlockedTasks()
     /// Queue entries `schedule` has looked at, for tests of how much a release re-examines.
     public internal(set) var examined = 0
+    /// Placement decisions and scheduling latencies so far (`/metrics`).
+    public internal(set) var counters = Counters()
     var timers = Timers()
     /// Jobs that are schedules, their state and the wheel of their next fires.
     var schedules = ScheduleTable()

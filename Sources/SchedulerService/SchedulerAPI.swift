@@ -27,10 +27,6 @@ public struct SchedulerAPI: Sendable {
     let submitted: Counter
     let rejected: Counter
     let heartbeats: Counter
-    let openPolls: Gauge
-    let leading: Gauge
-    let breakersOpen: Gauge
-    let breakerTrips: Gauge
     /// Whether this scheduler serves requests or sends them to the leader.
     public let role: RoleState
     /// This scheduler's own address, as `/v1/leader` tells it.
@@ -59,23 +55,6 @@ public struct SchedulerAPI: Sendable {
             descriptor: MetricNameDescriptor(
                 namespace: "corral", metricName: "heartbeats", unitName: "total",
                 helpText: "Agent heartbeats received."))
-        openPolls = metrics.makeGauge(
-            descriptor: MetricNameDescriptor(
-                namespace: "corral", metricName: "open_long_polls", unitName: "",
-                helpText: "Agents' long-polls waiting for orders when /metrics was read."))
-        leading = metrics.makeGauge(
-            descriptor: MetricNameDescriptor(
-                namespace: "corral", metricName: "leader", unitName: "",
-                helpText: "1 when this scheduler serves the API (the elected leader, or the only scheduler), else 0."))
-        breakersOpen = metrics.makeGauge(
-            descriptor: MetricNameDescriptor(
-                namespace: "corral", metricName: "nodes_breaker_open", unitName: "",
-                helpText: "Nodes whose circuit breaker keeps them from work (open, half-open or probing)."))
-        breakerTrips = metrics.makeGauge(
-            descriptor: MetricNameDescriptor(
-                namespace: "corral", metricName: "node_breaker_trips", unitName: "",
-                helpText: "Times a node's circuit breaker tripped, over the registered nodes, since this scheduler led."
-            ))
     }
 
     public func router() -> Router<SchedulerRequestContext> {
@@ -83,17 +62,7 @@ public struct SchedulerAPI: Sendable {
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: LeaderMiddleware(role: role))
         router.add(middleware: AuthenticationMiddleware(tokens: TokenTable(config), scheduler: scheduler))
-        router.get("/metrics") { _, context in
-            if config.metricsPublic != true { try context.require([.admin, .metrics]) }
-            openPolls.set(Double(await scheduler.openPolls))
-            leading.set(Double(role.current.serves ? 1 : 0))
-            let nodes = await scheduler.nodes
-            breakersOpen.set(Double(nodes.filter { ($0.breaker ?? "closed") != "closed" }.count))
-            breakerTrips.set(Double(nodes.reduce(0) { $0 + ($1.breakerTrips ?? 0) }))
-            return Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.emitToBuffer())))
-        }
+        addMetricsRoute(router)
         router.get("/v1/leader") { _, _ in
             let role = role.current
             let leader: String? =
