@@ -185,7 +185,9 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "SchedulerTests",
-            dependencies: ["Scheduler", "CorralProtocol", "Placement", "Store", "CorralModel", "TestSupport"],
+            dependencies: [
+                "Scheduler", "CorralProtocol", "Forecast", "Placement", "Store", "CorralModel", "TestSupport",
+            ],
             swiftSettings: strict),
         .testTarget(
             name: "SchedulerServiceTests",

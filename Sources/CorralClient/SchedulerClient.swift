@@ -73,6 +73,8 @@ public struct SchedulerClient: Sendable {
     public func undrain(node: String) async throws -> NodeStatus {
         try await call(.POST, "/v1/nodes/\(Self.segment(node))/undrain")
     }
+    /// The alerts firing now (admin).
+    public func alerts() async throws -> [AlertNotification] { try await call(.GET, "/v1/alerts") }
     public func quota(tenant: String) async throws -> QuotaStatus {
         try await call(.GET, "/v1/tenants/\(Self.segment(tenant))/quota")
     }

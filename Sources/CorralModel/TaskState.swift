@@ -56,6 +56,16 @@ public struct TenantUsage: Sendable, Equatable, Codable {
         return true
     }
 
+    /// Each resource the usage counts (`cpu` cores, `memory` bytes, `running_tasks`), with the quota's limit
+    /// on it (nil: unlimited, or no quota).
+    public func shares(of quota: TenantQuota?) -> [(resource: String, used: Double, limit: Double?)] {
+        [
+            ("cpu", cpu, quota?.cpu),
+            ("memory", Double(memory), quota?.memory.map { Double($0) }),
+            ("running_tasks", Double(runningTasks), quota?.runningTasks.map { Double($0) }),
+        ]
+    }
+
     public mutating func add(_ resources: Resources) {
         cpu += resources.cpu
         memory += resources.memory

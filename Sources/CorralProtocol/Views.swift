@@ -246,3 +246,39 @@ public struct LeaderView: Sendable, Codable, Equatable {
         self.address = address
     }
 }
+
+/// One alert notification, as a rule's webhook receives it (JSON POST) and `GET /v1/alerts` lists the
+/// firing ones. `id` is the same for every notification of one alert (its rule, subject and start):
+/// a receiver that may see a retried POST twice keeps one per `id` and `status`.
+public struct AlertNotification: Sendable, Codable, Equatable {
+    public var id: String
+    /// `firing` (first sent, or re-sent after the rule's resend interval) or `resolved`.
+    public var status: String
+    public var rule: String
+    public var kind: String
+    /// What it is about: a node, a task, `tenant/resource`, `node/resource`.
+    public var subject: String
+    public var summary: String
+    /// When the condition began (seconds since the Unix epoch), and when it ended (resolved only).
+    public var startsAt: Double
+    public var endsAt: Double?
+    /// When this notification was made, and how many of this alert were made before it.
+    public var sentAt: Double
+    public var resends: Int
+
+    public init(
+        id: String, status: String, rule: String, kind: String, subject: String, summary: String, startsAt: Double,
+        endsAt: Double? = nil, sentAt: Double, resends: Int = 0
+    ) {
+        self.id = id
+        self.status = status
+        self.rule = rule
+        self.kind = kind
+        self.subject = subject
+        self.summary = summary
+        self.startsAt = startsAt
+        self.endsAt = endsAt
+        self.sentAt = sentAt
+        self.resends = resends
+    }
+}

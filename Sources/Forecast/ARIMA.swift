@@ -67,8 +67,8 @@ public struct ForecastPoint: Sendable, Codable, Equatable {
 
 public enum ARIMA {
     /// Normal quantiles for the 80% and 95% intervals (qnorm(0.9), qnorm(0.975)).
-    static let z80 = 1.2815515655446004
-    static let z95 = 1.959963984540054
+    public static let z80 = 1.2815515655446004
+    public static let z95 = 1.959963984540054
 
     /// Fits the model by conditional sum of squares for start values, then exact maximum likelihood
     /// (R's "CSS-ML"), with the AR blocks kept stationary through the PACF transform and the MA blocks

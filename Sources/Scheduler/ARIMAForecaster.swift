@@ -25,6 +25,8 @@ public struct ARIMAForecaster: LoadForecaster {
         /// Samples per season (1: none). A daily cycle of 5-minute samples (288) is taken out by an STL
         /// decomposition before the ARIMA fit; `window` must then hold at least two cycles.
         public var seasonPeriod = 1
+        /// Samples in a row outside the one-step 95% interval that make a load anomaly (`IntervalAnomaly`).
+        public var anomalySamples = 3
 
         public init(sampleSeconds: Double = 5, conservative: Bool = false) {
             self.sampleSeconds = sampleSeconds
@@ -65,6 +67,17 @@ public struct ARIMAForecaster: LoadForecaster {
         /// whether it is the conservative one.
         var cached: [[Double?]] = []
         var cachedConservative = false
+        /// Each resource's judge of new samples against the forecast made before them.
+        var detectors: [IntervalAnomaly] = []
+        /// Each resource's forecast path (mean, 95% half-width per step) from its last sample inside its
+        /// interval: while samples stay outside, each is judged against this path, not against a forecast
+        /// that has already followed the excursion (an integrated model takes a level shift in one step).
+        var paths: [[(mean: Double, width: Double)]] = [[], [], []]
+        /// The models anomalies are judged by: the same fits as `models`, but while a run of samples lasts
+        /// outside the interval they take each clipped to the interval (robust filtering), so that an excursion
+        /// bends neither the path it is judged against nor, once over, the forecasts its recovery is judged
+        /// by. Placement's `models` take every sample as it is.
+        var judges: [ARIMAFit?] = [nil, nil, nil]
     }
 
     public var configuration: Configuration
@@ -86,14 +99,95 @@ public struct ARIMAForecaster: LoadForecaster {
     }
 
     mutating func append(_ sample: NodeLoad, to series: inout NodeSeries) {
+        let fed = judge(sample, in: &series)
         series.samples.append(sample)
         if series.samples.count > configuration.window {
             series.samples.removeFirst(series.samples.count - configuration.window)
         }
         series.total += 1
         let values = Self.values(sample)
-        for k in 0..<3 { series.models[k] = series.models[k]?.appending(values[k]) }
+        for k in 0..<3 {
+            series.models[k] = series.models[k]?.appending(values[k])
+            series.judges[k] = series.judges[k]?.appending(fed[k])
+        }
         cache(&series)
+    }
+
+    /// Steps of the forecast path kept for judging a run of samples outside the interval.
+    static let pathSteps = 24
+
+    /// Judges a new sample against each resource's forecast and 95% interval, before the models see it:
+    /// the one-step forecast after a normal sample, the path from the last normal sample during a run
+    /// outside. A resource whose last fit found it constant is judged against that constant.
+    /// Judges a new sample against each resource's forecast and 95% interval, before the models see it:
+    /// the one-step forecast after a sample inside; during a run outside, the path made before the run.
+    /// A run as long as the path is a new level: the judging model takes placement's (which followed
+    /// it), and the alert resolves if the level holds steady. A resource whose last fit found it constant
+    /// is judged against that constant. Returns what each judging model takes: the sample, or during a
+    /// run the sample clipped to the interval.
+    func judge(_ sample: NodeLoad, in series: inout NodeSeries) -> [Double] {
+        let values = Self.values(sample)
+        guard series.fittedAt > 0 else { return values }
+        if series.detectors.count != 3 {
+            series.detectors = Array(repeating: IntervalAnomaly(required: configuration.anomalySamples), count: 3)
+        }
+        var fed = values
+        for k in 0..<3 {
+            let run = series.detectors[k].outside
+            let newLevel = run > 0 && run % Self.pathSteps == 0
+            if newLevel { series.judges[k] = series.models[k] }
+            if run == 0 || series.paths[k].isEmpty || newLevel {
+                series.paths[k] = path(series, resource: k)
+            }
+            let path = series.paths[k]
+            guard !path.isEmpty else { continue }
+            let step = min(run % Self.pathSteps, path.count - 1)
+            series.detectors[k].observe(values[k], mean: path[step].mean, halfWidth: path[step].width)
+            // Outside: the judging model takes the sample clipped to the interval's edge (bounded influence,
+            // as robust filters do), and during an anomaly (a run as long as the rule's) the path's mean,
+            // so that it follows neither the excursion nor, after it, its own recovery.
+            let outside = series.detectors[k].outside
+            if outside >= configuration.anomalySamples {
+                fed[k] = path[step].mean
+            } else if outside > 0, let last = series.detectors[k].last {
+                fed[k] = min(max(values[k], last.low), last.high)
+            }
+        }
+        return fed
+    }
+
+    /// A resource's forecast path from now: each step's mean and 95% half-width.
+    func path(_ series: NodeSeries, resource k: Int) -> [(mean: Double, width: Double)] {
+        if let model = series.judges[k] ?? series.models[k] {
+            let widths = series.widths[k]
+            guard !widths.isEmpty else { return [] }
+            return model.forecastMeans(Self.pathSteps).enumerated().map { step, mean in
+                (mean, widths[min(step, widths.count - 1)] * ARIMA.z95 / ARIMA.z80)
+            }
+        }
+        guard let previous = series.samples.last else { return [] }
+        return [(Self.values(previous)[k], 0)]
+    }
+
+    /// Each resource's anomaly judge for a node (cpu, memory, io), once its models were first selected.
+    public func anomalies(node: String) -> [IntervalAnomaly] { nodes[node]?.detectors ?? [] }
+
+    /// The highest 95% upper bound of a node's forecast over each horizon ([horizon] of cpu, memory, io):
+    /// the mean over the horizon plus the 95% half-width at its last step. Nil while it has no model.
+    public func upperBounds95(node: String) -> [NodeLoad]? {
+        guard let series = nodes[node], series.fittedAt > 0 else { return nil }
+        let means = kept(series) ?? modelForecasts(series.models, series.widths, configuration.horizonsSeconds)
+        return zip(configuration.horizonsSeconds, means).map { horizon, mean in
+            let step = steps(horizon) - 1
+            let bounds = (0..<3).map { k -> Double in
+                guard let value = mean[k] else { return 0 }
+                let widths = series.widths[k]
+                let width80 = widths.isEmpty ? 0 : widths[min(step, widths.count - 1)]
+                // The conservative forecast already carries the 80% half-width.
+                return value + width80 * (ARIMA.z95 / ARIMA.z80 - (configuration.conservative ? 1 : 0))
+            }
+            return NodeLoad(cpu: bounds[0], memory: bounds[1], io: bounds[2])
+        }
     }
 
     func cache(_ series: inout NodeSeries) {
@@ -215,6 +309,7 @@ public struct ARIMAForecaster: LoadForecaster {
             for k in 0..<3 { models[k] = models[k]?.appending(values[k]) }
         }
         series.models = models
+        series.judges = models
         series.fittedAt = result.total
         series.widths = result.widths
         cache(&series)

@@ -38,6 +38,8 @@ public actor Scheduler {
     var leadingSince: Double = 0
     let encoder = JSONEncoder()
     let decoder = JSONDecoder()
+    /// Which alerts fire, and what was sent of them.
+    var alertEngine = AlertEngine()
     /// How long the store's transactions take (`/metrics`).
     public nonisolated let storeLatency = TransactionLatency()
 
@@ -321,11 +323,16 @@ public actor Scheduler {
     func refitLoop() async {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(5))
-            let jobs = core.forecaster.refitWork(limit: 8)
-            guard !jobs.isEmpty else { continue }
-            let results = await Task.detached(priority: .utility) { jobs.map(ARIMAForecaster.refit) }.value
-            for result in results { core.installForecast(result) }
+            await refitForecasts()
         }
+    }
+
+    /// Selects models for the nodes whose turn it is (at most 8), off the actor, and installs them.
+    public func refitForecasts() async {
+        let jobs = core.forecaster.refitWork(limit: 8)
+        guard !jobs.isEmpty else { return }
+        let results = await Task.detached(priority: .utility) { jobs.map(ARIMAForecaster.refit) }.value
+        for result in results { core.installForecast(result) }
     }
 
     func encode(_ value: some Encodable) throws -> [UInt8] { Array(try encoder.encode(value)) }

@@ -79,8 +79,11 @@ extension SchedulerCore {
                 }
                 record.notBefore = at
                 timers.retry(id, at: at)
-            case .deadLetter:
-                break
+            case .deadLetter(let error):
+                alertEvents.record(
+                    .deadLetter, subject: id.description,
+                    summary: "task \(id) of job \(job.spec.name) (tenant \(job.spec.tenant)) used up its "
+                        + "\(record.machine.attemptsUsed) attempt(s): \(error)", at: now)
             }
         }
         guard record != before else { return nil }

@@ -104,7 +104,15 @@ extension SchedulerCore {
             }
             var updated = record
             if let usage = report.usage { updated.usage = usage }
-            if let outcome = report.outcome { updated.outcome = outcome }
+            if let outcome = report.outcome {
+                if outcome.oomKilled, record.outcome != outcome, let job = table.job(task.job) {
+                    alertEvents.record(
+                        .oomKilled, subject: report.id.description,
+                        summary: "task \(task) of job \(job.spec.name) (tenant \(job.spec.tenant)) was OOM-killed "
+                            + "at its memory limit on node \(node)", at: now)
+                }
+                updated.outcome = outcome
+            }
             if let network = report.network { updated.network = network }
             if let health = report.health { updated.health = health }
             if let checkpoint = report.checkpoint { updated.checkpoint = checkpoint }

@@ -35,6 +35,8 @@ public struct SchedulerCore: Sendable {
         /// of placement, and for how long before a probe task tests it (`NodeBreaker`).
         public var breakerThreshold = 3
         public var breakerCooldown: Double = 60
+        /// The alert rules the scheduler evaluates (`AlertRule`).
+        public var alerts: [AlertRule] = []
 
         /// Which of `forecastHorizons` scores a task expected to run `seconds` (nil: not said).
         public func horizon(forExpectedDuration seconds: Double?) -> Int {
@@ -66,6 +68,8 @@ public struct SchedulerCore: Sendable {
     public internal(set) var examined = 0
     /// Placement decisions and scheduling latencies so far (`/metrics`).
     public internal(set) var counters = Counters()
+    /// Task events alert rules look back on.
+    var alertEvents = AlertEvents()
     var timers = Timers()
     /// Jobs that are schedules, their state and the wheel of their next fires.
     var schedules = ScheduleTable()

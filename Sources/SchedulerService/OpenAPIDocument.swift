@@ -10,6 +10,7 @@ public enum OpenAPIDocument {
         ("post", "/v1/jobs/{id}/resume"), ("get", "/v1/jobs/{id}/graph"), ("post", "/v1/workflows"),
         ("get", "/v1/nodes"),
         ("delete", "/v1/nodes/{node}"), ("post", "/v1/nodes/{node}/drain"), ("post", "/v1/nodes/{node}/undrain"),
+        ("get", "/v1/alerts"),
         ("get", "/v1/tenants/{tenant}/quota"), ("get", "/v1/dead-letters"), ("post", "/v1/agents/register"),
         ("post", "/v1/agents/{node}/heartbeat"), ("get", "/v1/agents/{node}/allocations"),
         ("put", "/v1/agents/{node}/checkpoints/{allocation}"), ("get", "/v1/agents/{node}/checkpoints/{allocation}"),
@@ -132,6 +133,11 @@ public enum OpenAPIDocument {
                   "breakerTrips": {"type": ["integer", "null"]},
                   "drain": {"type": ["object", "null"], "required": ["since"], "properties": {"since": {"type": "number"}, "deadline": {"type": ["number", "null"]}}},
                   "drained": {"type": ["boolean", "null"]}}},
+              "Alert": {"type": "object", "required": ["id", "status", "rule", "kind", "subject", "summary", "startsAt", "sentAt", "resends"],
+                "properties": {"id": {"type": "string"}, "status": {"enum": ["firing", "resolved"]}, "rule": {"type": "string"},
+                  "kind": {"enum": ["dead-letter", "oom-killed", "node-down", "node-tripped", "tenant-quota", "capacity", "load-anomaly"]},
+                  "subject": {"type": "string"}, "summary": {"type": "string"}, "startsAt": {"type": "number"},
+                  "endsAt": {"type": ["number", "null"]}, "sentAt": {"type": "number"}, "resends": {"type": "integer"}}},
               "Quota": {"type": "object", "required": ["tenant", "usage"], "properties": {"tenant": {"type": "string"},
                 "quota": {"type": "object"}, "usage": {"type": "object"}}},
               "Registration": {"type": "object", "required": ["node", "capacity"], "properties": {
@@ -287,6 +293,9 @@ public enum OpenAPIDocument {
                 "responses": {"200": {"description": "The node", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Node"}}}},
                   "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}
             },
+            "/v1/alerts": {"get": {"summary": "The alerts firing now (admin), oldest first",
+              "responses": {"200": {"description": "Alerts", "content": {"application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/Alert"}}}}},
+                "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}}}},
             "/v1/tenants/{tenant}/quota": {
               "parameters": [{"name": "tenant", "in": "path", "required": true, "schema": {"type": "string"}}],
               "get": {"responses": {"200": {"description": "Quota and use", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Quota"}}}},

@@ -24,11 +24,28 @@ extension SchedulerAPI {
             if role.current.serves {
                 Self.stateSeries(&text, await scheduler.metricsSnapshot(), nodes: await scheduler.nodes)
             }
+            await Self.alertSeries(&text, firing: await scheduler.firingAlerts, rules: config.alerts ?? [], alerts)
             bytes += Array(text.text.utf8)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
         }
+    }
+
+    static func alertSeries(
+        _ text: inout MetricsText, firing: [AlertNotification], rules: [AlertRule], _ sender: AlertSender?
+    ) async {
+        text.family("corral_alerts_firing", "gauge", "Alerts firing now, by rule.")
+        for rule in rules {
+            text.sample(
+                "corral_alerts_firing", ["rule": rule.name], Double(firing.filter { $0.rule == rule.name }.count))
+        }
+        text.family(
+            "corral_alert_notifications_total", "counter",
+            "Notifications delivered to webhooks, given up after their retries, dropped from a full queue.")
+        text.sample("corral_alert_notifications_total", ["result": "delivered"], Double(await sender?.delivered ?? 0))
+        text.sample("corral_alert_notifications_total", ["result": "failed"], Double(await sender?.failed ?? 0))
+        text.sample("corral_alert_notifications_total", ["result": "dropped"], Double(await sender?.dropped ?? 0))
     }
 
     static func storeSeries(_ text: inout MetricsText, _ latency: LatencyHistogram) {
@@ -135,12 +152,7 @@ extension SchedulerAPI {
         // (tenant, resource, used, quota) for every tenant.
         var rows: [(String, String, Double, Double?)] = []
         for (tenant, used) in snapshot.tenants.sorted(by: { $0.key < $1.key }) {
-            let limits = snapshot.quotas[tenant]
-            rows += [
-                (tenant, "cpu", used.cpu, limits?.cpu),
-                (tenant, "memory", Double(used.memory), limits?.memory.map(Double.init)),
-                (tenant, "running_tasks", Double(used.runningTasks), limits?.runningTasks.map(Double.init)),
-            ]
+            rows += used.shares(of: snapshot.quotas[tenant]).map { (tenant, $0.resource, $0.used, $0.limit) }
         }
         text.family(
             "corral_tenant_usage", "gauge", "What the tenant's placed tasks hold: cpu cores, memory bytes, tasks.")

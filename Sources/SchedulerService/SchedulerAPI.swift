@@ -31,11 +31,15 @@ public struct SchedulerAPI: Sendable {
     public let role: RoleState
     /// This scheduler's own address, as `/v1/leader` tells it.
     let advertise: String?
+    /// Where alert notifications go (nil: none are sent, as in route tests).
+    let alerts: AlertSender?
 
     public init(
         scheduler: Scheduler, config: SchedulerConfig, relayKey: SymmetricKey = SymmetricKey(size: .bits256),
-        agentCA: String? = nil, role: RoleState = RoleState(.standalone), advertise: String? = nil
+        agentCA: String? = nil, role: RoleState = RoleState(.standalone), advertise: String? = nil,
+        alerts: AlertSender? = nil
     ) {
+        self.alerts = alerts
         self.scheduler = scheduler
         self.role = role
         self.advertise = advertise
@@ -96,6 +100,10 @@ public struct SchedulerAPI: Sendable {
             return try json(NodeForgotten(node: node, requeued: requeued))
         }
         addDrainRoutes(router)
+        router.get("/v1/alerts") { _, context in
+            try context.require([.admin])
+            return try json(await scheduler.firingAlerts)
+        }
         router.get("/v1/tenants/:tenant/quota") { _, context in
             let tenant = try context.parameters.require("tenant")
             let who = try context.caller()

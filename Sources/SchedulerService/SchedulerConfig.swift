@@ -47,6 +47,8 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
     public var metricsToken: String?
     /// Serve `/metrics` without a token (default false: the admin or the metrics token).
     public var metricsPublic: Bool?
+    /// Alert rules, each with its webhook (docs/monitoring.md).
+    public var alerts: [AlertRule]?
 
     public struct Tenant: Sendable, Codable, Equatable {
         public var token: String
@@ -195,6 +197,21 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
                         message: "must be positive numbers of seconds in ascending order"))
             }
         }
+        problems += alertProblems()
+        return problems
+    }
+
+    func alertProblems() -> [ValueError] {
+        let rules = alerts ?? []
+        var problems: [ValueError] = []
+        if rules.count > 100 { problems.append(ValueError(field: "alerts", message: "at most 100 rules")) }
+        var names = Set<String>()
+        for (index, rule) in rules.enumerated() {
+            problems += rule.problems(prefix: "alerts[\(index)].")
+            if !names.insert(rule.name).inserted {
+                problems.append(ValueError(field: "alerts[\(index)].name", message: "\"\(rule.name)\" is used twice"))
+            }
+        }
         return problems
     }
 
@@ -211,6 +228,7 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
         if let retention = endedJobRetentionSeconds { configuration.endedJobRetention = retention }
         if let failures = breakerFailures { configuration.breakerThreshold = failures }
         if let cooldown = breakerCooldownSeconds { configuration.breakerCooldown = cooldown }
+        configuration.alerts = alerts ?? []
         return configuration
     }
 

@@ -29,6 +29,8 @@ public struct SchedulerServer: Service {
     let leadership: LeadershipLoop?
     /// With etcd: a follower's copy of the leader's usage history.
     let historyCopy: HistoryCopy?
+    /// Sends the alert rules' notifications to their webhooks.
+    public let alerts: AlertSender
     public let role: RoleState
 
     /// The scheduler's certificate and key (PEM files), and the CA agents' client certificates must be
@@ -94,9 +96,10 @@ public struct SchedulerServer: Service {
                 http: try ProcessClients.client(ca: tls?.clientCA),
                 interval: .milliseconds(Int64((config.historyCopySeconds ?? 60) * 1000)), logger: logger)
         }
+        alerts = AlertSender(http: try ProcessClients.client(ca: nil), logger: logger)
         let api = SchedulerAPI(
             scheduler: scheduler, config: config, relayKey: relayKey, agentCA: tls?.clientCA, role: role,
-            advertise: leadership?.advertise ?? address)
+            advertise: leadership?.advertise ?? address, alerts: alerts)
         let tlsConfiguration = try tls.map {
             try TLSSettings.server(certificate: $0.certificate, key: $0.key, clientCA: $0.clientCA)
         }
@@ -107,12 +110,21 @@ public struct SchedulerServer: Service {
             "scheduler ready", metadata: ["address": "\(address)", "data": "\(dataDir)", "role": "\(role.current)"])
     }
 
+    /// Once a second: the leader evaluates the alert rules, and whatever is due goes to its webhook.
+    static func alertLoop(_ alerts: AlertSender, scheduler: Scheduler, role: RoleState) async {
+        while !Task.isCancelled {
+            if role.current.serves { await alerts.enqueue(await scheduler.evaluateAlerts()) }
+            await alerts.sendDue()
+            try? await Task.sleep(for: .seconds(1))
+        }
+    }
+
     public func run() async throws {
-        let loop = Task { [leadership, scheduler, historyCopy] in
-            guard let leadership else { return await scheduler.run() }
+        let loop = Task { [leadership, scheduler, historyCopy, alerts, role] in
             await withDiscardingTaskGroup { group in
+                group.addTask { await Self.alertLoop(alerts, scheduler: scheduler, role: role) }
                 if let historyCopy { group.addTask { await historyCopy.run() } }
-                await leadership.run()
+                if let leadership { await leadership.run() } else { await scheduler.run() }
                 group.cancelAll()
             }
         }

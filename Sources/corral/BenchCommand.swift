@@ -8,7 +8,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench", abstract: "Measure Corral against its peers in one run (ratios, not absolute times).",
         subcommands: [
             Launch.self, Place.self, Submit.self, EndToEnd.self, AgentOverhead.self, ForecastFit.self, Replay.self,
-            OCIRuntime.self, Schedules.self,
+            OCIRuntime.self, Schedules.self, Anomaly.self,
         ])
 
     struct Launch: AsyncParsableCommand {

@@ -86,6 +86,8 @@ struct MetricsTests {
             #expect(scrape["corral_tenant_usage", ["tenant": "t", "resource": "cpu"]] == 0.25)
             #expect(scrape["corral_tenant_usage", ["tenant": "t", "resource": "running_tasks"]] == 1)
             #expect(scrape["corral_tenant_quota", ["tenant": "t", "resource": "cpu"]] == 2)
+            #expect(scrape["corral_tenant_quota", ["tenant": "t", "resource": "memory"]] == Double(1 << 30))
+            #expect(scrape["corral_tenant_quota_used_ratio", ["tenant": "t", "resource": "memory"]] == 1.0 / 32)
             #expect(scrape["corral_tenant_quota_used_ratio", ["tenant": "t", "resource": "cpu"]] == 0.125)
 
             // Each agent's own page: its launches are the attempts the scheduler placed on it.

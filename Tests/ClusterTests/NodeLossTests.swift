@@ -31,13 +31,7 @@ struct NodeLossTests {
         try await LocalCluster.with(
             binary: ClusterTests.binary, dataDir: directory.path, config: config, host: network.schedulerAddress
         ) { cluster in
-            var namespaces: [String] = []
-            for index in 1...2 { namespaces.append(try network.addNamespace(index)) }
-            try cluster.startScheduler()
-            for (index, ns) in zip(1..., namespaces) {
-                try cluster.startAgent(LocalCluster.Node(id: "n\(index)", cpu: 2, memory: "2Gi", netns: ns))
-            }
-            try await cluster.waitForNodes(2)
+            try await network.startCluster(cluster, agents: 2)
             let job = try await ClusterTests.submit(
                 cluster,
                 """

@@ -100,3 +100,17 @@ final class TestNetwork: @unchecked Sendable {
         return String(decoding: output, as: UTF8.self)
     }
 }
+
+extension TestNetwork {
+    /// A scheduler, then one agent `nN` (2 cores, 2 GiB) in each of `count` namespaces of this network,
+    /// waited for until all registered.
+    func startCluster(_ cluster: LocalCluster, agents count: Int) async throws {
+        var namespaces: [String] = []
+        for index in 1...count { namespaces.append(try addNamespace(index)) }
+        try cluster.startScheduler()
+        for (index, ns) in zip(1..., namespaces) {
+            try cluster.startAgent(LocalCluster.Node(id: "n\(index)", cpu: 2, memory: "2Gi", netns: ns))
+        }
+        try await cluster.waitForNodes(count)
+    }
+}

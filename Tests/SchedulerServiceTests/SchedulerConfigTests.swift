@@ -25,6 +25,17 @@ import Testing
         }
     }
 
+    @Test("alerts: valid rules reach the core; a bad field or a name used twice is named with its index")
+    func alertRules() {
+        var config = RouterTests.config
+        let good = AlertRule(name: "down", kind: .nodeDown, webhook: "https://hooks.example/corral")
+        config.alerts = [good]
+        #expect(config.problems().isEmpty)
+        #expect(config.core.alerts == [good])
+        config.alerts = [good, good, AlertRule(name: "q", kind: .tenantQuota, webhook: "file:///etc/passwd")]
+        #expect(config.problems().map(\.field) == ["alerts[1].name", "alerts[2].webhook"])
+    }
+
     /// A tenant token equal to the admin token made that tenant an admin (issue 20, item 8).
     @Test func aTokenSharedByTwoRolesIsRefusedAtLoad() {
         var config = RouterTests.config
