@@ -87,3 +87,40 @@ import Testing
         #expect(conditions.first?.summary == "tenant acme holds 75% of its cpu quota (over 50%)")
     }
 }
+
+extension AlertConditionTests {
+    /// A node whose CPU climbs towards its capacity: the capacity rule sees the 95% bound reach 100% within
+    /// a horizon, and the node-tripped rule sees an open breaker.
+    @Test func aClimbingNodeReachesCapacityAndATrippedNodeIsSeen() throws {
+        var configuration = SchedulerCore.Configuration(heartbeatInterval: 5)
+        configuration.breakerThreshold = 1
+        configuration.alerts = [
+            AlertRule(name: "capacity", kind: .capacity, webhook: "http://127.0.0.1:9/"),
+            AlertRule(name: "tripped", kind: .nodeTripped, webhook: "http://127.0.0.1:9/"),
+        ]
+        var core = SchedulerCore(configuration: configuration)
+        core.register(SchedulerCoreTests.node("n1"), now: 0)
+        core.register(SchedulerCoreTests.node("n2"), now: 0)
+        for i in 0..<60 {
+            let t = Double(i) * 5
+            _ = core.heartbeat(
+                node: "n1", reports: [], usage: NodeLoad(cpu: 0.3 + 0.01 * Double(i), memory: 0.2, io: 0), now: t)
+            _ = core.heartbeat(node: "n2", reports: [], usage: NodeLoad(cpu: 0.2, memory: 0.2, io: 0), now: t)
+        }
+        for job in core.forecaster.refitWork(limit: 8) { core.installForecast(ARIMAForecaster.refit(job)) }
+        let capacity = core.alertConditions(now: 300).filter { $0.rule == "capacity" }
+        #expect(capacity.map(\.subject) == ["n1/cpu"], "\(capacity.map(\.summary))")
+        #expect(capacity.first?.summary.contains("(95% forecast bound)") == true)
+
+        // One launch failing for the node's own reason trips n2 (threshold 1).
+        core.admit(core.makeJobRecord(SchedulerCoreTests.spec("work"), id: "j1", now: 300), now: 300)
+        let placed = core.schedule(now: 300)
+        core.deliver(placed)
+        let node = try #require(placed.first?.machine.node)
+        let failed = AllocationReport(id: placed[0].allocation!, state: .failed, error: "no disk", nodeFault: true)
+        _ = core.heartbeat(node: node, reports: [failed], usage: NodeLoad(cpu: 0.2, memory: 0.2, io: 0), now: 301)
+        let tripped = core.alertConditions(now: 302).filter { $0.rule == "tripped" }
+        #expect(tripped.map(\.subject) == [node.rawValue])
+        #expect(tripped.first?.summary.contains("circuit breaker is open") == true, "\(tripped.map(\.summary))")
+    }
+}
