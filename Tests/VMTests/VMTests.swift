@@ -7,7 +7,7 @@ import Testing
 /// binary inside, and prints one `CORRAL-RESULT mode check PASS|FAIL detail` line per check. Each check
 /// is a test here; its failure message is the guest's measurement (which limit, and by how much).
 @Suite(
-    .serialized, .timeLimit(.minutes(8)),  // a starved TCG boot is retried once: up to 2 x 150 s for one mode
+    .serialized, .timeLimit(.minutes(12)),  // a boot that does not finish is retried once: up to 2 x 150 s a mode
     .enabled(
         if: Preconditions.met(
             .root, .binary("qemu-system-x86_64", package: "qemu-system-x86"), .binary("cpio", package: "cpio")))
