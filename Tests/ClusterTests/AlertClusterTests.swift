@@ -28,8 +28,8 @@ struct AlertClusterTests {
         config.minimumNodeTTLSeconds = 3
         config.tenants["t"]?.quota = .init(cpu: 1, memory: "4Gi", runningTasks: 20)
         config.alerts = [
-            AlertRule(name: "dead", kind: .deadLetter, webhook: sink.url, activeSeconds: 4),
-            AlertRule(name: "oom", kind: .oomKilled, webhook: sink.url, activeSeconds: 4),
+            AlertRule(name: "dead", kind: .deadLetter, webhook: sink.url, activeSeconds: 15),
+            AlertRule(name: "oom", kind: .oomKilled, webhook: sink.url, activeSeconds: 15),
             AlertRule(name: "down", kind: .nodeDown, webhook: sink.url),
             AlertRule(name: "quota", kind: .tenantQuota, webhook: sink.url, threshold: 0.5),
         ]
@@ -43,15 +43,18 @@ struct AlertClusterTests {
                     #"{"name": "\#(name)", "tenant": "t", "resources": {"cpu": \#(cpu), "memory": "\#(memory)"},"#
                         + #" "retry": {"maxAttempts": 1}, "command": ["sh", "-c", "\#(command)"]}"#)
             }
+            // 0.75 of the tenant's 1 core, over the rule's half, for 20 s: running before anything else.
+            let big = try await submit("big", cpu: 0.75, memory: "16Mi", "sleep 20")
+            let bigTasks = try await ClusterTests.waitForTasks(cluster, big) { $0.first?.state == .running }
+            // The node cut off is the one the big task is not on: lost there, it would be a dead letter too.
+            let cut = bigTasks.first?.node == "n2" ? 1 : 2
+            // The events' alerts hold 15 s: long enough to be seen below, short enough to resolve.
             let failing = try await submit("failing", cpu: 0.1, memory: "16Mi", "exit 3")
             let hog = try await submit("hog", cpu: 0.1, memory: "32Mi", "head -c 268435456 /dev/zero | tail")
-            // 0.75 of the tenant's 1 core, over the rule's half, for about 4 s.
-            let big = try await submit("big", cpu: 0.75, memory: "16Mi", "sleep 4")
             _ = try await ClusterTests.waitForTasks(cluster, failing) { $0.first?.state == .failed }
             _ = try await ClusterTests.waitForTasks(cluster, hog) { $0.first?.state == .failed }
-            _ = try await ClusterTests.waitForTasks(cluster, big) { $0.first?.state == .running }
 
-            try network.cut(2)
+            try network.cut(cut)
             func firing() async -> Set<String> {
                 Set(((try? await cluster.client().alerts()) ?? []).map(\.rule))
             }
@@ -67,13 +70,13 @@ struct AlertClusterTests {
             let listed = try runCorral(
                 ["alerts", "--scheduler", cluster.url], environment: ["CORRAL_TOKEN": cluster.config.adminToken],
                 timeout: 30)
-            #expect(listed.stdout.contains("down") && listed.stdout.contains("n2"), "\(listed.stdout)")
+            #expect(listed.stdout.contains("down") && listed.stdout.contains("n\(cut)"), "\(listed.stdout)")
             let metrics = try PrometheusScrape(try await cluster.client().metrics())
             #expect(metrics["corral_alerts_firing", ["rule": "down"]] == 1)
-            try network.restore(2)
+            try network.restore(cut)
 
-            // Everything resolves: the node is back, the big job ended, the events' 4 s passed.
-            let settled = ContinuousClock.now + .seconds(40)
+            // Everything resolves: the node is back, the big job ended, the events' 15 s passed.
+            let settled = ContinuousClock.now + .seconds(60)
             var received: [[String: Any]] = []
             while ContinuousClock.now < settled {
                 received = sink.received()
@@ -95,7 +98,7 @@ struct AlertClusterTests {
                 #expect(statuses == ["firing", "resolved"], "\(id): \(statuses)")
             }
             let down = received.first { $0["rule"] as? String == "down" }
-            #expect(down?["subject"] as? String == "n2")
+            #expect(down?["subject"] as? String == "n\(cut)")
             let quota = received.first { $0["rule"] as? String == "quota" }
             #expect(quota?["subject"] as? String == "t/cpu")
             #expect((try await cluster.client().alerts()).isEmpty)
