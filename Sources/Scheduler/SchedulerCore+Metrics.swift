@@ -25,6 +25,7 @@ extension SchedulerCore {
             public var ready: Bool
             public var draining: Bool
             public var breakerOpen: Bool
+            public var breakerTrips: Int
             /// Seconds since the scheduler last heard from the node.
             public var heartbeatAge: Double
             public var running: Int
@@ -70,7 +71,8 @@ extension SchedulerCore {
             let slot = view.node(id.rawValue)
             return MetricsSnapshot.Node(
                 id: id, ready: node.machine.isReady, draining: node.record.drain != nil,
-                breakerOpen: !node.breaker.admits, heartbeatAge: max(0, now - node.machine.lastSeen),
+                breakerOpen: !node.breaker.admits, breakerTrips: node.breaker.trips,
+                heartbeatAge: max(0, now - node.machine.lastSeen),
                 running: slot?.running ?? 0, capacity: node.record.capacity, reserved: slot?.reserved ?? .zero,
                 usage: node.usage, forecasts: forecaster.forecasts(node: id.rawValue))
         }

@@ -22,7 +22,7 @@ extension SchedulerAPI {
             Self.storeSeries(&text, scheduler.storeLatency.snapshot)
             // A follower's core holds nothing yet: it shows only what it measures itself.
             if role.current.serves {
-                Self.stateSeries(&text, await scheduler.metricsSnapshot(), nodes: await scheduler.nodes)
+                Self.stateSeries(&text, await scheduler.metricsSnapshot())
             }
             await Self.alertSeries(&text, firing: await scheduler.firingAlerts, rules: config.alerts ?? [], alerts)
             bytes += Array(text.text.utf8)
@@ -54,7 +54,7 @@ extension SchedulerAPI {
         text.histogram("corral_store_transaction_seconds", [], latency)
     }
 
-    static func stateSeries(_ text: inout MetricsText, _ snapshot: SchedulerCore.MetricsSnapshot, nodes: [NodeStatus]) {
+    static func stateSeries(_ text: inout MetricsText, _ snapshot: SchedulerCore.MetricsSnapshot) {
         text.family(
             "corral_tasks", "gauge", "Tasks the scheduler holds, by tenant and state (ended ones until removed).")
         for (tenant, states) in snapshot.tasks.sorted(by: { $0.key < $1.key }) {
@@ -87,7 +87,7 @@ extension SchedulerAPI {
                 + "placed_to_running: each placement to its agent's report that it runs.")
         text.histogram("corral_scheduling_latency_seconds", [("phase", "submit_to_placed")], counters.submitToPlaced)
         text.histogram("corral_scheduling_latency_seconds", [("phase", "placed_to_running")], counters.placedToRunning)
-        nodeSeries(&text, snapshot, nodes: nodes)
+        nodeSeries(&text, snapshot)
         tenantSeries(&text, snapshot)
     }
 
@@ -95,7 +95,7 @@ extension SchedulerAPI {
 
     static func loads(_ load: NodeLoad) -> [Double] { [load.cpu, load.memory, load.io] }
 
-    static func nodeSeries(_ text: inout MetricsText, _ snapshot: SchedulerCore.MetricsSnapshot, nodes: [NodeStatus]) {
+    static func nodeSeries(_ text: inout MetricsText, _ snapshot: SchedulerCore.MetricsSnapshot) {
         let all = snapshot.nodes
         text.family("corral_node_up", "gauge", "1 while the node's agent heartbeats (within its TTL), else 0.")
         for node in all { text.sample("corral_node_up", ["node": node.id.rawValue], node.ready ? 1 : 0) }
@@ -145,7 +145,7 @@ extension SchedulerAPI {
         text.gauge(
             "corral_node_breaker_trips",
             "Times a node's circuit breaker tripped, over the registered nodes, since this scheduler led.",
-            Double(nodes.reduce(0) { $0 + ($1.breakerTrips ?? 0) }))
+            Double(all.reduce(0) { $0 + $1.breakerTrips }))
     }
 
     static func tenantSeries(_ text: inout MetricsText, _ snapshot: SchedulerCore.MetricsSnapshot) {
