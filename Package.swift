@@ -76,6 +76,9 @@ let package = Package(
             name: "Reports", dependencies: ["CorralModel", "CorralProtocol", "Forecast", "Placement", "Store"],
             swiftSettings: strict),
         // TLS: `corral tls init`'s certificate authority (swift-certificates), and servers' and clients' settings.
+        // The web console's pages, drawn from the API's views.
+        .target(
+            name: "Console", dependencies: ["CorralModel", "CorralProtocol", "Reports"], swiftSettings: strict),
         .target(
             name: "CorralTLS",
             dependencies: [
@@ -99,7 +102,8 @@ let package = Package(
         .target(
             name: "SchedulerService",
             dependencies: [
-                "CorralModel", "CorralProtocol", "Placement", "Reports", "Scheduler", "Store", "SystemSupport",
+                "Console", "CorralModel", "CorralProtocol", "Placement", "Reports", "Scheduler", "Store",
+                "SystemSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -193,7 +197,7 @@ let package = Package(
             name: "SchedulerServiceTests",
             dependencies: [
                 "SchedulerService", "CorralClient", "CorralProtocol", "Scheduler", "Store", "CorralModel", "Placement",
-                "TestSupport",
+                "TestSupport", "Console",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
@@ -218,6 +222,7 @@ let package = Package(
                 "Demo", "CorralClient", "CorralProtocol", "CorralTLS", "SchedulerService", "Reports", "Scheduler",
                 "CorralModel", "Store", "TestSupport", .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
+            exclude: ["Scripts"],
             swiftSettings: strict),
         // Runs the built `corral` binary as an operator would (build it first: `swift build`).
         .testTarget(name: "CLITests", dependencies: ["TestSupport"], swiftSettings: strict),

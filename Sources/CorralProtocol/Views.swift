@@ -282,3 +282,43 @@ public struct AlertNotification: Sendable, Codable, Equatable {
         self.resends = resends
     }
 }
+
+/// A node's recent load and its forecast path, per resource, as the console draws it: the last samples the
+/// forecaster took (one each `sampleSeconds`, oldest first) and, once a model is fitted, each step ahead's
+/// mean with its 80% and 95% intervals. Fractions of capacity.
+public struct NodeLoadChart: Sendable, Codable, Equatable {
+    public struct Resource: Sendable, Codable, Equatable {
+        /// `cpu`, `memory` or `io`.
+        public var name: String
+        public var history: [Double]
+        public var forecast: [Step]
+
+        public init(name: String, history: [Double], forecast: [Step]) {
+            self.name = name
+            self.history = history
+            self.forecast = forecast
+        }
+    }
+
+    public struct Step: Sendable, Codable, Equatable {
+        public var mean: Double
+        public var halfWidth80: Double
+        public var halfWidth95: Double
+
+        public init(mean: Double, halfWidth80: Double, halfWidth95: Double) {
+            self.mean = mean
+            self.halfWidth80 = halfWidth80
+            self.halfWidth95 = halfWidth95
+        }
+    }
+
+    public var node: NodeID
+    public var sampleSeconds: Double
+    public var resources: [Resource]
+
+    public init(node: NodeID, sampleSeconds: Double, resources: [Resource]) {
+        self.node = node
+        self.sampleSeconds = sampleSeconds
+        self.resources = resources
+    }
+}

@@ -16,12 +16,19 @@ public enum Demo {
         public var quick: Bool
         /// Give up waiting for the workload after this long.
         public var deadline: Duration
+        /// With `--keep`: after the summary, the cluster stays up (the console's address printed) until this
+        /// returns (the command's Ctrl-C).
+        public var keep: (@Sendable () async -> Void)?
 
-        public init(binary: String, dataDir: String, quick: Bool = false, deadline: Duration = .seconds(180)) {
+        public init(
+            binary: String, dataDir: String, quick: Bool = false, deadline: Duration = .seconds(180),
+            keep: (@Sendable () async -> Void)? = nil
+        ) {
             self.binary = binary
             self.dataDir = dataDir
             self.quick = quick
             self.deadline = deadline
+            self.keep = keep
         }
     }
 
@@ -74,12 +81,33 @@ public enum Demo {
             let report = try await writeReport(cluster, dataDir: options.dataDir)
             summary.report = options.dataDir + "/capacity-report.html"
             summary.findings = report.findings.map { "\($0.severity.rawValue): \($0.text)" }
+            if let keep = options.keep {
+                say(summary.text)
+                say(consoleText(cluster))
+                await keep()
+                say("Stopping the cluster")
+            }
             return summary
         }
     }
 }
 
 extension Demo {
+    /// Where the console is and the tokens that sign in to it (`--keep`).
+    static func consoleText(_ cluster: LocalCluster) -> String {
+        let tenants = cluster.config.tenants.keys.sorted().map { name in
+            "    tenant \(name): \(cluster.config.tenants[name]?.token ?? "?")"
+        }
+        return """
+            The cluster stays up until Ctrl-C. Web console: \(cluster.schedulerURLs[0])/ui/
+              (HTTPS with the demo's own CA, \(cluster.caFile ?? "none"): trust it or accept the browser's warning)
+              Sign in with a token:
+                admin: \(cluster.config.adminToken)
+            \(tenants.joined(separator: "\n"))
+              CLI: CORRAL_ADDR=\(cluster.url) CORRAL_CACERT=\(cluster.caFile ?? "") CORRAL_TOKEN=<token> corral job list
+            """
+    }
+
     /// The scheduler's capacity report over the demo's few minutes (a short horizon to match), as
     /// HTML, Markdown and JSON in the data directory.
     static func writeReport(_ cluster: LocalCluster, dataDir: String) async throws -> CapacityReport {

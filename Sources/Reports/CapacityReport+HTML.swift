@@ -3,8 +3,32 @@ import Foundation
 extension CapacityReport {
     /// One self-contained HTML file: inline CSS and SVG, no scripts, nothing fetched; prints cleanly.
     public func html() -> String {
+        """
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><title>Corral capacity report</title>
+        <style>
+        body { font: 14px/1.4 sans-serif; color: #222; margin: 24px auto; max-width: 1180px; padding: 0 12px; }
+        h1 { font-size: 22px; } h2 { font-size: 18px; border-bottom: 1px solid #ccc; margin-top: 28px; }
+        h3 { font-size: 15px; margin-bottom: 4px; } .meta { color: #555; }
+        table { border-collapse: collapse; margin: 8px 0; } th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; }
+        th:first-child, td:first-child { text-align: left; } th { background: #f4f4f4; }
+        li.critical b { color: #b71c1c; } li.warning b { color: #e65100; } li.info b { color: #1565c0; }
+        .charts { display: flex; flex-wrap: wrap; gap: 8px; }
+        svg.chart { border: 1px solid #ddd; font: 10px sans-serif; } svg .title { font-size: 12px; font-weight: bold; }
+        svg .axis { font-size: 11px; fill: #333; }
+        @media print { body { margin: 0; max-width: none; } svg.chart, table { break-inside: avoid; } }
+        </style></head>
+        <body>
+        \(htmlBody())
+        </body></html>
+
+        """
+    }
+
+    /// The report's sections without the document around them (the console shows them in its own page).
+    public func htmlBody() -> String {
         let e = SVGChart.escape
-        var body = """
+        let body = """
             <h1>Corral capacity report</h1>
             <p class="meta">Generated \(ReportText.date(generatedAt)) · history from \(ReportText.date(since)) · \
             horizon \(ReportText.duration(horizonSeconds)) · step \(ReportText.duration(stepSeconds)) · \
@@ -51,27 +75,7 @@ extension CapacityReport {
             }.joined(separator: "\n"))
             </section>
             """
-        body = body.replacingOccurrences(of: "\n\n", with: "\n")
-        return """
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><title>Corral capacity report</title>
-            <style>
-            body { font: 14px/1.4 sans-serif; color: #222; margin: 24px auto; max-width: 1180px; padding: 0 12px; }
-            h1 { font-size: 22px; } h2 { font-size: 18px; border-bottom: 1px solid #ccc; margin-top: 28px; }
-            h3 { font-size: 15px; margin-bottom: 4px; } .meta { color: #555; }
-            table { border-collapse: collapse; margin: 8px 0; } th, td { border: 1px solid #ddd; padding: 3px 8px; text-align: right; }
-            th:first-child, td:first-child { text-align: left; } th { background: #f4f4f4; }
-            li.critical b { color: #b71c1c; } li.warning b { color: #e65100; } li.info b { color: #1565c0; }
-            .charts { display: flex; flex-wrap: wrap; gap: 8px; }
-            svg.chart { border: 1px solid #ddd; font: 10px sans-serif; } svg .title { font-size: 12px; font-weight: bold; }
-            svg .axis { font-size: 11px; fill: #333; }
-            @media print { body { margin: 0; max-width: none; } svg.chart, table { break-inside: avoid; } }
-            </style></head>
-            <body>
-            \(body)
-            </body></html>
-
-            """
+        return body.replacingOccurrences(of: "\n\n", with: "\n")
     }
 
     func scopeTable(_ scope: Scope) -> String {

@@ -55,3 +55,13 @@ extension CapacityReport {
             """
     }
 }
+
+extension CapacityReport {
+    /// The tenants section (table and charts) for `tenant` alone, or for every tenant when nil.
+    public func tenantsHTML(only tenant: String?) -> String {
+        var report = self
+        if let tenant { report.tenants = tenants.filter { $0.tenant == tenant } }
+        guard !report.tenants.isEmpty else { return "<p>No usage history for this tenant yet.</p>" }
+        return report.tenantTable() + "\n<div class=\"charts\">\(report.tenantCharts())</div>"
+    }
+}

@@ -2,8 +2,8 @@ import CorralModel
 import Foundation
 
 /// How reports write times, quantities and resources in words.
-enum ReportText {
-    static func date(_ time: Double) -> String {
+public enum ReportText {
+    public static func date(_ time: Double) -> String {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
@@ -20,7 +20,7 @@ enum ReportText {
     }
 
     /// "7d", "36h", "10m", "45s".
-    static func duration(_ seconds: Double) -> String {
+    public static func duration(_ seconds: Double) -> String {
         for (unit, size) in [("d", 86_400.0), ("h", 3600), ("m", 60)]
         where seconds >= size && seconds.truncatingRemainder(dividingBy: size) == 0 {
             return "\(Int(seconds / size))\(unit)"
@@ -28,15 +28,15 @@ enum ReportText {
         return seconds >= 3600 ? String(format: "%.1fh", seconds / 3600) : "\(Int(seconds.rounded()))s"
     }
 
-    static func cores(_ value: Double) -> String {
+    public static func cores(_ value: Double) -> String {
         let value = abs(value) < 0.005 ? 0 : value
         let text = value >= 10 ? String(format: "%.0f", value) : String(format: "%.2g", value)
         return text + (value == 1 ? " core" : " cores")
     }
 
-    static func bytes(_ value: Double) -> String { ByteSize.format(UInt64(max(0, value).rounded())) }
+    public static func bytes(_ value: Double) -> String { ByteSize.format(UInt64(max(0, value).rounded())) }
 
-    static func percent(_ fraction: Double?) -> String {
+    public static func percent(_ fraction: Double?) -> String {
         guard let fraction else { return "–" }
         return String(format: "%.0f%%", fraction * 100)
     }
@@ -66,4 +66,9 @@ enum ReportText {
         case .tasks: "running-task"
         }
     }
+}
+
+extension ReportText {
+    /// Text made safe inside HTML elements and quoted attributes.
+    public static func html(_ text: String) -> String { SVGChart.escape(text) }
 }

@@ -98,14 +98,17 @@ struct TokenTable: Sendable {
 /// The request context of the scheduler's routes: Hummingbird's, plus who is calling.
 public struct SchedulerRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
-    /// Set by `AuthenticationMiddleware` when the request carries a known bearer token.
+    /// Set by `AuthenticationMiddleware` when the request carries a known bearer token or console session.
     public var principal: Principal?
+    /// The console session the request came with (its cookie), when it was not a bearer token.
+    public var session: String?
     /// The connection, for its TLS peer certificate.
     public let channel: any Channel
 
     public init(source: Source) {
         coreContext = .init(source: source)
         principal = nil
+        session = nil
         channel = source.channel
     }
 
@@ -153,12 +156,16 @@ public struct SchedulerRequestContext: RequestContext {
 }
 
 /// Resolves the `Authorization: Bearer` token to a principal for the routes to check: a configured token,
-/// else a node's credential. A request without one goes on unauthenticated: the open routes (the OpenAPI
-/// document, and `/metrics` when configured public) serve it, every other route answers 401.
+/// else a node's credential; without a bearer token, the console's session cookie. A request that
+/// changes something on a session must carry the session's CSRF token (403 `csrf` otherwise): the cookie
+/// alone proves only that a browser sent it. A request without either goes on unauthenticated: the open
+/// routes (the OpenAPI document, the console's sign-in, and `/metrics` when configured public) serve it,
+/// every other route answers 401.
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = SchedulerRequestContext
     let tokens: TokenTable
     let scheduler: Scheduler
+    let sessions: ConsoleSessions
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -171,6 +178,17 @@ struct AuthenticationMiddleware: RouterMiddleware {
             } else if let node = await scheduler.node(credentialDigest: Secrets.hex(digest)) {
                 context.principal = .node(node)
             }
+        } else if let id = ConsoleSessions.cookie(in: request.headers), let session = sessions.session(id) {
+            if request.method != .get && request.method != .head {
+                guard let token = request.headers[ConsoleSessions.csrfHeader], Secrets.equal(token, session.csrf)
+                else {
+                    throw APIError(
+                        status: 403, code: "csrf",
+                        message: "a console request that changes something must carry the page's X-Corral-CSRF token")
+                }
+            }
+            context.principal = session.principal
+            context.session = id
         }
         return try await next(request, context)
     }

@@ -67,6 +67,18 @@ extension SchedulerAPI {
     /// Fetches a log or a work file from the address the node registered (checked as `http(s)://HOST:PORT` then, and
     /// again here), on a fixed path, with the node's relay token; redirects are not followed.
     func relay(from address: String, node: NodeID, path: String, headers passed: [String]) async throws -> Response {
+        let (response, body) = try await fetch(from: address, node: node, path: path)
+        var headers: HTTPFields = [
+            .contentType: response.headers.first(name: "Content-Type") ?? "application/octet-stream"
+        ]
+        for name in passed {
+            if let field = HTTPField.Name(name) { headers[field] = response.headers.first(name: name) }
+        }
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))
+    }
+
+    /// An agent's answer on `path` and its body (at most 64 MiB); anything but a 200 is an API error.
+    func fetch(from address: String, node: NodeID, path: String) async throws -> (HTTPClientResponse, ByteBuffer) {
         guard NodeAddress(address) != nil else {
             throw APIError(status: 502, code: "agent_unreachable", message: "node \(node) has no valid address")
         }
@@ -86,13 +98,7 @@ extension SchedulerAPI {
             }
             throw APIError(status: 502, code: "agent_error", message: "node \(node) answered \(response.status.code)")
         }
-        var headers: HTTPFields = [
-            .contentType: response.headers.first(name: "Content-Type") ?? "application/octet-stream"
-        ]
-        for name in passed {
-            if let field = HTTPField.Name(name) { headers[field] = response.headers.first(name: name) }
-        }
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))
+        return (response, body)
     }
 }
 

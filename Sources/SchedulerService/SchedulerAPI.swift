@@ -33,13 +33,19 @@ public struct SchedulerAPI: Sendable {
     let advertise: String?
     /// Where alert notifications go (nil: none are sent, as in route tests).
     let alerts: AlertSender?
+    /// The web console's signed-in browsers, and whether their cookies are marked Secure (TLS).
+    public let sessions: ConsoleSessions
+    let secureCookies: Bool
+    let reports = ConsoleReports()
 
     public init(
         scheduler: Scheduler, config: SchedulerConfig, relayKey: SymmetricKey = SymmetricKey(size: .bits256),
         agentCA: String? = nil, role: RoleState = RoleState(.standalone), advertise: String? = nil,
-        alerts: AlertSender? = nil
+        alerts: AlertSender? = nil, sessions: ConsoleSessions = ConsoleSessions(), secureCookies: Bool = false
     ) {
         self.alerts = alerts
+        self.sessions = sessions
+        self.secureCookies = secureCookies
         self.scheduler = scheduler
         self.role = role
         self.advertise = advertise
@@ -65,7 +71,8 @@ public struct SchedulerAPI: Sendable {
         let router = Router(context: SchedulerRequestContext.self)
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: LeaderMiddleware(role: role))
-        router.add(middleware: AuthenticationMiddleware(tokens: TokenTable(config), scheduler: scheduler))
+        router.add(
+            middleware: AuthenticationMiddleware(tokens: TokenTable(config), scheduler: scheduler, sessions: sessions))
         addMetricsRoute(router)
         router.get("/v1/leader") { _, _ in
             let role = role.current
@@ -118,6 +125,7 @@ public struct SchedulerAPI: Sendable {
             return try json(await scheduler.deadLetters.map(TaskView.init))
         }
         addReportRoutes(router)
+        addConsoleRoutes(router)
         return router
     }
 

@@ -99,7 +99,7 @@ public struct SchedulerServer: Service {
         alerts = AlertSender(http: try ProcessClients.client(ca: nil), logger: logger)
         let api = SchedulerAPI(
             scheduler: scheduler, config: config, relayKey: relayKey, agentCA: tls?.clientCA, role: role,
-            advertise: leadership?.advertise ?? address, alerts: alerts)
+            advertise: leadership?.advertise ?? address, alerts: alerts, secureCookies: tls != nil)
         let tlsConfiguration = try tls.map {
             try TLSSettings.server(certificate: $0.certificate, key: $0.key, clientCA: $0.clientCA)
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Demo
 import Foundation
+import UnixSignals
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,6 +20,11 @@ struct DemoCommand: AsyncParsableCommand {
             "Three etcd members, three schedulers and three agents; the leader is SIGKILLed mid-run (needs etcd-server)."
     )
     var ha = false
+    @Flag(
+        help:
+            "After the summary, keep the cluster up and print the web console's address and sign-in tokens; Ctrl-C stops it."
+    )
+    var keep = false
 
     func run() async throws {
         _ = global.bootstrap(label: "corral.demo")
@@ -29,19 +35,26 @@ struct DemoCommand: AsyncParsableCommand {
         let binary = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
         let options = Demo.Options(
             binary: binary, dataDir: URL(fileURLWithPath: directory).standardizedFileURL.path, quick: quick,
-            deadline: .milliseconds(Int64(timeout * 1000)))
+            deadline: .milliseconds(Int64(timeout * 1000)), keep: keep ? Self.waitForInterrupt : nil)
         let say: @Sendable (String) -> Void = { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+        if keep && ha { throw ValidationError("--keep is for the single-scheduler demo, not --ha") }
         if ha {
             let summary = try await Demo.runHA(options, say: say)
             try show(summary.text, summary, ok: summary.ok)
         } else {
             let summary = try await Demo.run(options, say: say)
-            try show(summary.text, summary, ok: summary.ok)
+            // With --keep the summary was printed before the wait.
+            try show(keep ? "" : summary.text, summary, ok: summary.ok)
         }
     }
 
+    /// Returns at the first SIGINT or SIGTERM.
+    @Sendable static func waitForInterrupt() async {
+        for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { return }
+    }
+
     func show(_ text: String, _ summary: some Encodable, ok: Bool) throws {
-        print(text)
+        if !text.isEmpty { print(text) }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
