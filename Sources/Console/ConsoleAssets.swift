@@ -46,12 +46,13 @@ public enum ConsoleAssets {
         svg.chart { max-width: 100%; height: auto; border: 1px solid var(--line); border-radius: 4px;
           font: 10px sans-serif; }
         svg .title { font-size: 12px; font-weight: bold; } svg .axis { font-size: 11px; fill: #333; }
+        form.filter input { font: inherit; padding: 2px 6px; }
         form.filter { display: flex; flex-wrap: wrap; gap: 8px 14px; align-items: center; margin-bottom: 12px; }
         .log-bar { display: flex; flex-wrap: wrap; gap: 6px 14px; margin: 0 0 6px; color: var(--muted); }
         pre#log { margin: 0; min-height: 120px; max-height: 420px; overflow: auto; background: #10161f; color: #d8e1ec;
           padding: 8px 10px; border-radius: 4px; font: 12px/1.4 ui-monospace, monospace; white-space: pre-wrap;
           word-break: break-all; }
-        .report { overflow-x: auto; } .report table { width: auto; } .report td, .report th { text-align: right; }
+        .report { overflow-x: auto; } .report > h1 { display: none; } .report table { width: auto; } .report td, .report th { text-align: right; }
         .report td:first-child, .report th:first-child { text-align: left; }
         .report li.critical b { color: var(--bad); } .report li.warning b { color: #e65100; }
         .report h2 { border-bottom: 1px solid var(--line); margin-top: 22px; }
@@ -96,6 +97,7 @@ public enum ConsoleAssets {
           }
 
           const streamURL = document.body.dataset.stream;
+          if (!streamURL && live) live.hidden = true;  // a page without live regions
           if (streamURL) {
             const source = new EventSource(streamURL);
             source.addEventListener("open", () => setLive("on", "live"));

@@ -23,8 +23,10 @@ public struct ConsoleData: Sendable {
     public var tasks: [TaskView] = []
     /// Rendered tenant forecasts (the capacity report's tenants section), or why there are none.
     public var tenantForecasts: String?
-    /// The capacity report's sections, or why there is none.
+    /// The capacity report's sections, or why there is none, and the options it was made with.
     public var capacityReport: String?
+    public var reportSince = "14d"
+    public var reportHorizon = "7d"
 
     public static let jobLimit = 200
 

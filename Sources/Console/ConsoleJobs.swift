@@ -85,8 +85,13 @@ enum ConsoleJobs {
                 task.usage.map {
                     "CPU \(String(format: "%.1f", Double($0.cpuUsec) / 1e6)) s · \(ReportText.bytes(Double($0.memoryBytes)))"
                 } ?? task.outcome.map(\.usageLine) ?? "–"
+            // The current attempt's logs, running or ended (its node keeps them).
+            let attempt =
+                task.allocation
+                ?? (task.node != nil && task.attempt > 0
+                    ? AllocationID(task: TaskID(job: task.job, index: task.index), attempt: task.attempt) : nil)
             let logs =
-                task.allocation.map {
+                attempt.map {
                     "<button type=\"button\" class=\"logs\" data-log=\"\(e($0.description))\">logs</button>"
                 } ?? ""
             return ConsoleHTML.Row(

@@ -41,8 +41,8 @@ public enum ConsoleRender {
         case .capacity:
             (title, active) = ("Capacity report", "capacity")
             body =
-                "<p><a href=\"/ui/capacity\">Regenerate</a> · <a href=\"/v1/reports/capacity?format=html\">"
-                + "Open as a file</a></p><div class=\"report\">\(data.capacityReport ?? "")</div>"
+                ConsoleCapacity.form(since: data.reportSince, horizon: data.reportHorizon)
+                + "<div class=\"report\">\(data.capacityReport ?? "")</div>"
         }
         let stream = page == .capacity ? nil : page.streamQuery
         return ConsoleLayout.document(

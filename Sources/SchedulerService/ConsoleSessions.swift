@@ -20,7 +20,7 @@ public final class ConsoleSessions: Sendable {
     public let capacity: Int
     public let lifetime: Double
     private let sessions = Mutex<[String: Session]>([:])
-    let streams = Mutex(0)
+    let streams = Mutex<(total: Int, byViewer: [String: Int])>((0, [:]))
 
     public init(capacity: Int = 10_000, lifetime: Double = 12 * 3600) {
         self.capacity = max(1, capacity)
@@ -86,16 +86,23 @@ public final class ConsoleSessions: Sendable {
 }
 
 extension ConsoleSessions {
-    /// Counts an event stream in, unless `limit` are open.
-    public func openStream(limit: Int) -> Bool {
+    /// Counts an event stream of `viewer` in, unless `limit` are open in all or `perViewer` are the viewer's.
+    public func openStream(viewer: String, limit: Int, perViewer: Int) -> Bool {
         streams.withLock { open in
-            guard open < limit else { return false }
-            open += 1
+            guard open.total < limit, open.byViewer[viewer, default: 0] < perViewer else { return false }
+            open.total += 1
+            open.byViewer[viewer, default: 0] += 1
             return true
         }
     }
 
-    public func closeStream() { streams.withLock { $0 -= 1 } }
+    public func closeStream(viewer: String) {
+        streams.withLock { open in
+            open.total -= 1
+            let left = open.byViewer[viewer, default: 1] - 1
+            open.byViewer[viewer] = left > 0 ? left : nil
+        }
+    }
 
-    public var openStreams: Int { streams.withLock { $0 } }
+    public var openStreams: Int { streams.withLock { $0.total } }
 }

@@ -14,8 +14,10 @@ extension SchedulerAPI {
     static let consolePolicy =
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
         + "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-    /// Open event streams at most (pages and logs together); one more is told to come back later.
+    /// Open event streams at most (pages and logs together), and at most per admin or tenant; one more is
+    /// told to come back later.
     static let maxConsoleStreams = 256
+    static let maxConsoleStreamsPerViewer = 32
 
     func addConsoleRoutes(_ router: Router<SchedulerRequestContext>) {
         let tokens = TokenTable(config)
@@ -104,7 +106,7 @@ extension SchedulerAPI {
     /// first), and a comment every 15 s so that proxies keep the connection. The stream ends after an hour
     /// (the browser reconnects on its own), or at once when the session is signed out.
     func regionStream(_ page: ConsolePage, viewer: ConsoleViewer, session: String?) -> Response {
-        Self.eventStream(sessions: sessions) { writer in
+        Self.eventStream(sessions: sessions, viewer: "\(viewer)") { writer in
             var sent: [String: String] = [:]
             var quiet = 0
             let started = ContinuousClock.now
@@ -133,7 +135,8 @@ extension SchedulerAPI {
 
     /// A `text/event-stream` response whose events `produce` writes; at most `maxConsoleStreams` at once.
     static func eventStream(
-        sessions: ConsoleSessions, _ produce: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void
+        sessions: ConsoleSessions, viewer: String,
+        _ produce: @escaping @Sendable (inout any ResponseBodyWriter) async throws -> Void
     ) -> Response {
         Response(
             status: .ok,
@@ -141,12 +144,15 @@ extension SchedulerAPI {
                 .contentType: "text/event-stream", .cacheControl: "no-store", .contentSecurityPolicy: consolePolicy,
             ],
             body: ResponseBody { writer in
-                guard sessions.openStream(limit: maxConsoleStreams) else {
+                guard
+                    sessions.openStream(
+                        viewer: viewer, limit: maxConsoleStreams, perViewer: maxConsoleStreamsPerViewer)
+                else {
                     try await writer.write(event("busy", ["reason": "too many console streams: retrying"]))
                     try await writer.finish(nil)
                     return
                 }
-                defer { sessions.closeStream() }
+                defer { sessions.closeStream(viewer: viewer) }
                 try await writer.write(ByteBuffer(string: "retry: 2000\n\n"))
                 do { try await produce(&writer) } catch is CancellationError { return }
                 try await writer.finish(nil)

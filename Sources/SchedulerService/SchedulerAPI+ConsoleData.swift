@@ -74,9 +74,11 @@ extension SchedulerAPI {
                 data.tenantForecasts = "<p class=\"empty\">No forecast: \(ReportText.html("\(error)"))</p>"
             }
         case .capacity:
+            data.reportSince = query("since").flatMap { $0.isEmpty ? nil : $0 } ?? data.reportSince
+            data.reportHorizon = query("horizon").flatMap { $0.isEmpty ? nil : $0 } ?? data.reportHorizon
             do {
                 let report = try await reports.report(
-                    scheduler: scheduler, since: query("since"), horizon: query("horizon"))
+                    scheduler: scheduler, since: data.reportSince, horizon: data.reportHorizon)
                 data.capacityReport = report.htmlBody()
             } catch let error as ValueError {
                 throw APIError.badRequest(error.description, problems: [error])

@@ -20,7 +20,8 @@ extension SchedulerAPI {
             guard LogRelay.streams.contains(stream) else { throw APIError.notFound("log stream \(stream)") }
             let (id, node, address) = try await relayTarget(text, context, "read logs")
             let session = context.session
-            return Self.eventStream(sessions: sessions) { writer in
+            let viewer = "\(try viewer(try context.caller()))"
+            return Self.eventStream(sessions: sessions, viewer: viewer) { writer in
                 var offset: UInt64 = 0
                 var first = true
                 let started = ContinuousClock.now

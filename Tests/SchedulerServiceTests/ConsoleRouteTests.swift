@@ -198,6 +198,13 @@ import Testing
         #expect(sessions.session(ids[4], now: 1100) == nil, "past its lifetime")
         #expect(ConsoleSessions.cookie(in: [.cookie: "a=b; corral_session=\(ids[2])"]) == ids[2])
         #expect(ConsoleSessions.cookie(in: [.cookie: "corral_session=../../etc"]) == nil)
+        // Event streams: one viewer cannot take every slot.
+        #expect((0..<2).allSatisfy { _ in sessions.openStream(viewer: "a", limit: 3, perViewer: 2) })
+        #expect(!sessions.openStream(viewer: "a", limit: 3, perViewer: 2), "a's own bound")
+        #expect(sessions.openStream(viewer: "b", limit: 3, perViewer: 2))
+        #expect(!sessions.openStream(viewer: "c", limit: 3, perViewer: 2), "the bound of all")
+        sessions.closeStream(viewer: "a")
+        #expect(sessions.openStream(viewer: "c", limit: 3, perViewer: 2) && sessions.openStreams == 3)
     }
 
     @Test func whatTheConsoleDrawsIsEscaped() {
