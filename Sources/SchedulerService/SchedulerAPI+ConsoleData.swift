@@ -66,9 +66,10 @@ extension SchedulerAPI {
             let tenants = viewer.tenant.map { [$0] } ?? config.tenants.keys.sorted()
             for tenant in tenants { data.quotas.append(await quotaStatus(tenant)) }
             do {
-                let report = try await reports.report(scheduler: scheduler, since: "1d", horizon: "1h")
+                let report = try await reports.report(scheduler: scheduler, since: "1h", horizon: "15m")
                 data.tenantForecasts =
-                    "<p class=\"note\">The last day and the next hour, from the usage history (refreshed each minute).</p>"
+                    "<p class=\"note\">The last hour and the next 15 minutes, from the usage history (refreshed each minute; "
+                    + "the capacity page looks further).</p>"
                     + "<div class=\"report\">\(report.tenantsHTML(only: viewer.tenant))</div>"
             } catch {
                 data.tenantForecasts = "<p class=\"empty\">No forecast: \(ReportText.html("\(error)"))</p>"
