@@ -75,6 +75,7 @@ extension ClusterView {
     public mutating func commit(_ resources: ResourceVector, slot s: Int) {
         reserved[s] = reserved[s] + resources
         placedSinceReport[s] += 1
+        placedResources[s] = placedResources[s] + resources
         refresh(slot: s)
     }
 
@@ -92,7 +93,9 @@ extension ClusterView {
     func unplaceable(_ request: PlacementRequest) -> Unplaceable {
         var reason = Unplaceable(nodes: ids.count)
         let r = request.resources
+        let h = min(request.horizon, horizons - 1)
         var short = (cpu: 0, memory: 0, ioRead: 0, ioWrite: 0, pids: 0)
+        var forecastBusy: [Int] = []
         for shape in shapes.indices {
             let matches = shapes[shape].matches(request.constraints)
             shapes[shape].slots.withUnsafeBufferPointer { slots in
@@ -107,6 +110,10 @@ extension ClusterView {
                         continue
                     }
                     let free = capacity[s] - reserved[s]
+                    if feasibility != nil, r.fits(in: free), !r.fits(in: available(s, horizon: h)) {
+                        forecastBusy.append(s)
+                        continue
+                    }
                     if r.cpuMillis > free.cpuMillis { short.cpu += 1 }
                     if r.memory > free.memory { short.memory += 1 }
                     if r.ioRead > free.ioRead { short.ioRead += 1 }
@@ -120,6 +127,10 @@ extension ClusterView {
             (.ioWrite, short.ioWrite), (.pids, short.pids),
         ] where count > 0 {
             reason.short[kind] = count
+        }
+        reason.forecastBusy = forecastBusy.count
+        if let busiest = busiest(horizon: h, among: forecastBusy) {
+            reason.busiest = "\(busiest.node) forecast \(Int((busiest.bound * 100).rounded()))% \(busiest.resource)"
         }
         return reason
     }
@@ -195,6 +206,10 @@ public struct Unplaceable: Error, Sendable, Equatable, CustomStringConvertible {
     public var constraintMismatch = 0
     /// Among ready nodes that meet the constraints: how many have too little free of each resource.
     public var short: [ResourceKind: Int] = [:]
+    /// Nodes whose reservations have room but whose forecast load leaves too little under the ceiling,
+    /// and the busiest of them ("node-3 forecast 97% CPU").
+    public var forecastBusy = 0
+    public var busiest: String?
 
     public init(nodes: Int) { self.nodes = nodes }
 
@@ -202,6 +217,9 @@ public struct Unplaceable: Error, Sendable, Equatable, CustomStringConvertible {
         guard nodes > 0 else { return "no nodes are registered" }
         var parts: [String] = []
         for kind in ResourceKind.allCases { if let n = short[kind] { parts.append("\(kind.rawValue) short on \(n)") } }
+        if forecastBusy > 0 {
+            parts.append("forecast too busy on \(forecastBusy)" + (busiest.map { " (\($0))" } ?? ""))
+        }
         if notReady > 0 { parts.append("\(notReady) not ready") }
         if constraintMismatch > 0 { parts.append("constraints unmet on \(constraintMismatch)") }
         return "no node can take the task (\(nodes) node\(nodes == 1 ? "" : "s"): \(parts.joined(separator: ", ")))"
@@ -217,7 +235,7 @@ extension ClusterView {
         var bestKey = UInt64.max
         var bestSlot = Int.max
         let h = min(request.horizon, horizons - 1)
-        for s in ids.indices where ready[s] && r.fits(in: capacity[s] - reserved[s]) {
+        for s in ids.indices where ready[s] && r.fits(in: available(s, horizon: h)) {
             let shape = shapes[Int(shapeOf[s])]
             guard shape.matches(request.constraints) else { continue }
             let key = (Self.fixed(staticCost(s, horizon: h)) | rank[s]) &+ requestOffset(r, shape)

@@ -10,6 +10,8 @@ public struct ClusterView: Sendable {
     /// per horizon, so a task is scored by the load over its own expected duration (a request names
     /// its horizon by index). 1 for one load per node.
     public let horizons: Int
+    /// Forecast-aware feasibility, or nil for requests alone.
+    public let feasibility: Feasibility?
 
     // Per node slot.
     var ids: [String] = []
@@ -18,10 +20,14 @@ public struct ClusterView: Sendable {
     var reserved: [ResourceVector] = []
     var running: [Int32] = []
     var placedSinceReport: [Int32] = []
+    /// What was placed on each node since its last report (its forecast does not know of it yet).
+    var placedResources: [ResourceVector] = []
     var weight: [Double] = []
     var ready: [Bool] = []
     /// `horizons` loads per slot: load[slot * horizons + h].
     var load: [NodeLoad] = []
+    /// `horizons` upper bounds of the forecast load per slot, for `feasibility`.
+    var upper: [NodeLoad] = []
     var shapeOf: [Int32] = []
     var leafOf: [Int32] = []
     var rank: [UInt64] = []
@@ -39,9 +45,10 @@ public struct ClusterView: Sendable {
     /// Set when `maxWLC` changed: every key is recomputed before the next choice.
     var keysStale = false
 
-    public init(weights: PlacementWeights = PlacementWeights(), horizons: Int = 1) {
+    public init(weights: PlacementWeights = PlacementWeights(), horizons: Int = 1, feasibility: Feasibility? = nil) {
         self.weights = weights
         self.horizons = max(1, horizons)
+        self.feasibility = feasibility
     }
 
     public var nodeCount: Int { ids.count }
@@ -89,9 +96,11 @@ public struct ClusterView: Sendable {
         reserved.append(.zero)
         running.append(0)
         placedSinceReport.append(0)
+        placedResources.append(.zero)
         weight.append(max(node.weight, 1e-9))
         ready.append(node.ready)
         load.append(contentsOf: repeatElement(.idle, count: horizons))
+        upper.append(contentsOf: repeatElement(.idle, count: horizons))
         rank.append(Self.tieRank(node.id, seed: weights.seed))
         cachedWLC.append(0)
         shapeOf.append(-1)
@@ -113,6 +122,7 @@ public struct ClusterView: Sendable {
         guard let slot = slotOfID[id] else { return }
         running[Int(slot)] = Int32(clamping: count)
         placedSinceReport[Int(slot)] = 0
+        placedResources[Int(slot)] = .zero
         refresh(slot: Int(slot))
     }
 
@@ -184,7 +194,7 @@ public struct ClusterView: Sendable {
     func entry(_ s: Int, horizon h: Int) -> ShapeTree.Entry {
         guard ready[s] else { return .empty }
         return ShapeTree.Entry(
-            key: Self.fixed(staticCost(s, horizon: h)) | rank[s], slot: Int32(s), free: capacity[s] - reserved[s])
+            key: Self.fixed(staticCost(s, horizon: h)) | rank[s], slot: Int32(s), free: available(s, horizon: h))
     }
 
     /// Recomputes node `s`'s leaf after any change, or marks every key stale when max_wlc moved.

@@ -65,9 +65,11 @@ struct BlockedTasks: Sendable {
 
     /// The representatives worth examining after a task of `tenant` released its resources: every job
     /// waiting for room, and `tenant`'s jobs waiting for quota. Nil `tenant`: every job (a node appeared).
-    mutating func representatives(releasedBy tenant: String?) -> [TaskID] {
+    /// `roomOnly`: only the jobs waiting for room (a node's forecast changed).
+    mutating func representatives(releasedBy tenant: String?, roomOnly: Bool = false) -> [TaskID] {
         var chosen: [TaskID] = []
         for (id, job) in jobs where !requeued.contains(id) {
+            if roomOnly && job.waitsForQuota { continue }
             if let tenant, job.waitsForQuota, job.tenant != tenant { continue }  // another tenant's quota
             guard let first = job.tasks.first else { continue }
             requeued.insert(id)

@@ -75,7 +75,7 @@ extension SchedulerCore {
         }
         nodes.setUsage(load, node: node)
         forecaster.observe(node: node.rawValue, load: load, at: now)
-        view.setLoads(node.rawValue, forecaster.forecasts(node: node.rawValue))
+        updateForecast(node.rawValue)
         var running = 0
         for report in reports {
             guard let task = table.task(of: report.id), let record = table[task], record.machine.node == node else {
@@ -151,7 +151,22 @@ extension SchedulerCore {
     public mutating func installForecast(_ result: ARIMAForecaster.RefitResult) {
         forecaster.install(result)
         guard let node = NodeID(result.node), nodes.contains(node) else { return }
-        view.setLoads(result.node, forecaster.forecasts(node: result.node))
+        updateForecast(result.node)
+    }
+
+    /// Gives placement a node's forecast: the load that scores it and, with forecast-aware feasibility,
+    /// the upper bounds that decide whether it can take a task. A task waiting for room may fit now.
+    mutating func updateForecast(_ node: String) {
+        view.setLoads(node, forecaster.forecasts(node: node))
+        guard configuration.feasibility != nil else { return }
+        // Feasibility judges the near term (the first horizon) for every task: further out an interval only
+        // widens toward the series' spread and says little, and a node is judged again at every report
+        // (`corral bench replay --sweep` measured both: the near term is better on pressure and on work).
+        let bounds = forecaster.upperBounds(node: node, interval: configuration.feasibilityInterval)
+        view.setUpperBounds(node, Array(bounds.prefix(1)))
+        if !blocked.isEmpty {
+            for id in blocked.representatives(releasedBy: nil, roomOnly: true) { enqueue(id) }
+        }
     }
 
     /// Takes what is waiting for a node.

@@ -37,6 +37,10 @@ public struct SchedulerCore: Sendable {
         public var breakerCooldown: Double = 60
         /// The alert rules the scheduler evaluates (`AlertRule`).
         public var alerts: [AlertRule] = []
+        /// Forecast-aware feasibility (nil: a node is feasible when its free reservations fit), and the
+        /// interval whose upper bound it checks (80 or 95 percent; 50: the mean forecast).
+        public var feasibility: Feasibility?
+        public var feasibilityInterval: Double = 80
 
         /// Which of `forecastHorizons` scores a task expected to run `seconds` (nil: not said).
         public func horizon(forExpectedDuration seconds: Double?) -> Int {
@@ -84,7 +88,9 @@ public struct SchedulerCore: Sendable {
         self.nodes.breaker = NodeBreaker(
             threshold: configuration.breakerThreshold, cooldown: configuration.breakerCooldown)
         self.ledger = QuotaLedger(quotas: configuration.quotas)
-        self.view = ClusterView(weights: configuration.placement, horizons: configuration.forecastHorizons.count)
+        self.view = ClusterView(
+            weights: configuration.placement, horizons: configuration.forecastHorizons.count,
+            feasibility: configuration.feasibility)
         self.random = random
         var forecasting = ARIMAForecaster.Configuration(
             sampleSeconds: configuration.heartbeatInterval, conservative: configuration.conservativeForecasts)

@@ -49,6 +49,21 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
     public var metricsPublic: Bool?
     /// Alert rules, each with its webhook (docs/monitoring.md).
     public var alerts: [AlertRule]?
+    /// Forecast-aware feasibility (docs/scheduler.md): a node takes a task only if its forecast load's upper
+    /// bound plus the request stays under the ceiling. Absent: feasibility by requests alone.
+    public var forecastFeasibility: ForecastFeasibility?
+
+    public struct ForecastFeasibility: Sendable, Codable, Equatable {
+        /// The forecast interval whose upper bound is checked: 80 (default) or 95 percent, or 50 for the mean.
+        public var interval: Double?
+        /// The share of capacity that forecast use plus requests may reach (default 0.9).
+        public var ceiling: Double?
+
+        public init(interval: Double? = nil, ceiling: Double? = nil) {
+            self.interval = interval
+            self.ceiling = ceiling
+        }
+    }
 
     public struct Tenant: Sendable, Codable, Equatable {
         public var token: String
@@ -197,6 +212,15 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
                         message: "must be positive numbers of seconds in ascending order"))
             }
         }
+        if let feasibility = forecastFeasibility {
+            if let interval = feasibility.interval, ![50, 80, 95].contains(interval) {
+                problems.append(
+                    ValueError(field: "forecastFeasibility.interval", message: "must be 50 (the mean), 80 or 95"))
+            }
+            if let ceiling = feasibility.ceiling, !(ceiling > 0 && ceiling <= 1) {
+                problems.append(ValueError(field: "forecastFeasibility.ceiling", message: "must be within (0, 1]"))
+            }
+        }
         problems += alertProblems()
         return problems
     }
@@ -229,6 +253,10 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
         if let failures = breakerFailures { configuration.breakerThreshold = failures }
         if let cooldown = breakerCooldownSeconds { configuration.breakerCooldown = cooldown }
         configuration.alerts = alerts ?? []
+        if let feasibility = forecastFeasibility {
+            configuration.feasibility = Feasibility(ceiling: feasibility.ceiling ?? 0.9)
+            configuration.feasibilityInterval = feasibility.interval ?? 80
+        }
         return configuration
     }
 

@@ -8,8 +8,11 @@ import Testing
 /// capacity. Clusters have one to three forecast horizons, each node a different load over each.
 @Suite struct PlacementPropertyTests {
     static func randomCluster(_ g: inout SplitMix64, nodes: Int) -> ClusterView {
+        // Half the clusters check forecast-aware feasibility, against random upper bounds.
+        let feasibility = g.next(below: 2) == 0 ? Feasibility(ceiling: 0.7 + 0.3 * g.nextDouble()) : nil
         var view = ClusterView(
-            weights: PlacementWeights(connections: g.nextDouble(), seed: g.next()), horizons: 1 + g.next(below: 3))
+            weights: PlacementWeights(connections: g.nextDouble(), seed: g.next()), horizons: 1 + g.next(below: 3),
+            feasibility: feasibility)
         for i in 0..<nodes {
             let cores = Int64([2, 4, 8, 16][g.next(below: 4)])
             let capacity = ResourceVector(
@@ -22,6 +25,7 @@ import Testing
                     labels: ["zone": ["a", "b"][g.next(below: 2)]], ready: g.next(below: 10) != 0))
             view.report("n\(i)", running: g.next(below: 5))
             view.setLoads("n\(i)", randomLoads(&g, view.horizons))
+            if feasibility != nil { view.setUpperBounds("n\(i)", randomLoads(&g, view.horizons)) }
         }
         return view
     }

@@ -1,6 +1,7 @@
 import CorralClient
 import CorralModel
 import CorralProtocol
+import Placement
 import Scheduler
 import SchedulerService
 import TestSupport
@@ -23,6 +24,23 @@ import Testing
             let problems = Self.config(horizons: bad).problems()
             #expect(problems.map(\.field) == ["forecastHorizonsSeconds"], "\(bad): \(problems)")
         }
+    }
+
+    @Test("forecastFeasibility: absent means requests alone; its defaults and bad values name the field")
+    func forecastFeasibility() {
+        var config = RouterTests.config
+        #expect(config.core.feasibility == nil)
+        config.forecastFeasibility = .init()
+        #expect(config.problems().isEmpty)
+        #expect(config.core.feasibility == Feasibility(ceiling: 0.9) && config.core.feasibilityInterval == 80)
+        config.forecastFeasibility = .init(interval: 95, ceiling: 0.8)
+        #expect(config.core.feasibility?.ceiling == 0.8 && config.core.feasibilityInterval == 95)
+        config.forecastFeasibility = .init(interval: 50, ceiling: 1)
+        #expect(config.problems().isEmpty, "50: the mean")
+        config.forecastFeasibility = .init(interval: 90, ceiling: 1.5)
+        #expect(
+            config.problems().map(\.field) == ["forecastFeasibility.interval", "forecastFeasibility.ceiling"],
+            "\(config.problems())")
     }
 
     @Test("alerts: valid rules reach the core; a bad field or a name used twice is named with its index")
