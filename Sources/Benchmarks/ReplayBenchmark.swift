@@ -10,9 +10,13 @@ import Scheduler
 /// no forecast); on the ARIMA forecast of each node's load over a fixed hour; over each task's own
 /// expected duration (horizons of 30 min, 1 h and 3 h, as the scheduler does); on its 80% upper
 /// bound; and on the forecast of a model with the daily season (STL + ARIMA over three days of
-/// samples). Reports each
-/// node's CPU pressure (demand over capacity, above 1 when tasks and background want more than the
-/// node has) at every step.
+/// samples); and with forecast-aware feasibility (a node takes a task only while its forecast's upper
+/// bound plus the request stays under a ceiling), at the default setting and, with `sweep`, over
+/// intervals and ceilings. A task no node can take waits in a queue and is tried again each step.
+/// Reports each node's CPU pressure (demand over capacity, above 1 when tasks and background want more
+/// than the node has) at every step, the task-hours run, and the queue waits; all of it again for a
+/// stream where some jobs request twice what they use (as the reports' right-sizing data shows real
+/// ones do).
 public struct ReplayBenchmark: Sendable {
     public var traces: String
     public var nodes: Int
@@ -20,6 +24,10 @@ public struct ReplayBenchmark: Sendable {
     /// Mean task arrivals per 5-minute step.
     public var arrivals: Double
     public var seed: UInt64
+    /// Also replay every (interval, ceiling) of the feasibility sweep.
+    public var sweep: Bool
+    /// The share of tasks in the over-stated stream that request two cores and use 0.9 of one.
+    public var overstatedShare = 0.4
 
     static let stepSeconds = 300.0
     static let coresPerNode = 8.0
@@ -28,7 +36,11 @@ public struct ReplayBenchmark: Sendable {
     /// The forecast horizons placement knows; a task is scored by the first covering its duration.
     static let horizons: [Double] = [1800, 3600, 10800]
 
-    public init(traces: String, nodes: Int = 6, steps: Int = 2016, arrivals: Double = 1.4, seed: UInt64 = 2026) {
+    public init(
+        traces: String, nodes: Int = 6, steps: Int = 2016, arrivals: Double = 1.4, seed: UInt64 = 2026,
+        sweep: Bool = false
+    ) {
+        self.sweep = sweep
         self.traces = traces
         self.nodes = nodes
         self.steps = steps
@@ -44,8 +56,18 @@ public struct ReplayBenchmark: Sendable {
         /// Node-steps where demand exceeded capacity.
         public var overloadedFraction: Double
         public var placed: Int
+        /// Tasks still waiting in the queue when the replay ends.
         public var unplaced: Int
+        /// Forecasting and placement CPU of the replay.
         public var cpuSeconds: Double
+        /// Hours of task work run within the replay (tasks still running at its end count what they ran).
+        public var taskHours: Double
+        /// Queue waits of the placed tasks, minutes.
+        public var meanWaitMinutes: Double
+        public var p95WaitMinutes: Double
+        /// Feasibility's interval (percent) and ceiling, when it checks forecasts.
+        public var interval: Double?
+        public var ceiling: Double?
     }
 
     public struct Report: Sendable, Encodable {
@@ -65,6 +87,13 @@ public struct ReplayBenchmark: Sendable {
         public var p95RatioForecast: Double
         public var p95RatioConservative: Double
         public var p95RatioDailySeason: Double
+        /// Forecast-aware feasibility at the default setting (80% interval, ceiling 0.9).
+        public var feasibility: Outcome
+        /// The stream where some jobs request twice what they use: requests alone, forecast scoring,
+        /// forecast feasibility.
+        public var overstated: [Outcome]
+        /// Every (interval, ceiling) of the sweep, on the honest stream (empty without `sweep`).
+        public var sweep: [Outcome]
     }
 
     /// What the load term of placement sees.
@@ -74,12 +103,18 @@ public struct ReplayBenchmark: Sendable {
         case forecast = "forecast-mean"
         case upper80 = "forecast-upper80"
         case dailySeason = "forecast-daily-season"
+        case feasibility = "forecast-feasibility"
     }
 
     struct Arrival {
         var step: Int
         var duration: Int
+        /// Cores requested (the task uses `use` of one core whatever it asks).
+        var cores: Int64 = 1
     }
+
+    static let sweepIntervals: [Double] = [50, 80, 95]
+    static let sweepCeilings: [Double] = [0.8, 0.85, 0.9, 0.925, 0.95, 1.0]
 
     /// Each node's background CPU share at every step: trace `n % 3`, the second three nodes half a day
     /// later, scaled to 10-60% of the node.
@@ -119,6 +154,18 @@ public struct ReplayBenchmark: Sendable {
         }
     }
 
+    /// The same stream with `overstatedShare` of the tasks requesting two cores (their use unchanged).
+    func overstated(_ stream: [[Arrival]]) -> [[Arrival]] {
+        var random = SplitMix64(seed: seed ^ 0x5eed)
+        return stream.map { step in
+            step.map { arrival in
+                var arrival = arrival
+                if random.nextDouble() < overstatedShare { arrival.cores = 2 }
+                return arrival
+            }
+        }
+    }
+
     public func run(progress: (String) -> Void) throws -> Report {
         let (names, background) = try backgrounds()
         let stream = taskStream()
@@ -132,24 +179,50 @@ public struct ReplayBenchmark: Sendable {
         let conservative = simulate(background, stream, .upper80)
         progress("the same with the daily season (STL + ARIMA, three days of samples)")
         let daily = simulate(background, stream, .dailySeason)
+        progress("the same with forecast-aware feasibility (80% bound, ceiling 0.9)")
+        let feasible = simulate(background, stream, .feasibility)
+        progress("a stream where \(Int(overstatedShare * 100))% of tasks request two cores: three ways")
+        let over = overstated(stream)
+        let overstatedOutcomes = [
+            simulate(background, over, .requests), simulate(background, over, .forecast),
+            simulate(background, over, .feasibility),
+        ]
+        var sweepOutcomes: [Outcome] = []
+        if sweep {
+            for interval in Self.sweepIntervals {
+                for ceiling in Self.sweepCeilings {
+                    progress("sweep: feasibility on the \(Int(interval))% bound, ceiling \(ceiling)")
+                    sweepOutcomes.append(
+                        simulate(background, stream, .feasibility, interval: interval, ceiling: ceiling))
+                }
+            }
+        }
         return Report(
             nodes: nodes, steps: steps, tasks: stream.map(\.count).reduce(0, +), traces: names, requestsOnly: plain,
             fixedHour: hour, forecast: forecast, conservative: conservative, dailySeason: daily,
             p95RatioFixedHour: hour.p95Pressure / plain.p95Pressure,
             p95RatioForecast: forecast.p95Pressure / plain.p95Pressure,
             p95RatioConservative: conservative.p95Pressure / plain.p95Pressure,
-            p95RatioDailySeason: daily.p95Pressure / plain.p95Pressure)
+            p95RatioDailySeason: daily.p95Pressure / plain.p95Pressure, feasibility: feasible,
+            overstated: overstatedOutcomes, sweep: sweepOutcomes)
     }
 
     /// One replay with the given scoring.
-    func simulate(_ background: [[Double]], _ stream: [[Arrival]], _ scoring: Scoring) -> Outcome {
+    func simulate(
+        _ background: [[Double]], _ stream: [[Arrival]], _ scoring: Scoring, interval: Double = 80,
+        ceiling: Double = 0.9
+    ) -> Outcome {
         let forecasts = scoring != .requests
+        let feasible = scoring == .feasibility
         let start = ForecastBenchmark.threadCPU()
         let ids = (0..<nodes).map { "node-\($0 + 1)" }
         let capacity = ResourceVector(cpuMillis: Int64(Self.coresPerNode * 1000), memory: 64 << 30)
-        let task = ResourceVector(cpuMillis: 1000, memory: 1 << 30)
+        func request(_ arrival: Arrival) -> ResourceVector {
+            ResourceVector(cpuMillis: arrival.cores * 1000, memory: 1 << 30)
+        }
         let horizons = scoring == .fixedHour ? [3600] : Self.horizons
-        var view = ClusterView(horizons: horizons.count)
+        var view = ClusterView(
+            horizons: horizons.count, feasibility: feasible ? Feasibility(ceiling: ceiling) : nil)
         for id in ids { view.upsert(NodeDescription(id: id, capacity: capacity, labels: [:])) }
         var configuration = ARIMAForecaster.Configuration(
             sampleSeconds: Self.stepSeconds, conservative: scoring == .upper80)
@@ -159,14 +232,17 @@ public struct ReplayBenchmark: Sendable {
             configuration.window = 3 * configuration.seasonPeriod
         }
         var forecaster = ARIMAForecaster(configuration: configuration)
-        var ends: [Int: [Int]] = [:]  // step -> nodes whose task ends then
+        var ends: [Int: [(node: Int, request: ResourceVector)]] = [:]  // step -> tasks that end then
         var running = [Int](repeating: 0, count: nodes)
         var pressure: [Double] = []
-        var (placed, unplaced) = (0, 0)
+        var placed = 0
+        var queue: [Arrival] = []
+        var waits: [Double] = []
+        var taskSteps = 0
         for step in 0..<steps {
-            for n in ends.removeValue(forKey: step) ?? [] {
-                running[n] -= 1
-                view.release(task, on: ids[n])
+            for end in ends.removeValue(forKey: step) ?? [] {
+                running[end.node] -= 1
+                view.release(end.request, on: ids[end.node])
             }
             for n in 0..<nodes {
                 let demand = background[n][step] + Double(running[n]) * Self.use / Self.coresPerNode
@@ -176,30 +252,47 @@ public struct ReplayBenchmark: Sendable {
                 let time = Double(step) * Self.stepSeconds
                 forecaster.observe(node: ids[n], load: NodeLoad(cpu: demand, memory: 0, io: 0), at: time)
                 view.setLoads(ids[n], forecaster.forecasts(node: ids[n]))
+                if feasible {
+                    // Judged over the near term, as the scheduler does (SchedulerCore.updateForecast).
+                    let bounds = forecaster.upperBounds(node: ids[n], interval: interval)
+                    view.setUpperBounds(ids[n], Array(bounds.prefix(1)))
+                }
             }
             if forecasts {
                 for job in forecaster.refitWork(limit: nodes) { forecaster.install(ARIMAForecaster.refit(job)) }
             }
-            for arrival in stream[step] {
+            // The queue first, oldest first; then this step's arrivals. What fits nowhere waits.
+            var waiting: [Arrival] = []
+            for arrival in queue + stream[step] {
                 let seconds = Double(arrival.duration) * Self.stepSeconds
                 let horizon = ARIMAForecaster.horizon(forExpectedDuration: seconds, in: horizons)
-                guard case .success(let choice) = view.place(view.request(task, horizon: horizon)),
+                let resources = request(arrival)
+                guard case .success(let choice) = view.place(view.request(resources, horizon: horizon)),
                     let n = ids.firstIndex(of: choice.node)
                 else {
-                    unplaced += 1
+                    waiting.append(arrival)
                     continue
                 }
                 placed += 1
                 running[n] += 1
-                ends[step + arrival.duration, default: []].append(n)
+                waits.append(Double(step - arrival.step) * Self.stepSeconds / 60)
+                taskSteps += min(arrival.duration, steps - step)
+                ends[step + arrival.duration, default: []].append((n, resources))
             }
+            queue = waiting
         }
+        let sortedWaits = waits.sorted()
         let sorted = pressure.sorted()
         func at(_ q: Double) -> Double { sorted[min(sorted.count - 1, Int(q * Double(sorted.count - 1)))] }
         return Outcome(
             scoring: scoring.rawValue,
             p50Pressure: at(0.5), p95Pressure: at(0.95), p99Pressure: at(0.99),
             overloadedFraction: Double(pressure.filter { $0 > 1 }.count) / Double(pressure.count), placed: placed,
-            unplaced: unplaced, cpuSeconds: ForecastBenchmark.threadCPU() - start)
+            unplaced: queue.count, cpuSeconds: ForecastBenchmark.threadCPU() - start,
+            taskHours: Double(taskSteps) * Self.stepSeconds / 3600,
+            meanWaitMinutes: waits.isEmpty ? 0 : waits.reduce(0, +) / Double(waits.count),
+            p95WaitMinutes: sortedWaits.isEmpty
+                ? 0 : sortedWaits[min(sortedWaits.count - 1, Int(0.95 * Double(sortedWaits.count - 1)))],
+            interval: feasible ? interval : nil, ceiling: feasible ? ceiling : nil)
     }
 }
