@@ -1,3 +1,4 @@
+import Console
 import Foundation
 import Reports
 import Scheduler
@@ -26,5 +27,22 @@ actor ConsoleReports {
         }
         kept[key] = (now, result)
         return try result.get()
+    }
+}
+
+/// What each live page last showed each viewer, kept a second: every stream of one page and viewer (tabs,
+/// reconnects) shares one gathering a second instead of each walking the scheduler's tasks on its own.
+/// Entries older than `maxAge` are dropped at each insert, so it holds only what streams asked for lately.
+actor ConsoleDataCache {
+    static let maxAge = 1.0
+    private var kept: [String: (at: Double, data: ConsoleData)] = [:]
+
+    func data(_ key: String, gather: () async throws -> ConsoleData) async rethrows -> ConsoleData {
+        let now = Date().timeIntervalSince1970
+        if let entry = kept[key], now - entry.at < Self.maxAge { return entry.data }
+        let data = try await gather()
+        kept = kept.filter { now - $0.value.at < Self.maxAge }
+        kept[key] = (now, data)
+        return data
     }
 }

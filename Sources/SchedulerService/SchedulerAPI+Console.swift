@@ -115,7 +115,9 @@ extension SchedulerAPI {
                     try await writer.write(Self.event("signed-out", ["reason": "signed out"]))
                     return
                 }
-                let data = try await consoleData(page, viewer: viewer)
+                let data = try await liveData.data("\(viewer)|\(page)") {
+                    try await consoleData(page, viewer: viewer)
+                }
                 var wrote = false
                 for region in ConsoleRender.regions(page, data: data, viewer: viewer)
                 where sent[region.id] != region.html {

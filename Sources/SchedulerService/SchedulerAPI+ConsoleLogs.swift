@@ -8,6 +8,8 @@ import NIOHTTP1
 extension SchedulerAPI {
     /// At most this much of a log is sent when a browser starts following it: the tail, not the whole.
     static let logTailBytes: UInt64 = 64 << 10
+    /// The most one read of a followed log may bring (the agent's own read limit).
+    static let logReadBytes = 1 << 20
 
     /// `GET /ui/logs/{allocation}/{stdout|stderr}`: a task's log as server-sent events (`log` with the
     /// text, `end` when the allocation stops and nothing more came, `problem` when it cannot be read),
@@ -15,10 +17,7 @@ extension SchedulerAPI {
     /// `/v1/allocations/{id}/logs/{stream}`.
     func addConsoleLogRoute(_ router: Router<SchedulerRequestContext>) {
         router.get("/ui/logs/:id/:stream") { _, context in
-            let text = try context.parameters.require("id")
-            let stream = try context.parameters.require("stream")
-            guard LogRelay.streams.contains(stream) else { throw APIError.notFound("log stream \(stream)") }
-            let (id, node, address) = try await relayTarget(text, context, "read logs")
+            let (id, stream, node, address) = try await logTarget(context)
             let session = context.session
             let viewer = "\(try viewer(try context.caller()))"
             return Self.eventStream(sessions: sessions, viewer: viewer) { writer in
@@ -55,12 +54,14 @@ extension SchedulerAPI {
     }
 
     /// One read of a log from its agent: the bytes from `offset`, the offset to ask for next, and whether
-    /// the allocation still runs.
+    /// the allocation still runs. An agent sends at most 1 MiB a read; one that sends more is refused, so
+    /// that no agent can make each open console stream hold the relay's 64 MiB.
     func logChunk(_ id: AllocationID, stream: String, node: NodeID, address: String, offset: UInt64) async throws -> (
         bytes: ByteBuffer, next: UInt64, running: Bool
     ) {
         let (response, body) = try await fetch(
-            from: address, node: node, path: LogRelay.path(id, stream: stream, offset: offset))
+            from: address, node: node, path: LogRelay.path(id, stream: stream, offset: offset),
+            limit: Self.logReadBytes)
         let next =
             response.headers.first(name: LogRelay.offsetHeader).flatMap { UInt64($0) }
             ?? offset + UInt64(body.readableBytes)

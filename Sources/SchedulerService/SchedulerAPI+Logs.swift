@@ -14,10 +14,7 @@ import Synchronization
 extension SchedulerAPI {
     func addLogRoutes(_ router: Router<SchedulerRequestContext>) {
         router.get("/v1/allocations/:id/logs/:stream") { request, context in
-            let text = try context.parameters.require("id")
-            let stream = try context.parameters.require("stream")
-            guard LogRelay.streams.contains(stream) else { throw APIError.notFound("log stream \(stream)") }
-            let (id, node, address) = try await relayTarget(text, context, "read logs")
+            let (id, stream, node, address) = try await logTarget(context)
             let offset = request.uri.queryParameters.get("offset").flatMap { UInt64($0) } ?? 0
             return try await relay(
                 from: address, node: node, path: LogRelay.path(id, stream: stream, offset: offset),
@@ -34,6 +31,16 @@ extension SchedulerAPI {
                 path: WorkFiles.path(id, path: query.get("path") ?? "", offset: offset, limit: limit),
                 headers: [WorkFiles.sizeHeader, WorkFiles.offsetHeader])
         }
+    }
+
+    /// The log named in the path (`:id`, `:stream`) the caller may read: the allocation, the stream, its
+    /// node and the node's address (`relayTarget`'s checks).
+    func logTarget(_ context: SchedulerRequestContext) async throws -> (AllocationID, String, NodeID, String) {
+        let text = try context.parameters.require("id")
+        let stream = try context.parameters.require("stream")
+        guard LogRelay.streams.contains(stream) else { throw APIError.notFound("log stream \(stream)") }
+        let (id, node, address) = try await relayTarget(text, context, "read logs")
+        return (id, stream, node, address)
     }
 
     /// The allocation the caller may read, its node and the address the node registered: the job must be the
@@ -77,8 +84,11 @@ extension SchedulerAPI {
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))
     }
 
-    /// An agent's answer on `path` and its body (at most 64 MiB); anything but a 200 is an API error.
-    func fetch(from address: String, node: NodeID, path: String) async throws -> (HTTPClientResponse, ByteBuffer) {
+    /// An agent's answer on `path` and its body (at most `limit` bytes, else an `agent_unreachable` error);
+    /// anything but a 200 is an API error.
+    func fetch(from address: String, node: NodeID, path: String, limit: Int = 64 << 20) async throws -> (
+        HTTPClientResponse, ByteBuffer
+    ) {
         guard NodeAddress(address) != nil else {
             throw APIError(status: 502, code: "agent_unreachable", message: "node \(node) has no valid address")
         }
@@ -88,7 +98,7 @@ extension SchedulerAPI {
         let body: ByteBuffer
         do {
             response = try await LogRelayClient.client(agentCA: agentCA).execute(upstream, timeout: .seconds(10))
-            body = try await response.body.collect(upTo: 64 << 20)
+            body = try await response.body.collect(upTo: limit)
         } catch {
             throw APIError(status: 502, code: "agent_unreachable", message: "node \(node) at \(address): \(error)")
         }

@@ -37,6 +37,7 @@ public struct SchedulerAPI: Sendable {
     public let sessions: ConsoleSessions
     let secureCookies: Bool
     let reports = ConsoleReports()
+    let liveData = ConsoleDataCache()
 
     public init(
         scheduler: Scheduler, config: SchedulerConfig, relayKey: SymmetricKey = SymmetricKey(size: .bits256),
