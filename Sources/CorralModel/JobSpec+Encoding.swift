@@ -34,6 +34,7 @@ extension JobSpec: Codable {
         if checkpointLimit != JobSpec.defaultCheckpointLimit {
             fields["checkpointLimit"] = .number(Double(checkpointLimit))
         }
+        if reclaimable { fields["reclaimable"] = .bool(true) }
         if placement != .any { fields["placement"] = .object(["mode": .string(placement.rawValue)]) }
         if !dependsOn.isEmpty { fields["dependsOn"] = .array(dependsOn.map(\.json)) }
         if let timeout { fields["timeout"] = duration(timeout) }

@@ -54,6 +54,16 @@ struct FieldReader {
         }
     }
 
+    mutating func bool(_ value: JSONValue?, _ path: String) -> Bool? {
+        switch value {
+        case nil, .null?: return nil
+        case .bool(let flag)?: return flag
+        case let other?:
+            fail(path, "must be true or false, not \(other.shortDescription)")
+            return nil
+        }
+    }
+
     mutating func integer(_ value: JSONValue?, _ path: String, range: ClosedRange<Int>) -> Int? {
         guard let value, value != .null else { return nil }
         let number: Double?

@@ -2,7 +2,7 @@ extension FieldReader {
     static let jobFields: Set<String> = [
         "name", "tenant", "priority", "command", "env", "image", "resources", "count", "timeout", "retry",
         "expectedDuration", "constraints", "network", "volumes", "type", "restart", "checks",
-        "schedule", "dependsOn", "placement", "checkpointInterval", "checkpointLimit",
+        "schedule", "dependsOn", "placement", "checkpointInterval", "checkpointLimit", "reclaimable",
     ]
     static let resourceFields: Set<String> = ["cpu", "memory", "ioReadBps", "ioWriteBps", "pids", "disk"]
     static let retryFields: Set<String> = ["maxAttempts", "initialDelay", "maxDelay", "jitter"]
@@ -47,6 +47,13 @@ extension FieldReader {
         if let checkpointLimit, checkpointLimit > JobSpec.maxCheckpointLimit {
             fail("checkpointLimit", "\(checkpointLimit) bytes is over the 1 GiB maximum")
         }
+        let reclaimable = bool(fields["reclaimable"], "reclaimable") ?? false
+        if reclaimable, type == .service {
+            fail("reclaimable", "only batch jobs may be evicted for room: a service runs until stopped")
+        }
+        if reclaimable, placement == .eachNode {
+            fail("reclaimable", "an each-node job runs on every node by its requests and cannot be reclaimable")
+        }
         if schedule != nil, !dependsOn.isEmpty {
             fail("dependsOn", "a schedule waits for no job: its runs start at their fire times")
         }
@@ -64,7 +71,7 @@ extension FieldReader {
             constraints: constraints, network: network, volumes: volumes, type: type, restart: restart, checks: checks,
             schedule: schedule, dependsOn: dependsOn, placement: placement,
             checkpointInterval: checkpointInterval ?? JobSpec.defaultCheckpointInterval,
-            checkpointLimit: checkpointLimit ?? JobSpec.defaultCheckpointLimit)
+            checkpointLimit: checkpointLimit ?? JobSpec.defaultCheckpointLimit, reclaimable: reclaimable)
     }
 
     mutating func resources(_ value: JSONValue?) -> Resources? {

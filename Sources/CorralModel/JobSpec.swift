@@ -34,6 +34,10 @@ public struct JobSpec: Sendable, Equatable {
     /// How often each task's checkpoint directory is snapshotted, and the largest snapshot kept (0: none).
     public var checkpointInterval: Duration
     public var checkpointLimit: UInt64
+    /// Batch work that tolerates slowdown and eviction: placed on capacity forecast idle (even inside
+    /// other tasks' reservations), given less CPU and evicted first when its node is under pressure, and
+    /// counted apart in the tenant's quota.
+    public var reclaimable: Bool
 
     public init(
         name: String, tenant: String, priority: Int = 50, command: [String], environment: [String: String] = [:],
@@ -43,8 +47,9 @@ public struct JobSpec: Sendable, Equatable {
         restart: RestartPolicy = RestartPolicy(), checks: [HealthCheck] = [], schedule: JobSchedule? = nil,
         dependsOn: [Dependency] = [], placement: PlacementMode = .any,
         checkpointInterval: Duration = JobSpec.defaultCheckpointInterval,
-        checkpointLimit: UInt64 = JobSpec.defaultCheckpointLimit
+        checkpointLimit: UInt64 = JobSpec.defaultCheckpointLimit, reclaimable: Bool = false
     ) {
+        self.reclaimable = reclaimable
         self.checkpointInterval = checkpointInterval
         self.checkpointLimit = checkpointLimit
         self.placement = placement

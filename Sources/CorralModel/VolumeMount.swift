@@ -78,12 +78,7 @@ extension FieldReader {
             {
                 fail("\(path).target", "\"\(target)\" overlaps \"\(clash)\" of another volume")
             }
-            var readOnly = false
-            switch fields["readOnly"] {
-            case nil, .null?: break
-            case .bool(let flag)?: readOnly = flag
-            case let other?: fail("\(path).readOnly", "must be true or false, not \(other.shortDescription)")
-            }
+            let readOnly = bool(fields["readOnly"], "\(path).readOnly") ?? false
             if let name, let target {
                 targets.insert(target)
                 mounts.append(VolumeMount(name: name, target: target, readOnly: readOnly))

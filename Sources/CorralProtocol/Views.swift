@@ -192,11 +192,14 @@ public struct QuotaStatus: Sendable, Codable, Equatable {
     public var tenant: String
     public var quota: TenantQuota?
     public var usage: TenantUsage
+    /// What the tenant's reclaimable tasks hold: counted apart, each under the same quota.
+    public var reclaimable: TenantUsage?
 
-    public init(tenant: String, quota: TenantQuota?, usage: TenantUsage) {
+    public init(tenant: String, quota: TenantQuota?, usage: TenantUsage, reclaimable: TenantUsage? = nil) {
         self.tenant = tenant
         self.quota = quota
         self.usage = usage
+        self.reclaimable = reclaimable
     }
 }
 

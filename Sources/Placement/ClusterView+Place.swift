@@ -210,6 +210,8 @@ public struct Unplaceable: Error, Sendable, Equatable, CustomStringConvertible {
     /// and the busiest of them ("node-3 forecast 97% CPU").
     public var forecastBusy = 0
     public var busiest: String?
+    /// Counted for a reclaimable task: "short" then means short of forecast-idle room.
+    public var reclaimable = false
 
     public init(nodes: Int) { self.nodes = nodes }
 
@@ -222,7 +224,8 @@ public struct Unplaceable: Error, Sendable, Equatable, CustomStringConvertible {
         }
         if notReady > 0 { parts.append("\(notReady) not ready") }
         if constraintMismatch > 0 { parts.append("constraints unmet on \(constraintMismatch)") }
-        return "no node can take the task (\(nodes) node\(nodes == 1 ? "" : "s"): \(parts.joined(separator: ", ")))"
+        let what = reclaimable ? "has forecast-idle room for the reclaimable task" : "can take the task"
+        return "no node \(what) (\(nodes) node\(nodes == 1 ? "" : "s"): \(parts.joined(separator: ", ")))"
     }
 }
 

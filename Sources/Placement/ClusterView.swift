@@ -12,6 +12,9 @@ public struct ClusterView: Sendable {
     public let horizons: Int
     /// Forecast-aware feasibility, or nil for requests alone.
     public let feasibility: Feasibility?
+    /// Reclamation: reclaimable tasks go where the forecast leaves room under this ceiling, even inside
+    /// other tasks' reservations; nil places them by requests like any other.
+    public let reclamation: Feasibility?
 
     // Per node slot.
     var ids: [String] = []
@@ -28,6 +31,13 @@ public struct ClusterView: Sendable {
     var load: [NodeLoad] = []
     /// `horizons` upper bounds of the forecast load per slot, for `feasibility`.
     var upper: [NodeLoad] = []
+    /// The upper bound of the forecast load over the near term for `reclamation`, and whether the node
+    /// has one yet (a node without a forecast offers nothing to reclaim).
+    var reclaimUpper: [NodeLoad] = []
+    var reclaimBounded: [Bool] = []
+    /// What reclaimable tasks on each node requested: not in `reserved`, so that a guaranteed task may
+    /// claim it (the agent evicts them under pressure).
+    var reclaimableReserved: [ResourceVector] = []
     var shapeOf: [Int32] = []
     var leafOf: [Int32] = []
     var rank: [UInt64] = []
@@ -45,10 +55,14 @@ public struct ClusterView: Sendable {
     /// Set when `maxWLC` changed: every key is recomputed before the next choice.
     var keysStale = false
 
-    public init(weights: PlacementWeights = PlacementWeights(), horizons: Int = 1, feasibility: Feasibility? = nil) {
+    public init(
+        weights: PlacementWeights = PlacementWeights(), horizons: Int = 1, feasibility: Feasibility? = nil,
+        reclamation: Feasibility? = nil
+    ) {
         self.weights = weights
         self.horizons = max(1, horizons)
         self.feasibility = feasibility
+        self.reclamation = reclamation
     }
 
     public var nodeCount: Int { ids.count }
@@ -101,6 +115,9 @@ public struct ClusterView: Sendable {
         ready.append(node.ready)
         load.append(contentsOf: repeatElement(.idle, count: horizons))
         upper.append(contentsOf: repeatElement(.idle, count: horizons))
+        reclaimUpper.append(.idle)
+        reclaimBounded.append(false)
+        reclaimableReserved.append(.zero)
         rank.append(Self.tieRank(node.id, seed: weights.seed))
         cachedWLC.append(0)
         shapeOf.append(-1)

@@ -36,9 +36,14 @@ extension ClusterView {
         guard let feasibility else { return free }
         let bound = upper[s * horizons + h]
         let lag = placedResources[s]
+        // Reclaimable tasks' use is in the forecast, but they make way (the agent evicts them under
+        // pressure): their requests count as room for guaranteed work.
+        let yields = reclaimableReserved[s]
         free.cpuMillis = min(
-            free.cpuMillis, feasibility.headroom(capacity[s].cpuMillis, upper: bound.cpu) - lag.cpuMillis)
-        free.memory = min(free.memory, feasibility.headroom(capacity[s].memory, upper: bound.memory) - lag.memory)
+            free.cpuMillis,
+            feasibility.headroom(capacity[s].cpuMillis, upper: bound.cpu) - lag.cpuMillis + yields.cpuMillis)
+        free.memory = min(
+            free.memory, feasibility.headroom(capacity[s].memory, upper: bound.memory) - lag.memory + yields.memory)
         return free
     }
 

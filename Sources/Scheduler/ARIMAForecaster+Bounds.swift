@@ -12,6 +12,10 @@ extension ARIMAForecaster {
             ?? forecasts(node: node)
     }
 
+    /// Whether the node has reported a load at all (before that its forecast is idle by default, and says
+    /// nothing about what it can spare).
+    public func hasForecast(node: String) -> Bool { nodes[node] != nil }
+
     /// The highest 95% upper bound of a node's forecast over each horizon ([horizon] of cpu, memory, io):
     /// the mean over the horizon plus the 95% half-width at its last step. Nil while it has no model.
     public func upperBounds95(node: String) -> [NodeLoad]? { upperBounds(node: node, z: ARIMA.z95, averaged: false) }

@@ -1,9 +1,12 @@
 import CorralModel
 
-/// Each tenant's quota and what its scheduled and running tasks hold now.
+/// Each tenant's quota and what its scheduled and running tasks hold now. Reclaimable tasks are counted
+/// apart (`reclaimable`): each kind may hold up to the tenant's quota, so work that yields to the
+/// guaranteed never uses up what the tenant is guaranteed.
 struct QuotaLedger: Sendable {
     let quotas: [String: TenantQuota]
     private(set) var held: [String: TenantUsage] = [:]
+    private(set) var reclaimable: [String: TenantUsage] = [:]
 
     init(quotas: [String: TenantQuota]) { self.quotas = quotas }
 
@@ -12,15 +15,33 @@ struct QuotaLedger: Sendable {
 
     func usage(of tenant: String) -> TenantUsage { held[tenant] ?? TenantUsage() }
 
-    /// Whether the tenant may hold `resources` more now.
-    func admits(_ resources: Resources, tenant: String) -> Bool {
+    /// What the tenant's reclaimable tasks hold, nil when it has none.
+    func reclaimableUsage(of tenant: String) -> TenantUsage? { reclaimable[tenant] }
+
+    /// Whether the tenant may hold `resources` more now, as a guaranteed or a reclaimable task.
+    func admits(_ resources: Resources, tenant: String, reclaimable isReclaimable: Bool = false) -> Bool {
         guard let quota = quotas[tenant] else { return true }
-        return usage(of: tenant).admits(resources, under: quota)
+        let usage = isReclaimable ? reclaimable[tenant] ?? TenantUsage() : usage(of: tenant)
+        return usage.admits(resources, under: quota)
     }
 
-    mutating func hold(_ resources: Resources, tenant: String) { held[tenant, default: TenantUsage()].add(resources) }
-    mutating func release(_ resources: Resources, tenant: String) { held[tenant]?.remove(resources) }
+    mutating func hold(_ resources: Resources, tenant: String, reclaimable isReclaimable: Bool = false) {
+        if isReclaimable {
+            reclaimable[tenant, default: TenantUsage()].add(resources)
+        } else {
+            held[tenant, default: TenantUsage()].add(resources)
+        }
+    }
+
+    mutating func release(_ resources: Resources, tenant: String, reclaimable isReclaimable: Bool = false) {
+        if isReclaimable {
+            reclaimable[tenant]?.remove(resources)
+            if reclaimable[tenant] == TenantUsage() { reclaimable[tenant] = nil }
+        } else {
+            held[tenant]?.remove(resources)
+        }
+    }
 
     /// Every tenant with a quota or with holdings.
-    var tenants: Set<String> { Set(quotas.keys).union(held.keys) }
+    var tenants: Set<String> { Set(quotas.keys).union(held.keys).union(reclaimable.keys) }
 }

@@ -125,6 +125,7 @@ public actor Scheduler {
     }
     public func blockedReason(job: JobID) -> String? { core.blockedReason(job: job) }
     public func usage(of tenant: String) -> TenantUsage { core.usage(of: tenant) }
+    public func reclaimableUsage(of tenant: String) -> TenantUsage? { core.reclaimableUsage(of: tenant) }
     public func quota(of tenant: String) -> TenantQuota? { core.configuration.quotas[tenant] }
     public var deadLetters: [TaskRecord] { core.deadLetters }
     public var nodes: [NodeStatus] { core.nodeStatuses }

@@ -20,7 +20,8 @@ extension SchedulerCore {
                 checks: job.spec.type == .service && !job.spec.checks.isEmpty ? job.spec.checks : nil,
                 checkpointIntervalMs: job.spec.checkpointLimit > 0
                     ? job.spec.checkpointInterval.wholeMilliseconds : nil,
-                checkpointLimit: job.spec.checkpointLimit > 0 ? job.spec.checkpointLimit : nil)
+                checkpointLimit: job.spec.checkpointLimit > 0 ? job.spec.checkpointLimit : nil,
+                reclaimable: job.spec.reclaimable ? true : nil)
         }
     }
 
@@ -42,7 +43,7 @@ extension SchedulerCore {
                 record.placedAt = now
                 counters.placed += 1
                 if record.machine.attempt == 1 { counters.submitToPlaced.observe(now - job.submittedAt) }
-                ledger.hold(job.spec.resources, tenant: job.spec.tenant)
+                ledger.hold(job.spec.resources, tenant: job.spec.tenant, reclaimable: job.spec.reclaimable)
             }
         case .started:
             record.startedAt = now
@@ -62,8 +63,12 @@ extension SchedulerCore {
         for action in actions {
             switch action {
             case .release(let node):
-                view.release(ResourceVector(job.spec.resources), on: node.rawValue)
-                ledger.release(job.spec.resources, tenant: job.spec.tenant)
+                if job.spec.reclaimable {
+                    view.releaseReclaimable(ResourceVector(job.spec.resources), on: node.rawValue)
+                } else {
+                    view.release(ResourceVector(job.spec.resources), on: node.rawValue)
+                }
+                ledger.release(job.spec.resources, tenant: job.spec.tenant, reclaimable: job.spec.reclaimable)
                 if let allocation = record.allocation { nodes.withdraw(allocation, from: node) }
                 record.allocation = nil
                 unblock(releasedBy: job.spec.tenant)
@@ -120,7 +125,7 @@ extension SchedulerCore {
             }
             if let at = record.notBefore, at > now { continue }
             let tenant = job.spec.tenant
-            if !ledger.admits(job.spec.resources, tenant: tenant) {
+            if !ledger.admits(job.spec.resources, tenant: tenant, reclaimable: job.spec.reclaimable) {
                 counters.waitedForQuota += 1
                 blocked.block(
                     item.task, tenant: tenant, reason: "waiting for tenant \(tenant)'s quota", waitsForQuota: true)
@@ -138,7 +143,11 @@ extension SchedulerCore {
                     ResourceVector(job.spec.resources), constraints: job.spec.placementConstraints,
                     horizon: configuration.horizon(forExpectedDuration: job.spec.expectedDuration?.inSeconds))
             requests[job.id] = request
-            switch pinned.map({ view.place(request, on: $0.rawValue) }) ?? view.place(request) {
+            let placement =
+                job.spec.reclaimable
+                ? view.placeReclaimable(request)
+                : pinned.map { view.place(request, on: $0.rawValue) } ?? view.place(request)
+            switch placement {
             case .failure(let reason):
                 counters.waitedForRoom += 1
                 let why = pinned.map { "node \($0): \(reason)" } ?? reason.description

@@ -14,8 +14,10 @@ extension SchedulerCore {
         public var placed = 0
         public var waitedForRoom = 0
         public var waitedForQuota = 0
-        /// Tasks evicted from drained nodes.
+        /// Tasks evicted (from drained nodes, or by their agent to relieve pressure), and of them those
+        /// reclaimable tasks an agent evicted.
         public var evicted = 0
+        public var pressureEvictions = 0
     }
 
     /// The state as `/metrics` shows it, taken at once.

@@ -99,6 +99,11 @@ extension SchedulerCore {
                 breaker(.launchFailed(why, at: now), node: node)
                 event = .lost("the launch failed on node \(node): \(why)")
             case .failed: event = .crashed(report.error ?? "failed")
+            case .killed where report.evicted != nil && table.job(task.job)?.spec.reclaimable == true:
+                // The agent relieved its node's pressure: placed again at once without using up an attempt.
+                // Only a reclaimable job's task may be ended so; any other claim is a crash.
+                counters.pressureEvictions += 1
+                event = .evicted("evicted: node pressure on \(node)")
             case .killed: event = record.state.isTerminal ? nil : .crashed(report.error ?? "killed on the node")
             case .unknown: event = .lost(report.error ?? "the node does not know the allocation")
             }
@@ -158,12 +163,20 @@ extension SchedulerCore {
     /// the upper bounds that decide whether it can take a task. A task waiting for room may fit now.
     mutating func updateForecast(_ node: String) {
         view.setLoads(node, forecaster.forecasts(node: node))
-        guard configuration.feasibility != nil else { return }
+        guard configuration.feasibility != nil || configuration.reclamation != nil else { return }
         // Feasibility judges the near term (the first horizon) for every task: further out an interval only
         // widens toward the series' spread and says little, and a node is judged again at every report
         // (`corral bench replay --sweep` measured both: the near term is better on pressure and on work).
-        let bounds = forecaster.upperBounds(node: node, interval: configuration.feasibilityInterval)
-        view.setUpperBounds(node, Array(bounds.prefix(1)))
+        if configuration.feasibility != nil {
+            let bounds = forecaster.upperBounds(node: node, interval: configuration.feasibilityInterval)
+            view.setUpperBounds(node, Array(bounds.prefix(1)))
+        }
+        if configuration.reclamation != nil,
+            let bound = forecaster.upperBounds(node: node, interval: configuration.reclamationInterval).first,
+            forecaster.hasForecast(node: node)
+        {
+            view.setReclaimBound(node, bound)
+        }
         if !blocked.isEmpty {
             for id in blocked.representatives(releasedBy: nil, roomOnly: true) { enqueue(id) }
         }

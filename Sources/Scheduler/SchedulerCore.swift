@@ -41,6 +41,10 @@ public struct SchedulerCore: Sendable {
         /// interval whose upper bound it checks (80 or 95 percent; 50: the mean forecast).
         public var feasibility: Feasibility?
         public var feasibilityInterval: Double = 80
+        /// Reclamation (nil: reclaimable jobs are placed by requests like any other): reclaimable tasks go
+        /// where the upper bound of this interval of the near-term forecast stays under the ceiling.
+        public var reclamation: Feasibility?
+        public var reclamationInterval: Double = 80
 
         /// Which of `forecastHorizons` scores a task expected to run `seconds` (nil: not said).
         public func horizon(forExpectedDuration seconds: Double?) -> Int {
@@ -90,7 +94,7 @@ public struct SchedulerCore: Sendable {
         self.ledger = QuotaLedger(quotas: configuration.quotas)
         self.view = ClusterView(
             weights: configuration.placement, horizons: configuration.forecastHorizons.count,
-            feasibility: configuration.feasibility)
+            feasibility: configuration.feasibility, reclamation: configuration.reclamation)
         self.random = random
         var forecasting = ARIMAForecaster.Configuration(
             sampleSeconds: configuration.heartbeatInterval, conservative: configuration.conservativeForecasts)
@@ -158,8 +162,7 @@ public struct SchedulerCore: Sendable {
                 if let at = record.notBefore, at > now { timers.retry(record.id, at: at) } else { enqueue(record.id) }
             case .scheduled, .running:
                 guard let node = record.machine.node, record.allocation != nil else { continue }
-                view.reserve(ResourceVector(job.spec.resources), on: node.rawValue)
-                ledger.hold(job.spec.resources, tenant: job.spec.tenant)
+                reserve(job.spec, on: node)
                 if let started = record.startedAt, let timeout = job.spec.timeout {
                     timers.deadline(record.id, at: started + timeout.inSeconds, runStartedAt: started)
                 }
@@ -180,6 +183,17 @@ public struct SchedulerCore: Sendable {
         graph.waiting[job] ?? blocked.reason(job: job)
     }
     public func usage(of tenant: String) -> TenantUsage { ledger.usage(of: tenant) }
+    public func reclaimableUsage(of tenant: String) -> TenantUsage? { ledger.reclaimableUsage(of: tenant) }
+
+    /// Counts a placed task's request against its node and its tenant (a reclaimable one apart).
+    mutating func reserve(_ spec: JobSpec, on node: NodeID) {
+        if spec.reclaimable {
+            view.reserveReclaimable(ResourceVector(spec.resources), on: node.rawValue)
+        } else {
+            view.reserve(ResourceVector(spec.resources), on: node.rawValue)
+        }
+        ledger.hold(spec.resources, tenant: spec.tenant, reclaimable: spec.reclaimable)
+    }
     public var deadLetters: [TaskRecord] { table.deadLetters }
 
     /// Ended jobs whose last task ended more than `endedJobRetention` ago, at most `limit`, oldest first.

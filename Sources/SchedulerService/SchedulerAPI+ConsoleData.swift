@@ -103,6 +103,8 @@ extension SchedulerAPI {
     }
 
     func quotaStatus(_ tenant: String) async -> QuotaStatus {
-        QuotaStatus(tenant: tenant, quota: await scheduler.quota(of: tenant), usage: await scheduler.usage(of: tenant))
+        QuotaStatus(
+            tenant: tenant, quota: await scheduler.quota(of: tenant), usage: await scheduler.usage(of: tenant),
+            reclaimable: await scheduler.reclaimableUsage(of: tenant))
     }
 }

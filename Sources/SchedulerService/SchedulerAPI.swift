@@ -117,9 +117,7 @@ public struct SchedulerAPI: Sendable {
             let who = try context.caller()
             guard who == .admin || who == .tenant(tenant) else { throw APIError.forbidden("not tenant \(tenant)") }
             guard config.tenants[tenant] != nil else { throw APIError.notFound("tenant \(tenant)") }
-            return try json(
-                QuotaStatus(
-                    tenant: tenant, quota: await scheduler.quota(of: tenant), usage: await scheduler.usage(of: tenant)))
+            return try json(await quotaStatus(tenant))
         }
         router.get("/v1/dead-letters") { _, context in
             try context.require([.admin])

@@ -52,6 +52,10 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
     /// Forecast-aware feasibility (docs/scheduler.md): a node takes a task only if its forecast load's upper
     /// bound plus the request stays under the ceiling. Absent: feasibility by requests alone.
     public var forecastFeasibility: ForecastFeasibility?
+    /// Reclamation (docs/scheduler.md): reclaimable jobs' tasks go where the forecast's upper bound leaves
+    /// room under the ceiling, inside other tasks' reservations too. Absent: they are placed by requests.
+    /// The same two settings as feasibility.
+    public var reclamation: ForecastFeasibility?
 
     public struct ForecastFeasibility: Sendable, Codable, Equatable {
         /// The forecast interval whose upper bound is checked: 80 (default) or 95 percent, or 50 for the mean.
@@ -212,13 +216,13 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
                         message: "must be positive numbers of seconds in ascending order"))
             }
         }
-        if let feasibility = forecastFeasibility {
-            if let interval = feasibility.interval, ![50, 80, 95].contains(interval) {
-                problems.append(
-                    ValueError(field: "forecastFeasibility.interval", message: "must be 50 (the mean), 80 or 95"))
+        for (name, setting) in [("forecastFeasibility", forecastFeasibility), ("reclamation", reclamation)] {
+            guard let setting else { continue }
+            if let interval = setting.interval, ![50, 80, 95].contains(interval) {
+                problems.append(ValueError(field: "\(name).interval", message: "must be 50 (the mean), 80 or 95"))
             }
-            if let ceiling = feasibility.ceiling, !(ceiling > 0 && ceiling <= 1) {
-                problems.append(ValueError(field: "forecastFeasibility.ceiling", message: "must be within (0, 1]"))
+            if let ceiling = setting.ceiling, !(ceiling > 0 && ceiling <= 1) {
+                problems.append(ValueError(field: "\(name).ceiling", message: "must be within (0, 1]"))
             }
         }
         problems += alertProblems()
@@ -256,6 +260,10 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
         if let feasibility = forecastFeasibility {
             configuration.feasibility = Feasibility(ceiling: feasibility.ceiling ?? 0.9)
             configuration.feasibilityInterval = feasibility.interval ?? 80
+        }
+        if let reclamation {
+            configuration.reclamation = Feasibility(ceiling: reclamation.ceiling ?? 0.9)
+            configuration.reclamationInterval = reclamation.interval ?? 80
         }
         return configuration
     }

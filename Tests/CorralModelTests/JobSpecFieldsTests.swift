@@ -30,6 +30,13 @@ import Testing
         #expect(try JobSpec.parse(parsed.json) == parsed)
     }
 
+    @Test func aReclaimableJobReadsBackAsWritten() throws {
+        let parsed = try spec.parse(#"{"name": "b", "tenant": "acme", "command": ["sh"], "reclaimable": true}"#)
+        #expect(parsed.reclaimable)
+        #expect(try JobSpec.parse(parsed.json) == parsed)
+        #expect(try !spec.parse(#"{"name": "b", "tenant": "acme", "command": ["sh"]}"#).reclaimable)
+    }
+
     @Test func aScheduleReadsBackAsWrittenWithItsDefaults() throws {
         let parsed = try spec.parse(
             """
@@ -86,6 +93,10 @@ import Testing
             (#""schedule": {"cron": "@daily", "keepRuns": 0}"#, "schedule.keepRuns"),
             (#""schedule": {"cron": "@daily", "every": "1h"}"#, "schedule.every"),
             (#""type": "service", "schedule": {"cron": "@daily"}"#, "schedule"),
+            (#""reclaimable": "yes""#, "reclaimable"),
+            (#""type": "service", "reclaimable": true"#, "reclaimable"),
+            (#""placement": {"mode": "each-node"}, "reclaimable": true"#, "reclaimable"),
+            (#""volumes": [{"name": "d", "target": "/d", "readOnly": 1}]"#, "volumes[0].readOnly"),
         ])
     func badField(_ field: String, _ name: String) {
         let problems = spec.problems(#"{"name": "j", "tenant": "t", "command": ["sh"], "# + field + "}")
