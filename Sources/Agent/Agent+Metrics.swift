@@ -9,6 +9,9 @@ struct AgentMetrics {
     var sample = LatencyHistogram(bounds: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5])
     var launches = 0
     var launchFailures = 0
+    /// Reclaimable tasks made to yield, and evicted, to relieve the node's pressure.
+    var yields = 0
+    var evictions = 0
 
     mutating func launched(in duration: Duration) {
         launches += 1
@@ -53,6 +56,19 @@ extension Agent {
         text.sample("corral_agent_node_load", ["resource": "cpu"], nodeLoad.cpu)
         text.sample("corral_agent_node_load", ["resource": "memory"], nodeLoad.memory)
         text.sample("corral_agent_node_load", ["resource": "io"], nodeLoad.io)
+        if let pressure {
+            text.gauge(
+                "corral_agent_node_pressure",
+                "The share of the last sample's time some task stalled for CPU or memory.",
+                pressure)
+        }
+        text.family(
+            "corral_agent_reclaimed_total", "counter",
+            "Reclaimable tasks made to yield (lowest CPU weight, soft memory limit) and evicted under pressure.")
+        text.sample("corral_agent_reclaimed_total", ["action": "yield"], Double(metrics.yields))
+        text.sample("corral_agent_reclaimed_total", ["action": "evict"], Double(metrics.evictions))
+        text.gauge(
+            "corral_agent_yielding_tasks", "Reclaimable tasks yielding now.", Double(relief?.yielding.count ?? 0))
         text.gauge("corral_agent_disk_full", "1 while the agent cannot write its records.", diskFull ? 1 : 0)
         return text.text
     }

@@ -15,6 +15,7 @@ extension Agent {
         let begun = ContinuousClock.now
         defer { metrics.sampled(in: ContinuousClock.now - begun) }
         nodeLoad = sampler.sample(now: now)
+        relieve(now: now)
         let limit = configuration.logLimitBytes
         // In place through the values' indices, walked by hand: `entries.indices` (and iterating the
         // dictionary) holds a second reference to its storage, so the first assignment would copy it all.

@@ -45,6 +45,10 @@ public actor Agent {
     var advertisedImages: [String: String] = [:]
     /// Launch times, sampling cost and counts for the agent's `/metrics`.
     var metrics = AgentMetrics()
+    /// Reclaimable tasks made to yield and evicted under pressure; nil when the operator turned it off.
+    var relief: PressureRelief?
+    /// The node's last measured pressure (PSI `some`, 0-1), for `/metrics`.
+    var pressure: Double?
 
     struct Entry {
         var allocation: Allocation
@@ -122,6 +126,7 @@ public actor Agent {
         resolvConf =
             configuration.bridge == nil ? nil : TaskResolvConf.write(into: configuration.dataDir, logger: logger)
         resolvConfOverHostEtc = resolvConf != nil && TaskResolvConf.hostFileIsRegular()
+        relief = configuration.relief.map(PressureRelief.init(settings:))
     }
 
     /// Finds the tasks a previous run left, registers, then heartbeats and long-polls until cancelled.

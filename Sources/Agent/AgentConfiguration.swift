@@ -38,6 +38,8 @@ public struct AgentConfiguration: Sendable {
     /// How long an ended task's work directory stays readable (`corral alloc fs`) before it is removed; 0 (the
     /// default here; `corral agent` keeps them an hour): removed as the task ends.
     public var workRetentionSeconds: Double
+    /// When reclaimable tasks yield and are evicted (`PressureRelief`); nil: never.
+    public var relief: PressureRelief.Settings?
 
     public init(
         schedulerURL: String, token: String, nodeID: NodeID? = nil, dataDir: String = "/var/lib/corral/agent",
@@ -45,8 +47,10 @@ public struct AgentConfiguration: Sendable {
         sandbox: SandboxConfig = SandboxConfig(), tenantGroups: IdentityRange = TenantGroups.defaultRange,
         logLimitBytes: UInt64 = 8 << 20, ioDevice: DeviceNumber? = nil,
         listen: String? = nil, tls: ClientTLS? = nil, weight: Double = 1, advertiseAddress: String? = nil,
-        bridge: BridgeConfiguration? = nil, volumes: [String: HostVolume] = [:], workRetentionSeconds: Double = 0
+        bridge: BridgeConfiguration? = nil, volumes: [String: HostVolume] = [:], workRetentionSeconds: Double = 0,
+        relief: PressureRelief.Settings? = PressureRelief.Settings()
     ) {
+        self.relief = relief
         self.workRetentionSeconds = workRetentionSeconds
         self.volumes = volumes
         self.schedulerURL = schedulerURL

@@ -31,6 +31,8 @@ public struct AllocationMachine: Sendable, Equatable {
         /// The task ended (or was found ended after a restart).
         case exited(TaskOutcome)
         case killRequested
+        /// The agent stops a reclaimable task to relieve its node (`PressureRelief`), for this reason.
+        case evict(String)
         /// A heartbeat carrying the final report was answered.
         case reportDelivered
         /// After a restart, the record said a launch was under way (or running without a way to find the
@@ -58,17 +60,21 @@ public struct AllocationMachine: Sendable, Equatable {
     public private(set) var killRequested: Bool
     /// The final report, once ended.
     public private(set) var report: AllocationReport?
+    /// Why the agent evicted the task, when it did (its end is then reported as an eviction).
+    public private(set) var evicted: String?
 
     public init(id: AllocationID) {
         self.init(id: id, state: .accepted, killRequested: false, report: nil)
     }
 
     /// A machine as a record on disk left it.
-    public init(id: AllocationID, state: State, killRequested: Bool, report: AllocationReport?) {
+    public init(id: AllocationID, state: State, killRequested: Bool, report: AllocationReport?, evicted: String? = nil)
+    {
         self.id = id
         self.state = state
         self.killRequested = killRequested
         self.report = report
+        self.evicted = evicted
     }
 
     public mutating func handle(_ event: Event) -> [Action] {
@@ -85,7 +91,7 @@ public struct AllocationMachine: Sendable, Equatable {
             let why = "the agent restarted while launching the task; the launch was undone"
             return [.undoLaunch] + end(AllocationReport(id: id, state: .failed, error: why))
         case (.launching, .exited(let outcome)), (.running, .exited(let outcome)):
-            return end(.ended(id: id, outcome: outcome, killRequested: killRequested))
+            return end(.ended(id: id, outcome: outcome, killRequested: killRequested, evicted: evicted))
         case (.accepted, .killRequested), (.launching, .killRequested):
             guard !killRequested else { return [] }
             killRequested = true
@@ -94,6 +100,13 @@ public struct AllocationMachine: Sendable, Equatable {
             guard !killRequested else { return [] }
             killRequested = true
             return [.persist, .stopTask]
+        case (.running, .evict(let why)):
+            guard !killRequested else { return [] }
+            killRequested = true
+            evicted = why
+            return [.persist, .stopTask]
+        case (.accepted, .evict), (.launching, .evict), (.ended, .evict):
+            return []  // only a running task is evicted
         case (.ended, .reportDelivered):
             state = .released
             return [.release]
@@ -118,10 +131,17 @@ public struct AllocationMachine: Sendable, Equatable {
 extension AllocationReport {
     /// How an ended task is reported: killed on request, or exited with the code a shell would show and,
     /// when it did not succeed, why (out of memory, timed out, the signal).
-    public static func ended(id: AllocationID, outcome: TaskOutcome, killRequested: Bool) -> AllocationReport {
+    public static func ended(
+        id: AllocationID, outcome: TaskOutcome, killRequested: Bool, evicted: String? = nil
+    ) -> AllocationReport {
         let usage = AllocationUsage(
             cpuUsec: outcome.cpuUserUsec + outcome.cpuSystemUsec, memoryBytes: outcome.memoryPeakBytes,
             ioReadBytes: outcome.ioReadBytes, ioWriteBytes: outcome.ioWriteBytes, pids: 0)
+        if let evicted {
+            return AllocationReport(
+                id: id, state: .killed, exitCode: outcome.shellStatus, error: evicted, usage: usage, outcome: outcome,
+                evicted: evicted)
+        }
         if killRequested {
             return AllocationReport(
                 id: id, state: .killed, exitCode: outcome.shellStatus, error: "stopped at the scheduler's request",

@@ -22,6 +22,8 @@ struct StoredAllocation: Sendable, Codable, Equatable {
     var report: AllocationReport?
     /// Whether the scheduler asked for the kill (the end is then reported as killed, not failed).
     var killRequested = false
+    /// Why the agent evicted the task (the kill is then its own, and reported as an eviction).
+    var evicted: String?
     /// The task's veth, address and published ports (bridge mode), kept while it runs.
     var network: NetworkAttachment?
 
@@ -32,10 +34,13 @@ struct StoredAllocation: Sendable, Codable, Equatable {
         var report: AllocationReport?
         var killRequested: Bool
         var network: NetworkAttachment?
+        var evicted: String?
     }
 
     var change: Change {
-        Change(phase: phase, adoption: adoption, report: report, killRequested: killRequested, network: network)
+        Change(
+            phase: phase, adoption: adoption, report: report, killRequested: killRequested, network: network,
+            evicted: evicted)
     }
 
     init(
@@ -61,6 +66,7 @@ struct StoredAllocation: Sendable, Codable, Equatable {
         self.init(
             allocation: allocation, phase: phase, adoption: adoption, report: machine.report,
             killRequested: machine.killRequested, network: network)
+        evicted = machine.evicted
     }
 
     /// The machine this record leaves: a launch under way, a running task, or an ended one.
@@ -71,12 +77,13 @@ struct StoredAllocation: Sendable, Codable, Equatable {
             case .running: .running
             case .ended: .ended
             }
-        return AllocationMachine(id: allocation.id, state: state, killRequested: killRequested, report: report)
+        return AllocationMachine(
+            id: allocation.id, state: state, killRequested: killRequested, report: report, evicted: evicted)
     }
 
     mutating func apply(_ change: Change) {
-        (phase, adoption, report, killRequested, network) = (
-            change.phase, change.adoption, change.report, change.killRequested, change.network
+        (phase, adoption, report, killRequested, network, evicted) = (
+            change.phase, change.adoption, change.report, change.killRequested, change.network, change.evicted
         )
     }
 }

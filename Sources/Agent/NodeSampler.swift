@@ -13,6 +13,11 @@ struct NodeSampler {
     let capacity: ResourceVector
     let subtree: Cgroup?
     private var last: (cpuBusy: UInt64, cpuTotal: UInt64, subtreeUsec: UInt64, ioTicks: [String: UInt64], at: Double)?
+    /// Where the node's stall figures are read: the host's, since whatever runs on it (Corral's tasks, or
+    /// anything else) is what reclaimable tasks yield to. A task's own cgroup tree would not see a process
+    /// outside it that its tasks starve.
+    let pressureDirectory = "/proc/pressure"
+    private var lastStall: (cpu: UInt64, memory: UInt64, at: Double)?
 
     init(configuration: AgentConfiguration, host: CgroupHost) {
         let cores = configuration.cpuCores ?? Double(ProcessInfo.processInfo.activeProcessorCount)
@@ -23,6 +28,21 @@ struct NodeSampler {
             pids: Int64(Self.number(FileIO.readIfPresent("/proc/sys/kernel/pid_max")) ?? 32768))
         let declared = configuration.cpuCores != nil || configuration.memoryBytes != nil
         subtree = declared ? Cgroup.existing(configuration.sandbox.cgroupParent, host: host, owned: false) : nil
+    }
+
+    /// The share of wall time since the previous call in which some task waited for CPU or for memory
+    /// (PSI `some`, the larger of the two); nil on the first call or without PSI.
+    mutating func pressure(now: Double) -> Double? {
+        func total(_ file: String) -> UInt64? {
+            FileIO.readIfPresent(pressureDirectory + "/" + file).map(PressureStat.parse)?.some?.totalUsec
+        }
+        guard let cpu = total("cpu") else { return nil }
+        let memory = total("memory") ?? 0
+        defer { lastStall = (cpu, memory, now) }
+        guard let last = lastStall, now > last.at else { return nil }
+        let stalled = max(cpu &- last.cpu, memory &- last.memory)
+        guard cpu >= last.cpu, memory >= last.memory else { return nil }  // a counter reset
+        return min(Double(stalled) / 1e6 / (now - last.at), 1)
     }
 
     /// The load since the previous call (the first call reports memory only).

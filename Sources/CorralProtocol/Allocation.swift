@@ -23,6 +23,9 @@ public struct Allocation: Sendable, Codable, Equatable {
     /// nil: no checkpoints (`checkpointLimit: 0`, or a scheduler before them).
     public var checkpointIntervalMs: Int64?
     public var checkpointLimit: UInt64?
+    /// Set for a reclaimable job's task: the agent lowers its CPU weight and then evicts it when the node
+    /// is under pressure.
+    public var reclaimable: Bool?
 
     /// Whether the task is a service's (restarted in place, health-checked).
     public var isService: Bool { restart != nil }
@@ -34,8 +37,10 @@ public struct Allocation: Sendable, Codable, Equatable {
         id: AllocationID, tenant: String, command: [String], environment: [String: String] = [:],
         image: String? = nil, resources: Resources, timeoutMs: Int64? = nil, network: TaskNetwork? = nil,
         taskCount: Int? = nil, volumes: [VolumeMount]? = nil, restart: RestartPolicy? = nil,
-        checks: [HealthCheck]? = nil, checkpointIntervalMs: Int64? = nil, checkpointLimit: UInt64? = nil
+        checks: [HealthCheck]? = nil, checkpointIntervalMs: Int64? = nil, checkpointLimit: UInt64? = nil,
+        reclaimable: Bool? = nil
     ) {
+        self.reclaimable = reclaimable
         self.checkpointIntervalMs = checkpointIntervalMs
         self.checkpointLimit = checkpointLimit
         self.restart = restart
@@ -54,7 +59,7 @@ public struct Allocation: Sendable, Codable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case id, task, attempt, tenant, command, environment, image, resources, timeoutMs, network, taskCount, volumes,
-            restart, checks, checkpointIntervalMs, checkpointLimit
+            restart, checks, checkpointIntervalMs, checkpointLimit, reclaimable
     }
 
     public init(from decoder: any Decoder) throws {
@@ -73,6 +78,7 @@ public struct Allocation: Sendable, Codable, Equatable {
         checks = try c.decodeIfPresent([HealthCheck].self, forKey: .checks)
         checkpointIntervalMs = try c.decodeIfPresent(Int64.self, forKey: .checkpointIntervalMs)
         checkpointLimit = try c.decodeIfPresent(UInt64.self, forKey: .checkpointLimit)
+        reclaimable = try c.decodeIfPresent(Bool.self, forKey: .reclaimable)
     }
 
     /// The id, and the task and attempt it names, as separate fields as well (what readers of the JSON
@@ -95,6 +101,7 @@ public struct Allocation: Sendable, Codable, Equatable {
         try c.encodeIfPresent(checks, forKey: .checks)
         try c.encodeIfPresent(checkpointIntervalMs, forKey: .checkpointIntervalMs)
         try c.encodeIfPresent(checkpointLimit, forKey: .checkpointLimit)
+        try c.encodeIfPresent(reclaimable, forKey: .reclaimable)
     }
 }
 
@@ -118,12 +125,16 @@ public struct AllocationReport: Sendable, Codable, Equatable {
     public var nodeFault: Bool?
     /// The latest snapshot of the task's checkpoint directory, or why it was skipped, when that changed.
     public var checkpoint: CheckpointStatus?
+    /// Set when the agent killed a reclaimable task to relieve its node's pressure (state `killed`): the
+    /// scheduler places it again without using up an attempt.
+    public var evicted: String?
 
     public init(
         id: AllocationID, state: State, exitCode: Int32? = nil, error: String? = nil, usage: AllocationUsage? = nil,
         outcome: TaskOutcome? = nil, network: AllocationNetwork? = nil, health: TaskHealth? = nil,
-        nodeFault: Bool? = nil, checkpoint: CheckpointStatus? = nil
+        nodeFault: Bool? = nil, checkpoint: CheckpointStatus? = nil, evicted: String? = nil
     ) {
+        self.evicted = evicted
         self.nodeFault = nodeFault
         self.checkpoint = checkpoint
         self.health = health

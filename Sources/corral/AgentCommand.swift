@@ -78,6 +78,14 @@ struct AgentOptions: ParsableArguments {
             "How long an ended task's work directory stays readable with `corral alloc fs`, e.g. 1h (0: removed at once)."
     )
     var workRetention = "1h"
+    @Option(
+        help: ArgumentHelp(
+            "The share of time (0-1) the node's tasks may stall for CPU or memory before reclaimable tasks yield, "
+                + "and are evicted if it lasts (off: never).",
+            valueName: "SHARE"))
+    var reclaimPressure = "0.25"
+    @Option(help: "How long pressure lasts, with reclaimable tasks yielding, before the newest is evicted.")
+    var reclaimEvictAfter = "10s"
     @OptionGroup var sandboxOptions: SandboxOptions
 
     func configuration(defaultToken: String? = nil, defaultScheduler: String? = nil) throws -> AgentConfiguration {
@@ -139,7 +147,23 @@ struct AgentOptions: ParsableArguments {
             logLimitBytes: try ByteSize.parse(logLimit, field: "--log-limit") ?? 8 << 20, ioDevice: device,
             listen: listen, tls: ClientTLS.fromOptions(ca: ca, certificate: tlsCert, key: tlsKey), weight: weight,
             advertiseAddress: advertiseAddress, bridge: try bridgeConfiguration(), volumes: hostVolumes,
-            workRetentionSeconds: try retention())
+            workRetentionSeconds: try retention(), relief: try relief())
+    }
+
+    func relief() throws -> PressureRelief.Settings? {
+        if reclaimPressure == "off" { return nil }
+        guard let threshold = Double(reclaimPressure), threshold > 0, threshold <= 1 else {
+            throw ValidationError("--reclaim-pressure: \"\(reclaimPressure)\" is not a share within (0, 1] or off")
+        }
+        do throws(ValueError) {
+            let after = try DurationText.parse(reclaimEvictAfter, field: "--reclaim-evict-after").inSeconds
+            guard after >= 1, after <= 3600 else {
+                throw ValueError(field: "--reclaim-evict-after", message: "must be within 1s...1h")
+            }
+            return PressureRelief.Settings(threshold: threshold, evictAfter: after, restoreAfter: max(30, 3 * after))
+        } catch {
+            throw ValidationError(error.description)
+        }
     }
 
     func retention() throws -> Double {

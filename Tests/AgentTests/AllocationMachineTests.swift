@@ -14,7 +14,7 @@ import Testing
     static let events: [(String, M.Event)] = [
         ("launch", .launch), ("launched", .launched), ("launchFailed", .launchFailed("no such file")),
         ("exited", .exited(outcome)), ("killRequested", .killRequested), ("reportDelivered", .reportDelivered),
-        ("launchCutShort", .launchCutShort),
+        ("launchCutShort", .launchCutShort), ("evict", .evict("evicted: node pressure")),
     ]
 
     /// A machine in `state`, reached through events (ended: by a clean exit).
@@ -40,27 +40,29 @@ import Testing
             "launch": (.launching, [.persist, .startTask]), "launched": (.accepted, []),
             "launchFailed": (.ended, [.persist, .announce]), "exited": (.accepted, []),
             "killRequested": (.accepted, []), "reportDelivered": (.accepted, []),
-            "launchCutShort": (.ended, [.undoLaunch, .persist, .announce]),
+            "launchCutShort": (.ended, [.undoLaunch, .persist, .announce]), "evict": (.accepted, []),
         ],
         .launching: [
             "launch": (.launching, []), "launched": (.running, [.persist, .announce]),
             "launchFailed": (.ended, [.persist, .announce]), "exited": (.ended, [.persist, .announce]),
             "killRequested": (.launching, [.persist]), "reportDelivered": (.launching, []),
-            "launchCutShort": (.ended, [.undoLaunch, .persist, .announce]),
+            "launchCutShort": (.ended, [.undoLaunch, .persist, .announce]), "evict": (.launching, []),
         ],
         .running: [
             "launch": (.running, []), "launched": (.running, []), "launchFailed": (.running, []),
             "exited": (.ended, [.persist, .announce]), "killRequested": (.running, [.persist, .stopTask]),
             "reportDelivered": (.running, []), "launchCutShort": (.ended, [.undoLaunch, .persist, .announce]),
+            "evict": (.running, [.persist, .stopTask]),
         ],
         .ended: [
             "launch": (.ended, []), "launched": (.ended, []), "launchFailed": (.ended, []), "exited": (.ended, []),
             "killRequested": (.ended, []), "reportDelivered": (.released, [.release]), "launchCutShort": (.ended, []),
+            "evict": (.ended, []),
         ],
         .released: [
             "launch": (.released, []), "launched": (.released, []), "launchFailed": (.released, []),
             "exited": (.released, []), "killRequested": (.released, []), "reportDelivered": (.released, []),
-            "launchCutShort": (.released, []),
+            "launchCutShort": (.released, []), "evict": (.released, []),
         ],
     ]
 
@@ -92,6 +94,20 @@ import Testing
         #expect(plain.report?.state == .exited)
         #expect(plain.report?.exitCode == 3)
         #expect(plain.report?.error == "exit code 3")
+    }
+
+    @Test func anEvictedTaskIsReportedAsAnEvictionAndItsRecordKeepsWhy() {
+        var m = Self.machine(.running)
+        #expect(m.handle(.evict("evicted: node pressure (40% of time stalled)")) == [.persist, .stopTask])
+        #expect(m.handle(.killRequested).isEmpty, "already on its way")
+        let record = StoredAllocation(
+            allocation: Allocation(
+                id: Self.id, tenant: "t", command: ["sh"], resources: Resources(), reclaimable: true),
+            machine: m, adoption: nil, network: nil)
+        #expect(record.machine == m, "an agent restarted mid-eviction still reports it as one")
+        _ = m.handle(.exited(TaskOutcome(exitCode: nil, signal: 15, oomKilled: false, timedOut: false)))
+        #expect(m.report?.state == .killed)
+        #expect(m.report?.evicted == "evicted: node pressure (40% of time stalled)")
     }
 
     @Test func aFailedOrCutShortLaunchIsReportedFailedWithWhy() {
