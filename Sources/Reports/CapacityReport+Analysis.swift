@@ -61,13 +61,35 @@ extension CapacityReport {
             return NodeStranded(
                 node: node.id.rawValue, reservedIdleCPU: idle(scope.resources[0], scope.cpuCapacity),
                 reservedIdleMemory: idle(scope.resources[1], scope.memoryCapacity),
-                cpuWithoutMemory: cpuOnly ? free.cpu : 0, memoryWithoutCPU: memoryOnly ? free.memory : 0)
+                cpuWithoutMemory: cpuOnly ? free.cpu : 0, memoryWithoutCPU: memoryOnly ? free.memory : 0,
+                reclaimableCPU: reclaimable(scope.resources[0], node.reserved.cpuMillis, node.capacity.cpuMillis)
+                    .map { $0 * scope.cpuCapacity },
+                reclaimableMemory: reclaimable(scope.resources[1], node.reserved.memory, node.capacity.memory)
+                    .map { $0 * scope.memoryCapacity })
+        }
+        func sum(_ values: [Double?]) -> Double? {
+            values.contains { $0 != nil } ? values.compactMap { $0 }.reduce(0, +) : nil
         }
         return Stranded(
             reservedIdleCPU: rows.map(\.reservedIdleCPU).reduce(0, +),
             reservedIdleMemory: rows.map(\.reservedIdleMemory).reduce(0, +),
             cpuWithoutMemory: rows.map(\.cpuWithoutMemory).reduce(0, +),
-            memoryWithoutCPU: rows.map(\.memoryWithoutCPU).reduce(0, +), nodes: rows)
+            memoryWithoutCPU: rows.map(\.memoryWithoutCPU).reduce(0, +),
+            reclaimableCPU: sum(rows.map(\.reclaimableCPU)),
+            reclaimableMemory: sum(rows.map(\.reclaimableMemory)), nodes: rows)
+    }
+
+    /// The reclamation ceiling the report judges reclaimable capacity under (the scheduler's default).
+    static let reclaimCeiling = 0.9
+
+    /// Forecast idle inside a node's reservation, as a share of its capacity: the reservation now (at
+    /// most the ceiling) less the highest 80% upper bound of use the forecast gives over the horizon. What
+    /// reclaimable tasks could run on without touching what guaranteed use is forecast to need.
+    static func reclaimable(_ resource: Resource, _ reserved: Int64, _ capacity: Int64) -> Double? {
+        guard let forecast = resource.forecast, capacity > 0, capacity < ResourceVector.unmetered else { return nil }
+        let held = min(Double(reserved) / Double(capacity), reclaimCeiling)
+        let peak = forecast.points.map(\.hi80).max() ?? forecast.peak
+        return max(0, held - max(peak, 0))
     }
 
     /// Each job with usage samples: its request against its busiest task's p95 per minute, and a

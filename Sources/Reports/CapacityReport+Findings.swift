@@ -44,6 +44,13 @@ extension CapacityReport {
             findings.append(
                 .init(severity: .critical, text: "no more tasks of \(ReportText.shape(room.cpu, room.memory)) fit now"))
         }
+        if let cores = stranded.reclaimableCPU, cores >= 1 {
+            findings.append(
+                .init(
+                    severity: .info,
+                    text: "\(ReportText.cores(cores)) reserved but forecast idle over the horizon: reclaimable jobs "
+                        + "could use them (docs/scheduler.md, reclamation)"))
+        }
         if stranded.cpuWithoutMemory > 0 {
             findings.append(
                 .init(

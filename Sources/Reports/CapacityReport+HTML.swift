@@ -54,12 +54,16 @@ extension CapacityReport {
             <p>Reserved but idle (mean reservation above mean use): \(ReportText.cores(stranded.reservedIdleCPU)), \
             \(ReportText.bytes(stranded.reservedIdleMemory)). Free CPU where no task's memory fits: \
             \(ReportText.cores(stranded.cpuWithoutMemory)); free memory where no task's CPU fits: \
-            \(ReportText.bytes(stranded.memoryWithoutCPU)).</p>
+            \(ReportText.bytes(stranded.memoryWithoutCPU)). Reclaimable (reserved, under 90%, above the forecast's \
+            80% bound over the horizon): \(stranded.reclaimableCPU.map(ReportText.cores) ?? "no forecast"), \
+            \(stranded.reclaimableMemory.map(ReportText.bytes) ?? "no forecast").</p>
             <table><tr><th>node</th><th>reserved idle CPU</th><th>reserved idle memory</th><th>CPU without memory</th>\
-            <th>memory without CPU</th></tr>
+            <th>memory without CPU</th><th>reclaimable CPU</th><th>reclaimable memory</th></tr>
             \(stranded.nodes.map {
                 "<tr><td>\(e($0.node))</td><td>\(ReportText.cores($0.reservedIdleCPU))</td><td>\(ReportText.bytes($0.reservedIdleMemory))</td>"
-                + "<td>\(ReportText.cores($0.cpuWithoutMemory))</td><td>\(ReportText.bytes($0.memoryWithoutCPU))</td></tr>"
+                + "<td>\(ReportText.cores($0.cpuWithoutMemory))</td><td>\(ReportText.bytes($0.memoryWithoutCPU))</td>"
+                + "<td>\($0.reclaimableCPU.map(ReportText.cores) ?? "-")</td>"
+                + "<td>\($0.reclaimableMemory.map(ReportText.bytes) ?? "-")</td></tr>"
             }.joined(separator: "\n"))
             </table></section>
             <section id="tenants"><h2>Tenants</h2>

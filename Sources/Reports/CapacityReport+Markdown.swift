@@ -27,6 +27,17 @@ extension CapacityReport {
         }
         lines += ["", "## Headroom", "", "| task shape | fit now | fit at forecast peak |", "|---|---|---|"]
         lines += headroom.map { "| \(ReportText.shape($0.cpu, $0.memory)) | \($0.fitNow) | \($0.fitAtPeak) |" }
+        if stranded.nodes.contains(where: { $0.reclaimableCPU != nil }) {
+            lines += [
+                "", "## Reclaimable", "",
+                "Reserved (under 90%) above the forecast's 80% bound over the horizon: what reclaimable jobs could use.",
+                "", "| node | CPU | memory |", "|---|---|---|",
+            ]
+            lines += stranded.nodes.map {
+                "| \($0.node) | \($0.reclaimableCPU.map(ReportText.cores) ?? "no forecast") "
+                    + "| \($0.reclaimableMemory.map(ReportText.bytes) ?? "no forecast") |"
+            }
+        }
         if !tenants.isEmpty {
             lines += [
                 "", "## Tenants", "", "| tenant | resource | quota | now | peak | quota reached |",

@@ -110,6 +110,9 @@ public struct CapacityReport: Sendable, Codable, Equatable {
         /// Free cores on nodes without room for the smallest shape's memory, and the reverse.
         public var cpuWithoutMemory: Double
         public var memoryWithoutCPU: Double
+        /// Forecast idle inside reservations over the horizon: what reclaimable jobs could use (cores, bytes).
+        public var reclaimableCPU: Double?
+        public var reclaimableMemory: Double?
         public var nodes: [NodeStranded]
     }
 
@@ -119,6 +122,10 @@ public struct CapacityReport: Sendable, Codable, Equatable {
         public var reservedIdleMemory: Double
         public var cpuWithoutMemory: Double
         public var memoryWithoutCPU: Double
+        /// The node's reservation now (up to the reclamation ceiling, 90%) less the forecast's highest 80%
+        /// bound of use over the horizon, in cores and bytes; nil without a forecast.
+        public var reclaimableCPU: Double?
+        public var reclaimableMemory: Double?
     }
 
     /// A job's request against what its busiest task used (p95 over minutes).

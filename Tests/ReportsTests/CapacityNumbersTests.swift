@@ -56,6 +56,13 @@ let syntheticReport = Task { try await SyntheticCluster().report() }
         #expect(room.fitAtPeak == 0)
         // Reserved 50% CPU, used 38% on average: about 0.96 cores reserved but idle.
         #expect(abs(report.stranded.reservedIdleCPU - (0.5 - 0.38) * 8) < 0.1)
+        // Reclaimable: CPU use is forecast to climb past its 50% reservation, so none; memory is reserved
+        // 60% and flat at 30%, so about 30% of 16 GiB is forecast idle inside the reservation.
+        let node = try #require(report.stranded.nodes.first)
+        #expect(node.reclaimableCPU == 0)
+        let memory = try #require(node.reclaimableMemory)
+        #expect(abs(memory - 0.3 * Double(16 << 30)) < 0.05 * Double(16 << 30), "\(memory)")
+        #expect(report.markdown().contains("## Reclaimable"))
     }
 
     @Test func shortHistoryHasNoForecastButStillReports() async throws {
