@@ -22,7 +22,8 @@ enum ConsoleNodes {
                 "data-node=\"\(e(node.id.rawValue))\"",
                 [
                     "<b>\(e(node.id.rawValue))</b>", state(node), e(labels.isEmpty ? "–" : labels), "\(node.running)",
-                    ConsoleHTML.meter(cpu, label: "CPU reserved"), ConsoleHTML.meter(memory, label: "memory reserved"),
+                    ConsoleHTML.meter(cpu, label: "CPU reserved"),
+                    ConsoleHTML.meter(memory, label: "memory reserved") + reclaimable(node),
                     "\(e(ConsoleHTML.percent(node.usage.cpu))) / \(e(ConsoleHTML.percent(node.usage.memory))) / "
                         + e(ConsoleHTML.percent(node.usage.io)),
                     e(breaker), e(drainText(node)),
@@ -35,6 +36,17 @@ enum ConsoleNodes {
                 "breaker",
                 "drain", "heartbeat", "",
             ], rows, empty: "No node has registered.", classes: "nodes")
+    }
+
+    /// With reclamation on: the capacity forecast idle inside the reservations, and what reclaimable
+    /// tasks hold beside them.
+    static func reclaimable(_ node: NodeStatus) -> String {
+        guard let idle = node.reclaimable else { return "" }
+        let held = node.reclaimableReserved ?? .zero
+        let text =
+            "reclaimable \(ReportText.cores(Double(idle.cpuMillis) / 1000)), \(ReportText.bytes(Double(idle.memory)));"
+            + " reclaimable tasks hold \(ReportText.cores(Double(held.cpuMillis) / 1000))"
+        return "<br><small class=\"reclaimable\">\(ConsoleHTML.e(text))</small>"
     }
 
     static func state(_ node: NodeStatus) -> String {

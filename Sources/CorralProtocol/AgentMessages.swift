@@ -117,6 +117,10 @@ public struct NodeStatus: Sendable, Codable, Equatable {
     /// Set while an admin drains the node; `drained` once no task of it is left on the node.
     public var drain: NodeDrain?
     public var drained: Bool?
+    /// With reclamation on: what reclaimable tasks' requests hold here (not in `reserved`), and the capacity
+    /// forecast idle inside the reservations (reserved up to the ceiling, less the forecast's bound).
+    public var reclaimableReserved: ResourceVector?
+    public var reclaimable: ResourceVector?
 
     public init(
         id: NodeID, ready: Bool = true, lastSeen: Double = 0, capacity: ResourceVector,

@@ -193,6 +193,8 @@ public struct NodeSnapshot: Sendable, Equatable {
     public var labels: [String: String]
     /// The load over each horizon.
     public var loads: [NodeLoad]
+    /// What reclaimable tasks placed here requested (kept apart from `reserved`).
+    public var reclaimableReserved: ResourceVector = .zero
     /// The load over the first horizon.
     public var load: NodeLoad { loads.first ?? .idle }
 

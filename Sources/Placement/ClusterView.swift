@@ -175,7 +175,8 @@ public struct ClusterView: Sendable {
             id: id, capacity: capacity[slot], reserved: reserved[slot], running: Int(running[slot]),
             placedSinceReport: Int(placedSinceReport[slot]), weight: weight[slot], ready: ready[slot],
             labels: shapes[Int(shapeOf[slot])].key.labels,
-            loads: Array(load[(slot * horizons)..<((slot + 1) * horizons)]))
+            loads: Array(load[(slot * horizons)..<((slot + 1) * horizons)]),
+            reclaimableReserved: reclaimableReserved[slot])
     }
 
     public var nodeIDs: [String] { ids }

@@ -36,6 +36,10 @@ extension SchedulerCore {
             public var usage: NodeLoad
             /// The load placement uses for each of `horizons`.
             public var forecasts: [NodeLoad]
+            /// With reclamation on: capacity forecast idle inside the reservations, and what reclaimable
+            /// tasks' requests hold.
+            public var reclaimable: ResourceVector?
+            public var reclaimableReserved: ResourceVector?
         }
         /// Tasks by tenant and state (every state present, zero included, for each tenant with tasks).
         public var tasks: [String: [TaskState: Int]]
@@ -76,7 +80,9 @@ extension SchedulerCore {
                 breakerOpen: !node.breaker.admits, breakerTrips: node.breaker.trips,
                 heartbeatAge: max(0, now - node.machine.lastSeen),
                 running: slot?.running ?? 0, capacity: node.record.capacity, reserved: slot?.reserved ?? .zero,
-                usage: node.usage, forecasts: forecaster.forecasts(node: id.rawValue))
+                usage: node.usage, forecasts: forecaster.forecasts(node: id.rawValue),
+                reclaimable: configuration.reclamation.flatMap { view.idleReserved(id.rawValue, ceiling: $0.ceiling) },
+                reclaimableReserved: configuration.reclamation == nil ? nil : slot?.reclaimableReserved)
         }
         var tenants: [String: TenantUsage] = [:]
         for tenant in Set(configuration.quotas.keys).union(tasks.keys) { tenants[tenant] = ledger.usage(of: tenant) }

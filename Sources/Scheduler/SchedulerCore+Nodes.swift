@@ -203,13 +203,18 @@ extension SchedulerCore {
         nodes.ids.sorted().compactMap { id in
             guard let node = nodes[id] else { return nil }
             let snapshot = view.node(id.rawValue)
-            return NodeStatus(
+            var status = NodeStatus(
                 id: id, ready: node.machine.isReady, lastSeen: node.machine.lastSeen, capacity: node.record.capacity,
                 reserved: snapshot?.reserved ?? .zero, running: snapshot?.running ?? 0, labels: node.record.labels,
                 usage: node.usage, address: node.record.address, info: node.record.info,
                 conditions: conditions(node), breaker: node.breaker.name, breakerReason: node.breaker.reason,
                 breakerTrips: node.breaker.trips, drain: node.record.drain,
                 drained: node.record.drain == nil ? nil : isDrained(id))
+            if let reclamation = configuration.reclamation {
+                status.reclaimableReserved = snapshot?.reclaimableReserved
+                status.reclaimable = view.idleReserved(id.rawValue, ceiling: reclamation.ceiling)
+            }
+            return status
         }
     }
 }

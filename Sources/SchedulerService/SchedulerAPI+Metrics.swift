@@ -78,9 +78,12 @@ extension SchedulerAPI {
         text.sample("corral_placement_decisions_total", ["result": "no_room"], Double(counters.waitedForRoom))
         text.sample("corral_placement_decisions_total", ["result": "over_quota"], Double(counters.waitedForQuota))
         text.family(
-            "corral_tasks_evicted_total", "counter", "Tasks evicted from drained nodes (placed again, no attempt used)."
-        )
-        text.sample("corral_tasks_evicted_total", Double(counters.evicted))
+            "corral_tasks_evicted_total", "counter",
+            "Tasks evicted (placed again, no attempt used): at a drained node's deadline, or reclaimable tasks their "
+                + "agent evicted under pressure.")
+        text.sample(
+            "corral_tasks_evicted_total", ["reason": "drain"], Double(counters.evicted - counters.pressureEvictions))
+        text.sample("corral_tasks_evicted_total", ["reason": "pressure"], Double(counters.pressureEvictions))
         text.family(
             "corral_scheduling_latency_seconds", "histogram",
             "submit_to_placed: a job's submission (or a schedule's fire) to its task's first placement; "
@@ -114,6 +117,32 @@ extension SchedulerAPI {
             let memory = Double(node.reserved.memory) / Double(max(1, node.capacity.memory))
             text.sample("corral_node_reserved_ratio", ["node": node.id.rawValue, "resource": "cpu"], cpu)
             text.sample("corral_node_reserved_ratio", ["node": node.id.rawValue, "resource": "memory"], memory)
+        }
+        if all.contains(where: { $0.reclaimable != nil || $0.reclaimableReserved != nil }) {
+            text.family(
+                "corral_node_reclaimable", "gauge",
+                "With reclamation: capacity forecast idle inside the node's reservations (cores, bytes), which "
+                    + "reclaimable tasks may use.")
+            for node in all {
+                guard let idle = node.reclaimable else { continue }
+                text.sample(
+                    "corral_node_reclaimable", ["node": node.id.rawValue, "resource": "cpu"],
+                    Double(idle.cpuMillis) / 1000)
+                text.sample(
+                    "corral_node_reclaimable", ["node": node.id.rawValue, "resource": "memory"], Double(idle.memory))
+            }
+            text.family(
+                "corral_node_reclaimable_reserved", "gauge",
+                "What reclaimable tasks placed on the node requested (cores, bytes), apart from its reservations.")
+            for node in all {
+                guard let held = node.reclaimableReserved else { continue }
+                text.sample(
+                    "corral_node_reclaimable_reserved", ["node": node.id.rawValue, "resource": "cpu"],
+                    Double(held.cpuMillis) / 1000)
+                text.sample(
+                    "corral_node_reclaimable_reserved", ["node": node.id.rawValue, "resource": "memory"],
+                    Double(held.memory))
+            }
         }
         text.family("corral_node_load", "gauge", "The node's measured utilisation (0-1) in its last heartbeat.")
         for node in all {

@@ -22,6 +22,8 @@ struct MetricsTests {
         let directory = TemporaryDirectory("corral-metrics")
         var config = ClusterTests.config()
         config.tenants["t"]?.quota = .init(cpu: 2, memory: "1Gi", runningTasks: 10)
+        // Reclamation on, so that its series are served (and checked against the dashboard).
+        config.reclamation = .init()
         try await LocalCluster.with(
             binary: ClusterTests.binary, dataDir: directory.path, config: config, failOnLeftovers: true
         ) { cluster in
