@@ -16,7 +16,8 @@ import Scheduler
 /// Reports each node's CPU pressure (demand over capacity, above 1 when tasks and background want more
 /// than the node has) at every step, the task-hours run, and the queue waits; all of it again for a
 /// stream where some jobs request twice what they use (as the reports' right-sizing data shows real
-/// ones do).
+/// ones do); and with reclaimable batch tasks added, placed by reclamation and evicted as the agent does
+/// (`ReplaySimulation.swift`), on that stream and on nodes whose background reserved its peak.
 public struct ReplayBenchmark: Sendable {
     public var traces: String
     public var nodes: Int
@@ -28,6 +29,8 @@ public struct ReplayBenchmark: Sendable {
     public var sweep: Bool
     /// The share of tasks in the over-stated stream that request two cores and use 0.9 of one.
     public var overstatedShare = 0.4
+    /// Mean arrivals per step of reclaimable batch tasks added to the over-stated stream (the batch stream).
+    public var batchArrivals = 0.7
 
     static let stepSeconds = 300.0
     static let coresPerNode = 8.0
@@ -68,6 +71,10 @@ public struct ReplayBenchmark: Sendable {
         /// Feasibility's interval (percent) and ceiling, when it checks forecasts.
         public var interval: Double?
         public var ceiling: Double?
+        /// Reclaimable tasks the agents evicted (guaranteed ones never are), and the task-hours of
+        /// reclaimable tasks that ran to their end or the replay's.
+        public var evictions = 0
+        public var reclaimableHours = 0.0
     }
 
     public struct Report: Sendable, Encodable {
@@ -94,6 +101,19 @@ public struct ReplayBenchmark: Sendable {
         public var overstated: [Outcome]
         /// Every (interval, ceiling) of the sweep, on the honest stream (empty without `sweep`).
         public var sweep: [Outcome]
+        /// The over-stated stream with a backlog of reclaimable batch tasks: requests alone, forecast
+        /// scoring, feasibility, feasibility + reclamation, requests + reclamation.
+        public var batch: [Outcome]
+        /// Requests + reclamation over each (interval, ceiling) of the sweep, on the honest stream with batch
+        /// tasks and the background reserved (empty without `sweep`).
+        public var batchSweep: [Outcome]
+        /// The honest stream plus the batch tasks on nodes whose background is a guaranteed service that
+        /// reserved its peak: requests alone, feasibility, feasibility + reclamation, requests + reclamation.
+        public var reservedBackground: [Outcome]
+        /// Task-hours with feasibility + reclamation, and with requests + reclamation, over requests alone
+        /// on the batch stream.
+        public var reclamationTaskHoursRatio: Double
+        public var requestsReclamationTaskHoursRatio: Double
     }
 
     /// What the load term of placement sees.
@@ -104,6 +124,10 @@ public struct ReplayBenchmark: Sendable {
         case upper80 = "forecast-upper80"
         case dailySeason = "forecast-daily-season"
         case feasibility = "forecast-feasibility"
+        /// Feasibility for guaranteed tasks, reclamation for reclaimable ones.
+        case reclamation = "feasibility+reclamation"
+        /// Requests alone for guaranteed tasks, reclamation for reclaimable ones.
+        case requestsReclamation = "requests+reclamation"
     }
 
     struct Arrival {
@@ -111,7 +135,14 @@ public struct ReplayBenchmark: Sendable {
         var duration: Int
         /// Cores requested (the task uses `use` of one core whatever it asks).
         var cores: Int64 = 1
+        /// A batch job's task that tolerates eviction.
+        var reclaimable = false
+        /// Placed once already (evicted since): its queue wait was counted then.
+        var placedBefore = false
     }
+
+    /// With a reserved background: what it reserves on each node, its peak share (0.6 of 8 cores).
+    static let backgroundReservation = ResourceVector(cpuMillis: 4800, memory: 8 << 30)
 
     static let sweepIntervals: [Double] = [50, 80, 95]
     static let sweepCeilings: [Double] = [0.8, 0.85, 0.9, 0.925, 0.95, 1.0]
@@ -166,6 +197,27 @@ public struct ReplayBenchmark: Sendable {
         }
     }
 
+    /// The over-stated stream with reclaimable batch tasks added (Poisson, `batchArrivals` a step, one core,
+    /// 0.5-3 h).
+    func batchStream(_ overstated: [[Arrival]]) -> [[Arrival]] {
+        var random = SplitMix64(seed: seed ^ 0xba7c4)
+        return overstated.enumerated().map { step, arrivals in
+            var count = 0
+            var p = exp(-batchArrivals)
+            var cumulative = p
+            let u = random.nextDouble()
+            while u > cumulative, count < 50 {
+                count += 1
+                p *= batchArrivals / Double(count)
+                cumulative += p
+            }
+            return arrivals
+                + (0..<count).map { _ in
+                    Arrival(step: step, duration: 6 + random.next(below: 31), reclaimable: true)
+                }
+        }
+    }
+
     public func run(progress: (String) -> Void) throws -> Report {
         let (names, background) = try backgrounds()
         let stream = taskStream()
@@ -187,13 +239,30 @@ public struct ReplayBenchmark: Sendable {
             simulate(background, over, .requests), simulate(background, over, .forecast),
             simulate(background, over, .feasibility),
         ]
+        progress("the over-stated stream with reclaimable batch tasks (\(batchArrivals) a step): five ways")
+        let batch = batchStream(over)
+        let batchOutcomes = [
+            simulate(background, batch, .requests), simulate(background, batch, .forecast),
+            simulate(background, batch, .feasibility), simulate(background, batch, .reclamation),
+            simulate(background, batch, .requestsReclamation),
+        ]
+        progress("the honest stream plus batch tasks, the background reserved at its peak: four ways")
+        let honestBatch = batchStream(stream)
+        let reserved = [Scoring.requests, .feasibility, .reclamation, .requestsReclamation].map {
+            simulate(background, honestBatch, $0, reservedBackground: true)
+        }
         var sweepOutcomes: [Outcome] = []
+        var batchSweep: [Outcome] = []
         if sweep {
             for interval in Self.sweepIntervals {
                 for ceiling in Self.sweepCeilings {
                     progress("sweep: feasibility on the \(Int(interval))% bound, ceiling \(ceiling)")
                     sweepOutcomes.append(
                         simulate(background, stream, .feasibility, interval: interval, ceiling: ceiling))
+                    batchSweep.append(
+                        simulate(
+                            background, honestBatch, .requestsReclamation, interval: interval, ceiling: ceiling,
+                            reservedBackground: true))
                 }
             }
         }
@@ -204,95 +273,9 @@ public struct ReplayBenchmark: Sendable {
             p95RatioForecast: forecast.p95Pressure / plain.p95Pressure,
             p95RatioConservative: conservative.p95Pressure / plain.p95Pressure,
             p95RatioDailySeason: daily.p95Pressure / plain.p95Pressure, feasibility: feasible,
-            overstated: overstatedOutcomes, sweep: sweepOutcomes)
-    }
-
-    /// One replay with the given scoring.
-    func simulate(
-        _ background: [[Double]], _ stream: [[Arrival]], _ scoring: Scoring, interval: Double = 80,
-        ceiling: Double = 0.9
-    ) -> Outcome {
-        let forecasts = scoring != .requests
-        let feasible = scoring == .feasibility
-        let start = ForecastBenchmark.threadCPU()
-        let ids = (0..<nodes).map { "node-\($0 + 1)" }
-        let capacity = ResourceVector(cpuMillis: Int64(Self.coresPerNode * 1000), memory: 64 << 30)
-        func request(_ arrival: Arrival) -> ResourceVector {
-            ResourceVector(cpuMillis: arrival.cores * 1000, memory: 1 << 30)
-        }
-        let horizons = scoring == .fixedHour ? [3600] : Self.horizons
-        var view = ClusterView(
-            horizons: horizons.count, feasibility: feasible ? Feasibility(ceiling: ceiling) : nil)
-        for id in ids { view.upsert(NodeDescription(id: id, capacity: capacity, labels: [:])) }
-        var configuration = ARIMAForecaster.Configuration(
-            sampleSeconds: Self.stepSeconds, conservative: scoring == .upper80)
-        configuration.horizonsSeconds = horizons
-        if scoring == .dailySeason {
-            configuration.seasonPeriod = Int(86400 / Self.stepSeconds)
-            configuration.window = 3 * configuration.seasonPeriod
-        }
-        var forecaster = ARIMAForecaster(configuration: configuration)
-        var ends: [Int: [(node: Int, request: ResourceVector)]] = [:]  // step -> tasks that end then
-        var running = [Int](repeating: 0, count: nodes)
-        var pressure: [Double] = []
-        var placed = 0
-        var queue: [Arrival] = []
-        var waits: [Double] = []
-        var taskSteps = 0
-        for step in 0..<steps {
-            for end in ends.removeValue(forKey: step) ?? [] {
-                running[end.node] -= 1
-                view.release(end.request, on: ids[end.node])
-            }
-            for n in 0..<nodes {
-                let demand = background[n][step] + Double(running[n]) * Self.use / Self.coresPerNode
-                pressure.append(demand)
-                view.report(ids[n], running: running[n])
-                guard forecasts else { continue }
-                let time = Double(step) * Self.stepSeconds
-                forecaster.observe(node: ids[n], load: NodeLoad(cpu: demand, memory: 0, io: 0), at: time)
-                view.setLoads(ids[n], forecaster.forecasts(node: ids[n]))
-                if feasible {
-                    // Judged over the near term, as the scheduler does (SchedulerCore.updateForecast).
-                    let bounds = forecaster.upperBounds(node: ids[n], interval: interval)
-                    view.setUpperBounds(ids[n], Array(bounds.prefix(1)))
-                }
-            }
-            if forecasts {
-                for job in forecaster.refitWork(limit: nodes) { forecaster.install(ARIMAForecaster.refit(job)) }
-            }
-            // The queue first, oldest first; then this step's arrivals. What fits nowhere waits.
-            var waiting: [Arrival] = []
-            for arrival in queue + stream[step] {
-                let seconds = Double(arrival.duration) * Self.stepSeconds
-                let horizon = ARIMAForecaster.horizon(forExpectedDuration: seconds, in: horizons)
-                let resources = request(arrival)
-                guard case .success(let choice) = view.place(view.request(resources, horizon: horizon)),
-                    let n = ids.firstIndex(of: choice.node)
-                else {
-                    waiting.append(arrival)
-                    continue
-                }
-                placed += 1
-                running[n] += 1
-                waits.append(Double(step - arrival.step) * Self.stepSeconds / 60)
-                taskSteps += min(arrival.duration, steps - step)
-                ends[step + arrival.duration, default: []].append((n, resources))
-            }
-            queue = waiting
-        }
-        let sortedWaits = waits.sorted()
-        let sorted = pressure.sorted()
-        func at(_ q: Double) -> Double { sorted[min(sorted.count - 1, Int(q * Double(sorted.count - 1)))] }
-        return Outcome(
-            scoring: scoring.rawValue,
-            p50Pressure: at(0.5), p95Pressure: at(0.95), p99Pressure: at(0.99),
-            overloadedFraction: Double(pressure.filter { $0 > 1 }.count) / Double(pressure.count), placed: placed,
-            unplaced: queue.count, cpuSeconds: ForecastBenchmark.threadCPU() - start,
-            taskHours: Double(taskSteps) * Self.stepSeconds / 3600,
-            meanWaitMinutes: waits.isEmpty ? 0 : waits.reduce(0, +) / Double(waits.count),
-            p95WaitMinutes: sortedWaits.isEmpty
-                ? 0 : sortedWaits[min(sortedWaits.count - 1, Int(0.95 * Double(sortedWaits.count - 1)))],
-            interval: feasible ? interval : nil, ceiling: feasible ? ceiling : nil)
+            overstated: overstatedOutcomes, sweep: sweepOutcomes, batch: batchOutcomes, batchSweep: batchSweep,
+            reservedBackground: reserved,
+            reclamationTaskHoursRatio: batchOutcomes[3].taskHours / batchOutcomes[0].taskHours,
+            requestsReclamationTaskHoursRatio: batchOutcomes[4].taskHours / batchOutcomes[0].taskHours)
     }
 }

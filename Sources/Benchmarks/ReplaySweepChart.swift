@@ -5,15 +5,35 @@ extension ReplayBenchmark.Report {
     /// (interval, ceiling), with requests alone and forecast scoring for reference. No scripts, nothing
     /// fetched.
     public func tradeOffSVG() -> String {
-        var points: [(label: String, hours: Double, p95: Double, colour: String)] = [
+        var points: [Point] = [
             ("requests alone", requestsOnly.taskHours, requestsOnly.p95Pressure, "#7f7f7f"),
             ("forecast scoring", forecast.taskHours, forecast.p95Pressure, "#1f77b4"),
         ]
-        for outcome in sweep {
-            let label = "\(Int(outcome.interval ?? 0))% / \(String(format: "%g", outcome.ceiling ?? 0))"
-            let colour = outcome.interval == 95 ? "#d35400" : outcome.interval == 50 ? "#9467bd" : "#2ca02c"
-            points.append((label, outcome.taskHours, outcome.p95Pressure, colour))
+        points += sweep.map(Self.point)
+        return Self.chart(points, title: "feasibility, honest stream", nodes: nodes, steps: steps)
+    }
+
+    /// The same for reclamation (requests alone for guaranteed tasks) over the sweep, on the stream with
+    /// batch tasks and the background reserved at its peak, with requests alone for reference.
+    public func reclamationTradeOffSVG() -> String {
+        var points: [Point] = []
+        if let plain = reservedBackground.first {
+            points.append(("requests alone", plain.taskHours, plain.p95Pressure, "#7f7f7f"))
         }
+        points += batchSweep.map(Self.point)
+        return Self.chart(
+            points, title: "reclamation, batch tasks on a reserved background", nodes: nodes, steps: steps)
+    }
+
+    typealias Point = (label: String, hours: Double, p95: Double, colour: String)
+
+    static func point(_ outcome: ReplayBenchmark.Outcome) -> Point {
+        let label = "\(Int(outcome.interval ?? 0))% / \(String(format: "%g", outcome.ceiling ?? 0))"
+        let colour = outcome.interval == 95 ? "#d35400" : outcome.interval == 50 ? "#9467bd" : "#2ca02c"
+        return (label, outcome.taskHours, outcome.p95Pressure, colour)
+    }
+
+    static func chart(_ points: [Point], title: String, nodes: Int, steps: Int) -> String {
         let (width, height) = (760.0, 460.0)
         let (left, right, top, bottom) = (70.0, 150.0, 40.0, 50.0)
         let hours = points.map(\.hours)
@@ -28,7 +48,7 @@ extension ReplayBenchmark.Report {
             viewBox="0 0 \(Int(width)) \(Int(height))" font-family="sans-serif" font-size="11">
             <rect width="100%" height="100%" fill="#ffffff"/>
             <text x="\(f(left))" y="20" font-size="13" font-weight="bold">corral bench replay --sweep: \
-            p95 CPU pressure against task-hours run (\(nodes) nodes, \(steps) steps)</text>
+            \(title): p95 CPU pressure against task-hours (\(nodes) nodes, \(steps) steps)</text>
             <line x1="\(f(left))" y1="\(f(height - bottom))" x2="\(f(width - right))" y2="\(f(height - bottom))" stroke="#555"/>
             <line x1="\(f(left))" y1="\(f(top))" x2="\(f(left))" y2="\(f(height - bottom))" stroke="#555"/>
             <text x="\(f((left + width - right) / 2))" y="\(f(height - 12))" text-anchor="middle">task-hours run</text>
