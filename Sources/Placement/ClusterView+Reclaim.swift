@@ -64,15 +64,18 @@ extension ClusterView {
         return .success(Choice(node: ids[best.slot], slot: best.slot, cost: Double(best.key >> 24) / Self.scale))
     }
 
-    /// Counts a reclaimable task on node `id` (one placed, or found running after a restart).
+    /// Counts a reclaimable task on node `id` (one placed, or found running after a restart); without
+    /// `reclamation` it holds a reservation like any task, as `placeReclaimable` then placed it.
     public mutating func reserveReclaimable(_ resources: ResourceVector, on id: String) {
+        guard reclamation != nil else { return reserve(resources, on: id) }
         guard let slot = slotOfID[id].map(Int.init) else { return }
         reclaimableReserved[slot] = reclaimableReserved[slot] + resources
         refresh(slot: slot)
     }
 
-    /// Returns an ended reclaimable task's request.
+    /// Returns an ended reclaimable task's request (its reservation, without `reclamation`).
     public mutating func releaseReclaimable(_ resources: ResourceVector, on id: String) {
+        guard reclamation != nil else { return release(resources, on: id) }
         guard let slot = slotOfID[id].map(Int.init) else { return }
         reclaimableReserved[slot] = reclaimableReserved[slot] - resources
         refresh(slot: slot)

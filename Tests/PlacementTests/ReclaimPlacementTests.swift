@@ -83,12 +83,20 @@ import Testing
         #expect(view.reclaimable(slot: 0).cpuMillis == 2000)
     }
 
-    @Test func withoutReclamationAReclaimableTaskIsPlacedByRequests() {
+    @Test func withoutReclamationAReclaimableTaskIsPlacedByRequests() throws {
         var view = Self.cluster(reclamation: nil)
         guard case .failure = view.placeReclaimable(view.request(Self.oneCore)) else {
             Issue.record("placed beyond the reservations with reclamation off")
             return
         }
+        // Placed by requests, it holds a reservation, and its release returns that reservation.
+        view.release(ResourceVector(cpuMillis: 2000, memory: 0), on: "n1")
+        let choice = try view.placeReclaimable(view.request(Self.oneCore)).get()
+        #expect(choice.node == "n1" && view.node("n1")?.reserved.cpuMillis == 7000)
+        view.releaseReclaimable(Self.oneCore, on: "n1")
+        #expect(view.node("n1")?.reserved.cpuMillis == 6000)
+        view.reserveReclaimable(Self.oneCore, on: "n1")
+        #expect(view.node("n1")?.reserved.cpuMillis == 7000 && view.node("n1")?.reclaimableReserved == .zero)
     }
 
     @Test func idleReservedIsWhatTheForecastLeavesOfTheReservations() {
