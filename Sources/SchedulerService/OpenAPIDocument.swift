@@ -91,6 +91,9 @@ public enum OpenAPIDocument {
                       "keepRuns": {"type": "integer", "minimum": 1, "maximum": 1000}}},
                   "placement": {"type": ["object", "null"], "additionalProperties": false,
                     "properties": {"mode": {"enum": ["any", "each-node"]}}},
+                  "checkpointInterval": {"type": ["string", "number", "null"], "examples": ["5s"]},
+                  "checkpointLimit": {"type": ["string", "number", "null"], "examples": ["64Mi"]},
+                  "reclaimable": {"type": ["boolean", "null"]},
                   "dependsOn": {"type": ["array", "null"], "maxItems": 32, "items": {"type": "object", "required": ["job"],
                     "additionalProperties": false, "properties": {"job": {"type": "string"},
                       "on": {"enum": ["success", "failure", "any"]}}}}}},
@@ -139,7 +142,7 @@ public enum OpenAPIDocument {
                   "subject": {"type": "string"}, "summary": {"type": "string"}, "startsAt": {"type": "number"},
                   "endsAt": {"type": ["number", "null"]}, "sentAt": {"type": "number"}, "resends": {"type": "integer"}}},
               "Quota": {"type": "object", "required": ["tenant", "usage"], "properties": {"tenant": {"type": "string"},
-                "quota": {"type": "object"}, "usage": {"type": "object"}}},
+                "quota": {"type": "object"}, "usage": {"type": "object"}, "reclaimable": {"type": "object"}}},
               "Registration": {"type": "object", "required": ["node", "capacity"], "properties": {
                 "node": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,63}$"},
                 "capacity": {"type": "object", "required": ["cpuMillis", "memory", "ioRead", "ioWrite", "pids"],
