@@ -22,9 +22,18 @@ enum ConsoleTenants {
                     cell(Double(usage.memory), quota?.memory.map { Double($0) }, ReportText.bytes, "memory"),
                     cell(
                         Double(usage.runningTasks), quota?.runningTasks.map { Double($0) }, { "\(Int($0)) tasks" },
-                        "tasks"),
+                        "tasks") + reclaimable(status.reclaimable),
                 ])
         }
         return ConsoleHTML.table(["tenant", "CPU", "memory", "running tasks"], rows, empty: "No tenant is configured.")
+    }
+
+    /// What the tenant's reclaimable tasks hold, counted apart from the quota's use above.
+    static func reclaimable(_ usage: TenantUsage?) -> String {
+        guard let usage, usage.runningTasks > 0 else { return "" }
+        let text =
+            "reclaimable apart: \(usage.runningTasks) tasks, \(ReportText.cores(usage.cpu)), "
+            + ReportText.bytes(Double(usage.memory))
+        return "<br><small class=\"reclaimable\">\(ConsoleHTML.e(text))</small>"
     }
 }
