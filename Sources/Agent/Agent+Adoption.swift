@@ -25,6 +25,9 @@ extension Agent {
                 case .running(let task):
                     logger.info("re-adopted a running task", metadata: ["allocation": "\(id)", "pid": "\(task.pid)"])
                     entries[id]?.task = task
+                    // The last run's relief is forgotten with it: a reclaimable task it left yielding gets its
+                    // weight back (the next sample under pressure makes it yield again).
+                    if stored.allocation.reclaimable == true { setYielding(id, false) }
                     if let network = stored.network { attachments[id] = network }
                     // Opened again (appending, as the task does) so that its logs are kept in bound.
                     entries[id]?.logs = try? TaskLogs(root: configuration.logsDir, allocation: id).open(
