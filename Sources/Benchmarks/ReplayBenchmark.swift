@@ -171,18 +171,23 @@ public struct ReplayBenchmark: Sendable {
     func taskStream() -> [[Arrival]] {
         var random = SplitMix64(seed: seed)
         return (0..<steps).map { step in
-            // Poisson arrivals by inversion.
-            var count = 0
-            var p = exp(-arrivals)
-            var cumulative = p
-            let u = random.nextDouble()
-            while u > cumulative, count < 50 {
-                count += 1
-                p *= arrivals / Double(count)
-                cumulative += p
-            }
+            let count = Self.poisson(mean: arrivals, &random)
             return (0..<count).map { _ in Arrival(step: step, duration: 6 + random.next(below: 31)) }
         }
+    }
+
+    /// A Poisson count of the given mean, by inversion (at most 50).
+    static func poisson(mean: Double, _ random: inout SplitMix64) -> Int {
+        var count = 0
+        var p = exp(-mean)
+        var cumulative = p
+        let u = random.nextDouble()
+        while u > cumulative, count < 50 {
+            count += 1
+            p *= mean / Double(count)
+            cumulative += p
+        }
+        return count
     }
 
     /// The same stream with `overstatedShare` of the tasks requesting two cores (their use unchanged).
@@ -202,15 +207,7 @@ public struct ReplayBenchmark: Sendable {
     func batchStream(_ overstated: [[Arrival]]) -> [[Arrival]] {
         var random = SplitMix64(seed: seed ^ 0xba7c4)
         return overstated.enumerated().map { step, arrivals in
-            var count = 0
-            var p = exp(-batchArrivals)
-            var cumulative = p
-            let u = random.nextDouble()
-            while u > cumulative, count < 50 {
-                count += 1
-                p *= batchArrivals / Double(count)
-                cumulative += p
-            }
+            let count = Self.poisson(mean: batchArrivals, &random)
             return arrivals
                 + (0..<count).map { _ in
                     Arrival(step: step, duration: 6 + random.next(below: 31), reclaimable: true)
