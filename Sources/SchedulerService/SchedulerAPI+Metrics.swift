@@ -119,30 +119,25 @@ extension SchedulerAPI {
             text.sample("corral_node_reserved_ratio", ["node": node.id.rawValue, "resource": "memory"], memory)
         }
         if all.contains(where: { $0.reclaimable != nil || $0.reclaimableReserved != nil }) {
-            text.family(
-                "corral_node_reclaimable", "gauge",
+            // Cores and bytes of a per-node vector, for the nodes that have one.
+            func vectors(
+                _ name: String, _ help: String, _ value: (SchedulerCore.MetricsSnapshot.Node) -> ResourceVector?
+            ) {
+                text.family(name, "gauge", help)
+                for node in all {
+                    guard let vector = value(node) else { continue }
+                    text.sample(name, ["node": node.id.rawValue, "resource": "cpu"], Double(vector.cpuMillis) / 1000)
+                    text.sample(name, ["node": node.id.rawValue, "resource": "memory"], Double(vector.memory))
+                }
+            }
+            vectors(
+                "corral_node_reclaimable",
                 "With reclamation: capacity forecast idle inside the node's reservations (cores, bytes), which "
-                    + "reclaimable tasks may use.")
-            for node in all {
-                guard let idle = node.reclaimable else { continue }
-                text.sample(
-                    "corral_node_reclaimable", ["node": node.id.rawValue, "resource": "cpu"],
-                    Double(idle.cpuMillis) / 1000)
-                text.sample(
-                    "corral_node_reclaimable", ["node": node.id.rawValue, "resource": "memory"], Double(idle.memory))
-            }
-            text.family(
-                "corral_node_reclaimable_reserved", "gauge",
-                "What reclaimable tasks placed on the node requested (cores, bytes), apart from its reservations.")
-            for node in all {
-                guard let held = node.reclaimableReserved else { continue }
-                text.sample(
-                    "corral_node_reclaimable_reserved", ["node": node.id.rawValue, "resource": "cpu"],
-                    Double(held.cpuMillis) / 1000)
-                text.sample(
-                    "corral_node_reclaimable_reserved", ["node": node.id.rawValue, "resource": "memory"],
-                    Double(held.memory))
-            }
+                    + "reclaimable tasks may use.", \.reclaimable)
+            vectors(
+                "corral_node_reclaimable_reserved",
+                "What reclaimable tasks placed on the node requested (cores, bytes), apart from its reservations.",
+                \.reclaimableReserved)
         }
         text.family("corral_node_load", "gauge", "The node's measured utilisation (0-1) in its last heartbeat.")
         for node in all {
