@@ -55,6 +55,7 @@ extension SchedulerCore {
         }
         nodes.remove(node)
         forecaster.forget(node: node.rawValue)
+        reclaimCooldown[node] = nil
         return lost
     }
 
@@ -104,6 +105,7 @@ extension SchedulerCore {
                 // Only a reclaimable job's task may be ended so; any other claim is a crash.
                 counters.pressureEvictions += 1
                 event = .evicted("evicted: node pressure on \(node)")
+                coolReclamation(on: node, now: now)
             case .killed: event = record.state.isTerminal ? nil : .crashed(report.error ?? "killed on the node")
             case .unknown: event = .lost(report.error ?? "the node does not know the allocation")
             }
@@ -175,11 +177,30 @@ extension SchedulerCore {
             let bound = forecaster.upperBounds(node: node, interval: configuration.reclamationInterval).first,
             forecaster.hasForecast(node: node)
         {
-            view.setReclaimBound(node, bound)
+            view.setReclaimBound(node, isCooling(node) ? Self.noRoom : bound)
         }
         if !blocked.isEmpty {
             for id in blocked.representatives(releasedBy: nil, roomOnly: true) { enqueue(id) }
         }
+    }
+
+    /// A bound that leaves no room under any ceiling.
+    static let noRoom = NodeLoad(cpu: 1, memory: 1, io: 1)
+
+    /// A node evicted a reclaimable task for pressure: it takes no more reclaimable work for the cooldown,
+    /// starting now (the evicted task is placed again in this pass, elsewhere or later).
+    mutating func coolReclamation(on node: NodeID, now: Double) {
+        guard configuration.reclamationCooldown > 0 else { return }
+        reclaimCooldown[node] = now + configuration.reclamationCooldown
+        view.setReclaimBound(node.rawValue, Self.noRoom)
+    }
+
+    /// Whether the node is in a reclamation cooldown as of its last heartbeat (an ended one is forgotten).
+    mutating func isCooling(_ node: String) -> Bool {
+        guard let id = NodeID(node), let until = reclaimCooldown[id] else { return false }
+        if let seen = nodes[id]?.machine.lastSeen, seen < until { return true }
+        reclaimCooldown[id] = nil
+        return false
     }
 
     /// Takes what is waiting for a node.

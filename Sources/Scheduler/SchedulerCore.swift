@@ -45,6 +45,8 @@ public struct SchedulerCore: Sendable {
         /// where the upper bound of this interval of the near-term forecast stays under the ceiling.
         public var reclamation: Feasibility?
         public var reclamationInterval: Double = 80
+        /// Seconds a node that evicted a reclaimable task for pressure takes no more reclaimable work.
+        public var reclamationCooldown: Double = 60
 
         /// Which of `forecastHorizons` scores a task expected to run `seconds` (nil: not said).
         public func horizon(forExpectedDuration seconds: Double?) -> Int {
@@ -83,6 +85,8 @@ public struct SchedulerCore: Sendable {
     var schedules = ScheduleTable()
     /// Edges between jobs, the jobs that wait on them, and the ends still to be settled.
     var graph = JobGraph()
+    /// Nodes that evicted a reclaimable task for pressure, and until when they take no more.
+    var reclaimCooldown: [NodeID: Double] = [:]
     public var forecaster: ARIMAForecaster
     /// Random source for retry jitter; injected so that tests know the delays.
     var random: @Sendable () -> Double

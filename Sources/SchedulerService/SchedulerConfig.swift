@@ -54,7 +54,7 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
     public var forecastFeasibility: ForecastFeasibility?
     /// Reclamation (docs/scheduler.md): reclaimable jobs' tasks go where the forecast's upper bound leaves
     /// room under the ceiling, inside other tasks' reservations too. Absent: they are placed by requests.
-    /// The same two settings as feasibility.
+    /// The same two settings as feasibility, and `cooldownSeconds`.
     public var reclamation: ForecastFeasibility?
 
     public struct ForecastFeasibility: Sendable, Codable, Equatable {
@@ -62,10 +62,14 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
         public var interval: Double?
         /// The share of capacity that forecast use plus requests may reach (default 0.9).
         public var ceiling: Double?
+        /// Reclamation only: how long a node that evicted a reclaimable task for pressure takes no more
+        /// (default 60 s; 0 for none).
+        public var cooldownSeconds: Double?
 
-        public init(interval: Double? = nil, ceiling: Double? = nil) {
+        public init(interval: Double? = nil, ceiling: Double? = nil, cooldownSeconds: Double? = nil) {
             self.interval = interval
             self.ceiling = ceiling
+            self.cooldownSeconds = cooldownSeconds
         }
     }
 
@@ -225,6 +229,13 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
                 problems.append(ValueError(field: "\(name).ceiling", message: "must be within (0, 1]"))
             }
         }
+        if forecastFeasibility?.cooldownSeconds != nil {
+            problems.append(
+                ValueError(field: "forecastFeasibility.cooldownSeconds", message: "is reclamation's setting only"))
+        }
+        if let cooldown = reclamation?.cooldownSeconds, !(cooldown >= 0 && cooldown <= 3600) {
+            problems.append(ValueError(field: "reclamation.cooldownSeconds", message: "must be within 0...3600"))
+        }
         problems += alertProblems()
         return problems
     }
@@ -264,6 +275,7 @@ public struct SchedulerConfig: Sendable, Codable, Equatable {
         if let reclamation {
             configuration.reclamation = Feasibility(ceiling: reclamation.ceiling ?? 0.9)
             configuration.reclamationInterval = reclamation.interval ?? 80
+            configuration.reclamationCooldown = reclamation.cooldownSeconds ?? 60
         }
         return configuration
     }

@@ -21,7 +21,7 @@ struct ReclaimClusterTests {
             "\(Preconditions.missing(.root, .cgroups, .psi))")
         let directory = TemporaryDirectory("corral-reclaim")
         var config = ClusterTests.config()
-        config.reclamation = .init(interval: 80, ceiling: 0.95)
+        config.reclamation = .init(interval: 80, ceiling: 0.95, cooldownSeconds: 5)
         try await LocalCluster.with(
             binary: ClusterTests.binary, dataDir: directory.path, config: config, failOnLeftovers: true
         ) { cluster in

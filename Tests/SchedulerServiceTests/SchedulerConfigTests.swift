@@ -43,6 +43,26 @@ import Testing
             "\(config.problems())")
     }
 
+    @Test("reclamation: absent means by requests; its defaults and bad values name the field")
+    func reclamation() {
+        var config = RouterTests.config
+        #expect(config.core.reclamation == nil)
+        config.reclamation = .init()
+        #expect(config.problems().isEmpty)
+        let core = config.core
+        #expect(core.reclamation == Feasibility(ceiling: 0.9) && core.reclamationInterval == 80)
+        #expect(core.reclamationCooldown == 60)
+        config.reclamation = .init(interval: 50, ceiling: 0.95, cooldownSeconds: 0)
+        #expect(config.problems().isEmpty && config.core.reclamationCooldown == 0)
+        config.reclamation = .init(interval: 70, ceiling: 0, cooldownSeconds: -1)
+        config.forecastFeasibility = .init(cooldownSeconds: 10)
+        #expect(
+            config.problems().map(\.field) == [
+                "reclamation.interval", "reclamation.ceiling", "forecastFeasibility.cooldownSeconds",
+                "reclamation.cooldownSeconds",
+            ], "\(config.problems())")
+    }
+
     @Test("alerts: valid rules reach the core; a bad field or a name used twice is named with its index")
     func alertRules() {
         var config = RouterTests.config

@@ -63,7 +63,11 @@ import Testing
         #expect(core.counters.pressureEvictions == 1)
         #expect(core.reclaimableUsage(of: "acme") == nil, "its hold was released")
         _ = core.tick(now: 3)  // an evicted task is due again at once
-        let again = core.schedule(now: 3)
+        #expect(core.schedule(now: 3).isEmpty, "the node that evicted it takes no reclaimable work for 60 s")
+        _ = core.heartbeat(node: "n1", reports: [], usage: .idle, now: 30)
+        #expect(core.schedule(now: 30).isEmpty, "still cooling")
+        _ = core.heartbeat(node: "n1", reports: [], usage: .idle, now: 64)
+        let again = core.schedule(now: 64)
         #expect(again.first?.machine.attempt == 2, "placed again though the job allows one attempt")
     }
 
