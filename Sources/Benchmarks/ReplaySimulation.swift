@@ -7,8 +7,12 @@ import Scheduler
 /// One replay of a task stream on the traced background, with the scheduler's placement code and, with
 /// reclamation, the agent's relief as `PressureRelief` does it: when a node's demand passes its capacity,
 /// its reclaimable tasks yield and the newest are evicted (back to the queue, their work lost) until it no
-/// longer does. The agent acts within seconds, so a step's pressure is its demand after the relief.
+/// longer does; a node that evicted takes no reclaimable task in that step (the scheduler's cooldown). The
+/// agent acts within seconds, so a step's pressure is its demand after the relief.
 extension ReplayBenchmark {
+    /// A bound that leaves no room for reclaimable work.
+    static let noRoom = NodeLoad(cpu: 1, memory: 1, io: 1)
+
     struct RunningTask {
         var node: Int
         var start: Int
@@ -77,6 +81,7 @@ extension ReplayBenchmark {
             var evicted: [Arrival] = []
             for n in 0..<nodes {
                 var demand = background[n][step] + use[n] / Self.coresPerNode
+                let evictedBefore = evicted.count
                 // The agent's relief: the newest reclaimable task goes while demand is over capacity.
                 while reclaiming, demand > 1,
                     let newest = onNode[n].filter({ running[$0]?.arrival.reclaimable == true })
@@ -101,7 +106,9 @@ extension ReplayBenchmark {
                     view.setUpperBounds(ids[n], Array(bounds.prefix(1)))
                 }
                 if reclaiming, let bound = forecaster.upperBounds(node: ids[n], interval: interval).first {
-                    view.setReclaimBound(ids[n], bound)
+                    // A node that just evicted takes no reclaimable task for the scheduler's cooldown (60 s,
+                    // within this step).
+                    view.setReclaimBound(ids[n], evicted.count > evictedBefore ? Self.noRoom : bound)
                 }
             }
             if forecasts {
