@@ -100,16 +100,13 @@ extension ReplayBenchmark {
                 let time = Double(step) * Self.stepSeconds
                 forecaster.observe(node: ids[n], load: NodeLoad(cpu: demand, memory: 0, io: 0), at: time)
                 view.setLoads(ids[n], forecaster.forecasts(node: ids[n]))
-                if feasible {
-                    // Judged over the near term, as the scheduler does (SchedulerCore.updateForecast).
-                    let bounds = forecaster.upperBounds(node: ids[n], interval: interval)
-                    view.setUpperBounds(ids[n], Array(bounds.prefix(1)))
-                }
-                if reclaiming, let bound = forecaster.upperBounds(node: ids[n], interval: interval).first {
-                    // A node that just evicted takes no reclaimable task for the scheduler's cooldown (60 s,
-                    // within this step).
-                    view.setReclaimBound(ids[n], evicted.count > evictedBefore ? Self.noRoom : bound)
-                }
+                guard feasible || reclaiming else { continue }
+                // Judged over the near term, as the scheduler does (SchedulerCore.updateForecast).
+                let bound = forecaster.nearTermBound(node: ids[n], interval: interval)
+                if feasible { view.setUpperBounds(ids[n], [bound]) }
+                // A node that just evicted takes no reclaimable task for the scheduler's cooldown (60 s, within
+                // this step).
+                if reclaiming { view.setReclaimBound(ids[n], evicted.count > evictedBefore ? Self.noRoom : bound) }
             }
             if forecasts {
                 for job in forecaster.refitWork(limit: nodes) { forecaster.install(ARIMAForecaster.refit(job)) }

@@ -169,14 +169,16 @@ extension SchedulerCore {
         // Feasibility judges the near term (the first horizon) for every task: further out an interval only
         // widens toward the series' spread and says little, and a node is judged again at every report
         // (`corral bench replay --sweep` measured both: the near term is better on pressure and on work).
+        var feasibilityBound: NodeLoad?
         if configuration.feasibility != nil {
-            let bounds = forecaster.upperBounds(node: node, interval: configuration.feasibilityInterval)
-            view.setUpperBounds(node, Array(bounds.prefix(1)))
+            let bound = forecaster.nearTermBound(node: node, interval: configuration.feasibilityInterval)
+            view.setUpperBounds(node, [bound])
+            feasibilityBound = bound
         }
-        if configuration.reclamation != nil,
-            let bound = forecaster.upperBounds(node: node, interval: configuration.reclamationInterval).first,
-            forecaster.hasForecast(node: node)
-        {
+        if configuration.reclamation != nil, forecaster.hasForecast(node: node) {
+            let interval = configuration.reclamationInterval
+            let same = interval == configuration.feasibilityInterval ? feasibilityBound : nil
+            let bound = same ?? forecaster.nearTermBound(node: node, interval: interval)
             view.setReclaimBound(node, isCooling(node) ? Self.noRoom : bound)
         }
         if !blocked.isEmpty {
