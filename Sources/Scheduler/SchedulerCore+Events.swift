@@ -63,12 +63,7 @@ extension SchedulerCore {
         for action in actions {
             switch action {
             case .release(let node):
-                if job.spec.reclaimable {
-                    view.releaseReclaimable(ResourceVector(job.spec.resources), on: node.rawValue)
-                } else {
-                    view.release(ResourceVector(job.spec.resources), on: node.rawValue)
-                }
-                ledger.release(job.spec.resources, tenant: job.spec.tenant, reclaimable: job.spec.reclaimable)
+                release(job.spec, on: node)
                 if let allocation = record.allocation { nodes.withdraw(allocation, from: node) }
                 record.allocation = nil
                 unblock(releasedBy: job.spec.tenant)

@@ -198,6 +198,16 @@ public struct SchedulerCore: Sendable {
         }
         ledger.hold(spec.resources, tenant: spec.tenant, reclaimable: spec.reclaimable)
     }
+
+    /// Returns what `reserve` counted.
+    mutating func release(_ spec: JobSpec, on node: NodeID) {
+        if spec.reclaimable {
+            view.releaseReclaimable(ResourceVector(spec.resources), on: node.rawValue)
+        } else {
+            view.release(ResourceVector(spec.resources), on: node.rawValue)
+        }
+        ledger.release(spec.resources, tenant: spec.tenant, reclaimable: spec.reclaimable)
+    }
     public var deadLetters: [TaskRecord] { table.deadLetters }
 
     /// Ended jobs whose last task ended more than `endedJobRetention` ago, at most `limit`, oldest first.
