@@ -23,13 +23,7 @@ extension ClusterView {
             return .failure(reason)
         }
         let r = request.resources
-        let free = capacity[slot] - reserved[slot]
-        for (kind, short) in [
-            (ResourceKind.cpu, r.cpuMillis > free.cpuMillis), (.memory, r.memory > free.memory),
-            (.ioRead, r.ioRead > free.ioRead), (.ioWrite, r.ioWrite > free.ioWrite), (.pids, r.pids > free.pids),
-        ] where short {
-            reason.short[kind] = 1
-        }
+        reason.countShort(r, in: capacity[slot] - reserved[slot])
         guard reason.short.isEmpty else { return .failure(reason) }
         commit(r, slot: slot)
         return .success(Choice(node: id, slot: slot, cost: 0))

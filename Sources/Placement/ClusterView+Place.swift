@@ -217,6 +217,17 @@ public struct Unplaceable: Error, Sendable, Equatable, CustomStringConvertible {
 
     public init(nodes: Int) { self.nodes = nodes }
 
+    /// Counts one node short of each resource of `request` that `room` does not hold.
+    mutating func countShort(_ request: ResourceVector, in room: ResourceVector) {
+        for (kind, short) in [
+            (ResourceKind.cpu, request.cpuMillis > room.cpuMillis), (.memory, request.memory > room.memory),
+            (.ioRead, request.ioRead > room.ioRead), (.ioWrite, request.ioWrite > room.ioWrite),
+            (.pids, request.pids > room.pids),
+        ] where short {
+            self.short[kind, default: 0] += 1
+        }
+    }
+
     public var description: String {
         guard nodes > 0 else { return "no nodes are registered" }
         var parts: [String] = []

@@ -91,7 +91,6 @@ extension ClusterView {
     /// Why no node has reclaimable room: the ready, matching nodes count as short of what they lack.
     func unplaceableReclaimable(_ request: PlacementRequest) -> Unplaceable {
         var reason = Unplaceable(nodes: ids.count)
-        let r = request.resources
         for s in ids.indices {
             guard ready[s] else {
                 reason.notReady += 1
@@ -101,12 +100,7 @@ extension ClusterView {
                 reason.constraintMismatch += 1
                 continue
             }
-            let room = reclaimable(slot: s)
-            if r.cpuMillis > room.cpuMillis { reason.short[.cpu, default: 0] += 1 }
-            if r.memory > room.memory { reason.short[.memory, default: 0] += 1 }
-            if r.ioRead > room.ioRead { reason.short[.ioRead, default: 0] += 1 }
-            if r.ioWrite > room.ioWrite { reason.short[.ioWrite, default: 0] += 1 }
-            if r.pids > room.pids { reason.short[.pids, default: 0] += 1 }
+            reason.countShort(request.resources, in: reclaimable(slot: s))
         }
         reason.reclaimable = true
         return reason
