@@ -16,7 +16,7 @@ struct NodeSampler {
     /// Where the node's stall figures are read: the host's, since whatever runs on it (Corral's tasks, or
     /// anything else) is what reclaimable tasks yield to. A task's own cgroup tree would not see a process
     /// outside it that its tasks starve.
-    let pressureDirectory = "/proc/pressure"
+    static let pressureDirectory = "/proc/pressure"
     private var lastStall: (cpu: UInt64, memory: UInt64, at: Double)?
 
     init(configuration: AgentConfiguration, host: CgroupHost) {
@@ -34,15 +34,13 @@ struct NodeSampler {
     /// (PSI `some`, the larger of the two); nil on the first call or without PSI.
     mutating func pressure(now: Double) -> Double? {
         func total(_ file: String) -> UInt64? {
-            FileIO.readIfPresent(pressureDirectory + "/" + file).map(PressureStat.parse)?.some?.totalUsec
+            FileIO.readIfPresent(Self.pressureDirectory + "/" + file).map(PressureStat.parse)?.some?.totalUsec
         }
         guard let cpu = total("cpu") else { return nil }
         let memory = total("memory") ?? 0
         defer { lastStall = (cpu, memory, now) }
-        guard let last = lastStall, now > last.at else { return nil }
-        let stalled = max(cpu &- last.cpu, memory &- last.memory)
-        guard cpu >= last.cpu, memory >= last.memory else { return nil }  // a counter reset
-        return min(Double(stalled) / 1e6 / (now - last.at), 1)
+        guard let last = lastStall, now > last.at, cpu >= last.cpu, memory >= last.memory else { return nil }
+        return min(Double(max(cpu - last.cpu, memory - last.memory)) / 1e6 / (now - last.at), 1)
     }
 
     /// The load since the previous call (the first call reports memory only).

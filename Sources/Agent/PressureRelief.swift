@@ -12,8 +12,10 @@ import CorralProtocol
 /// reclaimable tasks stop yielding.
 public struct PressureRelief: Sendable, Equatable {
     public struct Settings: Sendable, Equatable, Codable {
-        /// The PSI `some` share (0...1) at which reclaimable tasks yield; nil turns relief off.
+        /// The PSI `some` share (0...1) at which reclaimable tasks yield (the agent's configuration holds no
+        /// settings when relief is off).
         public var threshold: Double
+        /// Seconds of pressure before an eviction, and of calm before the rest stop yielding.
         public var evictAfter: Double
         public var restoreAfter: Double
 

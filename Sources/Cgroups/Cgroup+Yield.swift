@@ -1,5 +1,3 @@
-import SystemSupport
-
 extension Cgroup {
     /// The CPU weight a yielding task gets: the lowest there is (v2 `cpu.weight` 1, v1 `cpu.shares` 2), so
     /// that any other task on the node runs first.
@@ -23,14 +21,5 @@ extension Cgroup {
         if let dir = legacyPaths["memory"] {
             try CgroupFile.write(memoryBytes.map { "\($0)" } ?? "-1", to: dir + "/memory.soft_limit_in_bytes")
         }
-    }
-
-    /// The CPU weight now (v2 `cpu.weight`, or v1 `cpu.shares` as a weight), nil when unreadable.
-    public var cpuWeight: UInt64? {
-        if limitsAreUnified, let dir = unifiedPath {
-            return FileIO.readIfPresent(dir + "/cpu.weight").flatMap(CgroupFormat.number)
-        }
-        return legacyPaths["cpu"].flatMap { FileIO.readIfPresent($0 + "/cpu.shares") }.flatMap(CgroupFormat.number)
-            .map { max(1, $0 * 100 / 1024) }
     }
 }
